@@ -1,0 +1,14 @@
+"""stax: run GitHub Actions workflows on this machine and stream every state change.
+
+Layers, bottom to top (a layer imports only from layers below it):
+
+    errors, config          the error tree and stax.toml settings
+    model, expressions      pure: parsed definitions and the ${{ }} language (never import trio)
+    process                 spawning step processes, splitting their output, killing their groups
+    events                  canonical events, the durable store and the multicast bus
+    engine                  scheduling runs, jobs and steps; emits events into a sink
+    api                     HTTP: one module per endpoint family, each a projection of events
+    cli, daemon             entry points that own the top-level nurseries
+"""
+
+__version__ = "0.1.0"

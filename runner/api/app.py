@@ -1,0 +1,163 @@
+"""create_app(): the one Quart-Trio app serving every endpoint family.
+
+Guards run before every route: the Host check (DNS rebinding), the Origin
+check (cross-site requests) and, for mutating requests (and for reads when
+stax.toml asks), the token. Errors leave as JSON with the right status, in
+the error format of the family the path belongs to; a traceback never
+reaches a client.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from quart import Response, request
+from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException
+
+from runner import __version__
+from runner.api.auth import (
+    allowed_hosts,
+    check_host,
+    check_origin,
+    is_loopback,
+    presented_token,
+    token_matches,
+)
+from runner.config import Settings
+from runner.engine.manager import RunManager
+from runner.errors import ApiError, StaxError
+from runner.events.bus import Bus
+from runner.events.store import EventStore
+from runner.expressions.values import JSONValue
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+ErrorFormat = Callable[[ApiError], JSONValue]
+
+
+@dataclass(slots=True, kw_only=True)
+class Services:
+    """What the routes reach: owned by the daemon, shared by every request."""
+
+    settings: Settings
+    store: EventStore
+    bus: Bus
+    manager: RunManager
+    token: str
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        return (self.token, *self.settings.auth.tokens)
+
+
+def rest_error(error: ApiError) -> JSONValue:
+    return {"error": {"type": error.error_type, "message": error.message}}
+
+
+# Path prefix -> that family's error body. The first match wins.
+ERROR_FORMATS: list[tuple[str, ErrorFormat]] = []
+
+
+def register_error_format(prefix: str, fmt: ErrorFormat) -> None:
+    ERROR_FORMATS.insert(0, (prefix, fmt))
+
+
+def error_response(error: ApiError) -> Response:
+    path = request.path if request else ""
+    fmt = next((f for prefix, f in ERROR_FORMATS if path.startswith(prefix)), rest_error)
+    response = Response(_json_text(fmt(error)), status=error.status,
+                        content_type="application/json")
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="stax"'
+    return response
+
+
+def _json_text(payload: JSONValue) -> str:
+    return json.dumps(payload, separators=(",", ":"))
+
+
+async def json_object(*, empty_ok: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object: 400 when it is not JSON, 422 when not an object."""
+    raw = await request.get_data(as_text=False)
+    if not raw.strip() and empty_ok:
+        return {}
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "invalid_request_error", f"the body is not valid JSON: {exc}") \
+            from None
+    if not isinstance(value, dict):
+        raise ApiError(422, "invalid_request_error", "the body must be a JSON object")
+    return value
+
+
+def authorized(services: Services) -> str | None:
+    """The token the request presents, if it is an accepted one."""
+    given = presented_token(request.headers.get("Authorization"),
+                            request.headers.get("x-api-key"))
+    return token_matches(given, services.tokens)
+
+
+def create_app(services: Services) -> QuartTrio:
+    from runner.api import openapi, rest, runner_events
+
+    app = QuartTrio("stax")
+    app.config["STAX_DAEMON"] = services
+    app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
+    settings = services.settings
+    reads_need_token = settings.auth.read == "token" or not is_loopback(settings.host)
+
+    @app.before_request
+    async def guard() -> None:
+        server = request.scope.get("server") or (settings.host, settings.port)
+        allowed = allowed_hosts(settings.host, int(server[1]))
+        check_host(request.headers.get("Host"), allowed)
+        check_origin(request.headers.get("Origin"), allowed)
+        needs_token = request.method not in _SAFE_METHODS or reads_need_token
+        if needs_token and getattr(request.url_rule, "endpoint", "") not in _PUBLIC \
+                and authorized(services) is None:
+            raise ApiError(401, "authentication_error",
+                           "a valid token is required (Authorization: Bearer <token> or "
+                           "x-api-key: <token>; the daemon's is in <data_dir>/token)")
+
+    @app.errorhandler(ApiError)
+    async def api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(StaxError)
+    async def stax_error(error: StaxError) -> Response:
+        return error_response(ApiError(422, "invalid_request_error", str(error)))
+
+    @app.errorhandler(HTTPException)
+    async def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        kinds = {400: "invalid_request_error", 404: "not_found_error",
+                 405: "method_not_allowed", 413: "request_too_large"}
+        return error_response(ApiError(status, kinds.get(status, "http_error"),
+                                       error.description or error.name))
+
+    @app.errorhandler(Exception)
+    async def crash(error: Exception) -> Response:
+        app.logger.exception("unhandled error", exc_info=error)
+        return error_response(ApiError(500, "internal_error",
+                                       f"internal error: {type(error).__name__}"))
+
+    app.register_blueprint(runner_events.blueprint)
+    app.register_blueprint(rest.blueprint)
+    app.register_blueprint(openapi.blueprint)
+    return app
+
+
+# Endpoints that answer without a token whatever the settings (health checks).
+_PUBLIC = frozenset({"rest.health"})
+
+
+def version_info() -> dict[str, Any]:
+    return {"name": "stax", "version": __version__}

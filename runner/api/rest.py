@@ -1,0 +1,269 @@
+"""The REST surface the CLI and the dashboard use: runs, workflows, logs, health.
+
+Errors are `{"error": {"type", "message"}}` with the status that fits:
+400 unreadable body, 401 no token, 403 a path outside what the daemon may
+run, 404 unknown run/job/step/workflow, 409 nothing to cancel or approve,
+422 a body or workflow that does not validate, 503 shutting down.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from quart import Blueprint, Response, current_app, request
+
+from runner import __version__
+from runner.api.app import Services, authorized, json_object
+from runner.catalog import find_workflow, list_workflows
+from runner.engine import RunRequest
+from runner.errors import ApiError, ConfigError, RunError, WorkflowErrors
+from runner.expressions.values import JSONValue
+from runner.model import Workflow, load_workflow
+
+blueprint = Blueprint("rest", __name__)
+
+_RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "workflow": str, "inputs": dict, "event": str, "eventPayload": dict, "jobs": list,
+    "workdir": str, "env": dict, "secrets": dict, "vars": dict, "matrix": dict, "approve": bool,
+}
+
+
+def _services() -> Services:
+    services: Services = current_app.config["STAX_DAEMON"]
+    return services
+
+
+def _json(payload: JSONValue, status: int = 200) -> Response:
+    return Response(json.dumps(payload, separators=(",", ":")), status=status,
+                    content_type="application/json")
+
+
+@blueprint.get("/api/health")
+async def health() -> Response:
+    services = _services()
+    stats = services.store.statistics()
+    return _json({
+        "status": "ok" if stats.failed is None else "degraded",
+        "version": __version__,
+        "uptime_s": round(time.time() - services.started_at, 3),
+        "runs_active": len(services.manager.active),
+        "last_seq": stats.last_seq,
+        "subscribers": services.bus.statistics().subscribers,
+        "store_error": stats.failed,
+        "accepting_runs": services.manager.accepting and stats.failed is None,
+    })
+
+
+@blueprint.post("/api/runs")
+async def start_run() -> Response:
+    services = _services()
+    body = await json_object()
+    _check_fields(body, _RUN_FIELDS, required=("workflow",))
+    workdir = _workdir(body.get("workdir"), services)
+    path = resolve_workflow(body["workflow"], workdir, services)
+    workflow = _load(path)
+    try:
+        request_ = RunRequest(
+            workflow=workflow, workdir=workdir, event_name=body.get("event"),
+            event_payload=body.get("eventPayload"), inputs=body.get("inputs") or {},
+            secrets=_strings(body.get("secrets"), "secrets"),
+            vars=_strings(body.get("vars"), "vars"), env=_strings(body.get("env"), "env"),
+            jobs=tuple(_string_list(body.get("jobs"), "jobs")),
+            matrix_filters=_strings(body.get("matrix"), "matrix"),
+            approve_all=bool(body.get("approve", False)),
+        )
+        record = await services.manager.start(request_)
+    except RunError as exc:
+        raise ApiError(422, "invalid_request_error", str(exc)) from None
+    return _json({"runId": record.id, "run": record.snapshot()}, status=201)
+
+
+@blueprint.get("/api/runs")
+async def list_runs() -> Response:
+    services = _services()
+    limit = _int_arg("limit", 50, 1, 500)
+    before = request.args.get("before")
+    before_seq = _int_arg("before", 0, 1, 2**62) if before else None
+    runs = await services.store.list_runs(limit=limit + 1, before_seq=before_seq,
+                                          status=request.args.get("status") or None,
+                                          workflow=request.args.get("workflow") or None)
+    page, more = runs[:limit], len(runs) > limit
+    next_cursor = page[-1]["first_seq"] if more and page else None
+    return _json({"runs": page, "next": next_cursor})  # type: ignore[dict-item]
+
+
+@blueprint.get("/api/runs/<run_id>")
+async def get_run(run_id: str) -> Response:
+    run = await _services().store.get_run(run_id)
+    if run is None:
+        raise ApiError(404, "not_found_error", f"no run {run_id!r}")
+    return _json(run)
+
+
+@blueprint.post("/api/runs/<run_id>/cancel")
+async def cancel_run(run_id: str) -> Response:
+    services = _services()
+    if services.manager.cancel(run_id, "cancelled by request"):
+        return _json({"runId": run_id, "status": "cancelling"}, status=202)
+    if await services.store.get_run(run_id) is None:
+        raise ApiError(404, "not_found_error", f"no run {run_id!r}")
+    raise ApiError(409, "conflict", f"run {run_id!r} is not running")
+
+
+@blueprint.post("/api/runs/<run_id>/jobs/<job_id>/approve")
+async def approve_job(run_id: str, job_id: str) -> Response:
+    services = _services()
+    body = await json_object(empty_ok=True)
+    _check_fields(body, {"approve": bool, "comment": str})
+    approved = body.get("approve", True)
+    who = "api" if authorized(services) else "dashboard"
+    if services.manager.approve(run_id, job_id, approved=approved, by=who):
+        return _json({"runId": run_id, "jobId": job_id, "approved": approved}, status=200)
+    run = await services.store.get_run(run_id)
+    if run is None:
+        raise ApiError(404, "not_found_error", f"no run {run_id!r}")
+    jobs = run.get("jobs")
+    if not isinstance(jobs, list) or not any(isinstance(j, dict) and j.get("id") == job_id
+                                             for j in jobs):
+        raise ApiError(404, "not_found_error", f"run {run_id!r} has no job {job_id!r}")
+    raise ApiError(409, "conflict", f"job {job_id!r} is not waiting for approval")
+
+
+@blueprint.get("/api/runs/<run_id>/jobs/<job_id>/steps/<int:number>/log")
+async def step_log(run_id: str, job_id: str, number: int) -> Response:
+    lines = await _services().store.step_log(run_id, job_id, number)
+    if lines is None:
+        raise ApiError(404, "not_found_error",
+                       f"no step {number} in job {job_id!r} of run {run_id!r}")
+    text = "".join(f"{line}\n" for line in lines)
+    return Response(text, status=200, content_type="text/plain; charset=utf-8")
+
+
+@blueprint.get("/api/workflows")
+async def workflows() -> Response:
+    services = _services()
+    out: list[JSONValue] = []
+    for path in list_workflows(services.settings):
+        entry: dict[str, JSONValue] = {"name": path.stem, "path": str(path)}
+        try:
+            workflow = load_workflow(path)
+        except WorkflowErrors as exc:
+            entry.update({"valid": False, "errors": [str(e) for e in exc.errors]})
+        except ConfigError as exc:
+            entry.update({"valid": False, "errors": [str(exc)]})
+        else:
+            entry.update(_describe(workflow))
+        out.append(entry)
+    return _json({"workflows": out})
+
+
+def _describe(workflow: Workflow) -> dict[str, JSONValue]:
+    return {
+        "valid": True, "errors": [], "title": workflow.display_name, "on": list(workflow.on),
+        "jobs": [{"id": key, "name": job.name or key, "needs": list(job.needs)}
+                 for key, job in workflow.jobs.items()],
+        "inputs": [{"name": spec.name, "type": spec.type, "description": spec.description,
+                    "required": spec.required, "default": spec.default,
+                    "options": list(spec.options)} for spec in workflow.dispatch_inputs.values()],
+    }
+
+
+# -- request checking ------------------------------------------------------------
+def resolve_workflow(name: str, workdir: Path, services: Services) -> Path:
+    """The workflow file a request names, refusing anything outside what may run:
+    a name in the workflow dirs, or a path inside the run's workdir."""
+    given = Path(name)
+    if not name or ".." in given.parts:
+        raise ApiError(403, "forbidden_path", f"workflow {name!r}: '..' paths are refused")
+    if given.is_absolute():
+        path = given
+    elif (workdir / given).exists():
+        path = workdir / given
+    elif len(given.parts) == 1:
+        try:
+            path = find_workflow(name, services.settings)
+        except ConfigError as exc:
+            raise ApiError(404, "not_found_error", str(exc)) from None
+    else:
+        raise ApiError(404, "not_found_error", f"no workflow file {name!r} in {workdir}")
+    path = path.resolve()
+    roots = [workdir.resolve(), *(d.resolve() for d in services.settings.workflow_dirs)]
+    if not any(path.is_relative_to(root) for root in roots):
+        raise ApiError(403, "forbidden_path", f"workflow {name!r} is outside the workflow "
+                       "dirs and the run's workdir")
+    if not path.is_file():
+        raise ApiError(404, "not_found_error", f"no workflow file {name!r}")
+    return path
+
+
+def _workdir(raw: object, services: Services) -> Path:
+    if raw is None:
+        return services.settings.root
+    path = Path(str(raw))
+    if not path.is_absolute() or ".." in path.parts:
+        raise ApiError(422, "invalid_request_error", "workdir must be an absolute path "
+                       "without '..'")
+    if not path.is_dir():
+        raise ApiError(422, "invalid_request_error", f"workdir {raw!r} is not a directory")
+    return path
+
+
+def _load(path: Path) -> Workflow:
+    try:
+        return load_workflow(path)
+    except WorkflowErrors as exc:
+        raise ApiError(422, "invalid_workflow", str(exc)) from None
+
+
+def _check_fields(body: dict[str, Any], fields: dict[str, type | tuple[type, ...]], *,
+                  required: tuple[str, ...] = ()) -> None:
+    problems = [f"unknown field {key!r}" for key in body if key not in fields]
+    problems += [f"missing field {key!r}" for key in required if key not in body]
+    for key, expected in fields.items():
+        if key in body and body[key] is not None and not isinstance(body[key], expected):
+            problems.append(f"field {key!r} must be {_kind(expected)}")
+    if problems:
+        raise ApiError(422, "invalid_request_error", "; ".join(problems))
+
+
+def _kind(expected: type | tuple[type, ...]) -> str:
+    names = {str: "a string", dict: "an object", list: "an array", bool: "a boolean"}
+    if isinstance(expected, tuple):
+        return " or ".join(names.get(t, t.__name__) for t in expected)
+    return names.get(expected, expected.__name__)
+
+
+def _strings(raw: object, what: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    assert isinstance(raw, dict)
+    bad = [k for k, v in raw.items() if not isinstance(v, (str, int, float, bool))]
+    if bad:
+        raise ApiError(422, "invalid_request_error", f"{what}.{bad[0]} must be a string")
+    return {k: v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in raw.items()}
+
+
+def _string_list(raw: object, what: str) -> list[str]:
+    if raw is None:
+        return []
+    assert isinstance(raw, list)
+    if not all(isinstance(item, str) for item in raw):
+        raise ApiError(422, "invalid_request_error", f"{what} must be an array of strings")
+    return list(raw)
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_request_error", f"?{name}= must be an integer") from None
+    if not low <= value <= high:
+        raise ApiError(400, "invalid_request_error", f"?{name}= must be in {low}..{high}")
+    return value

@@ -1,0 +1,130 @@
+"""GET /api/events (seed 003): every state change of every run, as it happens.
+
+Projection, event by event (payloads exactly as the seed; stax adds fields,
+never removes them):
+
+    run.started / run.completed     {runId, run}
+    job.started / job.completed     {runId, jobId, job}
+    step.started / step.completed   {runId, jobId, stepNumber, step}
+    step.log                        {runId, jobId, stepNumber, line, stream}   one event per line;
+                                    `line` keeps its newline, as in the seed's sample
+    job.queued                      {runId, jobId, job}
+    job.blocked                     {runId, jobId, reason, environment}
+    job.unblocked                   {runId, jobId, approved, by}
+    job.status                      {runId, jobId, summary}
+    job.message                     {runId, jobId, fromJob, outputs, result}
+    step.annotation                 {runId, jobId, stepNumber, level, message, file?, line?, ...}
+    skill.started / skill.completed {runId, jobId, stepNumber, skill}
+    ping                            {}   on connect and every 30 s
+
+Every event carries `id:` — the canonical seq, or `seq.i` for line i of a
+log chunk — so `Last-Event-ID` (or `?lastEventId=` on a first request)
+resumes exactly, to the line. Filters: `?runId=` and `?types=a,b`.
+Without a resume position the stream starts live, at the present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from quart import Blueprint, Response, current_app, request
+
+from runner.api.sse import SSE_HEADERS, WireEvent, dumps, follow_frames, frame, parse_event_id
+from runner.errors import ApiError
+from runner.events.follow import Follower
+from runner.events.types import Event, EventType
+from runner.expressions.values import JSONValue
+
+blueprint = Blueprint("runner_events", __name__)
+
+_RETRY_MS = 2000
+_KNOWN_TYPES = {t.value for t in EventType}
+
+
+def project(event: Event, *, skip_lines_through: int | None = None) -> list[WireEvent]:
+    """The wire events for one canonical event (a log chunk gives one per line)."""
+    base: dict[str, JSONValue] = {"runId": event.run_id}
+    if event.job_id is not None:
+        base["jobId"] = event.job_id
+    if event.step_number is not None:
+        base["stepNumber"] = event.step_number
+    kind = event.type
+    data = event.data
+    if kind is EventType.STEP_LOG:
+        lines = data.get("lines")
+        stream = data.get("stream", "stdout")
+        assert isinstance(lines, list)
+        start = 0 if skip_lines_through is None else skip_lines_through + 1
+        return [
+            WireEvent("step.log", dumps({**base, "line": f"{line}\n", "stream": stream}),
+                      f"{event.seq}.{index}")
+            for index, line in enumerate(lines) if index >= start
+        ]
+    payload: dict[str, JSONValue] = dict(base)
+    if kind in (EventType.RUN_STARTED, EventType.RUN_COMPLETED):
+        payload["run"] = data.get("run")
+    elif kind in (EventType.JOB_STARTED, EventType.JOB_COMPLETED, EventType.JOB_QUEUED):
+        payload["job"] = data.get("job")
+    elif kind in (EventType.STEP_STARTED, EventType.STEP_COMPLETED):
+        payload["step"] = data.get("step")
+        if kind is EventType.STEP_COMPLETED and "outputs" in data:
+            payload["outputs"] = data["outputs"]
+    elif kind is EventType.JOB_MESSAGE:
+        payload.update({"fromJob": data.get("from_job"), "outputs": data.get("outputs"),
+                        "result": data.get("result")})
+    else:
+        payload.update(data)
+    return [WireEvent(kind.value, dumps(payload), str(event.seq))]
+
+
+@blueprint.get("/api/events")
+async def events() -> Response:
+    daemon = current_app.config["STAX_DAEMON"]
+    raw_id = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
+    try:
+        position = parse_event_id(raw_id)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request_error", str(exc)) from None
+    run_id = request.args.get("runId") or None
+    types = _types(request.args.get("types"))
+    if position is None:
+        after, resume_index = daemon.store.last_seq, None
+    else:
+        seq, resume_index = position
+        after = seq - 1 if resume_index is not None else seq
+
+    def accept(event: Event) -> bool:
+        return types is None or event.type.value in types
+
+    def projection(event: Event) -> list[WireEvent]:
+        if resume_index is not None and event.seq == after + 1:
+            return project(event, skip_lines_through=resume_index)
+        return project(event)
+
+    follower = Follower(daemon.store, daemon.bus, after_seq=after, accept=accept, run_id=run_id,
+                        buffer=daemon.settings.streams.subscriber_buffer)
+
+    async def body() -> AsyncIterator[str]:
+        with follower:
+            yield frame("{}", event="ping", id=None, retry=_RETRY_MS)
+            async for chunk in follow_frames(
+                follower, projection, keepalive_s=daemon.settings.streams.ping_seconds,
+                keepalive=frame("{}", event="ping"),
+            ):
+                yield chunk
+
+    response = Response(body(), status=200, headers=SSE_HEADERS)
+    response.timeout = None
+    return response
+
+
+def _types(raw: str | None) -> set[str] | None:
+    if not raw:
+        return None
+    types = {t.strip() for t in raw.split(",") if t.strip()}
+    unknown = sorted(types - _KNOWN_TYPES)
+    if unknown:
+        raise ApiError(400, "invalid_request_error",
+                       f"unknown event type(s): {', '.join(unknown)} "
+                       f"(known: {', '.join(sorted(_KNOWN_TYPES))})")
+    return types

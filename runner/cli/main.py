@@ -1,0 +1,88 @@
+"""`stax`: dispatch a subcommand and turn its result into an exit code.
+
+Exit codes: 0 success, 1 the run failed, 2 a usage, config or validation
+error, 130 cancelled with Ctrl-C. A StaxError is printed as one line (or
+one per problem for validation); anything else is a bug and keeps its
+traceback. Subcommands import what they need when they run, so `stax run`
+never pays for the HTTP stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from runner import __version__
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CANCELLED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"stax: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stax", description="Run GitHub Actions workflows on this machine.")
+    parser.add_argument("--version", action="version", version=f"stax {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="stax.toml to use (default: nearest)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    run = sub.add_parser("run", help="run a workflow", description="Run a workflow on this "
+                         "machine (in the daemon when one is up).")
+    run.add_argument("workflow", help="a workflow file, or a name looked up in the workflow dirs")
+    run.add_argument("--event", "-e", metavar="NAME", help="event that triggers the run "
+                     "(default: push, or the workflow's first trigger)")
+    run.add_argument("--eventpath", metavar="FILE", help="event payload JSON (github.event)")
+    run.add_argument("--input", "-i", action="append", default=[], metavar="K=V",
+                     help="workflow_dispatch/workflow_call input (repeatable)")
+    run.add_argument("--secret", "-s", action="append", default=[], metavar="K=V")
+    run.add_argument("--secret-file", metavar="FILE",
+                     help="dotenv file of secrets (default: .secrets if present)")
+    run.add_argument("--var", action="append", default=[], metavar="K=V")
+    run.add_argument("--var-file", metavar="FILE")
+    run.add_argument("--env", action="append", default=[], metavar="K=V")
+    run.add_argument("--env-file", metavar="FILE")
+    run.add_argument("--job", "-j", action="append", default=[], metavar="ID",
+                     help="run this job and what it needs (repeatable)")
+    run.add_argument("--matrix", action="append", default=[], metavar="K:V",
+                     help="only matrix combinations where K is V (repeatable)")
+    run.add_argument("--workdir", "-C", metavar="DIR", help="the workspace (default: .)")
+    run.add_argument("--json", action="store_true", help="print canonical events as JSON lines")
+    run.add_argument("--approve", action="store_true",
+                     help="approve every job that waits for an environment's approval")
+    run.add_argument("--local", action="store_true", help="run in this process even when a "
+                     "daemon is up")
+    run.add_argument("--verbose", "-v", action="store_true", help="unfold ::group:: sections")
+
+    validate = sub.add_parser("validate", help="check workflow files and report every problem")
+    validate.add_argument("workflows", nargs="+", metavar="WORKFLOW")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from runner.errors import StaxError
+
+    try:
+        if args.command == "run":
+            from runner.cli.run import run_command
+
+            return run_command(args)
+        if args.command == "validate":
+            from runner.cli.validate import validate_command
+
+            return validate_command(args)
+    except StaxError as exc:
+        sys.stderr.write(f"stax: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_CANCELLED
+    raise AssertionError(f"unhandled command {args.command}")

@@ -1,0 +1,247 @@
+"""stax.toml -> frozen Settings.
+
+stax looks for stax.toml in the current directory and its parents (like git
+does for .git); relative paths in it are relative to the file. Without one,
+the defaults below apply, rooted at the current directory. Unknown keys are
+errors: a typo must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from runner.errors import ConfigError
+
+CONFIG_NAME = "stax.toml"
+
+# runs-on labels that mean "this machine" unless stax.toml says otherwise.
+_HOST_LABELS = ("self-hosted", "linux", "x64", "arm64", "ubuntu-latest", "ubuntu-24.04",
+                "ubuntu-22.04", "ubuntu-20.04", "ubuntu-slim", "local", "stax")
+# ... and the ones that cannot run here (their jobs are skipped with a notice).
+_FOREIGN_PREFIXES = ("macos", "windows")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnvironmentSettings:
+    approval: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthSettings:
+    read: str = "open"  # "open": GET streams need no token on loopback; "token": they do
+    tokens: tuple[str, ...] = ()  # extra accepted tokens (personal access tokens, API keys)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimitSettings:
+    requests: int = 60
+    window_seconds: float = 60.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamSettings:
+    ping_seconds: float = 30.0  # /api/events keepalive (seed 003)
+    heartbeat_seconds: float = 15.0  # execution threads heartbeat (seed 000)
+    agent_heartbeat_seconds: float = 5.0
+    agent_idle_close_seconds: float = 300.0
+    subscriber_buffer: int = 4096
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    root: Path  # the directory holding stax.toml (or the cwd without one)
+    config_path: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 4800
+    allow_remote: bool = False
+    data_dir: Path = Path(".stax")
+    workflow_dirs: tuple[Path, ...] = (Path("workflows"), Path(".github/workflows"))
+    skills_dirs: tuple[Path, ...] = (Path("skills"), Path("workflows/skills"))
+    secrets_file: Path = Path(".secrets")
+    max_parallel_jobs: int = 0  # 0: one per CPU
+    retention_runs: int = 500
+    step_kill_grace_seconds: float = 5.0
+    labels: Mapping[str, str] = field(default_factory=dict)  # runs-on label -> "host" | "skip"
+    environments: Mapping[str, EnvironmentSettings] = field(default_factory=dict)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    streams: StreamSettings = field(default_factory=StreamSettings)
+    agent_protocol: bool = True
+
+    @property
+    def parallel_jobs(self) -> int:
+        return self.max_parallel_jobs or (os.cpu_count() or 1)
+
+    def label_target(self, label: str) -> str:
+        """Where a runs-on label runs: "host", or "skip" for labels this machine can't serve."""
+        lowered = label.lower()
+        for key, value in self.labels.items():
+            if key.lower() == lowered:
+                return value
+        if lowered in _HOST_LABELS:
+            return "host"
+        if lowered.startswith(_FOREIGN_PREFIXES):
+            return "skip"
+        return "host"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+_SCHEMA: dict[str, type | tuple[type, ...]] = {
+    "host": str,
+    "port": int,
+    "allow_remote": bool,
+    "data_dir": str,
+    "workflow_dirs": list,
+    "skills_dirs": list,
+    "secrets_file": str,
+    "max_parallel_jobs": int,
+    "retention_runs": int,
+    "step_kill_grace_seconds": (int, float),
+    "agent_protocol": bool,
+    "labels": dict,
+    "environments": dict,
+    "auth": dict,
+    "rate_limit": dict,
+    "streams": dict,
+}
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest stax.toml at or above `start` (default: the cwd)."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(config_path: Path | None = None, *, start: Path | None = None) -> Settings:
+    """Read stax.toml (found from `start` when no path is given) into Settings.
+
+    Raises ConfigError naming the file and the key for anything malformed.
+    """
+    path = config_path or find_config(start)
+    if path is None:
+        return _resolve(Settings(root=(start or Path.cwd()).resolve()))
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return _resolve(_parse(raw, path))
+
+
+def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(f"{path}: {key}: {message}")
+
+    for key, value in raw.items():
+        expected = _SCHEMA.get(key)
+        if expected is None:
+            allowed = ", ".join(sorted(_SCHEMA))
+            raise fail(key, f"unknown setting (allowed: {allowed})")
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise fail(key, f"expected {_type_name(expected)}, got {type(value).__name__}")
+
+    settings = Settings(root=path.parent.resolve(), config_path=path)
+    changes: dict[str, Any] = {}
+    for key in ("host", "allow_remote", "max_parallel_jobs", "retention_runs", "agent_protocol"):
+        if key in raw:
+            changes[key] = raw[key]
+    if "port" in raw:
+        if not 0 <= raw["port"] <= 65535:
+            raise fail("port", "must be between 0 and 65535")
+        changes["port"] = raw["port"]
+    if "step_kill_grace_seconds" in raw:
+        changes["step_kill_grace_seconds"] = float(raw["step_kill_grace_seconds"])
+    for key in ("data_dir", "secrets_file"):
+        if key in raw:
+            changes[key] = Path(raw[key])
+    for key in ("workflow_dirs", "skills_dirs"):
+        if key in raw:
+            if not all(isinstance(item, str) for item in raw[key]):
+                raise fail(key, "expected a list of directory paths")
+            changes[key] = tuple(Path(item) for item in raw[key])
+    if "labels" in raw:
+        for label, target in raw["labels"].items():
+            if target not in ("host", "skip"):
+                raise fail(f"labels.{label}", f'expected "host" or "skip", got {target!r}')
+        changes["labels"] = dict(raw["labels"])
+    if "environments" in raw:
+        envs: dict[str, EnvironmentSettings] = {}
+        for name, table in raw["environments"].items():
+            if not isinstance(table, dict) or set(table) - {"approval"}:
+                raise fail(f"environments.{name}", "expected a table with `approval = true|false`")
+            if not isinstance(table.get("approval", False), bool):
+                raise fail(f"environments.{name}.approval", "expected true or false")
+            envs[name] = EnvironmentSettings(approval=table.get("approval", False))
+        changes["environments"] = envs
+    if "auth" in raw:
+        changes["auth"] = _parse_auth(raw["auth"], fail)
+    if "rate_limit" in raw:
+        changes["rate_limit"] = _parse_table(
+            raw["rate_limit"], RateLimitSettings, "rate_limit", fail
+        )
+    if "streams" in raw:
+        changes["streams"] = _parse_table(raw["streams"], StreamSettings, "streams", fail)
+    return replace(settings, **changes)
+
+
+def _parse_auth(table: Mapping[str, Any], fail: Any) -> AuthSettings:
+    unknown = set(table) - {"read", "tokens"}
+    if unknown:
+        raise fail(f"auth.{sorted(unknown)[0]}", "unknown setting (allowed: read, tokens)")
+    read = table.get("read", "open")
+    if read not in ("open", "token"):
+        raise fail("auth.read", f'expected "open" or "token", got {read!r}')
+    tokens = table.get("tokens", [])
+    if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
+        raise fail("auth.tokens", "expected a list of non-empty strings")
+    return AuthSettings(read=read, tokens=tuple(tokens))
+
+
+def _parse_table(table: Mapping[str, Any], cls: Any, name: str, fail: Any) -> Any:
+    defaults = cls()
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if not hasattr(defaults, key):
+            allowed = ", ".join(sorted(defaults.__dataclass_fields__))
+            raise fail(f"{name}.{key}", f"unknown setting (allowed: {allowed})")
+        default = getattr(defaults, key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise fail(f"{name}.{key}", "expected a positive number")
+        changes[key] = type(default)(value)
+    return replace(defaults, **changes)
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
+             dict: "a table", float: "a number"}
+    if isinstance(expected, tuple):
+        return " or ".join(names[t] for t in expected)
+    return names[expected]
+
+
+def _resolve(settings: Settings) -> Settings:
+    """Make every relative path absolute against the config's directory."""
+    root = settings.root
+
+    def absolute(p: Path) -> Path:
+        return p if p.is_absolute() else root / p
+
+    return replace(
+        settings,
+        data_dir=absolute(settings.data_dir),
+        secrets_file=absolute(settings.secrets_file),
+        workflow_dirs=tuple(absolute(p) for p in settings.workflow_dirs),
+        skills_dirs=tuple(absolute(p) for p in settings.skills_dirs),
+    )

@@ -1,0 +1,113 @@
+"""serve(settings): the daemon, as one nursery that owns everything.
+
+Start order, each with a readiness handshake: store (open, writer running),
+recovery of runs a crash left open, the run manager, then Hypercorn. Stop
+order on SIGINT/SIGTERM (or `shutdown` being set): stop accepting runs and
+cancel the running ones (their process groups are killed), stop Hypercorn,
+close the bus (every stream ends), drain the writer, close the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from dataclasses import dataclass
+
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve as hypercorn_serve
+
+from runner.api.app import Services, create_app
+from runner.api.auth import check_bind, load_or_create_token
+from runner.config import Settings
+from runner.engine.manager import RunManager
+from runner.engine.recovery import close_unfinished_runs
+from runner.events.bus import Bus
+from runner.events.store import EventStore
+
+log = logging.getLogger("stax.daemon")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DaemonAddress:
+    host: str
+    port: int
+    token: str
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+async def serve(
+    settings: Settings,
+    *,
+    shutdown: trio.Event | None = None,
+    handle_signals: bool = False,
+    task_status: trio.TaskStatus[DaemonAddress] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run the daemon until `shutdown` is set (or a signal arrives, if handled)."""
+    check_bind(settings.host, allow_remote=settings.allow_remote)
+    shutdown = shutdown if shutdown is not None else trio.Event()
+    bus = Bus(buffer=settings.streams.subscriber_buffer)
+    store = EventStore(settings.data_dir, publish=bus.publish,
+                       retention_runs=settings.retention_runs)
+    store.open()
+    try:
+        token = load_or_create_token(settings.data_dir)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(store.run)
+            await close_unfinished_runs(store, reason="daemon stopped")
+            async with trio.open_nursery() as runs_nursery:
+                manager = RunManager(settings, store, runs_nursery)
+                services = Services(settings=settings, store=store, bus=bus, manager=manager,
+                                    token=token)
+                app = create_app(services)
+                config = _hypercorn_config(settings)
+                http_stopped = trio.Event()
+
+                async def stop_trigger() -> None:
+                    await http_stopped.wait()
+
+                async def run_http(task_status: trio.TaskStatus[list[str]]
+                                   = trio.TASK_STATUS_IGNORED) -> None:
+                    await hypercorn_serve(app, config, shutdown_trigger=stop_trigger,
+                                          task_status=task_status)
+
+                binds = await nursery.start(run_http)
+                port = _port_of(binds[0]) if binds else settings.port
+                if handle_signals:
+                    nursery.start_soon(_wait_for_signal, shutdown)
+                task_status.started(DaemonAddress(host=settings.host, port=port, token=token))
+                await shutdown.wait()
+                await manager.shutdown(grace_s=settings.step_kill_grace_seconds)
+                bus.close()
+                http_stopped.set()
+                runs_nursery.cancel_scope.cancel()
+            store.close_writer()
+    finally:
+        store.close()
+
+
+async def _wait_for_signal(shutdown: trio.Event) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            shutdown.set()
+            return
+
+
+def _hypercorn_config(settings: Settings) -> HypercornConfig:
+    config = HypercornConfig()
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    config.bind = [f"{host}:{settings.port}"]
+    config.graceful_timeout = 2.0
+    config.keep_alive_timeout = 75
+    config.accesslog = None
+    config.errorlog = logging.getLogger("stax.http")
+    config.include_server_header = False
+    return config
+
+
+def _port_of(bind: str) -> int:
+    return int(bind.rsplit(":", 1)[1])

@@ -1,0 +1,17 @@
+"""The engine: runs a workflow's jobs and steps on this machine and reports every change."""
+
+from runner.engine.inputs import convert, resolve_inputs
+from runner.engine.masking import MASK, Masker
+from runner.engine.run import RunRequest, WorkflowRun, new_run_id
+from runner.engine.scope import Approver
+
+__all__ = [
+    "MASK",
+    "Approver",
+    "Masker",
+    "RunRequest",
+    "WorkflowRun",
+    "convert",
+    "new_run_id",
+    "resolve_inputs",
+]

@@ -1,0 +1,221 @@
+"""The contexts expressions see (`github`, `runner`, ...) and the environment steps get.
+
+Everything a run knows before its first job is gathered once in RunContexts;
+jobs and steps add their own layers (matrix, needs, steps, env) on top.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runner.engine.repository import RepositoryInfo
+from runner.expressions import EvalContext, JSONValue
+
+SERVER_URL = "https://github.com"
+API_URL = "https://api.github.com"
+GRAPHQL_URL = "https://api.github.com/graphql"
+
+
+def runner_arch() -> str:
+    machine = platform.machine().lower()
+    return {"x86_64": "X64", "amd64": "X64", "aarch64": "ARM64", "arm64": "ARM64",
+            "armv7l": "ARM", "i686": "X86", "i386": "X86"}.get(machine, machine.upper())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunContexts:
+    """The run-wide contexts and the environment every step starts from."""
+
+    github: dict[str, JSONValue]
+    runner: dict[str, JSONValue]
+    inputs: dict[str, JSONValue]
+    secrets: dict[str, JSONValue]
+    vars: dict[str, JSONValue]
+    base_env: dict[str, str]  # host env + CI markers + GITHUB_*/RUNNER_* for the run
+    workspace: Path
+    temp_dir: Path
+    extra: dict[str, JSONValue] = field(default_factory=dict)  # e.g. `jobs` in a called workflow
+
+    def eval_context(
+        self,
+        *,
+        env: Mapping[str, JSONValue] | None = None,
+        job_status: str | None = None,
+        **layers: JSONValue,
+    ) -> EvalContext:
+        """An EvalContext with the run's contexts plus the given layers (matrix, needs, ...)."""
+        contexts: dict[str, JSONValue] = {
+            "github": self.github,
+            "runner": self.runner,
+            "inputs": self.inputs,
+            "secrets": self.secrets,
+            "vars": self.vars,
+            "env": dict(env) if env is not None else {},
+            **self.extra,
+        }
+        contexts.update(layers)
+        return EvalContext(contexts=contexts, job_status=job_status,
+                           workspace=str(self.workspace))
+
+
+def build_github_context(
+    *,
+    repo: RepositoryInfo,
+    workflow_name: str,
+    workflow_path: str,
+    event_name: str,
+    event: dict[str, JSONValue],
+    run_id: str,
+    run_number: int,
+    workspace: Path,
+    event_path: Path,
+) -> dict[str, JSONValue]:
+    ref = repo.ref
+    head_ref = base_ref = ""
+    if event_name in ("pull_request", "pull_request_target"):
+        pr = event.get("pull_request")
+        if isinstance(pr, dict):
+            head = pr.get("head")
+            base = pr.get("base")
+            head_ref = str(head.get("ref", "")) if isinstance(head, dict) else ""
+            base_ref = str(base.get("ref", "")) if isinstance(base, dict) else ""
+        number = event.get("number")
+        if number is not None:
+            ref = f"refs/pull/{number}/merge"
+    if isinstance(event.get("ref"), str) and event_name in ("push", "create", "delete"):
+        ref = str(event["ref"])
+    ref_type = "tag" if ref.startswith("refs/tags/") else "branch"
+    ref_name = ref.split("/", 2)[2] if ref.count("/") >= 2 else ref
+    if event_name in ("pull_request", "pull_request_target") and ref.startswith("refs/pull/"):
+        ref_name = ref.removeprefix("refs/pull/")
+    sha = repo.sha
+    if event_name == "push" and isinstance(event.get("after"), str) and event["after"]:
+        sha = str(event["after"])
+    return {
+        "action": "",
+        "action_path": "",
+        "action_ref": "",
+        "action_repository": "",
+        "actor": repo.actor,
+        "actor_id": "0",
+        "api_url": API_URL,
+        "base_ref": base_ref,
+        "env": "",
+        "event": event,
+        "event_name": event_name,
+        "event_path": str(event_path),
+        "graphql_url": GRAPHQL_URL,
+        "head_ref": head_ref,
+        "job": "",
+        "path": "",
+        "ref": ref,
+        "ref_name": ref_name,
+        "ref_protected": False,
+        "ref_type": ref_type,
+        "repository": repo.repository,
+        "repository_id": "0",
+        "repository_owner": repo.owner,
+        "repository_owner_id": "0",
+        "repositoryUrl": f"git://github.com/{repo.repository}.git",
+        "retention_days": 0,
+        "run_attempt": "1",
+        "run_id": run_id,
+        "run_number": str(run_number),
+        "secret_source": "None",
+        "server_url": SERVER_URL,
+        "sha": sha,
+        "state": "",
+        "token": "",
+        "triggering_actor": repo.actor,
+        "workflow": workflow_name,
+        "workflow_ref": f"{repo.repository}/{workflow_path}@{ref}",
+        "workflow_sha": sha,
+        "workspace": str(workspace),
+    }
+
+
+def default_event(event_name: str, repo: RepositoryInfo,
+                  inputs: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
+    """A plausible payload when no --eventpath is given."""
+    repository: dict[str, JSONValue] = {
+        "full_name": repo.repository,
+        "name": repo.repository.split("/", 1)[-1],
+        "owner": {"login": repo.owner, "name": repo.owner},
+        "default_branch": repo.default_branch,
+    }
+    event: dict[str, JSONValue] = {"repository": repository,
+                                   "sender": {"login": repo.actor, "type": "User"}}
+    if event_name == "push":
+        event.update({"ref": repo.ref, "before": "0" * 40, "after": repo.sha,
+                      "head_commit": {"id": repo.sha}, "pusher": {"name": repo.actor}})
+    if event_name in ("workflow_dispatch", "workflow_call"):
+        event.update({"inputs": dict(inputs), "ref": repo.ref})
+    return event
+
+
+def build_runner_context(temp_dir: Path, tool_cache: Path) -> dict[str, JSONValue]:
+    return {
+        "name": f"stax-{socket.gethostname()}",
+        "os": "Linux" if platform.system() == "Linux" else platform.system(),
+        "arch": runner_arch(),
+        "temp": str(temp_dir),
+        "tool_cache": str(tool_cache),
+        "environment": "self-hosted",
+        "debug": "",
+    }
+
+
+def build_base_env(github: Mapping[str, JSONValue], runner: Mapping[str, JSONValue],
+                   workflow_env_extra: Mapping[str, str]) -> dict[str, str]:
+    """The host environment plus what every GitHub runner sets for every step."""
+    env = dict(os.environ)
+    env.update({
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+        "STAX": "true",
+        "GITHUB_ACTOR": str(github["actor"]),
+        "GITHUB_ACTOR_ID": str(github["actor_id"]),
+        "GITHUB_API_URL": str(github["api_url"]),
+        "GITHUB_BASE_REF": str(github["base_ref"]),
+        "GITHUB_EVENT_NAME": str(github["event_name"]),
+        "GITHUB_EVENT_PATH": str(github["event_path"]),
+        "GITHUB_GRAPHQL_URL": str(github["graphql_url"]),
+        "GITHUB_HEAD_REF": str(github["head_ref"]),
+        "GITHUB_REF": str(github["ref"]),
+        "GITHUB_REF_NAME": str(github["ref_name"]),
+        "GITHUB_REF_PROTECTED": "false",
+        "GITHUB_REF_TYPE": str(github["ref_type"]),
+        "GITHUB_REPOSITORY": str(github["repository"]),
+        "GITHUB_REPOSITORY_ID": "0",
+        "GITHUB_REPOSITORY_OWNER": str(github["repository_owner"]),
+        "GITHUB_REPOSITORY_OWNER_ID": "0",
+        "GITHUB_RETENTION_DAYS": "0",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_RUN_ID": str(github["run_id"]),
+        "GITHUB_RUN_NUMBER": str(github["run_number"]),
+        "GITHUB_SERVER_URL": str(github["server_url"]),
+        "GITHUB_SHA": str(github["sha"]),
+        "GITHUB_TRIGGERING_ACTOR": str(github["triggering_actor"]),
+        "GITHUB_WORKFLOW": str(github["workflow"]),
+        "GITHUB_WORKFLOW_REF": str(github["workflow_ref"]),
+        "GITHUB_WORKFLOW_SHA": str(github["workflow_sha"]),
+        "GITHUB_WORKSPACE": str(github["workspace"]),
+        "RUNNER_ARCH": str(runner["arch"]),
+        "RUNNER_ENVIRONMENT": "self-hosted",
+        "RUNNER_NAME": str(runner["name"]),
+        "RUNNER_OS": str(runner["os"]),
+        "RUNNER_TEMP": str(runner["temp"]),
+        "RUNNER_TOOL_CACHE": str(runner["tool_cache"]),
+    })
+    env.update(workflow_env_extra)
+    return env
+
+
+def write_event_file(path: Path, event: Mapping[str, JSONValue]) -> None:
+    path.write_text(json.dumps(event, indent=2), encoding="utf-8")

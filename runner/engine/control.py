@@ -1,0 +1,83 @@
+"""Cancellation of runs and jobs, GitHub's way.
+
+Cancelling a run (Ctrl-C, the API, fail-fast, a timeout) does not tear the
+run's tasks down: it cancels the step that is running in each job and marks
+the job's status `cancelled`, so later steps see `cancelled()` and only
+`if: always()` / `if: cancelled()` cleanup still runs, as on GitHub. Killing
+(a second Ctrl-C) is the hard stop: SIGKILL to every step process group and
+cancellation of the whole run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import trio
+
+
+class JobControl:
+    """Cancels the running step of one job, once, for a reason."""
+
+    __slots__ = ("_scope", "reason", "timed_out")
+
+    def __init__(self) -> None:
+        self._scope: trio.CancelScope | None = None
+        self.reason: str | None = None
+        self.timed_out = False
+
+    @property
+    def cancelled(self) -> bool:
+        return self.reason is not None
+
+    def cancel(self, reason: str, *, timed_out: bool = False) -> None:
+        if self.reason is None:
+            self.reason = reason
+            self.timed_out = timed_out
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def open_step_scope(self) -> trio.CancelScope:
+        """The scope a step runs in. A step started after cancellation (cleanup) runs
+        in a fresh scope: only the step that was running is interrupted."""
+        self._scope = trio.CancelScope()
+        return self._scope
+
+    def close_step_scope(self) -> None:
+        self._scope = None
+
+
+class RunControl:
+    """Cancellation state of one run and the step process groups alive in it."""
+
+    def __init__(self) -> None:
+        self.cancel_reason: str | None = None
+        self.killed = False
+        self.jobs: set[JobControl] = set()
+        self.process_groups: set[int] = set()
+        self.root_scope: trio.CancelScope | None = None
+        self.cancelled_event = trio.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_reason is not None
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        """Graceful: interrupt running steps; cleanup steps still run."""
+        if self.cancel_reason is None:
+            self.cancel_reason = reason
+            self.cancelled_event.set()
+        for job in list(self.jobs):
+            job.cancel(reason)
+
+    def kill(self) -> None:
+        """Hard: SIGKILL every step process group now and cancel everything."""
+        self.cancel("killed")
+        self.killed = True
+        for pgid in list(self.process_groups):
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self.root_scope is not None:
+            self.root_scope.cancel()

@@ -1,0 +1,235 @@
+"""One job instance: approval, steps in order, outputs, cleanup.
+
+The scheduler decides *whether* and *when* a job runs (needs, `if:`,
+matrix, runs-on); this module runs a job that has been decided on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import trio
+
+from runner.engine.concurrency import Slot
+from runner.engine.control import JobControl
+from runner.engine.records import JobRecord, StepRecord
+from runner.engine.scope import JobEnvironment, RunScope, StepScope
+from runner.engine.step_runner import record_skipped, run_step, should_run, step_name
+from runner.engine.steps.output import StepOutput
+from runner.errors import ExpressionError, StaxError
+from runner.events.types import Conclusion, EventType, Status, now_ms
+from runner.expressions import JSONValue, interpolate, to_string, truthy
+from runner.model import Defaults, Job
+from runner.process import sweep_marked
+
+
+@dataclass(slots=True, kw_only=True)
+class JobPlan:
+    """A job instance the scheduler decided to run, with what its expressions see."""
+
+    job: Job
+    record: JobRecord
+    layers: dict[str, JSONValue]  # matrix, needs, strategy, job contexts
+    env: dict[str, JSONValue]  # workflow env + job env, evaluated
+    defaults: Defaults
+    timeout_minutes: float
+    continue_on_error: bool = False
+    needs_outputs: Mapping[str, Mapping[str, JSONValue]] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class JobResult:
+    conclusion: Conclusion
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResult:
+    """Run the job's steps and report it. Returns its result for `needs`."""
+    record = plan.record
+    reporter = run.reporter
+    record.status = Status.IN_PROGRESS
+    record.started_at = now_ms()
+    await reporter.job_started(record)
+    for need, outputs in plan.needs_outputs.items():
+        needs_ctx = plan.layers.get("needs")
+        result = needs_ctx.get(need, {}) if isinstance(needs_ctx, dict) else {}
+        await reporter.job_message(record, from_job=need, outputs=dict(outputs),
+                                   result=str(result.get("result", "")) if isinstance(
+                                       result, dict) else "")
+
+    scope = StepScope(run=run, job=record, job_env=JobEnvironment(), control=control,
+                      env=plan.env, layers=plan.layers, defaults=plan.defaults)
+    run.control.jobs.add(control)
+    if run.control.cancelled:
+        control.cancel(run.control.cancel_reason or "cancelled")
+    try:
+        approved = await _approval(plan, run, record)
+        slot = await _enter_concurrency_group(plan, scope) if approved else None
+        try:
+            if approved and not control.cancelled:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(_watch_timeout, plan.timeout_minutes, control)
+                    await _run_steps(plan, scope)
+                    nursery.cancel_scope.cancel()
+        finally:
+            if slot is not None:
+                run.concurrency.release(slot)
+    finally:
+        run.control.jobs.discard(control)
+        with trio.CancelScope(shield=True):
+            await sweep_marked(scope.process_marker,
+                               grace_s=run.settings.step_kill_grace_seconds)
+
+    outputs = await _job_outputs(plan, scope) if approved else {}
+    conclusion = _conclusion(scope, control, approved)
+    if conclusion is Conclusion.FAILURE and plan.continue_on_error:
+        record.error = (record.error or "failed") + " (continue-on-error)"
+        conclusion = Conclusion.SUCCESS
+    record.conclusion = conclusion
+    record.outputs = dict(outputs)
+    record.summary = "\n".join(scope.job_env.summary)
+    record.status = Status.COMPLETED
+    record.completed_at = now_ms()
+    await reporter.job_completed(record)
+    return JobResult(conclusion=conclusion, outputs=outputs)
+
+
+def _conclusion(scope: StepScope, control: JobControl, approved: bool) -> Conclusion:
+    if not approved:
+        return Conclusion.CANCELLED if scope.status == "cancelled" else Conclusion.FAILURE
+    if control.timed_out:
+        scope.job.error = control.reason
+        return Conclusion.FAILURE
+    if scope.status == "cancelled":
+        return Conclusion.CANCELLED
+    return Conclusion.FAILURE if scope.failed else Conclusion.SUCCESS
+
+
+async def _enter_concurrency_group(plan: JobPlan, scope: StepScope) -> Slot | None:
+    concurrency = plan.job.concurrency
+    if concurrency is None:
+        return None
+    ctx = scope.eval_context(with_status=False)
+    group = to_string(interpolate(concurrency.group, ctx))
+    raw = concurrency.cancel_in_progress
+    cancel_in_progress = truthy(interpolate(raw, ctx) if isinstance(raw, str) else raw)
+    if scope.run.concurrency.is_busy(group):
+        await scope.run.reporter.job_status(scope.job, f"waiting for concurrency group {group!r}")
+    return await scope.run.concurrency.acquire(group, cancel_in_progress=cancel_in_progress,
+                                               cancel=scope.control.cancel)
+
+
+async def _watch_timeout(minutes: float, control: JobControl) -> None:
+    await trio.sleep(minutes * 60)
+    control.cancel(f"The job has exceeded the maximum execution time of {minutes:g} minutes.",
+                   timed_out=True)
+
+
+async def _approval(plan: JobPlan, run: RunScope, record: JobRecord) -> bool:
+    """Wait for the environment's approval when stax.toml asks for one."""
+    name = record.environment
+    if not name:
+        return True
+    settings = run.settings.environments.get(name)
+    if settings is None or not settings.approval:
+        return True
+    reason = f"Waiting for approval to deploy to environment {name!r}"
+    record.status = Status.WAITING
+    await run.reporter.job_blocked(record, reason=reason, environment=name)
+    if run.approve_all:
+        approved, by = True, "--approve"
+    else:
+        with trio.CancelScope() as waiting:
+            # A cancelled run stops waiting; the job then ends as cancelled.
+            async with trio.open_nursery() as nursery:
+                async def stop_on_cancel() -> None:
+                    await run.control.cancelled_event.wait()
+                    waiting.cancel()
+                nursery.start_soon(stop_on_cancel)
+                approved, by = await run.approvals.wait_for_approval(run.record.id, record.id,
+                                                                     name)
+                nursery.cancel_scope.cancel()
+        if waiting.cancelled_caught:
+            approved, by = False, "cancelled"
+    record.status = Status.IN_PROGRESS
+    await run.reporter.job_unblocked(record, approved=approved, by=by)
+    if not approved and by != "cancelled":
+        record.error = f"Approval for environment {name!r} was rejected ({by})"
+    return approved
+
+
+async def _run_steps(plan: JobPlan, scope: StepScope) -> None:
+    record = scope.job
+    reporter = scope.run.reporter
+    total = len(plan.job.steps)
+    for step in plan.job.steps:
+        step_record = StepRecord(number=step.index + 1, name=step_name(step, scope), id=step.id)
+        record.steps.append(step_record)
+        io = StepOutput(reporter=reporter, masker=scope.run.masker, job_id=record.id,
+                        step_number=step_record.number,
+                        debug=_debug_enabled(scope))
+        try:
+            runs = should_run(step, scope)
+        except ExpressionError as exc:
+            step_record.status = Status.IN_PROGRESS
+            step_record.started_at = now_ms()
+            await reporter.step_started(record, step_record)
+            await io.write([f"##[error]{exc}"], stream="stderr")
+            await io.annotate("error", str(exc))
+            _finish(step_record, Conclusion.FAILURE, Conclusion.FAILURE, str(exc))
+            scope.failed = True
+            await reporter.step_completed(record, step_record)
+            continue
+        if not runs:
+            record_skipped(step, scope)
+            _finish(step_record, Conclusion.SKIPPED, Conclusion.SKIPPED, None)
+            await reporter.step_completed(record, step_record)
+            continue
+        step_record.status = Status.IN_PROGRESS
+        step_record.started_at = now_ms()
+        await reporter.step_started(record, step_record)
+        await reporter.job_status(record, f"step {step_record.number}/{total}: {step_record.name}")
+        result = await run_step(step, scope, io)
+        _finish(step_record, result.conclusion, result.outcome, result.error)
+        extra: dict[str, JSONValue] = {}
+        if result.outputs:
+            extra["outputs"] = dict(result.outputs)
+        await reporter.step_completed(record, step_record, extra)
+
+
+def _finish(step: StepRecord, conclusion: Conclusion, outcome: Conclusion,
+            error: str | None) -> None:
+    step.status = Status.COMPLETED
+    step.conclusion = conclusion
+    step.outcome = outcome
+    step.error = error
+    step.completed_at = now_ms()
+
+
+def _debug_enabled(scope: StepScope) -> bool:
+    for source in (scope.run.contexts.secrets, scope.run.contexts.vars):
+        if str(source.get("ACTIONS_STEP_DEBUG", "")).lower() == "true":
+            return True
+    return False
+
+
+async def _job_outputs(plan: JobPlan, scope: StepScope) -> dict[str, str]:
+    """Evaluate `outputs:`; like GitHub, drop a value that would carry a secret."""
+    outputs: dict[str, str] = {}
+    masker = scope.run.masker
+    for name, expression in plan.job.outputs.items():
+        try:
+            value = to_string(interpolate(expression, scope.eval_context(with_status=False)))
+        except StaxError as exc:
+            scope.job.error = f"output {name!r}: {exc}"
+            scope.failed = True
+            continue
+        if masker and masker.mask(value) != value:
+            await scope.run.reporter.emit(
+                EventType.STEP_ANNOTATION, {"level": "warning",
+                                  "message": f"Skip output '{name}' since it may contain secret."},
+                job_id=scope.job.id)
+            continue
+        outputs[name] = value
+    return outputs

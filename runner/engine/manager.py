@@ -1,0 +1,121 @@
+"""The daemon's runs: start them in the daemon's nursery, cancel them, approve their jobs.
+
+Runs are children of the manager's nursery, which the daemon owns, so a
+run outlives the HTTP request that started it, and the daemon's shutdown
+cancels every run before the store closes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import trio
+
+from runner.config import Settings
+from runner.engine.concurrency import ConcurrencyGroups
+from runner.engine.records import RunRecord
+from runner.engine.run import RunRequest, WorkflowRun
+from runner.errors import ApiError
+from runner.events.sink import EventSink
+from runner.events.store import EventStore
+
+
+@dataclass(slots=True)
+class _Waiting:
+    decided: trio.Event = field(default_factory=trio.Event)
+    approved: bool = False
+    by: str = ""
+
+
+class RunApprovals:
+    """Jobs of one daemon waiting for approval, answered over HTTP or the CLI."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[tuple[str, str], _Waiting] = {}
+
+    async def wait_for_approval(self, run_id: str, job_id: str,
+                                environment: str) -> tuple[bool, str]:
+        waiting = self._waiting.setdefault((run_id, job_id), _Waiting())
+        try:
+            await waiting.decided.wait()
+        finally:
+            self._waiting.pop((run_id, job_id), None)
+        return waiting.approved, waiting.by
+
+    def decide(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool:
+        """Answer a waiting job; False when no such job is waiting."""
+        waiting = self._waiting.get((run_id, job_id))
+        if waiting is None or waiting.decided.is_set():
+            return False
+        waiting.approved, waiting.by = approved, by
+        waiting.decided.set()
+        return True
+
+    def is_waiting(self, run_id: str, job_id: str) -> bool:
+        return (run_id, job_id) in self._waiting
+
+
+class RunManager:
+    def __init__(self, settings: Settings, store: EventStore, nursery: trio.Nursery, *,
+                 sink: EventSink | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.sink = sink or store
+        self.nursery = nursery
+        self.approvals = RunApprovals()
+        self.concurrency = ConcurrencyGroups()
+        self.active: dict[str, WorkflowRun] = {}
+        self.accepting = True
+        self._idle = trio.Event()
+        self._idle.set()
+
+    async def start(self, request: RunRequest) -> RunRecord:
+        """Check and start a run; returns its record once it is queued.
+
+        Raises RunError (a bad request) before anything is emitted.
+        """
+        if not self.accepting:
+            raise ApiError(503, "unavailable", "the daemon is shutting down")
+        if self.store.failed:
+            raise ApiError(503, "store_unavailable",
+                           f"the event store cannot be written ({self.store.failed}); "
+                           "not starting runs")
+        run = WorkflowRun(request, self.settings, self.sink, approvals=self.approvals,
+                          concurrency=self.concurrency)
+        record = run.prepare()
+        record.run_number = await self.store.next_run_number(record.workflow)
+        self.active[run.run_id] = run
+        self._idle = trio.Event()
+        self.nursery.start_soon(self._run, run)
+        return record
+
+    async def _run(self, run: WorkflowRun) -> None:
+        try:
+            await run.run()
+        finally:
+            self.active.pop(run.run_id, None)
+            if not self.active:
+                self._idle.set()
+
+    def cancel(self, run_id: str, reason: str = "cancelled") -> bool:
+        run = self.active.get(run_id)
+        if run is None:
+            return False
+        run.cancel(reason)
+        return True
+
+    def approve(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool:
+        return self.approvals.decide(run_id, job_id, approved=approved, by=by)
+
+    async def shutdown(self, *, grace_s: float = 5.0) -> None:
+        """Stop accepting runs, cancel the running ones, wait; kill what is left."""
+        self.accepting = False
+        for run in list(self.active.values()):
+            run.cancel("daemon stopping")
+        with trio.move_on_after(grace_s):
+            await self._idle.wait()
+            return
+        for run in list(self.active.values()):
+            run.kill()
+        with trio.move_on_after(2):
+            await self._idle.wait()

@@ -1,0 +1,77 @@
+"""Secrets and `::add-mask::` values become `***` in everything stax writes or emits.
+
+Masking happens once, where text enters stax (a step's output lines, an
+annotation, an output value), before the event exists, so no store, stream,
+terminal or dashboard ever holds the clear value. A multi-line secret is
+masked line by line too, because output reaches us one line at a time.
+"""
+
+from __future__ import annotations
+
+import re
+
+from runner.expressions.values import JSONValue
+
+MASK = "***"
+
+
+class Masker:
+    """The set of values to hide, and the one regex that finds any of them."""
+
+    __slots__ = ("_pattern", "_values")
+
+    def __init__(self, values: list[str] | tuple[str, ...] = ()) -> None:
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        for value in values:
+            self.add(value)
+
+    def add(self, value: str) -> None:
+        """Hide `value` (and each of its lines) from now on. Blank values are ignored:
+        masking "" or " " would shred every line."""
+        candidates = {value, *value.splitlines()}
+        added = False
+        for candidate in candidates:
+            stripped = candidate.strip()
+            if stripped and candidate not in self._values:
+                self._values.add(candidate)
+                if stripped != candidate:
+                    self._values.add(stripped)
+                added = True
+        if added:
+            # Longest first, so a secret that contains another is hidden whole.
+            ordered = sorted(self._values, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def mask(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(MASK, text)
+
+    def mask_lines(self, lines: list[str]) -> list[str]:
+        """Mask a chunk of lines with one regex pass over the joined text."""
+        if self._pattern is None:
+            return lines
+        joined = "\n".join(lines)
+        if self._pattern.search(joined) is None:
+            return lines
+        masked = self._pattern.sub(MASK, joined).split("\n")
+        if len(masked) == len(lines):
+            return masked
+        # A value spanning a newline changed the line count: mask line by line.
+        return [self._pattern.sub(MASK, line) for line in lines]
+
+    def mask_value(self, value: JSONValue) -> JSONValue:
+        """Mask every string inside a JSON value (keys included)."""
+        if self._pattern is None:
+            return value
+        if isinstance(value, str):
+            return self._pattern.sub(MASK, value)
+        if isinstance(value, list):
+            return [self.mask_value(v) for v in value]
+        if isinstance(value, dict):
+            return {self.mask(k): self.mask_value(v) for k, v in value.items()}
+        return value

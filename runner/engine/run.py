@@ -1,0 +1,270 @@
+"""One run of a workflow, from its request to its conclusion.
+
+`WorkflowRun.prepare()` does everything that can fail because of the
+request (unknown job, bad input, unknown event) and raises RunError before
+anything is emitted, so a bad request leaves no half-started run.
+`run()` then emits run.started, schedules the jobs, and always ends with
+run.completed, whether the run succeeds, fails, is cancelled or is killed.
+"""
+
+from __future__ import annotations
+
+import secrets as _secrets
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import trio
+
+from runner.config import Settings
+from runner.engine.contexts import (
+    RunContexts,
+    build_base_env,
+    build_github_context,
+    build_runner_context,
+    default_event,
+    write_event_file,
+)
+from runner.engine.concurrency import ConcurrencyGroups, Slot
+from runner.engine.control import RunControl
+from runner.engine.inputs import resolve_inputs
+from runner.engine.masking import Masker
+from runner.engine.records import RunRecord
+from runner.engine.reporter import Reporter
+from runner.engine.repository import read_repository
+from runner.engine.scheduler import Scheduler
+from runner.engine.scope import Approver, RunScope
+from runner.errors import RunError, StaxError
+from runner.events.sink import EventSink
+from runner.events.types import Conclusion, Status, now_ms
+from runner.expressions import JSONValue, interpolate, to_string, truthy
+from runner.model import Workflow
+
+
+def new_run_id() -> str:
+    """Eight hex digits, like seed 003's `a1b2c3d4`."""
+    return _secrets.token_hex(4)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRequest:
+    workflow: Workflow
+    workdir: Path
+    event_name: str | None = None  # None: the workflow's first trigger
+    event_payload: dict[str, JSONValue] | None = None
+    inputs: Mapping[str, JSONValue] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    vars: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    jobs: tuple[str, ...] = ()  # --job: these and what they need
+    matrix_filters: Mapping[str, str] = field(default_factory=dict)
+    approve_all: bool = False
+    run_id: str | None = None
+    run_number: int = 1
+
+
+class _RejectAll:
+    async def wait_for_approval(self, run_id: str, job_id: str,
+                                environment: str) -> tuple[bool, str]:
+        return False, "no approver available"
+
+
+class WorkflowRun:
+    def __init__(self, request: RunRequest, settings: Settings, sink: EventSink, *,
+                 approvals: Approver | None = None,
+                 concurrency: ConcurrencyGroups | None = None) -> None:
+        self.request = request
+        self.settings = settings
+        self.sink = sink
+        self.approvals = approvals or _RejectAll()
+        self.concurrency = concurrency or ConcurrencyGroups()
+        self.control = RunControl()
+        self.run_id = request.run_id or new_run_id()
+        self.masker = Masker(list(request.secrets.values()))
+        self.record: RunRecord | None = None
+        self._event_name = ""
+        self._inputs: dict[str, JSONValue] = {}
+        self._only_jobs: set[str] | None = None
+
+    # -- before anything is emitted ------------------------------------------
+    def prepare(self) -> RunRecord:
+        """Check the request against the workflow; raise RunError if it can't run."""
+        request, workflow = self.request, self.request.workflow
+        self._event_name = self._choose_event()
+        specs = workflow.call_inputs if self._event_name == "workflow_call" \
+            else workflow.dispatch_inputs
+        if specs or request.inputs:
+            self._inputs = resolve_inputs(specs, request.inputs)
+        if request.jobs:
+            unknown = [j for j in request.jobs if j not in workflow.jobs]
+            if unknown:
+                raise RunError(f"unknown job {unknown[0]!r} (jobs: {', '.join(workflow.jobs)})")
+            self._only_jobs = _with_needs(workflow, request.jobs)
+        try:
+            workflow_file = str(Path(workflow.path).resolve().relative_to(request.workdir.resolve()))
+        except ValueError:
+            workflow_file = workflow.path
+        self.record = RunRecord(
+            id=self.run_id, name=workflow.display_name, workflow=workflow_file,
+            event=self._event_name, run_number=request.run_number,
+            workdir=str(request.workdir), inputs=dict(self._inputs),
+            graph=[{"id": key, "name": job.name or key, "needs": list(job.needs)}
+                   for key, job in workflow.jobs.items()
+                   if self._only_jobs is None or key in self._only_jobs],
+        )
+        return self.record
+
+    def _choose_event(self) -> str:
+        on = self.request.workflow.on
+        name = self.request.event_name
+        if name is None:
+            return next(iter(on), "push") if "push" not in on else "push"
+        if on and name not in on:
+            raise RunError(f"the workflow does not run on {name!r} events "
+                           f"(it runs on: {', '.join(on)})")
+        return name
+
+    # -- the run --------------------------------------------------------------
+    def cancel(self, reason: str = "cancelled") -> None:
+        self.control.cancel(reason)
+
+    def kill(self) -> None:
+        self.control.kill()
+
+    async def run(self) -> RunRecord:
+        """Execute the run and return its final record. Always emits run.completed."""
+        record = self.record or self.prepare()
+        workflow, request = self.request.workflow, self.request
+        temp = Path(tempfile.mkdtemp(prefix=f"stax-{self.run_id}-"))
+        reporter = Reporter(self.sink, self.run_id, self.masker)
+        record.status = Status.IN_PROGRESS
+        record.started_at = now_ms()
+        try:
+            scope = self._scope(record, reporter, temp)
+            name = self._run_name(scope)
+            if name:
+                record.name = name
+        except StaxError as exc:
+            record.error = str(exc)
+            scope = None
+        await reporter.run_started(record)
+        try:
+            if scope is not None:
+                with trio.CancelScope() as root:
+                    self.control.root_scope = root
+                    slot = await self._enter_concurrency_group(scope)
+                    try:
+                        if slot is not False:
+                            limiter = trio.CapacityLimiter(self.settings.parallel_jobs)
+                            workflow_env = self._workflow_env(scope)
+                            scheduler = Scheduler(scope, workflow, limiter=limiter,
+                                                  workflow_env=workflow_env,
+                                                  only_jobs=self._only_jobs,
+                                                  matrix_filters=request.matrix_filters)
+                            await scheduler.run_all()
+                    finally:
+                        if slot:
+                            self.concurrency.release(slot)
+        finally:
+            with trio.CancelScope(shield=True):
+                await self._finish(record, reporter)
+                shutil.rmtree(temp, ignore_errors=True)
+        return record
+
+    def _scope(self, record: RunRecord, reporter: Reporter, temp: Path) -> RunScope:
+        request = self.request
+        workdir = request.workdir.resolve()
+        repo = read_repository(workdir)
+        event = request.event_payload if request.event_payload is not None \
+            else default_event(self._event_name, repo, self._inputs)
+        runner_temp = temp / "temp"
+        runner_temp.mkdir()
+        (runner_temp / "_runner_file_commands").mkdir()
+        event_path = temp / "event.json"
+        write_event_file(event_path, event)
+        github = build_github_context(
+            repo=repo, workflow_name=request.workflow.display_name, workflow_path=record.workflow,
+            event_name=self._event_name, event=event, run_id=self.run_id,
+            run_number=record.run_number, workspace=workdir, event_path=event_path)
+        runner = build_runner_context(runner_temp, Path(tempfile.gettempdir()) / "stax-tool-cache")
+        contexts = RunContexts(
+            github=github, runner=runner, inputs=dict(self._inputs),
+            secrets={"GITHUB_TOKEN": "", **request.secrets}, vars=dict(request.vars),
+            base_env=build_base_env(github, runner, {}), workspace=workdir, temp_dir=runner_temp)
+        return RunScope(settings=self.settings, workflow=request.workflow, record=record,
+                        contexts=contexts, reporter=reporter, masker=self.masker,
+                        control=self.control, approvals=self.approvals,
+                        process_marker=f"stax-{self.run_id}-{_secrets.token_hex(4)}",
+                        approve_all=request.approve_all, concurrency=self.concurrency)
+
+    async def _enter_concurrency_group(self, scope: RunScope) -> Slot | None | bool:
+        """The run's concurrency slot; None without a group; False when superseded."""
+        concurrency = self.request.workflow.concurrency
+        if concurrency is None:
+            return None
+        ctx = scope.contexts.eval_context()
+        group = to_string(interpolate(concurrency.group, ctx))
+        cancel_in_progress = truthy(interpolate(concurrency.cancel_in_progress, ctx)
+                                    if isinstance(concurrency.cancel_in_progress, str)
+                                    else concurrency.cancel_in_progress)
+        slot = await self.concurrency.acquire(group, cancel_in_progress=cancel_in_progress,
+                                              cancel=self.cancel)
+        return slot if slot is not None else False
+
+    def _run_name(self, scope: RunScope) -> str | None:
+        raw = self.request.workflow.run_name
+        if not raw:
+            return None
+        return to_string(interpolate(raw, scope.contexts.eval_context()))
+
+    def _workflow_env(self, scope: RunScope) -> dict[str, JSONValue]:
+        ctx = scope.contexts.eval_context()
+        env: dict[str, JSONValue] = {}
+        for name, value in self.request.workflow.env.items():
+            env[name] = to_string(interpolate(value, ctx) if isinstance(value, str) else value)
+        env.update(self.request.env)  # --env wins: the user asked for it explicitly
+        return env
+
+    async def _finish(self, record: RunRecord, reporter: Reporter) -> None:
+        """Close whatever a kill left open, conclude, and emit run.completed."""
+        for job in record.jobs.values():
+            if job.status is not Status.COMPLETED:
+                for step in job.steps:
+                    if step.status is not Status.COMPLETED:
+                        step.status = Status.COMPLETED
+                        step.conclusion = step.outcome = Conclusion.CANCELLED
+                        step.completed_at = now_ms()
+                        await reporter.step_completed(job, step)
+                job.status = Status.COMPLETED
+                job.conclusion = Conclusion.CANCELLED
+                job.completed_at = now_ms()
+                await reporter.job_completed(job)
+        record.conclusion = self._conclusion(record)
+        record.status = Status.COMPLETED
+        record.completed_at = now_ms()
+        await reporter.run_completed(record)
+
+    def _conclusion(self, record: RunRecord) -> Conclusion:
+        if record.error:
+            return Conclusion.FAILURE
+        results = [job.conclusion for job in record.jobs.values()]
+        if Conclusion.FAILURE in results:
+            return Conclusion.FAILURE
+        if self.control.cancelled or Conclusion.CANCELLED in results:
+            return Conclusion.CANCELLED
+        if results and all(r is Conclusion.SKIPPED for r in results):
+            return Conclusion.SKIPPED
+        return Conclusion.SUCCESS
+
+
+def _with_needs(workflow: Workflow, jobs: tuple[str, ...]) -> set[str]:
+    selected: set[str] = set()
+    stack = list(jobs)
+    while stack:
+        key = stack.pop()
+        if key not in selected:
+            selected.add(key)
+            stack.extend(workflow.jobs[key].needs)
+    return selected

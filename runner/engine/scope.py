@@ -1,0 +1,108 @@
+"""Scopes: what a run, a job and a list of steps can see and change.
+
+RunScope is shared by every job of a run (read-mostly references, no
+logic). StepScope is where one list of steps executes: a job's steps, a
+composite action's, a skill's. Each has its own `steps` context and status,
+and writes its log lines to one target step.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from runner.engine.concurrency import ConcurrencyGroups
+from runner.engine.contexts import RunContexts
+from runner.engine.control import JobControl, RunControl
+from runner.engine.masking import Masker
+from runner.engine.records import JobRecord, RunRecord
+from runner.engine.reporter import Reporter
+from runner.expressions import EvalContext, JSONValue
+from runner.model import Defaults, Workflow
+
+if TYPE_CHECKING:
+    from runner.config import Settings
+
+
+class Approver(Protocol):
+    """Decides on jobs that wait for an environment's approval."""
+
+    async def wait_for_approval(self, run_id: str, job_id: str, environment: str) -> tuple[bool, str]:
+        """Wait until the job is approved or rejected: (approved, who decided)."""
+        ...
+
+
+@dataclass(slots=True, kw_only=True)
+class RunScope:
+    settings: Settings
+    workflow: Workflow
+    record: RunRecord
+    contexts: RunContexts
+    reporter: Reporter
+    masker: Masker
+    control: RunControl
+    approvals: Approver
+    process_marker: str  # every step process carries it, so leftovers can be found
+    approve_all: bool = False
+    concurrency: ConcurrencyGroups = field(default_factory=ConcurrencyGroups)
+    file_ids: Iterator[int] = field(default_factory=itertools.count)  # unique temp file names
+
+
+@dataclass(slots=True, kw_only=True)
+class JobEnvironment:
+    """What steps hand to later steps of the same job through the env files."""
+
+    added_env: dict[str, str] = field(default_factory=dict)  # $GITHUB_ENV
+    added_path: list[str] = field(default_factory=list)  # $GITHUB_PATH, newest first
+    state: dict[str, dict[str, str]] = field(default_factory=dict)  # $GITHUB_STATE per step
+    summary: list[str] = field(default_factory=list)  # $GITHUB_STEP_SUMMARY contents
+
+
+@dataclass(slots=True, kw_only=True)
+class StepScope:
+    run: RunScope
+    job: JobRecord
+    job_env: JobEnvironment
+    control: JobControl
+    env: dict[str, JSONValue]  # the env context below step level (workflow + job [+ outer step])
+    layers: dict[str, JSONValue]  # matrix, needs, strategy, job, [inputs] contexts
+    defaults: Defaults
+    steps: dict[str, JSONValue] = field(default_factory=dict)  # the `steps` context
+    failed: bool = False
+    action_path: Path | None = None  # inside a composite action: its directory
+    depth: int = 0  # composite nesting depth
+    run_step_count: int = 0  # numbers GitHub's `__run`, `__run_2`, ... action ids
+
+    @property
+    def process_marker(self) -> str:
+        """Carried by this job's step processes; a prefix of it finds the whole run's."""
+        return job_marker(self.run.process_marker, self.job.id)
+
+    @property
+    def status(self) -> str:
+        """What success()/failure()/cancelled() see in this scope."""
+        if self.control.cancelled or self.run.control.cancelled:
+            return "cancelled"
+        return "failure" if self.failed else "success"
+
+    def env_context(self) -> dict[str, JSONValue]:
+        """The `env` context: workflow/job env overlaid with what $GITHUB_ENV added."""
+        if not self.job_env.added_env:
+            return self.env
+        return {**self.env, **self.job_env.added_env}
+
+    def eval_context(self, *, env: Mapping[str, JSONValue] | None = None,
+                     with_status: bool = True) -> EvalContext:
+        return self.run.contexts.eval_context(
+            env=env if env is not None else self.env_context(),
+            job_status=self.status if with_status else None,
+            steps=self.steps,
+            **self.layers,
+        )
+
+
+def job_marker(run_marker: str, job_id: str) -> str:
+    return f"{run_marker}:{job_id}:"

@@ -1,0 +1,118 @@
+"""Running one step in a scope: its condition, timeout, cancellation and continue-on-error.
+
+This is the part every list of steps shares (a job's, a composite action's,
+a skill's). It emits no step events itself: a job's steps are reported as
+steps, while a composite action's inner steps log into their outer step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import trio
+
+from runner.engine.scope import StepScope
+from runner.engine.steps.base import StepOutcome
+from runner.engine.steps.factory import executor_for
+from runner.engine.steps.output import StepOutput
+from runner.errors import ExpressionError, RunError, StaxError
+from runner.events.types import Conclusion
+from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
+from runner.model import Step
+
+
+@dataclass(slots=True, kw_only=True)
+class StepResult:
+    outcome: Conclusion
+    conclusion: Conclusion
+    outputs: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+
+def step_name(step: Step, scope: StepScope) -> str:
+    """The step's display name with its expressions evaluated (best effort: a broken
+    name expression must not hide the step)."""
+    name = step.display_name
+    if step.name is None or "${{" not in name:
+        return name
+    try:
+        return to_string(interpolate(name, scope.eval_context()))
+    except ExpressionError:
+        return name
+
+
+def should_run(step: Step, scope: StepScope) -> bool:
+    """Evaluate `if:` (implicitly `success() && ...`). Raises ExpressionError."""
+    return evaluate_condition(step.if_ or "", scope.eval_context())
+
+
+def record_skipped(step: Step, scope: StepScope) -> None:
+    if step.id:
+        scope.steps[step.id] = {"outputs": {}, "outcome": "skipped", "conclusion": "skipped"}
+
+
+async def run_step(step: Step, scope: StepScope, io: StepOutput) -> StepResult:
+    """Run `step` (whose condition held) and record its result in the scope.
+
+    Cancellation of the job's running step (a cancelled run, fail-fast, the
+    job's timeout) ends it as `cancelled`; the caller's own cancellation
+    (killing the run) propagates.
+    """
+    control = scope.control
+    outcome: StepOutcome
+    with control.open_step_scope() as cancel_scope:
+        try:
+            timeout = _timeout_seconds(step.timeout_minutes, scope)
+            with trio.move_on_after(timeout) as timer:
+                outcome = await executor_for(step.kind).execute(step, scope, io)
+            if timer.cancelled_caught:
+                minutes = timeout / 60
+                outcome = StepOutcome(
+                    outcome=Conclusion.FAILURE,
+                    error=f"The action '{step_name(step, scope)}' has timed out after "
+                    f"{minutes:g} minutes.",
+                )
+        except StaxError as exc:
+            outcome = StepOutcome(outcome=Conclusion.FAILURE, error=str(exc))
+    control.close_step_scope()
+    if cancel_scope.cancelled_caught:
+        outcome = StepOutcome(outcome=Conclusion.CANCELLED, error="The operation was canceled.")
+    if outcome.error and outcome.outcome is not Conclusion.SUCCESS:
+        # GitHub shows the reason in the log and as an error annotation.
+        await io.write([f"##[error]{outcome.error}"], stream="stderr")
+        await io.annotate("error", outcome.error)
+
+    conclusion = outcome.outcome
+    if conclusion is Conclusion.FAILURE and _continue_on_error(step, scope):
+        conclusion = Conclusion.SUCCESS
+    if conclusion is Conclusion.FAILURE:
+        scope.failed = True
+    if step.id:
+        outputs: dict[str, JSONValue] = dict(outcome.outputs)
+        scope.steps[step.id] = {"outputs": outputs, "outcome": outcome.outcome.value,
+                                "conclusion": conclusion.value}
+    return StepResult(outcome=outcome.outcome, conclusion=conclusion, outputs=outcome.outputs,
+                      error=outcome.error)
+
+
+def _timeout_seconds(raw: JSONValue, scope: StepScope) -> float:
+    if raw is None:
+        return float("inf")
+    value = interpolate(raw, scope.eval_context()) if isinstance(raw, str) else raw
+    try:
+        minutes = float(value) if not isinstance(value, bool) else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        minutes = None
+    if minutes is None or minutes <= 0:
+        raise RunError(f"timeout-minutes must be a positive number, got {value!r}")
+    return minutes * 60
+
+
+def _continue_on_error(step: Step, scope: StepScope) -> bool:
+    raw = step.continue_on_error
+    if isinstance(raw, str):
+        try:
+            return truthy(interpolate(raw, scope.eval_context()))
+        except ExpressionError:
+            return False
+    return bool(raw)

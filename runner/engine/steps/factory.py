@@ -1,0 +1,31 @@
+"""The one place a step's kind picks the code that runs it."""
+
+from __future__ import annotations
+
+from runner.engine.steps.base import StepExecutor
+from runner.engine.steps.checkout import CheckoutStep
+from runner.engine.steps.composite import CompositeStep
+from runner.engine.steps.run import RunStep
+from runner.engine.steps.unsupported import DockerActionStep, RemoteActionStep
+from runner.errors import RunError
+from runner.model import StepKind
+
+_EXECUTORS: dict[StepKind, StepExecutor] = {
+    StepKind.RUN: RunStep(),
+    StepKind.CHECKOUT: CheckoutStep(),
+    StepKind.LOCAL_ACTION: CompositeStep(),
+    StepKind.REMOTE_ACTION: RemoteActionStep(),
+    StepKind.DOCKER_ACTION: DockerActionStep(),
+}
+
+
+def executor_for(kind: StepKind) -> StepExecutor:
+    try:
+        return _EXECUTORS[kind]
+    except KeyError:
+        raise RunError(f"{kind} steps cannot run here") from None
+
+
+def register_executor(kind: StepKind, executor: StepExecutor) -> None:
+    """Plug in an executor from a higher layer (skills)."""
+    _EXECUTORS[kind] = executor

@@ -1,0 +1,135 @@
+"""A step's output stream: workflow commands, masking, then log events.
+
+Lines arrive in chunks (one pipe read). A chunk with no `::` in it, the
+usual case, is masked with one regex pass and emitted as one event. Lines
+holding commands are handled in order, because `::add-mask::` must hide a
+value from the very next line on.
+
+What a command leaves in the log mirrors the GitHub runner's raw logs:
+group/endgroup/error/warning/notice/debug become `##[group]...` and the like
+(renderers fold and colour them); the other commands are consumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from runner.engine.commands import KNOWN, Command, parse_command
+from runner.engine.masking import Masker
+from runner.engine.reporter import Reporter
+from runner.expressions import JSONValue
+
+_ANNOTATION_LEVELS = ("error", "warning", "notice")
+_ANNOTATION_KEYS = {"file": "file", "line": "line", "endLine": "endLine", "col": "col",
+                    "endColumn": "endColumn", "title": "title"}
+
+
+@dataclass(slots=True, kw_only=True)
+class StepOutput:
+    """Handles one step's lines; collects what commands set."""
+
+    reporter: Reporter
+    masker: Masker
+    job_id: str
+    step_number: int
+    debug: bool = False
+    outputs: dict[str, str] = field(default_factory=dict)  # ::set-output::
+    state: dict[str, str] = field(default_factory=dict)  # ::save-state::
+    errors: list[str] = field(default_factory=list)  # messages of ::error:: annotations
+    failed_commands: list[str] = field(default_factory=list)  # disabled commands that were used
+    line_count: int = 0
+    _stop_token: str | None = None
+    _echo: bool = False
+
+    def child(self) -> StepOutput:
+        """An output for an inner step (of a composite action) logging into the same step."""
+        return StepOutput(reporter=self.reporter, masker=self.masker, job_id=self.job_id,
+                          step_number=self.step_number, debug=self.debug)
+
+    async def on_lines(self, stream: str, lines: list[str]) -> None:
+        """The process.LineHandler of this step."""
+        self.line_count += len(lines)
+        if not any("::" in line for line in lines):
+            await self.reporter.step_log(self.job_id, self.step_number, stream,
+                                         self.masker.mask_lines(lines))
+            return
+        pending: list[str] = []
+        for line in lines:
+            command = None if self._stopped_for(line) else parse_command(line)
+            if command is None or command.name not in KNOWN:
+                pending.append(self.masker.mask(line))
+                continue
+            if pending:
+                await self.reporter.step_log(self.job_id, self.step_number, stream, pending)
+                pending = []
+            shown = await self._apply(command, line)
+            if shown is not None:
+                pending.append(self.masker.mask(shown))
+        if pending:
+            await self.reporter.step_log(self.job_id, self.step_number, stream, pending)
+
+    async def write(self, lines: list[str], stream: str = "stdout") -> None:
+        """Log lines stax itself writes into the step (headers, errors); masked, not parsed."""
+        await self.reporter.step_log(self.job_id, self.step_number, stream,
+                                     self.masker.mask_lines(lines))
+
+    async def annotate(self, level: str, message: str, **properties: JSONValue) -> None:
+        annotation: dict[str, JSONValue] = {"level": level, "message": message}
+        annotation.update({k: v for k, v in properties.items() if v is not None})
+        if level == "error":
+            self.errors.append(message)
+        await self.reporter.step_annotation(self.job_id, self.step_number, annotation)
+
+    def _stopped_for(self, line: str) -> bool:
+        if self._stop_token is None:
+            return False
+        if line.strip() == f"::{self._stop_token}::":
+            self._stop_token = None
+        return True
+
+    async def _apply(self, command: Command, line: str) -> str | None:
+        """Carry out `command`; return the log line it leaves, if any."""
+        name, message = command.name, command.message
+        echo = line if self._echo else None
+        if name == "add-mask":
+            self.masker.add(message)
+            return self.masker.mask(echo) if echo else None
+        if name == "group":
+            return f"##[group]{message}"
+        if name == "endgroup":
+            return "##[endgroup]"
+        if name == "debug":
+            return f"##[debug]{message}" if self.debug else None
+        if name in _ANNOTATION_LEVELS:
+            props: dict[str, JSONValue] = {}
+            for key, target in _ANNOTATION_KEYS.items():
+                if key in command.properties:
+                    value = command.properties[key]
+                    props[target] = int(value) if target != "file" and target != "title" \
+                        and value.isdigit() else value
+            await self.annotate(name, self.masker.mask(message), **props)
+            return f"##[{name}]{message}"
+        if name == "set-output":
+            key = command.properties.get("name", "")
+            if key:
+                self.outputs[key] = message
+            return echo
+        if name == "save-state":
+            key = command.properties.get("name", "")
+            if key:
+                self.state[key] = message
+            return echo
+        if name == "stop-commands":
+            self._stop_token = message or None
+            return echo
+        if name == "echo":
+            self._echo = message.strip().lower() == "on"
+            return None
+        if name in ("set-env", "add-path"):
+            text = (f"The `{name}` command is disabled. Please upgrade to using Environment "
+                    f"Files or opt into unsecure command execution by setting the "
+                    f"`ACTIONS_ALLOW_UNSECURE_COMMANDS` environment variable to `true`.")
+            self.failed_commands.append(name)
+            await self.annotate("error", text)
+            return f"##[error]{text}"
+        return echo  # add-matcher, remove-matcher: problem matchers are not applied

@@ -1,0 +1,188 @@
+"""`run:` steps: a script in a shell, as a process of its own."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runner.engine.env_files import parse_key_values, read_paths
+from runner.engine.shells import resolve_shell
+from runner.engine.steps.base import StepOutcome
+from runner.errors import RunError
+from runner.events.types import Conclusion
+from runner.expressions import JSONValue, interpolate, to_string
+from runner.process import MARKER_VAR, StepProcess, run_process
+
+if TYPE_CHECKING:
+    from runner.engine.scope import StepScope
+    from runner.engine.steps.output import StepOutput
+    from runner.model import Step
+
+_FILE_KINDS = ("output", "env", "path", "state", "step_summary")
+
+
+class RunStep:
+    async def execute(self, step: Step, scope: StepScope, io: StepOutput) -> StepOutcome:
+        assert step.run is not None
+        env_ctx = scope.env_context()
+        step_env = evaluate_env(step.env, scope, env_ctx)
+        full_env_ctx: dict[str, JSONValue] = {**env_ctx, **step_env}
+        ctx = scope.eval_context(env=full_env_ctx)
+        script = to_string(interpolate(step.run, ctx))
+        shell_text = step.shell or scope.defaults.shell
+        shell_name = to_string(interpolate(shell_text, ctx)) if shell_text else None
+        workdir = resolve_workdir(step.working_directory or scope.defaults.working_directory,
+                                  scope, full_env_ctx)
+
+        files = EnvFiles.create(scope)
+        env = process_environment(scope, step_env, files)
+        env["GITHUB_ACTION"] = next_action_id(step, scope)
+        shell = resolve_shell(shell_name, env.get("PATH"))
+        script_path = files.directory / f"script{files.token}{shell.extension}"
+        script_path.write_text(script, encoding="utf-8")
+        argv = shell.argv(str(script_path), env.get("PATH"))
+
+        await io.write(_header(script, shell.template, argv[0], step_env))
+        control = scope.run.control
+
+        def spawned(pgid: int) -> None:
+            control.process_groups.add(pgid)
+
+        try:
+            outcome = await run_process(
+                StepProcess(argv=argv, cwd=str(workdir), env=env),
+                io.on_lines,
+                grace_s=scope.run.settings.step_kill_grace_seconds,
+                on_spawn=spawned,
+            )
+        except OSError as exc:
+            raise RunError(f"cannot start {argv[0]}: {exc.strerror or exc}") from None
+        finally:
+            script_path.unlink(missing_ok=True)
+            files.collect(scope, io)
+        control.process_groups.discard(outcome.pgid)
+        outputs = {**io.outputs, **files.outputs}
+        if outcome.exit_code != 0:
+            return StepOutcome(outcome=Conclusion.FAILURE, outputs=outputs,
+                               error=exit_message(outcome.exit_code))
+        if io.failed_commands:
+            return StepOutcome(outcome=Conclusion.FAILURE, outputs=outputs,
+                               error=f"disabled command used: {io.failed_commands[0]}")
+        return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs)
+
+
+def exit_message(exit_code: int) -> str:
+    if exit_code < 0:
+        return f"Process terminated by signal {-exit_code}."
+    return f"Process completed with exit code {exit_code}."
+
+
+def evaluate_env(raw: object, scope: StepScope, env_ctx: dict[str, JSONValue]) -> dict[str, str]:
+    """A step's `env:` evaluated in its scope, as strings."""
+    if not raw:
+        return {}
+    assert isinstance(raw, dict)
+    ctx = scope.eval_context(env=env_ctx)
+    return {key: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
+            for key, value in raw.items()}
+
+
+def resolve_workdir(raw: str | None, scope: StepScope, env_ctx: dict[str, JSONValue]) -> Path:
+    workspace = scope.run.contexts.workspace
+    if not raw:
+        return workspace
+    text = to_string(interpolate(raw, scope.eval_context(env=env_ctx)))
+    path = (workspace / text).resolve()
+    if not path.is_dir():
+        raise RunError(f"working-directory {text!r} does not exist (looked in {path})")
+    return path
+
+
+def next_action_id(step: Step, scope: StepScope) -> str:
+    """GitHub's `github.action`: the step id, else `__run`, `__run_2`, ..."""
+    if step.id:
+        return step.id
+    scope.run_step_count += 1
+    return "__run" if scope.run_step_count == 1 else f"__run_{scope.run_step_count}"
+
+
+def process_environment(scope: StepScope, step_env: dict[str, str],
+                        files: EnvFiles | None) -> dict[str, str]:
+    """Host + runner variables < workflow/job env < $GITHUB_ENV < step env < this step's files."""
+    contexts = scope.run.contexts
+    env = dict(contexts.base_env)
+    for key, value in scope.env.items():
+        env[key] = to_string(value)
+    env.update(scope.job_env.added_env)
+    env.update(step_env)
+    env["GITHUB_JOB"] = scope.job.key
+    env[MARKER_VAR] = scope.process_marker
+    if scope.action_path is not None:
+        env["GITHUB_ACTION_PATH"] = str(scope.action_path)
+    if files is not None:
+        env.update(files.variables())
+    if scope.job_env.added_path:
+        env["PATH"] = os.pathsep.join([*scope.job_env.added_path, env.get("PATH", "")])
+    return env
+
+
+class EnvFiles:
+    """This step's $GITHUB_OUTPUT, $GITHUB_ENV, $GITHUB_PATH, $GITHUB_STATE, $GITHUB_STEP_SUMMARY."""
+
+    __slots__ = ("directory", "outputs", "token")
+
+    def __init__(self, directory: Path, token: str) -> None:
+        self.directory = directory
+        self.token = token
+        self.outputs: dict[str, str] = {}
+
+    @classmethod
+    def create(cls, scope: StepScope) -> EnvFiles:
+        directory = scope.run.contexts.temp_dir / "_runner_file_commands"
+        files = cls(directory, f"_{next(scope.run.file_ids)}")
+        for kind in _FILE_KINDS:
+            # Created empty like the runner does: some scripts `cat` them.
+            (directory / f"{kind}{files.token}").touch()
+        return files
+
+    def path(self, kind: str) -> Path:
+        return self.directory / f"{kind}{self.token}"
+
+    def variables(self) -> dict[str, str]:
+        return {f"GITHUB_{kind.upper()}": str(self.path(kind)) for kind in _FILE_KINDS}
+
+    def collect(self, scope: StepScope, io: StepOutput) -> None:
+        """Apply what the step wrote; then remove the files."""
+        try:
+            self.outputs = self._read("output")
+            scope.job_env.added_env.update(self._read("env"))
+            for directory in read_paths(self.path("path")):
+                scope.job_env.added_path.insert(0, directory)
+            state = {**io.state, **self._read("state")}
+            if state:
+                scope.job_env.state[str(io.step_number)] = state
+            summary = self.path("step_summary").read_text(encoding="utf-8", errors="replace")
+            if summary.strip():
+                scope.job_env.summary.append(scope.run.masker.mask(summary))
+        finally:
+            for kind in _FILE_KINDS:
+                self.path(kind).unlink(missing_ok=True)
+
+    def _read(self, kind: str) -> dict[str, str]:
+        try:
+            text = self.path(kind).read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return {}
+        return parse_key_values(text, source=f"$GITHUB_{kind.upper()}")
+
+
+def _header(script: str, template: str, program: str, step_env: dict[str, str]) -> list[str]:
+    lines = script.rstrip("\n").split("\n") if script else [""]
+    header = [f"##[group]Run {lines[0]}", *lines,
+              f"shell: {template.replace(template.split()[0], program, 1)}"]
+    if step_env:
+        header.append("env:")
+        header.extend(f"  {key}: {value}" for key, value in step_env.items())
+    header.append("##[endgroup]")
+    return header

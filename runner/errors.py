@@ -1,0 +1,108 @@
+"""The one error tree of stax.
+
+    StaxError                     anything stax reports to a user as one clear message
+    ├── ConfigError               stax.toml, a dotenv file, a command-line value
+    ├── WorkflowError             one problem in a workflow, action or skill file, at a SourcePos
+    │   └── WorkflowErrors        several of them at once (validation reports everything)
+    ├── ExpressionError           a ${{ }} expression that does not parse or evaluate
+    ├── RunError                  a run that cannot start or go on (unknown job, bad input, ...)
+    └── ApiError                  an HTTP error: status, error type, message
+
+The CLI turns a StaxError into one line and an exit code; the API turns it into a
+JSON body and a status. Anything else escaping is a bug in stax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourcePos:
+    """A place in a source file: 1-based line and column."""
+
+    path: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+class StaxError(Exception):
+    """Base of every error stax reports to a user."""
+
+
+class ConfigError(StaxError):
+    """stax.toml, a dotenv file or a command-line value is wrong."""
+
+
+class WorkflowError(StaxError):
+    """One problem in a definition file, at a position.
+
+    `where` is the dotted path of the offending key (``jobs.build.needs``) when
+    there is one; str() reads ``ci.yml:12:7: jobs.build.needs: unknown job "tests"``.
+    """
+
+    def __init__(self, message: str, *, pos: SourcePos | None = None, where: str = "") -> None:
+        self.message = message
+        self.pos = pos
+        self.where = where
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        prefix = f"{self.pos}: " if self.pos else ""
+        where = f"{self.where}: " if self.where else ""
+        return f"{prefix}{where}{self.message}"
+
+
+class WorkflowErrors(WorkflowError):
+    """Several WorkflowErrors found in one pass, in file order."""
+
+    def __init__(self, errors: Iterable[WorkflowError]) -> None:
+        self.errors = sorted(
+            errors, key=lambda e: (e.pos.path, e.pos.line, e.pos.col) if e.pos else ("", 0, 0)
+        )
+        first = self.errors[0] if self.errors else None
+        super().__init__(
+            "\n".join(str(e) for e in self.errors),
+            pos=first.pos if first else None,
+        )
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class ExpressionError(StaxError):
+    """A ${{ }} expression that does not parse or cannot be evaluated.
+
+    `expression` is the expression text and `offset` the 0-based character
+    offset of the problem inside it (None when it concerns the whole).
+    """
+
+    def __init__(self, message: str, *, expression: str = "", offset: int | None = None) -> None:
+        self.message = message
+        self.expression = expression
+        self.offset = offset
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if not self.expression:
+            return self.message
+        where = f" at position {self.offset + 1}" if self.offset is not None else ""
+        return f"{self.message}{where} in expression: {self.expression}"
+
+
+class RunError(StaxError):
+    """A run that cannot start or cannot go on."""
+
+
+class ApiError(StaxError):
+    """An HTTP error with its status and a machine-readable error type."""
+
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+        super().__init__(message)

@@ -1,0 +1,424 @@
+"""The durable event log: SQLite in WAL mode, one writer, batched commits.
+
+Invariant: an event is published (handed to the bus, so anyone can see it)
+only after the transaction holding it has committed. A client can therefore
+never have seen an event that a crash then loses, and `seq` values are
+never reused (the last one is kept in `meta`, even when retention deletes
+every event).
+
+One writer task owns the write connection. It takes the first waiting
+event, then whatever else is already queued (up to BATCH_MAX), assigns
+seqs, inserts the events and updates the run/job/step snapshot rows in one
+transaction on a worker thread, then publishes. Under load batches grow by
+themselves; when idle an event is committed at once, so latency stays low.
+Reads use a small pool of separate connections (WAL lets them run beside
+the writer).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from runner.errors import ConfigError, StaxError
+from runner.events.types import Event, EventType
+from runner.expressions.values import JSONValue
+
+BATCH_MAX = 2048
+_SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type TEXT NOT NULL, run_id TEXT NOT NULL,
+    job_id TEXT, step_number INTEGER, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, seq);
+CREATE INDEX IF NOT EXISTS events_logs ON events (run_id, job_id, step_number, seq)
+    WHERE type = 'step.log';
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, workflow TEXT NOT NULL, status TEXT NOT NULL, conclusion TEXT,
+    created_at INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+    snapshot TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);
+CREATE TABLE IF NOT EXISTS jobs (
+    run_id TEXT NOT NULL, job_id TEXT NOT NULL, position INTEGER NOT NULL,
+    snapshot TEXT NOT NULL, PRIMARY KEY (run_id, job_id));
+CREATE TABLE IF NOT EXISTS steps (
+    run_id TEXT NOT NULL, job_id TEXT NOT NULL, number INTEGER NOT NULL,
+    snapshot TEXT NOT NULL, PRIMARY KEY (run_id, job_id, number));
+CREATE TABLE IF NOT EXISTS run_numbers (workflow TEXT PRIMARY KEY, last INTEGER NOT NULL);
+"""
+
+Publisher = Callable[[list[Event]], None]
+
+
+class StoreError(StaxError):
+    """The store cannot be written (disk full, read-only, corrupt)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreStatistics:
+    last_seq: int
+    committed_batches: int
+    committed_events: int
+    queued: int
+    failed: str | None  # why writing stopped, if it did
+
+
+def _dumps(data: JSONValue) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _row_to_event(row: tuple[Any, ...]) -> Event:
+    seq, ts, type_, run_id, job_id, step_number, data = row
+    return Event(seq=seq, ts=ts, type=EventType(type_), run_id=run_id, job_id=job_id,
+                 step_number=step_number, data=json.loads(data))
+
+
+class EventStore:
+    """Append events, read them back after a seq, and read run snapshots."""
+
+    def __init__(self, data_dir: Path, *, publish: Publisher | None = None,
+                 retention_runs: int = 0, queue_size: int = 4096) -> None:
+        self.data_dir = data_dir
+        self.path = data_dir / "stax.db"
+        self.publish = publish or (lambda batch: None)
+        self.retention_runs = retention_runs
+        self._send, self._receive = trio.open_memory_channel[Event](queue_size)
+        self._write_limiter = trio.CapacityLimiter(1)
+        self._conn: sqlite3.Connection | None = None
+        self._readers: list[sqlite3.Connection] = []
+        self._lock_fd: int | None = None
+        self.last_seq = 0
+        self._batches = 0
+        self._events = 0
+        self.failed: str | None = None
+
+    # -- lifecycle ------------------------------------------------------------
+    def open(self) -> None:
+        """Take the data dir's lock, open the database, create the schema."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"data dir {self.data_dir}: {exc.strerror}") from None
+        self._lock_fd = _take_lock(self.data_dir / "stax.lock")
+        try:
+            conn = self._connect()
+            conn.executescript(_SCHEMA)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('last_seq', '0')")
+            conn.commit()
+            row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
+            self.last_seq = int(row[0])
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise ConfigError(f"{self.path}: cannot open the store: {exc}") from None
+        self._conn = conn
+
+    def close(self) -> None:
+        for conn in [*self._readers, *([self._conn] if self._conn else [])]:
+            conn.close()
+        self._readers.clear()
+        self._conn = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                               timeout=10)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        return conn
+
+    # -- writing ----------------------------------------------------------------
+    async def emit(self, event: Event) -> None:
+        """Queue an event for the next commit (the engine's EventSink). Waits only when
+        the queue is full: that is the engine's backpressure."""
+        if self.failed is not None:
+            raise StoreError(f"the event store stopped writing: {self.failed}")
+        await self._send.send(event)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The writer. Runs until `close_writer()` and the queue is drained."""
+        if self._conn is None:
+            self.open()
+        task_status.started()
+        async with self._receive:
+            while True:
+                try:
+                    first = await self._receive.receive()
+                except trio.EndOfChannel:
+                    return
+                batch = [first]
+                while len(batch) < BATCH_MAX:
+                    try:
+                        batch.append(self._receive.receive_nowait())
+                    except (trio.WouldBlock, trio.EndOfChannel):
+                        break
+                await self._commit(batch)
+
+    def close_writer(self) -> None:
+        """No more events: the writer drains what is queued, then returns."""
+        self._send.close()
+
+    async def _commit(self, batch: list[Event]) -> None:
+        try:
+            committed = await trio.to_thread.run_sync(self._write_batch, batch,
+                                                      limiter=self._write_limiter)
+        except sqlite3.Error as exc:
+            # Nothing of this batch was committed, so nothing of it was seen.
+            self.failed = str(exc)
+            raise StoreError(f"the event store cannot write: {exc}") from None
+        self._batches += 1
+        self._events += len(committed)
+        self.publish(committed)
+
+    def _write_batch(self, batch: list[Event]) -> list[Event]:
+        conn = self._conn
+        assert conn is not None
+        seq = self.last_seq
+        committed: list[Event] = []
+        rows: list[tuple[Any, ...]] = []
+        completed_runs = False
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for event in batch:
+                seq += 1
+                event = replace(event, seq=seq)
+                committed.append(event)
+                rows.append((seq, event.ts, event.type.value, event.run_id, event.job_id,
+                             event.step_number, _dumps(event.data)))
+                if event.type is not EventType.STEP_LOG:
+                    completed_runs |= self._update_snapshots(conn, event)
+            conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'last_seq'", (str(seq),))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self.last_seq = seq
+        if completed_runs and self.retention_runs > 0:
+            self._prune(conn)
+        return committed
+
+    def _update_snapshots(self, conn: sqlite3.Connection, event: Event) -> bool:
+        data = event.data
+        kind = event.type
+        if kind in (EventType.RUN_STARTED, EventType.RUN_COMPLETED):
+            run = data.get("run")
+            assert isinstance(run, dict)
+            snapshot = {k: v for k, v in run.items() if k != "jobs"}
+            conn.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "status = excluded.status, conclusion = excluded.conclusion, "
+                "last_seq = excluded.last_seq, snapshot = excluded.snapshot",
+                (event.run_id, run.get("workflow", ""), run.get("status", ""),
+                 run.get("conclusion"), run.get("created_at", event.ts), event.seq, event.seq,
+                 _dumps(snapshot)))
+            return kind is EventType.RUN_COMPLETED
+        conn.execute("UPDATE runs SET last_seq = ? WHERE id = ?", (event.seq, event.run_id))
+        if kind in (EventType.JOB_QUEUED, EventType.JOB_STARTED, EventType.JOB_COMPLETED):
+            job = data.get("job")
+            assert isinstance(job, dict)
+            snapshot = {k: v for k, v in job.items() if k != "steps"}
+            conn.execute(
+                "INSERT INTO jobs VALUES (?, ?, (SELECT COUNT(*) FROM jobs WHERE run_id = ?), ?) "
+                "ON CONFLICT(run_id, job_id) DO UPDATE SET snapshot = excluded.snapshot",
+                (event.run_id, event.job_id, event.run_id, _dumps(snapshot)))
+        elif kind in (EventType.JOB_BLOCKED, EventType.JOB_UNBLOCKED):
+            status = "waiting" if kind is EventType.JOB_BLOCKED else "in_progress"
+            conn.execute("UPDATE jobs SET snapshot = json_set(snapshot, '$.status', ?) "
+                         "WHERE run_id = ? AND job_id = ?", (status, event.run_id, event.job_id))
+        elif kind in (EventType.STEP_STARTED, EventType.STEP_COMPLETED):
+            conn.execute(
+                "INSERT INTO steps VALUES (?, ?, ?, ?) ON CONFLICT(run_id, job_id, number) "
+                "DO UPDATE SET snapshot = excluded.snapshot",
+                (event.run_id, event.job_id, event.step_number, _dumps(data.get("step"))))
+        return False
+
+    def _prune(self, conn: sqlite3.Connection) -> None:
+        """Keep the newest `retention_runs` finished runs; delete older ones and their events."""
+        old = [row[0] for row in conn.execute(
+            "SELECT id FROM runs WHERE status = 'completed' ORDER BY created_at DESC, "
+            "first_seq DESC LIMIT -1 OFFSET ?", (self.retention_runs,))]
+        if not old:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table, column in (("events", "run_id"), ("steps", "run_id"),
+                                  ("jobs", "run_id"), ("runs", "id")):
+                conn.executemany(f"DELETE FROM {table} WHERE {column} = ?",  # noqa: S608
+                                 [(run_id,) for run_id in old])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    async def next_run_number(self, workflow: str) -> int:
+        """GitHub's run_number: 1, 2, 3, ... per workflow file."""
+        def allocate() -> int:
+            conn = self._conn
+            assert conn is not None
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("INSERT INTO run_numbers VALUES (?, 1) ON CONFLICT(workflow) "
+                             "DO UPDATE SET last = last + 1", (workflow,))
+                row = conn.execute("SELECT last FROM run_numbers WHERE workflow = ?",
+                                   (workflow,)).fetchone()
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return int(row[0])
+
+        return await trio.to_thread.run_sync(allocate, limiter=self._write_limiter)
+
+    def statistics(self) -> StoreStatistics:
+        return StoreStatistics(last_seq=self.last_seq, committed_batches=self._batches,
+                               committed_events=self._events,
+                               queued=self._receive.statistics().current_buffer_used,
+                               failed=self.failed)
+
+    # -- reading ----------------------------------------------------------------
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        conn = self._readers.pop() if self._readers else self._connect()
+        try:
+            yield conn
+        finally:
+            if len(self._readers) < 8:
+                self._readers.append(conn)
+            else:
+                conn.close()
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        def work() -> Any:
+            with self._reader() as conn:
+                return fn(conn)
+
+        return await trio.to_thread.run_sync(work)
+
+    async def read_after(self, seq: int, *, limit: int = 1000, run_id: str | None = None,
+                         until: int | None = None) -> list[Event]:
+        """Committed events with seq > `seq` (and <= `until`), oldest first, at most `limit`."""
+        def query(conn: sqlite3.Connection) -> list[Event]:
+            sql = "SELECT * FROM events WHERE seq > ?"
+            args: list[Any] = [seq]
+            if run_id is not None:
+                sql += " AND run_id = ?"
+                args.append(run_id)
+            if until is not None:
+                sql += " AND seq <= ?"
+                args.append(until)
+            sql += " ORDER BY seq LIMIT ?"
+            args.append(limit)
+            return [_row_to_event(row) for row in conn.execute(sql, args)]
+
+        result: list[Event] = await self._read(query)
+        return result
+
+    async def get_event(self, seq: int) -> Event | None:
+        def query(conn: sqlite3.Connection) -> Event | None:
+            row = conn.execute("SELECT * FROM events WHERE seq = ?", (seq,)).fetchone()
+            return _row_to_event(row) if row else None
+
+        result: Event | None = await self._read(query)
+        return result
+
+    async def get_run(self, run_id: str) -> dict[str, JSONValue] | None:
+        """The run's snapshot with its jobs, each with its steps (no replay needed)."""
+        def query(conn: sqlite3.Connection) -> dict[str, JSONValue] | None:
+            row = conn.execute("SELECT snapshot, last_seq FROM runs WHERE id = ?",
+                               (run_id,)).fetchone()
+            if row is None:
+                return None
+            run = json.loads(row[0])
+            run["last_seq"] = row[1]
+            steps: dict[str, list[JSONValue]] = {}
+            for job_id, snapshot in conn.execute(
+                    "SELECT job_id, snapshot FROM steps WHERE run_id = ? ORDER BY job_id, number",
+                    (run_id,)):
+                steps.setdefault(job_id, []).append(json.loads(snapshot))
+            jobs = []
+            for job_id, snapshot in conn.execute(
+                    "SELECT job_id, snapshot FROM jobs WHERE run_id = ? ORDER BY position",
+                    (run_id,)):
+                job = json.loads(snapshot)
+                job["steps"] = steps.get(job_id, [])
+                jobs.append(job)
+            run["jobs"] = jobs
+            return run  # type: ignore[no-any-return]
+
+        result: dict[str, JSONValue] | None = await self._read(query)
+        return result
+
+    async def list_runs(self, *, limit: int = 50, before_seq: int | None = None,
+                        status: str | None = None, workflow: str | None = None,
+                        unfinished: bool = False) -> list[dict[str, JSONValue]]:
+        """Run snapshots (without jobs), newest first; page with `before_seq`."""
+        def query(conn: sqlite3.Connection) -> list[dict[str, JSONValue]]:
+            sql = "SELECT snapshot, first_seq FROM runs WHERE 1 = 1"
+            args: list[Any] = []
+            if before_seq is not None:
+                sql += " AND first_seq < ?"
+                args.append(before_seq)
+            if status is not None:
+                sql += " AND (status = ? OR conclusion = ?)"
+                args.extend([status, status])
+            if workflow is not None:
+                sql += " AND (workflow = ? OR json_extract(snapshot, '$.name') = ?)"
+                args.extend([workflow, workflow])
+            if unfinished:
+                sql += " AND status != 'completed'"
+            sql += " ORDER BY first_seq DESC LIMIT ?"
+            args.append(limit)
+            out = []
+            for snapshot, first_seq in conn.execute(sql, args):
+                run = json.loads(snapshot)
+                run["first_seq"] = first_seq
+                out.append(run)
+            return out
+
+        result: list[dict[str, JSONValue]] = await self._read(query)
+        return result
+
+    async def step_log(self, run_id: str, job_id: str, step_number: int) -> list[str] | None:
+        """Every line the step logged, or None if the run, job or step is unknown."""
+        def query(conn: sqlite3.Connection) -> list[str] | None:
+            known = conn.execute("SELECT 1 FROM steps WHERE run_id = ? AND job_id = ? AND "
+                                 "number = ?", (run_id, job_id, step_number)).fetchone()
+            if known is None:
+                return None
+            lines: list[str] = []
+            for (data,) in conn.execute(
+                    "SELECT data FROM events WHERE type = 'step.log' AND run_id = ? AND "
+                    "job_id = ? AND step_number = ? ORDER BY seq", (run_id, job_id, step_number)):
+                lines.extend(json.loads(data)["lines"])
+            return lines
+
+        result: list[str] | None = await self._read(query)
+        return result
+
+
+def _take_lock(path: Path) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
+        os.close(fd)
+        raise ConfigError(f"the data dir {path.parent} is in use by {holder}; one daemon (or "
+                          "local run) per data dir") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"stax pid {os.getpid()}".encode())
+    return fd

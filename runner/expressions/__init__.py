@@ -1,0 +1,37 @@
+"""The ``${{ }}`` expression language of GitHub Actions. Pure: no trio, no I/O but hashFiles().
+
+    parse(text) -> Expression           syntax only, cached
+    evaluate(text | tree, ctx)          a JSON value
+    evaluate_condition(text, ctx)       ``if:`` semantics, implicit success()
+    interpolate(template, ctx)          a string with ``${{ }}`` parts
+    find_expressions / contains_expression / to_string / truthy
+
+Every problem with an expression raises runner.errors.ExpressionError.
+"""
+
+from __future__ import annotations
+
+from runner.errors import ExpressionError
+from runner.expressions.condition import evaluate_condition
+from runner.expressions.context import EvalContext
+from runner.expressions.evaluate import evaluate
+from runner.expressions.nodes import Expression, Node
+from runner.expressions.parser import parse
+from runner.expressions.template import contains_expression, find_expressions, interpolate
+from runner.expressions.values import JSONValue, to_string, truthy
+
+__all__ = [
+    "EvalContext",
+    "Expression",
+    "ExpressionError",
+    "JSONValue",
+    "Node",
+    "contains_expression",
+    "evaluate",
+    "evaluate_condition",
+    "find_expressions",
+    "interpolate",
+    "parse",
+    "to_string",
+    "truthy",
+]

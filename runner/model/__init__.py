@@ -1,0 +1,77 @@
+"""Parsed workflow, action and skill definitions. Pure: never imports trio.
+
+Other packages import from here only:
+
+    load_workflow / parse_workflow   a workflow file -> Workflow (WorkflowErrors lists every problem)
+    load_action / parse_action       an action.yml -> Action
+    expand_matrix / matrix_filter    strategy.matrix -> its combinations, in GitHub's order
+    load_yaml / to_json / Node ...   YAML 1.2 with positions, for other definition files
+    parse_steps                      the step parser, for skills (pass parse_gate to allow `gate:`)
+"""
+
+from __future__ import annotations
+
+from runner.model.action import load_action, parse_action
+from runner.model.matrix import MAX_COMBINATIONS, expand_matrix, matrix_filter
+from runner.model.steps import COMPOSITE_STEP_KEYS, WORKFLOW_STEP_KEYS, GateParser, parse_steps
+from runner.model.types import (
+    Action,
+    Concurrency,
+    Defaults,
+    Environment,
+    Gate,
+    InputSpec,
+    Job,
+    OutputSpec,
+    SecretSpec,
+    Step,
+    StepKind,
+    Strategy,
+    Workflow,
+)
+from runner.model.validate import Problems
+from runner.model.workflow import load_workflow, parse_workflow
+from runner.model.yaml_loader import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    load_yaml,
+    read_text,
+    to_json,
+)
+
+__all__ = [
+    "COMPOSITE_STEP_KEYS",
+    "MAX_COMBINATIONS",
+    "WORKFLOW_STEP_KEYS",
+    "Action",
+    "Concurrency",
+    "Defaults",
+    "Environment",
+    "Gate",
+    "GateParser",
+    "InputSpec",
+    "Job",
+    "MappingNode",
+    "Node",
+    "OutputSpec",
+    "Problems",
+    "ScalarNode",
+    "SecretSpec",
+    "SequenceNode",
+    "Step",
+    "StepKind",
+    "Strategy",
+    "Workflow",
+    "expand_matrix",
+    "load_action",
+    "load_workflow",
+    "load_yaml",
+    "matrix_filter",
+    "parse_action",
+    "parse_steps",
+    "parse_workflow",
+    "read_text",
+    "to_json",
+]

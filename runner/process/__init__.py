@@ -1,0 +1,17 @@
+"""Step processes: spawn in a fresh process group, split output into lines, kill the group."""
+
+from runner.process.group import MARKER_VAR, sweep_marked, terminate_group
+from runner.process.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter
+from runner.process.spawn import LineHandler, ProcessOutcome, StepProcess, run_process
+
+__all__ = [
+    "DEFAULT_MAX_LINE_BYTES",
+    "MARKER_VAR",
+    "LineHandler",
+    "LineSplitter",
+    "ProcessOutcome",
+    "StepProcess",
+    "run_process",
+    "sweep_marked",
+    "terminate_group",
+]
