@@ -21,6 +21,9 @@ Every event carries `id:` — the canonical seq, or `seq.i` for line i of a
 log chunk — so `Last-Event-ID` (or `?lastEventId=` on a first request)
 resumes exactly, to the line. Filters: `?runId=` and `?types=a,b`.
 Without a resume position the stream starts live, at the present.
+
+`?format=canonical` (stax's own clients: `stax log`, `stax run` through the
+daemon) sends the canonical events themselves, one per seq, log chunks whole.
 """
 
 from __future__ import annotations
@@ -96,7 +99,11 @@ async def events() -> Response:
     def accept(event: Event) -> bool:
         return types is None or event.type.value in types
 
+    canonical = request.args.get("format") == "canonical"
+
     def projection(event: Event) -> list[WireEvent]:
+        if canonical:
+            return [WireEvent(event.type.value, dumps(event.to_json()), str(event.seq))]
         if resume_index is not None and event.seq == after + 1:
             return project(event, skip_lines_through=resume_index)
         return project(event)

@@ -10,6 +10,7 @@ never pays for the HTTP stack.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -64,25 +65,56 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check workflow files and report every problem")
     validate.add_argument("workflows", nargs="+", metavar="WORKFLOW")
+
+    serve = sub.add_parser("serve", help="run the daemon (127.0.0.1:4800 by default)")
+    serve.add_argument("--host", help="address to bind (loopback unless stax.toml allows more)")
+    serve.add_argument("--port", type=int, help="port to bind (0: any free port)")
+    serve.add_argument("--data-dir", metavar="DIR", help="where the store lives (default .stax)")
+
+    log = sub.add_parser("log", help="show the events of runs, live with -f")
+    log.add_argument("run_id", nargs="?", metavar="RUN_ID")
+    log.add_argument("--follow", "-f", action="store_true", help="keep following")
+    log.add_argument("--json", action="store_true", help="print canonical events as JSON lines")
+    log.add_argument("--verbose", "-v", action="store_true", help="unfold ::group:: sections")
+
+    runs = sub.add_parser("runs", help="list recent runs")
+    runs.add_argument("--limit", "-n", type=int, default=20)
+    runs.add_argument("--status", help="queued, in_progress, completed, or a conclusion")
+    runs.add_argument("--workflow", help="only runs of this workflow")
+    runs.add_argument("--json", action="store_true")
+
+    cancel = sub.add_parser("cancel", help="cancel a run in the daemon (twice: kill)")
+    cancel.add_argument("run_id", metavar="RUN_ID")
+
+    approve = sub.add_parser("approve", help="approve a job waiting for its environment")
+    approve.add_argument("run_id", metavar="RUN_ID")
+    approve.add_argument("job_id", metavar="JOB_ID")
+    approve.add_argument("--reject", action="store_true", help="reject instead")
     return parser
+
+
+_COMMANDS = {
+    "run": ("runner.cli.run", "run_command"),
+    "validate": ("runner.cli.validate", "validate_command"),
+    "serve": ("runner.cli.serve", "serve_command"),
+    "log": ("runner.cli.log", "log_command"),
+    "runs": ("runner.cli.runs", "runs_command"),
+    "cancel": ("runner.cli.runs", "cancel_command"),
+    "approve": ("runner.cli.runs", "approve_command"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from runner.errors import StaxError
 
+    module_name, function_name = _COMMANDS[args.command]
     try:
-        if args.command == "run":
-            from runner.cli.run import run_command
-
-            return run_command(args)
-        if args.command == "validate":
-            from runner.cli.validate import validate_command
-
-            return validate_command(args)
+        module = importlib.import_module(module_name)
+        result: int = getattr(module, function_name)(args)
     except StaxError as exc:
         sys.stderr.write(f"stax: {exc}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_CANCELLED
-    raise AssertionError(f"unhandled command {args.command}")
+    return result

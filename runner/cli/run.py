@@ -1,8 +1,12 @@
-"""`stax run`: build a RunRequest from flags and files, run it, show it live.
+"""`stax run`: run a workflow and show it live; the exit code is the run's verdict.
+
+When a daemon answers on the configured address, the run executes there
+(with this directory as its workspace) and this terminal follows it;
+otherwise it runs in this process and writes the same store, so `stax log`
+and `stax runs` see it either way. `--local` forces the second.
 
 Ctrl-C once cancels the run the way GitHub cancels one (running steps get
-SIGTERM, `if: always()` cleanup still runs); twice kills every step process
-at once. The exit code is the run's verdict.
+SIGTERM, `if: always()` cleanup still runs); twice kills every step process.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ import json
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import trio
 
@@ -28,22 +33,97 @@ from runner.events.types import Event
 from runner.expressions import JSONValue
 from runner.model import load_workflow
 
+Renderer = Callable[[Event], None]
+
+
+@dataclass(slots=True, kw_only=True)
+class RunArgs:
+    """What the command line asks for, read and checked, before choosing where to run."""
+
+    workflow_path: Path
+    workdir: Path
+    event: str | None = None
+    event_payload: dict[str, JSONValue] | None = None
+    inputs: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    vars: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    jobs: list[str] = field(default_factory=list)
+    matrix: dict[str, str] = field(default_factory=dict)
+    approve: bool = False
+
+    def request(self) -> RunRequest:
+        return RunRequest(
+            workflow=load_workflow(self.workflow_path), workdir=self.workdir,
+            event_name=self.event, event_payload=self.event_payload, inputs=self.inputs,
+            secrets=self.secrets, vars=self.vars, env=self.env, jobs=tuple(self.jobs),
+            matrix_filters=self.matrix, approve_all=self.approve)
+
+    def body(self) -> dict[str, Any]:
+        """The POST /api/runs body asking the daemon for the same run."""
+        body: dict[str, Any] = {
+            "workflow": str(self.workflow_path.resolve()), "workdir": str(self.workdir),
+            "inputs": self.inputs, "secrets": self.secrets, "vars": self.vars, "env": self.env,
+            "jobs": self.jobs, "matrix": self.matrix, "approve": self.approve}
+        if self.event:
+            body["event"] = self.event
+        if self.event_payload is not None:
+            body["eventPayload"] = self.event_payload
+        return body
+
 
 def run_command(args: argparse.Namespace) -> int:
     settings = load_settings(Path(args.config) if args.config else None)
-    request = build_request(args, settings)
-    renderer = JsonRenderer() if args.json else TerminalRenderer(fold=False if args.verbose
-                                                                 else None)
-    approvals = TerminalApprover(interactive=sys.stdin.isatty() and not args.json)
-    sink = CallbackSink(renderer.handle)
-    run = WorkflowRun(request, settings, sink, approvals=approvals)
-    run.prepare()
-    interrupted = trio.run(_run_with_signals, run)
-    record = run.record
-    assert record is not None
-    if interrupted:
-        return EXIT_CANCELLED
-    return EXIT_OK if record.conclusion in ("success", "skipped") else EXIT_FAILED
+    run_args = read_run_args(args, settings)
+    renderer = JsonRenderer() if args.json else TerminalRenderer(
+        fold=False if args.verbose else None)
+    interactive = sys.stdin.isatty() and not args.json
+    if not args.local:
+        from runner.cli.client import daemon_listening
+
+        if daemon_listening(settings):
+            from runner.cli.remote import run_in_daemon
+
+            return trio.run(run_in_daemon, settings, run_args, renderer.handle, interactive)
+    request = run_args.request()
+    return trio.run(_run_locally, settings, request, renderer.handle, interactive)
+
+
+async def _run_locally(settings: Settings, request: RunRequest, render: Renderer,
+                       interactive: bool) -> int:
+    from runner.events.store import EventStore
+
+    def publish(batch: list[Event]) -> None:
+        for event in batch:
+            render(event)
+
+    store: EventStore | None = EventStore(settings.data_dir, publish=publish,
+                                          retention_runs=settings.retention_runs)
+    try:
+        assert store is not None
+        store.open()
+    except ConfigError as exc:
+        sys.stderr.write(f"stax: {exc}: this run is not recorded\n")
+        store = None
+    try:
+        async with trio.open_nursery() as nursery:
+            if store is not None:
+                await nursery.start(store.run)
+                sink: Any = store
+            else:
+                sink = CallbackSink(render)
+            run = WorkflowRun(request, settings, sink,
+                              approvals=TerminalApprover(interactive=interactive))
+            record = run.prepare()
+            if store is not None:
+                record.run_number = await store.next_run_number(record.workflow)
+            interrupted = await _run_with_signals(run)
+            if store is not None:
+                store.close_writer()
+    finally:
+        if store is not None:
+            store.close()
+    return exit_code(record.conclusion, interrupted=interrupted)
 
 
 async def _run_with_signals(run: WorkflowRun) -> bool:
@@ -68,9 +148,9 @@ async def _run_with_signals(run: WorkflowRun) -> bool:
     return interrupted
 
 
-def build_request(args: argparse.Namespace, settings: Settings) -> RunRequest:
+def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
     path = find_workflow(args.workflow, settings)
-    workflow = load_workflow(path)
+    load_workflow(path)  # validate before anything runs (raises WorkflowErrors)
     workdir = Path(args.workdir).resolve() if args.workdir else Path.cwd()
     if not workdir.is_dir():
         raise ConfigError(f"--workdir {args.workdir}: not a directory")
@@ -83,15 +163,14 @@ def build_request(args: argparse.Namespace, settings: Settings) -> RunRequest:
     variables.update(_pairs(args.var, "--var"))
     env = read_dotenv(Path(args.env_file)) if args.env_file else {}
     env.update(_pairs(args.env, "--env"))
-    event_payload: dict[str, JSONValue] | None = None
-    if args.eventpath:
-        event_payload = _read_event(Path(args.eventpath))
-    matrix = dict(parse_assignment(item, what="--matrix", separator=":") for item in args.matrix)
-    return RunRequest(
-        workflow=workflow, workdir=workdir, event_name=args.event, event_payload=event_payload,
+    return RunArgs(
+        workflow_path=path, workdir=workdir, event=args.event,
+        event_payload=_read_event(Path(args.eventpath)) if args.eventpath else None,
         inputs=_pairs(args.input, "--input"), secrets=secrets, vars=variables, env=env,
-        jobs=tuple(args.job), matrix_filters=matrix, approve_all=args.approve,
-    )
+        jobs=list(args.job),
+        matrix=dict(parse_assignment(item, what="--matrix", separator=":")
+                    for item in args.matrix),
+        approve=args.approve)
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -111,10 +190,16 @@ def _read_event(path: Path) -> dict[str, JSONValue]:
     return payload
 
 
-class CallbackSink:
-    """Numbers events and hands each to a callback, in order (in-process runs)."""
+def exit_code(conclusion: object, *, interrupted: bool) -> int:
+    if interrupted:
+        return EXIT_CANCELLED
+    return EXIT_OK if conclusion in ("success", "skipped") else EXIT_FAILED
 
-    def __init__(self, callback: Callable[[Event], None]) -> None:
+
+class CallbackSink:
+    """Numbers events and hands each to a callback, in order (runs that are not stored)."""
+
+    def __init__(self, callback: Renderer) -> None:
         self.callback = callback
         self.seq = 0
 
@@ -132,13 +217,20 @@ class TerminalApprover:
     async def wait_for_approval(self, run_id: str, job_id: str,
                                 environment: str) -> tuple[bool, str]:
         if not self.interactive:
-            sys.stderr.write(f"stax: job {job_id!r} needs approval for environment "
-                             f"{environment!r} and there is no terminal to ask on: re-run with "
-                             "--approve\n")
+            sys.stderr.write(no_terminal_message(job_id, environment))
             return False, "no terminal (use --approve)"
-        prompt = f"Approve job {job_id!r} for environment {environment!r}? [y/N] "
-        answer = await trio.to_thread.run_sync(_ask, prompt, abandon_on_cancel=True)
-        return answer.strip().lower() in ("y", "yes"), "terminal"
+        return await ask_approval(job_id, environment), "terminal"
+
+
+def no_terminal_message(job_id: str, environment: str) -> str:
+    return (f"stax: job {job_id!r} needs approval for environment {environment!r} and there "
+            "is no terminal to ask on: re-run with --approve\n")
+
+
+async def ask_approval(job_id: str, environment: str) -> bool:
+    prompt = f"Approve job {job_id!r} for environment {environment!r}? [y/N] "
+    answer = await trio.to_thread.run_sync(_ask, prompt, abandon_on_cancel=True)
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _ask(prompt: str) -> str:

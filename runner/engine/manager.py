@@ -98,10 +98,14 @@ class RunManager:
                 self._idle.set()
 
     def cancel(self, run_id: str, reason: str = "cancelled") -> bool:
+        """Cancel a running run; asked again while it is cancelling, kill it."""
         run = self.active.get(run_id)
         if run is None:
             return False
-        run.cancel(reason)
+        if run.control.cancelled:
+            run.kill()
+        else:
+            run.cancel(reason)
         return True
 
     def approve(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool:

@@ -103,6 +103,16 @@ class EventStore:
         self.failed: str | None = None
 
     # -- lifecycle ------------------------------------------------------------
+    def open_readonly(self) -> None:
+        """Open for reading only, beside whoever writes (no lock, no writer).
+
+        Raises ConfigError when there is no store yet."""
+        if not self.path.is_file():
+            raise ConfigError(f"no runs recorded yet (no store at {self.path})")
+        with self._reader() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
+        self.last_seq = int(row[0])
+
     def open(self) -> None:
         """Take the data dir's lock, open the database, create the schema."""
         try:

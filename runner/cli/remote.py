@@ -1,0 +1,63 @@
+"""`stax run` through the daemon: start the run there, follow it here.
+
+The terminal shows the same live view as a local run (the renderer reads
+the same canonical events, from the daemon's stream). Ctrl-C asks the
+daemon to cancel; a second Ctrl-C asks again, which kills. A job waiting
+for approval is asked about on the terminal, if there is one.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+import trio
+
+from runner.cli.client import DaemonClient
+from runner.cli.run import Renderer, RunArgs, ask_approval, exit_code, no_terminal_message
+from runner.config import Settings
+from runner.events.types import EventType
+
+
+async def run_in_daemon(settings: Settings, run_args: RunArgs, render: Renderer,
+                        interactive: bool) -> int:
+    async with DaemonClient(settings) as client:
+        created = await client.request("POST", "/api/runs", json=run_args.body())
+        run_id = str(created["runId"])
+        interrupted = False
+        conclusion: object = None
+        async with trio.open_nursery() as nursery:
+            async def watch_signals() -> None:
+                nonlocal interrupted
+                with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for _ in signals:
+                        sys.stderr.write("\nstax: killing\n" if interrupted else
+                                         "\nstax: cancelling (Ctrl-C again to kill)\n")
+                        interrupted = True
+                        nursery.start_soon(client.request, "POST",
+                                           f"/api/runs/{run_id}/cancel")
+
+            async def approve(job_id: str, environment: str) -> None:
+                approved = await ask_approval(job_id, environment)
+                await client.request("POST", f"/api/runs/{run_id}/jobs/{job_id}/approve",
+                                     json={"approve": approved})
+
+            nursery.start_soon(watch_signals)
+            async for event in client.events(run_id=run_id, after=0):
+                render(event)
+                if event.type is EventType.JOB_BLOCKED and not run_args.approve:
+                    environment = str(event.data.get("environment", ""))
+                    if interactive:
+                        nursery.start_soon(approve, event.job_id or "", environment)
+                    else:
+                        sys.stderr.write(no_terminal_message(event.job_id or "", environment))
+                        nursery.start_soon(
+                            client.request, "POST",
+                            f"/api/runs/{run_id}/jobs/{event.job_id}/approve",
+                            json={"approve": False, "comment": "no terminal"})
+                if event.type is EventType.RUN_COMPLETED:
+                    run = event.data.get("run")
+                    conclusion = run.get("conclusion") if isinstance(run, dict) else None
+                    break
+            nursery.cancel_scope.cancel()
+    return exit_code(conclusion, interrupted=interrupted)

@@ -1,0 +1,39 @@
+"""`stax serve`: the daemon in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import trio
+
+from runner.cli.main import EXIT_OK
+from runner.config import load_settings
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from runner.daemon import DaemonAddress, serve
+
+    settings = load_settings(Path(args.config) if args.config else None)
+    overrides: dict[str, object] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+    if args.data_dir:
+        overrides["data_dir"] = Path(args.data_dir).resolve()
+    settings = settings.with_overrides(**overrides)
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            address: DaemonAddress = await nursery.start(
+                lambda task_status: serve(settings, handle_signals=True, task_status=task_status))
+            sys.stderr.write(f"stax daemon listening on {address.url} "
+                             f"(data: {settings.data_dir})\n"
+                             f"  events: curl -N {address.url}/api/events\n")
+            sys.stderr.flush()
+
+    trio.run(main)
+    sys.stderr.write("stax daemon stopped\n")
+    return EXIT_OK
