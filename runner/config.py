@@ -49,7 +49,7 @@ class StreamSettings:
     heartbeat_seconds: float = 15.0  # execution threads heartbeat (seed 000)
     agent_heartbeat_seconds: float = 5.0
     agent_idle_close_seconds: float = 300.0
-    subscriber_buffer: int = 4096
+    subscriber_buffer: int = 64  # batches (shared with other subscribers, not copied)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

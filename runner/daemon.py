@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import trio
 from hypercorn.config import Config as HypercornConfig
@@ -30,9 +30,13 @@ log = logging.getLogger("stax.daemon")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DaemonAddress:
+    """Where the started daemon listens, its token, and (for tests and tools in the same
+    process) its services."""
+
     host: str
     port: int
     token: str
+    services: Services | None = field(default=None, compare=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -79,7 +83,8 @@ async def serve(
                 port = _port_of(binds[0]) if binds else settings.port
                 if handle_signals:
                     nursery.start_soon(_wait_for_signal, shutdown)
-                task_status.started(DaemonAddress(host=settings.host, port=port, token=token))
+                task_status.started(DaemonAddress(host=settings.host, port=port, token=token,
+                                                services=services))
                 await shutdown.wait()
                 await manager.shutdown(grace_s=settings.step_kill_grace_seconds)
                 bus.close()

@@ -104,8 +104,25 @@ def authorized(services: Services) -> str | None:
     return token_matches(given, services.tokens)
 
 
+def dashboard_session(req: Any) -> bool:
+    """True when the request carries the dashboard's session cookie (see api/dashboard.py)."""
+    from runner.api import dashboard
+
+    check = getattr(dashboard, "session_authorized", None)
+    return bool(check(req)) if check is not None else False
+
+
 def create_app(services: Services) -> QuartTrio:
-    from runner.api import openapi, rest, runner_events
+    from runner.api import (
+        agent_protocol,
+        dashboard,
+        executions,
+        openapi,
+        rest,
+        runner_events,
+        sessions,
+        skills,
+    )
 
     app = QuartTrio("stax")
     app.config["STAX_DAEMON"] = services
@@ -122,7 +139,7 @@ def create_app(services: Services) -> QuartTrio:
         check_origin(request.headers.get("Origin"), allowed)
         needs_token = request.method not in _SAFE_METHODS or reads_need_token
         if needs_token and getattr(request.url_rule, "endpoint", "") not in _PUBLIC \
-                and authorized(services) is None:
+                and authorized(services) is None and not dashboard_session(request):
             raise ApiError(401, "authentication_error",
                            "a valid token is required (Authorization: Bearer <token> or "
                            "x-api-key: <token>; the daemon's is in <data_dir>/token)")
@@ -149,9 +166,9 @@ def create_app(services: Services) -> QuartTrio:
         return error_response(ApiError(500, "internal_error",
                                        f"internal error: {type(error).__name__}"))
 
-    app.register_blueprint(runner_events.blueprint)
-    app.register_blueprint(rest.blueprint)
-    app.register_blueprint(openapi.blueprint)
+    for family in (runner_events, rest, openapi, executions, sessions, skills, agent_protocol,
+                   dashboard):
+        app.register_blueprint(family.blueprint)
     return app
 
 

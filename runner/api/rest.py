@@ -97,9 +97,15 @@ async def list_runs() -> Response:
 
 @blueprint.get("/api/runs/<run_id>")
 async def get_run(run_id: str) -> Response:
-    run = await _services().store.get_run(run_id)
+    services = _services()
+    run = await services.store.get_run(run_id)
     if run is None:
-        raise ApiError(404, "not_found_error", f"no run {run_id!r}")
+        # Started a moment ago: its first events are not committed yet.
+        active = services.manager.active.get(run_id)
+        if active is None or active.record is None:
+            raise ApiError(404, "not_found_error", f"no run {run_id!r}")
+        run = active.record.snapshot()
+        run["jobs"] = [job.snapshot() for job in active.record.jobs.values()]
     return _json(run)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from runner import __version__
 
@@ -117,4 +117,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_CANCELLED
+    except BaseExceptionGroup as group:
+        # Errors from inside nurseries arrive grouped; a user mistake is still one line.
+        leaves = list(_leaves(group))
+        if leaves and all(isinstance(e, StaxError) for e in leaves):
+            for error in dict.fromkeys(str(e) for e in leaves):
+                sys.stderr.write(f"stax: {error}\n")
+            return EXIT_USAGE
+        if leaves and all(isinstance(e, KeyboardInterrupt) for e in leaves):
+            return EXIT_CANCELLED
+        raise
     return result
+
+
+def _leaves(error: BaseException) -> Iterator[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield error

@@ -3,7 +3,7 @@
 | shell        | command line                                  | script file |
 | ------------ | --------------------------------------------- | ----------- |
 | (none)       | bash -e {0}   (sh -e {0} when bash is absent) | .sh         |
-| bash         | bash --noprofile --norc -eo pipefail {0}      | .sh         |
+| bash         | bash --noprofile --norc -e -o pipefail {0}    | .sh         |
 | sh           | sh -e {0}                                     | .sh         |
 | python       | python {0}    (python3 when python is absent) | .py         |
 | pwsh         | pwsh -command ". '{0}'"                       | .ps1        |
@@ -23,7 +23,7 @@ from functools import lru_cache
 from runner.errors import RunError
 
 _TEMPLATES = {
-    "bash": ("bash --noprofile --norc -eo pipefail {0}", ".sh"),
+    "bash": ("bash --noprofile --norc -e -o pipefail {0}", ".sh"),
     "sh": ("sh -e {0}", ".sh"),
     "python": ("python {0}", ".py"),
     "pwsh": ("pwsh -command \". '{0}'\"", ".ps1"),

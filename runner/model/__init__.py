@@ -31,15 +31,8 @@ from runner.model.types import (
 )
 from runner.model.validate import Problems
 from runner.model.workflow import load_workflow, parse_workflow
-from runner.model.yaml_loader import (
-    MappingNode,
-    Node,
-    ScalarNode,
-    SequenceNode,
-    load_yaml,
-    read_text,
-    to_json,
-)
+from runner.model.yaml_loader import load_yaml, read_text
+from runner.model.yaml_nodes import MappingNode, Node, ScalarNode, SequenceNode, to_json
 
 __all__ = [
     "COMPOSITE_STEP_KEYS",

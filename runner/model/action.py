@@ -23,7 +23,8 @@ from runner.model.validate import (
     require_keys,
     string,
 )
-from runner.model.yaml_loader import MappingNode, ScalarNode, load_yaml, read_text
+from runner.model.yaml_loader import load_yaml, read_text
+from runner.model.yaml_nodes import MappingNode, ScalarNode
 
 ACTION_KEYS: tuple[str, ...] = (
     "name",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from runner.errors import ExpressionError
 from runner.model.validate import join
-from runner.model.yaml_loader import MappingNode, Node, ScalarNode, SequenceNode
+from runner.model.yaml_nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,11 +41,6 @@ def _language() -> _Language | None:
     if not callable(find) or not callable(parse):
         return None
     return _Language(find_expressions=find, parse=parse)
-
-
-def expressions_available() -> bool:
-    """Whether the expression language is there to check syntax with."""
-    return _language() is not None
 
 
 def check_expressions(root: Node, problems: Problems) -> None:

@@ -20,13 +20,13 @@ from runner.model.validate import (
     mapping_or_empty,
     string,
 )
-from runner.model.yaml_loader import MappingNode, ScalarNode, SequenceNode
+from runner.model.yaml_nodes import MappingNode, ScalarNode, SequenceNode
 
 if TYPE_CHECKING:
     from runner.errors import SourcePos
     from runner.expressions.values import JSONValue
     from runner.model.validate import Problems
-    from runner.model.yaml_loader import Node
+    from runner.model.yaml_nodes import Node
 
 DISPATCH_INPUT_TYPES = ("string", "boolean", "number", "choice", "environment")
 CALL_INPUT_TYPES = ("string", "boolean", "number")

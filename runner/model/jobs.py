@@ -31,14 +31,14 @@ from runner.model.validate import (
     string,
     string_list,
 )
-from runner.model.yaml_loader import MappingNode, ScalarNode, SequenceNode
+from runner.model.yaml_nodes import MappingNode, ScalarNode, SequenceNode
 
 if TYPE_CHECKING:
     from runner.errors import SourcePos
     from runner.expressions.values import JSONValue
     from runner.model.types import Step
     from runner.model.validate import Problems
-    from runner.model.yaml_loader import Node
+    from runner.model.yaml_nodes import Node
 
 JOB_KEYS: tuple[str, ...] = (
     "name",

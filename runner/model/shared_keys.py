@@ -18,12 +18,12 @@ from runner.model.validate import (
     require_keys,
     string,
 )
-from runner.model.yaml_loader import MappingNode, ScalarNode
+from runner.model.yaml_nodes import MappingNode, ScalarNode
 
 if TYPE_CHECKING:
     from runner.expressions.values import JSONValue
     from runner.model.validate import Problems
-    from runner.model.yaml_loader import Node
+    from runner.model.yaml_nodes import Node
 
 PERMISSION_LEVELS = ("read", "write", "none")
 _PERMISSION_SHORTHANDS = ("read-all", "write-all")

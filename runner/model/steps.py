@@ -26,7 +26,7 @@ from runner.model.validate import (
     number_or_expression,
     string,
 )
-from runner.model.yaml_loader import MappingNode, Node, SequenceNode
+from runner.model.yaml_nodes import MappingNode, Node, SequenceNode
 
 if TYPE_CHECKING:
     from runner.expressions.values import JSONValue
@@ -144,54 +144,10 @@ def parse_step(
     allowed = (*keys, "gate") if parse_gate is not None else keys
     check_keys(step, allowed, problems, where)
 
-    kinds = [key for key in _KIND_KEYS if key in allowed]
-    present = [key for key in kinds if key in step]
-    choices = ", ".join(f'"{k}"' for k in kinds[:-1]) + f' or "{kinds[-1]}"'
-    if not present:
-        problems.add(f"a step must have one of {choices}", step.pos, where)
-    elif len(present) > 1:
-        both = " and ".join(f'"{k}"' for k in present)
-        problems.add(
-            f"a step must have exactly one of {choices}, but this one has {both}",
-            step.pos_of_key(present[1]),
-            where,
-        )
-
-    kind: StepKind | None = None
-    run = uses = skill = None
-    if "run" in present:
-        run = nonempty_string(_get(step, "run"), problems, join(where, "run"))
-        kind = StepKind.RUN
-    if "uses" in present:
-        uses = nonempty_string(_get(step, "uses"), problems, join(where, "uses"))
-        if uses is not None:
-            kind = kind or uses_kind(uses)
-            if uses_kind(uses) is None:
-                problems.add(
-                    f'invalid "uses" value "{uses}": expected {_USES_FORMS}',
-                    _get(step, "uses").pos,
-                    join(where, "uses"),
-                )
-    if "skill" in present:
-        skill = nonempty_string(_get(step, "skill"), problems, join(where, "skill"))
-        kind = kind or StepKind.SKILL
-
+    present = [key for key in _KIND_KEYS if key in allowed and key in step]
+    kind, run, uses, skill = _kind(step, present, allowed, problems, where)
+    _check_kind_keys(step, present, problems, where, require_shell=require_shell)
     is_run = present[:1] == ["run"]
-    if "with" in step and is_run:
-        problems.add(
-            '"with" is not allowed on a "run" step (it passes inputs to "uses" or "skill")',
-            step.pos_of_key("with"),
-            join(where, "with"),
-        )
-    for only_run in ("shell", "working-directory"):
-        if only_run in step and present and not is_run:
-            problems.add(
-                f'"{only_run}" is only allowed on a "run" step, not with "{present[0]}"',
-                step.pos_of_key(only_run),
-                join(where, only_run),
-            )
-    if require_shell and is_run and "shell" not in step:
-        problems.add('a "run" step here must say which "shell" to use', step.pos, where)
 
     step_id = None
     if (id_node := step.get("id")) is not None:
@@ -248,6 +204,64 @@ def parse_step(
         timeout_minutes=timeout,
         gate=gate,
     )
+
+
+def _kind(
+    step: MappingNode, present: list[str], allowed: tuple[str, ...], problems: Problems, where: str
+) -> tuple[StepKind | None, str | None, str | None, str | None]:
+    """The step's kind and its run / uses / skill values; exactly one of those keys is allowed."""
+    kinds = [key for key in _KIND_KEYS if key in allowed]
+    choices = ", ".join(f'"{k}"' for k in kinds[:-1]) + f' or "{kinds[-1]}"'
+    if not present:
+        problems.add(f"a step must have one of {choices}", step.pos, where)
+    elif len(present) > 1:
+        both = " and ".join(f'"{k}"' for k in present)
+        problems.add(
+            f"a step must have exactly one of {choices}, but this one has {both}",
+            step.pos_of_key(present[1]),
+            where,
+        )
+    kind: StepKind | None = None
+    run = uses = skill = None
+    if "run" in present:
+        run = nonempty_string(_get(step, "run"), problems, join(where, "run"))
+        kind = StepKind.RUN
+    if "uses" in present:
+        uses = nonempty_string(_get(step, "uses"), problems, join(where, "uses"))
+        if uses is not None:
+            kind = kind or uses_kind(uses)
+            if uses_kind(uses) is None:
+                problems.add(
+                    f'invalid "uses" value "{uses}": expected {_USES_FORMS}',
+                    _get(step, "uses").pos,
+                    join(where, "uses"),
+                )
+    if "skill" in present:
+        skill = nonempty_string(_get(step, "skill"), problems, join(where, "skill"))
+        kind = kind or StepKind.SKILL
+    return kind, run, uses, skill
+
+
+def _check_kind_keys(
+    step: MappingNode, present: list[str], problems: Problems, where: str, *, require_shell: bool
+) -> None:
+    """`with` goes with uses/skill; `shell` and `working-directory` only with run."""
+    is_run = present[:1] == ["run"]
+    if "with" in step and is_run:
+        problems.add(
+            '"with" is not allowed on a "run" step (it passes inputs to "uses" or "skill")',
+            step.pos_of_key("with"),
+            join(where, "with"),
+        )
+    for only_run in ("shell", "working-directory"):
+        if only_run in step and present and not is_run:
+            problems.add(
+                f'"{only_run}" is only allowed on a "run" step, not with "{present[0]}"',
+                step.pos_of_key(only_run),
+                join(where, only_run),
+            )
+    if require_shell and is_run and "shell" not in step:
+        problems.add('a "run" step here must say which "shell" to use', step.pos, where)
 
 
 def _get(node: MappingNode, key: str) -> Node:

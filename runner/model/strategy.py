@@ -21,12 +21,12 @@ from runner.model.validate import (
     mapping,
     number_or_expression,
 )
-from runner.model.yaml_loader import MappingNode, ScalarNode, SequenceNode
+from runner.model.yaml_nodes import MappingNode, ScalarNode, SequenceNode
 
 if TYPE_CHECKING:
     from runner.expressions.values import JSONValue
     from runner.model.validate import Problems
-    from runner.model.yaml_loader import Node
+    from runner.model.yaml_nodes import Node
 
 
 def parse_strategy(node: Node, problems: Problems, where: str) -> Strategy | None:

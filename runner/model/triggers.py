@@ -27,14 +27,14 @@ from runner.model.validate import (
     nonempty_string,
     string_list,
 )
-from runner.model.yaml_loader import MappingNode, ScalarNode, SequenceNode
+from runner.model.yaml_nodes import MappingNode, ScalarNode, SequenceNode
 
 if TYPE_CHECKING:
     from runner.errors import SourcePos
     from runner.expressions.values import JSONValue
     from runner.model.types import InputSpec, OutputSpec, SecretSpec
     from runner.model.validate import Problems
-    from runner.model.yaml_loader import Node
+    from runner.model.yaml_nodes import Node
 
 KNOWN_EVENTS: tuple[str, ...] = (
     "branch_protection_rule",

@@ -14,7 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from runner.errors import WorkflowError, WorkflowErrors
-from runner.model.yaml_loader import MappingNode, Node, ScalarNode, SequenceNode
+from runner.model.yaml_nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -28,22 +28,18 @@ ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 class Problems:
     """Every WorkflowError found in one pass over a file."""
 
-    __slots__ = ("errors",)
+    __slots__ = ("_seen", "errors")
 
     def __init__(self) -> None:
         self.errors: list[WorkflowError] = []
+        self._seen: set[tuple[SourcePos | None, str, str]] = set()
 
     def add(self, message: str, pos: SourcePos, where: str = "") -> None:
-        error = WorkflowError(message, pos=pos, where=where)
         # An aliased node is checked once per place it is used: report it once.
-        if not any(
-            e.pos == error.pos and e.message == error.message and e.where == error.where
-            for e in self.errors
-        ):
-            self.errors.append(error)
-
-    def extend(self, errors: Iterable[WorkflowError]) -> None:
-        self.errors.extend(errors)
+        key = (pos, where, message)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.errors.append(WorkflowError(message, pos=pos, where=where))
 
     def raise_if_any(self) -> None:
         if self.errors:
@@ -78,10 +74,6 @@ def is_expression(value: object) -> bool:
         return False
     stripped = value.strip()
     return stripped.startswith("${{") and stripped.endswith("}}")
-
-
-def has_expression(value: object) -> bool:
-    return isinstance(value, str) and "${{" in value
 
 
 def check_keys(node: MappingNode, allowed: Iterable[str], problems: Problems, where: str) -> None:

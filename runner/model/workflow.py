@@ -16,7 +16,8 @@ from runner.model.shared_keys import check_permissions, parse_concurrency, parse
 from runner.model.triggers import Triggers, parse_on
 from runner.model.types import Defaults, Workflow
 from runner.model.validate import Problems, check_keys, env_mapping, string
-from runner.model.yaml_loader import MappingNode, ScalarNode, load_yaml, read_text
+from runner.model.yaml_loader import load_yaml, read_text
+from runner.model.yaml_nodes import MappingNode, ScalarNode
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -18,11 +18,9 @@ stack and crashes the interpreter on deeply nested input.
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol
 
 import yaml
 import yaml.parser
@@ -30,97 +28,16 @@ import yaml.reader
 import yaml.scanner
 
 from runner.errors import SourcePos, WorkflowError, WorkflowErrors
+from runner.model.yaml_nodes import MappingNode, Node, ScalarNode, SequenceNode
+from runner.model.yaml_scalars import TAG_PREFIX, resolve_plain, resolve_tagged, shown_tag
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
-
-    from runner.expressions.values import JSONValue
-
-Scalar: TypeAlias = bool | int | float | str | None
+    from runner.model.yaml_nodes import Scalar
 
 MAX_DEPTH = 200
 # Aliases can make a small file expand into a huge document ("billion laughs");
 # everything that walks the tree expands them, so bound the expanded size.
 MAX_EXPANDED_NODES = 1_000_000
-
-_TAG = "tag:yaml.org,2002:"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Node:
-    """A YAML node and where it starts in its file."""
-
-    pos: SourcePos
-
-    def to_json(self) -> JSONValue:
-        """This node as a plain JSON value (aliases expanded into copies)."""
-        raise NotImplementedError
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScalarNode(Node):
-    value: Scalar
-    text: str  # the scalar as written (unquoted): what a non-string key becomes
-    plain: bool = True  # written without quotes or block style
-    # The value is its source text character for character, on one line, so
-    # an offset into the value maps straight to a column.
-    verbatim: bool = False
-    quoted: bool = False
-    # A literal block scalar (`run: |`): its lines are the source lines after
-    # the `|`, each indented by this many columns.
-    block_indent: int | None = None
-
-    def to_json(self) -> JSONValue:
-        return self.value
-
-    def pos_at(self, offset: int) -> SourcePos:
-        """The position of character `offset` of the value (the node's start if unknown)."""
-        if not 0 <= offset <= len(self.text):
-            return self.pos
-        if self.verbatim:
-            col = self.pos.col + offset + (1 if self.quoted else 0)
-            return SourcePos(path=self.pos.path, line=self.pos.line, col=col)
-        if self.block_indent is not None:
-            line_start = self.text.rfind("\n", 0, offset) + 1
-            line = self.pos.line + 1 + self.text.count("\n", 0, offset)
-            col = self.block_indent + offset - line_start + 1
-            return SourcePos(path=self.pos.path, line=line, col=col)
-        return self.pos
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SequenceNode(Node):
-    value: tuple[Node, ...]
-
-    def to_json(self) -> JSONValue:
-        return [item.to_json() for item in self.value]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MappingNode(Node):
-    value: Mapping[str, Node]  # in file order
-    key_pos: Mapping[str, SourcePos] = field(default_factory=dict)
-
-    def to_json(self) -> JSONValue:
-        return {key: node.to_json() for key, node in self.value.items()}
-
-    def get(self, key: str) -> Node | None:
-        return self.value.get(key)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.value
-
-    def items(self) -> Iterator[tuple[str, Node]]:
-        return iter(self.value.items())
-
-    def pos_of_key(self, key: str) -> SourcePos:
-        """Where `key` was written (the mapping's own position if it is absent)."""
-        return self.key_pos.get(key, self.pos)
-
-
-def to_json(node: Node) -> JSONValue:
-    """`node` as a plain JSON value."""
-    return node.to_json()
 
 
 def load_yaml(text: str, path: str, *, problems: list[WorkflowError] | None = None) -> Node:
@@ -209,67 +126,6 @@ def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-# -- scalars: the YAML 1.2 core schema -------------------------------------------------
-
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_TRUES = frozenset({"true", "True", "TRUE"})
-_FALSES = frozenset({"false", "False", "FALSE"})
-_INT = re.compile(r"[-+]?[0-9]+")
-_OCT = re.compile(r"0o[0-7]+")
-_HEX = re.compile(r"0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
-_NANS = frozenset({".nan", ".NaN", ".NAN"})
-
-
-def _core_scalar(text: str) -> Scalar:
-    """Resolve a plain scalar as YAML 1.2's core schema does."""
-    if text in _NULLS:
-        return None
-    if text in _TRUES:
-        return True
-    if text in _FALSES:
-        return False
-    if _INT.fullmatch(text):
-        return int(text, 10)
-    if _OCT.fullmatch(text):
-        return int(text[2:], 8)
-    if _HEX.fullmatch(text):
-        return int(text[2:], 16)
-    if _FLOAT.fullmatch(text):
-        return float(text)
-    if _INF.fullmatch(text):
-        return -math.inf if text.startswith("-") else math.inf
-    if text in _NANS:
-        return math.nan
-    return text
-
-
-def _tagged_scalar(tag: str, text: str) -> Scalar:
-    """Resolve an explicitly tagged scalar, raising ValueError when it does not fit the tag."""
-    if tag in ("!", f"{_TAG}str"):
-        return text
-    value = _core_scalar(text)
-    kinds: dict[str, tuple[type, ...]] = {
-        f"{_TAG}null": (type(None),),
-        f"{_TAG}bool": (bool,),
-        f"{_TAG}int": (int,),
-        f"{_TAG}float": (float, int),
-    }
-    wanted = kinds.get(tag)
-    if wanted is None:
-        raise ValueError(f'unsupported tag "{_shown_tag(tag)}"')
-    if not isinstance(value, wanted) or (bool not in wanted and isinstance(value, bool)):
-        raise ValueError(f'"{text}" is not a valid {_shown_tag(tag)}')
-    if tag == f"{_TAG}float" and isinstance(value, int):
-        return float(value)
-    return value
-
-
-def _shown_tag(tag: str) -> str:
-    return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
-
-
 # -- composing -----------------------------------------------------------------------
 
 
@@ -281,7 +137,7 @@ class _Frame:
     where: str
     weight: int = 1
     items: list[Node] = field(default_factory=list)
-    # mappings only: entries in order, as ("key", key, key pos, node) or ("merge", node)
+    # mappings only, in order: ("key", None, key, key pos, value) or ("merge", mapping, "<<", pos, None)
     entries: list[tuple[str, MappingNode | None, str, SourcePos, Node | None]] = field(
         default_factory=list
     )
@@ -370,10 +226,10 @@ class _Composer:
         value: Scalar = text
         if event.tag is None:
             if plain and event.implicit[0]:
-                value = _core_scalar(text)
+                value = resolve_plain(text)
         elif event.tag != "!":  # `! x` is the non-specific tag: a string
             try:
-                value = _tagged_scalar(event.tag, text)
+                value = resolve_tagged(event.tag, text)
             except ValueError as exc:
                 self._problem(str(exc), event.start_mark, self._child_where())
         start, end = _line_col(event.start_mark), _line_col(event.end_mark)
@@ -425,8 +281,8 @@ class _Composer:
             )
         tag = event.tag
         expected = "seq" if isinstance(event, yaml.SequenceStartEvent) else "map"
-        if tag not in (None, "!", f"{_TAG}{expected}"):
-            shown = _shown_tag(tag)
+        if tag not in (None, "!", f"{TAG_PREFIX}{expected}"):
+            shown = shown_tag(tag)
             self._problem(f'unsupported tag "{shown}"', event.start_mark, self._child_where())
         self._stack.append(_Frame(start=event, where=self._child_where()))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import httpx
 import pytest
 import trio
 
+from runner.api.app import Services
 from runner.config import Settings, load_settings
 from runner.daemon import DaemonAddress, serve
 
@@ -24,6 +25,11 @@ class Daemon:
     @property
     def url(self) -> str:
         return self.address.url
+
+    @property
+    def services(self) -> Services:
+        assert self.address.services is not None
+        return self.address.services
 
     @property
     def auth(self) -> dict[str, str]:
@@ -47,15 +53,40 @@ def daemon_settings(root: Path, **overrides: object) -> Settings:
     return settings.with_overrides(**overrides)
 
 
+DaemonFactory = Callable[..., Awaitable[Daemon]]
+
+
 @pytest.fixture
-async def daemon(tmp_path: Path, nursery: trio.Nursery) -> AsyncIterator[Daemon]:
-    root = tmp_path / "project"
-    root.mkdir()
-    settings = daemon_settings(root)
-    shutdown = trio.Event()
-    address = await nursery.start(lambda task_status: serve(settings, shutdown=shutdown,
-                                                            task_status=task_status))
+async def daemon_factory(tmp_path: Path, nursery: trio.Nursery) -> AsyncIterator[DaemonFactory]:
+    """Start a daemon with Settings overrides (e.g. environments=..., streams=...)."""
+    running: list[tuple[trio.Event, trio.Event]] = []
+
+    async def start(**overrides: object) -> Daemon:
+        root = tmp_path / f"project{len(running)}"
+        root.mkdir()
+        settings = daemon_settings(root, **overrides)
+        shutdown, stopped = trio.Event(), trio.Event()
+        running.append((shutdown, stopped))
+
+        async def run(task_status: trio.TaskStatus[DaemonAddress]) -> None:
+            try:
+                await serve(settings, shutdown=shutdown, task_status=task_status)
+            finally:
+                stopped.set()
+
+        address = await nursery.start(run)
+        return Daemon(address=address, settings=settings, root=root, shutdown=shutdown)
+
     try:
-        yield Daemon(address=address, settings=settings, root=root, shutdown=shutdown)
+        yield start
     finally:
-        shutdown.set()
+        # A graceful stop, as SIGTERM would do: runs cancelled, the log flushed.
+        with trio.fail_after(15):
+            for shutdown, stopped in running:
+                shutdown.set()
+                await stopped.wait()
+
+
+@pytest.fixture
+async def daemon(daemon_factory: DaemonFactory) -> Daemon:
+    return await daemon_factory()

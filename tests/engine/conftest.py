@@ -1,7 +1,14 @@
-"""Run workflow text through the real engine (real subprocesses) and inspect what it emitted."""
+"""Run workflow text through the real engine (real subprocesses) and inspect what it emitted.
+
+`run_yaml(text, ...)` writes the workflow into a fresh workspace, runs it
+with a WatchingSink and returns every event. A `control(run, sink)`
+coroutine runs beside the run: it orders itself on what the run emits
+(`await sink.wait_for(...)`), never on sleeps.
+"""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +26,35 @@ from runner.events.types import Event, EventType
 from runner.model import parse_workflow
 
 
+class WatchingSink(ListSink):
+    """A ListSink that lets a test wait until some event has been emitted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._changed = trio.Event()
+
+    async def emit(self, event: Event) -> None:
+        await super().emit(event)
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def wait_for(self, predicate: Callable[[Event], bool]) -> Event:
+        """The first event (already emitted or still to come) that satisfies `predicate`."""
+        seen = 0
+        while True:
+            for event in self.events[seen:]:
+                if predicate(event):
+                    return event
+            seen = len(self.events)
+            await self._changed.wait()
+
+    async def wait_for_line(self, text: str) -> Event:
+        """The step.log event holding a line equal to `text`."""
+        return await self.wait_for(
+            lambda e: e.type is EventType.STEP_LOG and text in e.data["lines"]  # type: ignore[operator]
+        )
+
+
 @dataclass
 class RunResult:
     record: RunRecord
@@ -34,13 +70,16 @@ class RunResult:
     def logs(self, job_id: str | None = None, step: int | None = None) -> list[str]:
         lines: list[str] = []
         for event in self.events:
-            if event.type is EventType.STEP_LOG and (job_id is None or event.job_id == job_id) \
-                    and (step is None or event.step_number == step):
+            if (
+                event.type is EventType.STEP_LOG
+                and (job_id is None or event.job_id == job_id)
+                and (step is None or event.step_number == step)
+            ):
                 lines.extend(event.data["lines"])  # type: ignore[arg-type]
         return lines
 
     def output(self, job_id: str | None = None, step: int | None = None) -> list[str]:
-        """Log lines without stax's own `##[...]` headers and the script echo."""
+        """Log lines without stax's own `##[group]Run` headers (the script echo)."""
         out: list[str] = []
         in_group = False
         for line in self.logs(job_id, step):
@@ -57,10 +96,28 @@ class RunResult:
     def of_type(self, *types: EventType) -> list[Event]:
         return [e for e in self.events if e.type in types]
 
+    def first(self, type: EventType, job_id: str | None = None) -> Event:
+        return next(e for e in self.events if e.type is type and (job_id in (None, e.job_id)))
+
+    def seq(self, type: EventType, job_id: str) -> int:
+        """The seq of the first `type` event of `job_id`."""
+        return self.first(type, job_id).seq
+
     def step_conclusions(self, job_id: str) -> list[str]:
         return [str(s.conclusion) for s in self.job(job_id).steps]
 
+    def job_conclusions(self) -> dict[str, str]:
+        return {key: str(job.conclusion) for key, job in self.record.jobs.items()}
 
+    def annotations(self) -> list[dict[str, Any]]:
+        return [dict(e.data) for e in self.of_type(EventType.STEP_ANNOTATION)]
+
+    def all_json(self) -> str:
+        """Every event as JSON text, for scanning for what must never appear."""
+        return "\n".join(json.dumps(e.to_json()) for e in self.events)
+
+
+Control = Callable[[WorkflowRun, WatchingSink], Awaitable[None]]
 Runner = Callable[..., Awaitable[RunResult]]
 
 
@@ -73,30 +130,67 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(start=tmp_path)
+    # Small kill grace: tests that ignore SIGTERM must not cost 5 s each.
+    return load_settings(start=tmp_path).with_overrides(step_kill_grace_seconds=0.5)
+
+
+def write(workspace: Path, relative: str, text: str) -> Path:
+    """Write a (dedented) file into the workspace, creating its directories."""
+    path = workspace / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
 
 
 @pytest.fixture
 def run_yaml(workspace: Path, settings: Settings) -> Runner:
-    async def run(text: str, *, settings_overrides: dict[str, Any] | None = None,
-                  timeout: float = 30, approvals: Any = None,
-                  control: Callable[[WorkflowRun], Awaitable[None]] | None = None,
-                  **request: Any) -> RunResult:
-        path = workspace / ".github" / "workflows" / "test.yml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-        workflow = parse_workflow(path.read_text(), str(path))
-        sink = ListSink()
+    async def run(
+        text: str,
+        *,
+        settings_overrides: dict[str, Any] | None = None,
+        timeout: float = 30,
+        approvals: Any = None,
+        concurrency: Any = None,
+        control: Control | None = None,
+        path: str = ".github/workflows/test.yml",
+        **request: Any,
+    ) -> RunResult:
+        file = write(workspace, path, text)
+        workflow = parse_workflow(file.read_text(), str(file))
+        sink = WatchingSink()
         effective = settings.with_overrides(**(settings_overrides or {}))
-        run = WorkflowRun(RunRequest(workflow=workflow, workdir=workspace, **request),
-                          effective, sink, approvals=approvals)
+        request.setdefault("workdir", workspace)
+        run = WorkflowRun(
+            RunRequest(workflow=workflow, **request),
+            effective,
+            sink,
+            approvals=approvals,
+            concurrency=concurrency,
+        )
         run.prepare()
         with trio.fail_after(timeout):
             async with trio.open_nursery() as nursery:
                 if control is not None:
-                    nursery.start_soon(control, run)
+                    nursery.start_soon(control, run, sink)
                 record = await run.run()
                 nursery.cancel_scope.cancel()
         return RunResult(record=record, events=sink.events)
 
     return run
+
+
+def pid_alive(pid: int) -> bool:
+    """True while `pid` is a live process (a zombie counts as gone)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 :].split()[0] != b"Z"

@@ -33,7 +33,9 @@ def _errors(text: str) -> list[WorkflowError]:
 
 def _job(steps: str, *, extra: str = "") -> str:
     return (
-        "on: push\njobs:\n  a:\n    runs-on: x\n" + extra + "    steps:\n"
+        "on: push\njobs:\n  a:\n    runs-on: x\n"
+        + extra
+        + "    steps:\n"
         + "".join(f"      {line}\n" for line in steps.splitlines())
     )
 
@@ -89,7 +91,11 @@ def test_unclosed_expression_is_reported_at_its_start() -> None:
 def test_if_without_braces_is_parsed_as_an_expression() -> None:
     errors = _errors(_job("- run: x\n  if: success( &&", extra="    if: github.ref ==\n"))
     assert _where(errors) == [
-        (SourcePos(path="ci.yml", line=5, col=22), "jobs.a.if", 'invalid expression "github.ref =="'),
+        (
+            SourcePos(path="ci.yml", line=5, col=22),
+            "jobs.a.if",
+            'invalid expression "github.ref =="',
+        ),
         (
             SourcePos(path="ci.yml", line=8, col=22),
             "jobs.a.steps[0].if",

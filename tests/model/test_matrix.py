@@ -173,7 +173,9 @@ def test_combinations_are_copies() -> None:
 
 
 def test_256_combinations_are_allowed() -> None:
-    assert len(expand_matrix({"a": list(range(16)), "b": list(range(16))})) == MAX_COMBINATIONS == 256
+    assert (
+        len(expand_matrix({"a": list(range(16)), "b": list(range(16))})) == MAX_COMBINATIONS == 256
+    )
 
 
 @pytest.mark.parametrize(
@@ -183,19 +185,34 @@ def test_256_combinations_are_allowed() -> None:
             {"a": list(range(16)), "b": list(range(16)), "include": [{"a": 99}]},
             "the matrix has 257 combinations; at most 256 are allowed",
         ),
-        ({"include": [{"i": i} for i in range(300)]}, "the matrix has 300 combinations; at most 256 are allowed"),
+        (
+            {"include": [{"i": i} for i in range(300)]},
+            "the matrix has 300 combinations; at most 256 are allowed",
+        ),
         (
             {f"k{i}": list(range(10)) for i in range(6)},
             "the matrix has 1000000 combinations; at most 256 are allowed",
         ),
-        ({"a": [1], "exclude": [{"a": 1}]}, "the matrix has no combinations left: exclude removed them all"),
+        (
+            {"a": [1], "exclude": [{"a": 1}]},
+            "the matrix has no combinations left: exclude removed them all",
+        ),
         ({}, 'a matrix needs at least one key with a list of values, or "include"'),
-        ({"exclude": [{"a": 1}]}, 'a matrix needs at least one key with a list of values, or "include"'),
+        (
+            {"exclude": [{"a": 1}]},
+            'a matrix needs at least one key with a list of values, or "include"',
+        ),
         ({"a": []}, 'matrix key "a" must be a non-empty list, not an empty list'),
         ({"a": "x"}, 'matrix key "a" must be a non-empty list, not a string "x"'),
-        ({"a": [1], "include": {"a": 1}}, 'matrix "include" must be a list of mappings, not a mapping'),
+        (
+            {"a": [1], "include": {"a": 1}},
+            'matrix "include" must be a list of mappings, not a mapping',
+        ),
         ({"a": [1], "exclude": [1]}, 'each matrix "exclude" entry must be a mapping, not a number'),
-        ({"a": [1], "exclude": [{"b": 1}]}, 'exclude key "b" is not a key of the matrix (its keys: a)'),
+        (
+            {"a": [1], "exclude": [{"b": 1}]},
+            'exclude key "b" is not a key of the matrix (its keys: a)',
+        ),
     ],
 )
 def test_invalid_matrices(matrix: dict[str, object], message: str) -> None:
@@ -211,7 +228,9 @@ def test_a_matrix_that_is_not_a_mapping() -> None:
 
 
 def test_matrix_filter_compares_as_strings() -> None:
-    combos = expand_matrix({"os": ["ubuntu", "macos"], "py": ["3.11", 3.12], "debug": [True, False]})
+    combos = expand_matrix(
+        {"os": ["ubuntu", "macos"], "py": ["3.11", 3.12], "debug": [True, False]}
+    )
     assert matrix_filter(combos, {"os": "macos", "py": "3.12", "debug": "true"}) == [
         {"os": "macos", "py": 3.12, "debug": True}
     ]

@@ -81,7 +81,10 @@ def test_everything_is_reported_at_once_in_file_order() -> None:
     [
         ("", ["ci.yml:1:1: the workflow file is empty"]),
         ("- a\n", ['ci.yml:1:1: a workflow must be a mapping with "on" and "jobs"']),
-        ("name: x\n", ['ci.yml:1:1: missing required key "on"', 'ci.yml:1:1: missing required key "jobs"']),
+        (
+            "name: x\n",
+            ['ci.yml:1:1: missing required key "on"', 'ci.yml:1:1: missing required key "jobs"'],
+        ),
         (
             "on: push\njobs: {}\nnmae: x\n",
             [
@@ -104,11 +107,26 @@ def test_workflow_shape(text: str, errors: list[str]) -> None:
 @pytest.mark.parametrize(
     ("text", "errors"),
     [
-        ("on: pushh\njobs: {a: {runs-on: x, steps: [run: x]}}\n", ['ci.yml:1:5: on: unknown event "pushh" (did you mean "push"?); known events are: ']),
-        ("on: []\njobs: {a: {runs-on: x, steps: [run: x]}}\n", ["ci.yml:1:5: on: must name at least one event"]),
-        ("on: {}\njobs: {a: {runs-on: x, steps: [run: x]}}\n", ["ci.yml:1:5: on: must name at least one event"]),
-        ("on: [push, 1]\njobs: {a: {runs-on: x, steps: [run: x]}}\n", ['ci.yml:1:12: on: unknown event "1"; known events are: ']),
-        ("on: [push, [x]]\njobs: {a: {runs-on: x, steps: [run: x]}}\n", ["ci.yml:1:12: on: must be a list of strings, but item 1 is a list"]),
+        (
+            "on: pushh\njobs: {a: {runs-on: x, steps: [run: x]}}\n",
+            ['ci.yml:1:5: on: unknown event "pushh" (did you mean "push"?); known events are: '],
+        ),
+        (
+            "on: []\njobs: {a: {runs-on: x, steps: [run: x]}}\n",
+            ["ci.yml:1:5: on: must name at least one event"],
+        ),
+        (
+            "on: {}\njobs: {a: {runs-on: x, steps: [run: x]}}\n",
+            ["ci.yml:1:5: on: must name at least one event"],
+        ),
+        (
+            "on: [push, 1]\njobs: {a: {runs-on: x, steps: [run: x]}}\n",
+            ['ci.yml:1:12: on: unknown event "1"; known events are: '],
+        ),
+        (
+            "on: [push, [x]]\njobs: {a: {runs-on: x, steps: [run: x]}}\n",
+            ["ci.yml:1:12: on: must be a list of strings, but item 1 is a list"],
+        ),
         (
             "on:\n  push:\n    branches: [main]\n    branches-ignore: [dev]\n"
             "jobs: {a: {runs-on: x, steps: [run: x]}}\n",
@@ -160,7 +178,9 @@ def test_unknown_event_lists_the_known_ones() -> None:
     assert error.endswith("workflow_call, workflow_dispatch, workflow_run")
 
 
-DISPATCH = "on:\n  workflow_dispatch:\n    inputs:\n{inputs}jobs: {{a: {{runs-on: x, steps: [run: x]}}}}\n"
+DISPATCH = (
+    "on:\n  workflow_dispatch:\n    inputs:\n{inputs}jobs: {{a: {{runs-on: x, steps: [run: x]}}}}\n"
+)
 
 
 def _dispatch(inputs: str) -> str:
@@ -177,14 +197,21 @@ def _dispatch(inputs: str) -> str:
                 "allowed types are: string, boolean, number, choice, environment"
             ],
         ),
-        ("a:\n  type: choice", ['ci.yml:5:9: on.workflow_dispatch.inputs.a: a "choice" input needs "options"']),
+        (
+            "a:\n  type: choice",
+            ['ci.yml:5:9: on.workflow_dispatch.inputs.a: a "choice" input needs "options"'],
+        ),
         (
             "a:\n  type: choice\n  options: []",
-            ["ci.yml:6:18: on.workflow_dispatch.inputs.a.options: must be a non-empty list of strings, not a list"],
+            [
+                "ci.yml:6:18: on.workflow_dispatch.inputs.a.options: must be a non-empty list of strings, not a list"
+            ],
         ),
         (
             "a:\n  type: choice\n  options: [x, y]\n  default: z",
-            ['ci.yml:7:18: on.workflow_dispatch.inputs.a.default: default "z" is not one of the options (x, y)'],
+            [
+                'ci.yml:7:18: on.workflow_dispatch.inputs.a.default: default "z" is not one of the options (x, y)'
+            ],
         ),
         (
             "a:\n  type: boolean\n  default: 'yes'",
@@ -202,7 +229,9 @@ def _dispatch(inputs: str) -> str:
         ),
         (
             "a:\n  required: 'yes'",
-            ['ci.yml:5:19: on.workflow_dispatch.inputs.a.required: must be true or false, not a string "yes"'],
+            [
+                'ci.yml:5:19: on.workflow_dispatch.inputs.a.required: must be true or false, not a string "yes"'
+            ],
         ),
         (
             "a:\n  descripton: x",
@@ -255,80 +284,135 @@ def test_workflow_call_inputs_need_a_type_from_the_call_set() -> None:
                 f"allowed keys are: {JOB_KEYS}",
             ],
         ),
-        ("runs-on: x", ['ci.yml:3:3: jobs.a: a job must have "steps" (or "uses" to call a reusable workflow)']),
+        (
+            "runs-on: x",
+            ['ci.yml:3:3: jobs.a: a job must have "steps" (or "uses" to call a reusable workflow)'],
+        ),
         ("runs-on: x\nsteps: []", ["ci.yml:5:12: jobs.a.steps: a job must have at least one step"]),
-        ("runs-on: x\nsteps: {run: x}", ["ci.yml:5:12: jobs.a.steps: must be a list of steps, not a mapping"]),
-        ("runs-on: x\nsteps: [echo]", ["ci.yml:5:13: jobs.a.steps[0]: a step must be a mapping, not a string"]),
-        ("runs-on: 3\nsteps: [run: x]", [
-            "ci.yml:4:14: jobs.a.runs-on: must be a runner label, a list of labels or a mapping "
-            "with group and labels, not a number"
-        ]),
-        ("runs-on: [x, {a: 1}]\nsteps: [run: x]", [
-            "ci.yml:4:18: jobs.a.runs-on: must be a list of strings, but item 1 is a mapping"
-        ]),
-        ("runs-on: {labl: x}\nsteps: [run: x]", [
-            'ci.yml:4:14: jobs.a.runs-on: must have "group" or "labels"',
-            'ci.yml:4:15: jobs.a.runs-on.labl: unknown key "labl" (did you mean "labels"?); '
-            "allowed keys are: group, labels",
-        ]),
-        ("runs-on: x\nsteps: [run: x]\ntimeout-minutes: soon", [
-            'ci.yml:6:22: jobs.a.timeout-minutes: must be a positive number or an expression, '
-            'not a string "soon"'
-        ]),
-        ("runs-on: x\nsteps: [run: x]\ntimeout-minutes: true", [
-            "ci.yml:6:22: jobs.a.timeout-minutes: must be a positive number or an expression, "
-            "not a boolean (true)"
-        ]),
-        ("runs-on: x\nsteps: [run: x]\ntimeout-minutes: -1", [
-            "ci.yml:6:22: jobs.a.timeout-minutes: must be a positive number or an expression, "
-            "not a number (-1)"
-        ]),
-        ("runs-on: x\nsteps: [run: x]\ncontinue-on-error: 'yes'", [
-            'ci.yml:6:24: jobs.a.continue-on-error: must be true, false or an expression, '
-            'not a string "yes"'
-        ]),
-        ("runs-on: x\nsteps: [run: x]\nenv: [A]", ["ci.yml:6:10: jobs.a.env: must be a mapping, not a list"]),
-        ("runs-on: x\nsteps: [run: x]\nenv:\n  A: [1]\n  B: {c: 1}", [
-            "ci.yml:7:10: jobs.a.env.A: must be a string, number or boolean, not a list",
-            "ci.yml:8:10: jobs.a.env.B: must be a string, number or boolean, not a mapping",
-        ]),
-        ("runs-on: x\nsteps: [run: x]\nwith: {a: 1}\nsecrets: inherit", [
-            'ci.yml:6:5: jobs.a.with: "with" is only allowed in a job that calls a reusable '
-            'workflow ("uses")',
-            'ci.yml:7:5: jobs.a.secrets: "secrets" is only allowed in a job that calls a '
-            'reusable workflow ("uses")',
-        ]),
-        ("uses: ./.github/workflows/x.yml\nruns-on: x\nsteps: [run: x]", [
-            f'ci.yml:5:5: jobs.a.runs-on: "runs-on" is not allowed in a job that calls a reusable '
-            f'workflow ("uses"); allowed keys there are: {CALLER_KEYS}',
-            f'ci.yml:6:5: jobs.a.steps: "steps" is not allowed in a job that calls a reusable '
-            f'workflow ("uses"); allowed keys there are: {CALLER_KEYS}',
-        ]),
-        ("uses: octo/repo@v1", [
-            'ci.yml:4:11: jobs.a.uses: invalid reusable workflow "octo/repo@v1": expected '
-            '"./.github/workflows/NAME.yml" or "owner/repo/.github/workflows/NAME.yml@ref"'
-        ]),
-        ("runs-on: x\nsteps: [run: x]\npermissions: {contents: admin}", [
-            'ci.yml:6:29: jobs.a.permissions.contents: invalid permission level "admin"; '
-            "allowed levels are: read, write, none"
-        ]),
-        ("runs-on: x\nsteps: [run: x]\npermissions: all", [
-            'ci.yml:6:18: jobs.a.permissions: invalid permissions "all"; use "read-all", '
-            '"write-all" or a mapping of scope to read, write or none'
-        ]),
-        ("runs-on: x\nsteps: [run: x]\nconcurrency: {cancel-in-progress: true}", [
-            'ci.yml:6:18: jobs.a.concurrency: missing required key "group"'
-        ]),
-        ("runs-on: x\nsteps: [run: x]\nenvironment: {url: x}", [
-            'ci.yml:6:18: jobs.a.environment: missing required key "name"'
-        ]),
-        ("runs-on: x\nsteps: [run: x]\ndefaults: {run: {shel: sh}}", [
-            'ci.yml:6:22: jobs.a.defaults.run.shel: unknown key "shel" (did you mean "shell"?); '
-            "allowed keys are: shell, working-directory"
-        ]),
-        ("runs-on: x\nsteps: [run: x]\nif: [x]", [
-            "ci.yml:6:9: jobs.a.if: must be a string (a condition), not a list"
-        ]),
+        (
+            "runs-on: x\nsteps: {run: x}",
+            ["ci.yml:5:12: jobs.a.steps: must be a list of steps, not a mapping"],
+        ),
+        (
+            "runs-on: x\nsteps: [echo]",
+            ["ci.yml:5:13: jobs.a.steps[0]: a step must be a mapping, not a string"],
+        ),
+        (
+            "runs-on: 3\nsteps: [run: x]",
+            [
+                "ci.yml:4:14: jobs.a.runs-on: must be a runner label, a list of labels or a mapping "
+                "with group and labels, not a number"
+            ],
+        ),
+        (
+            "runs-on: [x, {a: 1}]\nsteps: [run: x]",
+            ["ci.yml:4:18: jobs.a.runs-on: must be a list of strings, but item 1 is a mapping"],
+        ),
+        (
+            "runs-on: {labl: x}\nsteps: [run: x]",
+            [
+                'ci.yml:4:14: jobs.a.runs-on: must have "group" or "labels"',
+                'ci.yml:4:15: jobs.a.runs-on.labl: unknown key "labl" (did you mean "labels"?); '
+                "allowed keys are: group, labels",
+            ],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\ntimeout-minutes: soon",
+            [
+                "ci.yml:6:22: jobs.a.timeout-minutes: must be a positive number or an expression, "
+                'not a string "soon"'
+            ],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\ntimeout-minutes: true",
+            [
+                "ci.yml:6:22: jobs.a.timeout-minutes: must be a positive number or an expression, "
+                "not a boolean (true)"
+            ],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\ntimeout-minutes: -1",
+            [
+                "ci.yml:6:22: jobs.a.timeout-minutes: must be a positive number or an expression, "
+                "not a number (-1)"
+            ],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\ncontinue-on-error: 'yes'",
+            [
+                "ci.yml:6:24: jobs.a.continue-on-error: must be true, false or an expression, "
+                'not a string "yes"'
+            ],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\nenv: [A]",
+            ["ci.yml:6:10: jobs.a.env: must be a mapping, not a list"],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\nenv:\n  A: [1]\n  B: {c: 1}",
+            [
+                "ci.yml:7:10: jobs.a.env.A: must be a string, number or boolean, not a list",
+                "ci.yml:8:10: jobs.a.env.B: must be a string, number or boolean, not a mapping",
+            ],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\nwith: {a: 1}\nsecrets: inherit",
+            [
+                'ci.yml:6:5: jobs.a.with: "with" is only allowed in a job that calls a reusable '
+                'workflow ("uses")',
+                'ci.yml:7:5: jobs.a.secrets: "secrets" is only allowed in a job that calls a '
+                'reusable workflow ("uses")',
+            ],
+        ),
+        (
+            "uses: ./.github/workflows/x.yml\nruns-on: x\nsteps: [run: x]",
+            [
+                f'ci.yml:5:5: jobs.a.runs-on: "runs-on" is not allowed in a job that calls a reusable '
+                f'workflow ("uses"); allowed keys there are: {CALLER_KEYS}',
+                f'ci.yml:6:5: jobs.a.steps: "steps" is not allowed in a job that calls a reusable '
+                f'workflow ("uses"); allowed keys there are: {CALLER_KEYS}',
+            ],
+        ),
+        (
+            "uses: octo/repo@v1",
+            [
+                'ci.yml:4:11: jobs.a.uses: invalid reusable workflow "octo/repo@v1": expected '
+                '"./.github/workflows/NAME.yml" or "owner/repo/.github/workflows/NAME.yml@ref"'
+            ],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\npermissions: {contents: admin}",
+            [
+                'ci.yml:6:29: jobs.a.permissions.contents: invalid permission level "admin"; '
+                "allowed levels are: read, write, none"
+            ],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\npermissions: all",
+            [
+                'ci.yml:6:18: jobs.a.permissions: invalid permissions "all"; use "read-all", '
+                '"write-all" or a mapping of scope to read, write or none'
+            ],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\nconcurrency: {cancel-in-progress: true}",
+            ['ci.yml:6:18: jobs.a.concurrency: missing required key "group"'],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\nenvironment: {url: x}",
+            ['ci.yml:6:18: jobs.a.environment: missing required key "name"'],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\ndefaults: {run: {shel: sh}}",
+            [
+                'ci.yml:6:22: jobs.a.defaults.run.shel: unknown key "shel" (did you mean "shell"?); '
+                "allowed keys are: shell, working-directory"
+            ],
+        ),
+        (
+            "runs-on: x\nsteps: [run: x]\nif: [x]",
+            ["ci.yml:6:9: jobs.a.if: must be a string (a condition), not a list"],
+        ),
     ],
 )
 def test_job_rules(body: str, errors: list[str]) -> None:
@@ -366,62 +450,103 @@ def test_dependency_cycles_are_reported_with_their_path() -> None:
 @pytest.mark.parametrize(
     ("steps", "errors"),
     [
-        ("- run: x\n  uses: ./a", [
-            'ci.yml:7:9: jobs.a.steps[0]: a step must have exactly one of "run", "uses" or '
-            '"skill", but this one has "run" and "uses"'
-        ]),
-        ("- name: nothing", [
-            'ci.yml:6:9: jobs.a.steps[0]: a step must have one of "run", "uses" or "skill"'
-        ]),
-        ("- run: x\n  with: {a: 1}", [
-            'ci.yml:7:9: jobs.a.steps[0].with: "with" is not allowed on a "run" step (it passes '
-            'inputs to "uses" or "skill")'
-        ]),
-        ("- uses: ./a\n  shell: bash\n  working-directory: x", [
-            'ci.yml:7:9: jobs.a.steps[0].shell: "shell" is only allowed on a "run" step, not '
-            'with "uses"',
-            'ci.yml:8:9: jobs.a.steps[0].working-directory: "working-directory" is only allowed '
-            'on a "run" step, not with "uses"',
-        ]),
-        ("- skill: a.b\n  shell: bash", [
-            'ci.yml:7:9: jobs.a.steps[0].shell: "shell" is only allowed on a "run" step, not '
-            'with "skill"'
-        ]),
-        ("- run: x\n  step: 1", [
-            f'ci.yml:7:9: jobs.a.steps[0].step: unknown key "step"; allowed keys are: {STEP_KEYS}'
-        ]),
-        ("- run: x\n  gate: {}", [
-            f'ci.yml:7:9: jobs.a.steps[0].gate: unknown key "gate"; allowed keys are: {STEP_KEYS}'
-        ]),
-        ("- id: 1x\n  run: x", [
-            'ci.yml:6:13: jobs.a.steps[0].id: invalid step id "1x": it must start with a letter '
-            'or "_" and contain only letters, digits, "-" and "_"'
-        ]),
-        ("- id: same\n  run: x\n- id: other\n  run: x\n- id: same\n  run: y", [
-            'ci.yml:10:13: jobs.a.steps[2].id: duplicate step id "same": steps[0] already uses it'
-        ]),
-        ("- uses: actions/checkout", [
-            'ci.yml:6:15: jobs.a.steps[0].uses: invalid "uses" value "actions/checkout": expected '
-            '"./path/to/action", "docker://image" or "owner/repo[/path]@ref"'
-        ]),
-        ("- uses: ../up", [
-            'ci.yml:6:15: jobs.a.steps[0].uses: invalid "uses" value "../up": expected '
-            '"./path/to/action", "docker://image" or "owner/repo[/path]@ref"'
-        ]),
+        (
+            "- run: x\n  uses: ./a",
+            [
+                'ci.yml:7:9: jobs.a.steps[0]: a step must have exactly one of "run", "uses" or '
+                '"skill", but this one has "run" and "uses"'
+            ],
+        ),
+        (
+            "- name: nothing",
+            ['ci.yml:6:9: jobs.a.steps[0]: a step must have one of "run", "uses" or "skill"'],
+        ),
+        (
+            "- run: x\n  with: {a: 1}",
+            [
+                'ci.yml:7:9: jobs.a.steps[0].with: "with" is not allowed on a "run" step (it passes '
+                'inputs to "uses" or "skill")'
+            ],
+        ),
+        (
+            "- uses: ./a\n  shell: bash\n  working-directory: x",
+            [
+                'ci.yml:7:9: jobs.a.steps[0].shell: "shell" is only allowed on a "run" step, not '
+                'with "uses"',
+                'ci.yml:8:9: jobs.a.steps[0].working-directory: "working-directory" is only allowed '
+                'on a "run" step, not with "uses"',
+            ],
+        ),
+        (
+            "- skill: a.b\n  shell: bash",
+            [
+                'ci.yml:7:9: jobs.a.steps[0].shell: "shell" is only allowed on a "run" step, not '
+                'with "skill"'
+            ],
+        ),
+        (
+            "- run: x\n  step: 1",
+            [
+                f'ci.yml:7:9: jobs.a.steps[0].step: unknown key "step"; allowed keys are: {STEP_KEYS}'
+            ],
+        ),
+        (
+            "- run: x\n  gate: {}",
+            [
+                f'ci.yml:7:9: jobs.a.steps[0].gate: unknown key "gate"; allowed keys are: {STEP_KEYS}'
+            ],
+        ),
+        (
+            "- id: 1x\n  run: x",
+            [
+                'ci.yml:6:13: jobs.a.steps[0].id: invalid step id "1x": it must start with a letter '
+                'or "_" and contain only letters, digits, "-" and "_"'
+            ],
+        ),
+        (
+            "- id: same\n  run: x\n- id: other\n  run: x\n- id: same\n  run: y",
+            [
+                'ci.yml:10:13: jobs.a.steps[2].id: duplicate step id "same": steps[0] already uses it'
+            ],
+        ),
+        (
+            "- uses: actions/checkout",
+            [
+                'ci.yml:6:15: jobs.a.steps[0].uses: invalid "uses" value "actions/checkout": expected '
+                '"./path/to/action", "docker://image" or "owner/repo[/path]@ref"'
+            ],
+        ),
+        (
+            "- uses: ../up",
+            [
+                'ci.yml:6:15: jobs.a.steps[0].uses: invalid "uses" value "../up": expected '
+                '"./path/to/action", "docker://image" or "owner/repo[/path]@ref"'
+            ],
+        ),
         ("- run: ''", ["ci.yml:6:14: jobs.a.steps[0].run: must be a non-empty string"]),
         ("- run: [a]", ["ci.yml:6:14: jobs.a.steps[0].run: must be a string, not a list"]),
-        ("- run: x\n  timeout-minutes: 0", [
-            "ci.yml:7:26: jobs.a.steps[0].timeout-minutes: must be a positive number or an "
-            "expression, not a number (0)"
-        ]),
-        ("- run: x\n  continue-on-error: maybe", [
-            'ci.yml:7:28: jobs.a.steps[0].continue-on-error: must be true, false or an '
-            'expression, not a string "maybe"'
-        ]),
-        ("- run: x\n  env: {A: [1]}", [
-            "ci.yml:7:18: jobs.a.steps[0].env.A: must be a string, number or boolean, not a list"
-        ]),
-        ("- uses: ./a\n  with: [1]", ["ci.yml:7:15: jobs.a.steps[0].with: must be a mapping, not a list"]),
+        (
+            "- run: x\n  timeout-minutes: 0",
+            [
+                "ci.yml:7:26: jobs.a.steps[0].timeout-minutes: must be a positive number or an "
+                "expression, not a number (0)"
+            ],
+        ),
+        (
+            "- run: x\n  continue-on-error: maybe",
+            [
+                "ci.yml:7:28: jobs.a.steps[0].continue-on-error: must be true, false or an "
+                'expression, not a string "maybe"'
+            ],
+        ),
+        (
+            "- run: x\n  env: {A: [1]}",
+            ["ci.yml:7:18: jobs.a.steps[0].env.A: must be a string, number or boolean, not a list"],
+        ),
+        (
+            "- uses: ./a\n  with: [1]",
+            ["ci.yml:7:15: jobs.a.steps[0].with: must be a mapping, not a list"],
+        ),
     ],
 )
 def test_step_rules(steps: str, errors: list[str]) -> None:
@@ -432,62 +557,104 @@ def test_step_rules(steps: str, errors: list[str]) -> None:
 @pytest.mark.parametrize(
     ("strategy", "errors"),
     [
-        ("matrix: os", [
-            "ci.yml:7:15: jobs.a.strategy.matrix: must be a mapping of keys to lists of values, "
-            "or an expression, not a string"
-        ]),
-        ("matrix: {}", [
-            'ci.yml:7:15: jobs.a.strategy.matrix: a matrix needs at least one key with a list of '
-            'values, or "include"'
-        ]),
-        ("matrix:\n  os: linux", [
-            "ci.yml:8:13: jobs.a.strategy.matrix.os: must be a non-empty list or an expression, "
-            "not a string"
-        ]),
-        ("matrix:\n  os: []", [
-            "ci.yml:8:13: jobs.a.strategy.matrix.os: must be a non-empty list or an expression, "
-            "not an empty list"
-        ]),
-        ("matrix:\n  os: [a]\n  include: {os: b}", [
-            "ci.yml:9:18: jobs.a.strategy.matrix.include: must be a list of mappings or an "
-            "expression, not a mapping"
-        ]),
-        ("matrix:\n  os: [a]\n  exclude: [a]", [
-            'ci.yml:9:19: jobs.a.strategy.matrix.exclude[0]: each "exclude" entry must be a '
-            "mapping, not a string"
-        ]),
-        ("matrix:\n  os: [a]\n  exclude: [{os: a}]", [
-            "ci.yml:8:9: jobs.a.strategy.matrix: the matrix has no combinations left: exclude "
-            "removed them all"
-        ]),
-        ("matrix:\n  os: [a]\n  exclude: [{arch: a}]", [
-            'ci.yml:8:9: jobs.a.strategy.matrix: exclude key "arch" is not a key of the matrix '
-            "(its keys: os)"
-        ]),
-        ("matrix:\n  exclude: [{arch: a}]", [
-            'ci.yml:8:9: jobs.a.strategy.matrix: a matrix needs at least one key with a list of '
-            'values, or "include"'
-        ]),
-        ("matrix:\n  a: [1,2,3,4,5,6,7,8,9]\n  b: [1,2,3,4,5,6,7,8,9]\n  c: [1,2,3,4]", [
-            "ci.yml:8:9: jobs.a.strategy.matrix: the matrix has 324 combinations; at most 256 "
-            "are allowed"
-        ]),
-        ("fail-fast: 'no'", [
-            'ci.yml:7:18: jobs.a.strategy.fail-fast: must be true, false or an expression, '
-            'not a string "no"'
-        ]),
-        ("max-parallel: 0", [
-            "ci.yml:7:21: jobs.a.strategy.max-parallel: must be a positive whole number or an "
-            "expression, not a number (0)"
-        ]),
-        ("max-parallel: 1.5", [
-            "ci.yml:7:21: jobs.a.strategy.max-parallel: must be a positive whole number or an "
-            "expression, not a number (1.5)"
-        ]),
-        ("matrx: {}", [
-            'ci.yml:7:7: jobs.a.strategy.matrx: unknown key "matrx" (did you mean "matrix"?); '
-            "allowed keys are: matrix, fail-fast, max-parallel"
-        ]),
+        (
+            "matrix: os",
+            [
+                "ci.yml:7:15: jobs.a.strategy.matrix: must be a mapping of keys to lists of values, "
+                "or an expression, not a string"
+            ],
+        ),
+        (
+            "matrix: {}",
+            [
+                "ci.yml:7:15: jobs.a.strategy.matrix: a matrix needs at least one key with a list of "
+                'values, or "include"'
+            ],
+        ),
+        (
+            "matrix:\n  os: linux",
+            [
+                "ci.yml:8:13: jobs.a.strategy.matrix.os: must be a non-empty list or an expression, "
+                "not a string"
+            ],
+        ),
+        (
+            "matrix:\n  os: []",
+            [
+                "ci.yml:8:13: jobs.a.strategy.matrix.os: must be a non-empty list or an expression, "
+                "not an empty list"
+            ],
+        ),
+        (
+            "matrix:\n  os: [a]\n  include: {os: b}",
+            [
+                "ci.yml:9:18: jobs.a.strategy.matrix.include: must be a list of mappings or an "
+                "expression, not a mapping"
+            ],
+        ),
+        (
+            "matrix:\n  os: [a]\n  exclude: [a]",
+            [
+                'ci.yml:9:19: jobs.a.strategy.matrix.exclude[0]: each "exclude" entry must be a '
+                "mapping, not a string"
+            ],
+        ),
+        (
+            "matrix:\n  os: [a]\n  exclude: [{os: a}]",
+            [
+                "ci.yml:8:9: jobs.a.strategy.matrix: the matrix has no combinations left: exclude "
+                "removed them all"
+            ],
+        ),
+        (
+            "matrix:\n  os: [a]\n  exclude: [{arch: a}]",
+            [
+                'ci.yml:8:9: jobs.a.strategy.matrix: exclude key "arch" is not a key of the matrix '
+                "(its keys: os)"
+            ],
+        ),
+        (
+            "matrix:\n  exclude: [{arch: a}]",
+            [
+                "ci.yml:8:9: jobs.a.strategy.matrix: a matrix needs at least one key with a list of "
+                'values, or "include"'
+            ],
+        ),
+        (
+            "matrix:\n  a: [1,2,3,4,5,6,7,8,9]\n  b: [1,2,3,4,5,6,7,8,9]\n  c: [1,2,3,4]",
+            [
+                "ci.yml:8:9: jobs.a.strategy.matrix: the matrix has 324 combinations; at most 256 "
+                "are allowed"
+            ],
+        ),
+        (
+            "fail-fast: 'no'",
+            [
+                "ci.yml:7:18: jobs.a.strategy.fail-fast: must be true, false or an expression, "
+                'not a string "no"'
+            ],
+        ),
+        (
+            "max-parallel: 0",
+            [
+                "ci.yml:7:21: jobs.a.strategy.max-parallel: must be a positive whole number or an "
+                "expression, not a number (0)"
+            ],
+        ),
+        (
+            "max-parallel: 1.5",
+            [
+                "ci.yml:7:21: jobs.a.strategy.max-parallel: must be a positive whole number or an "
+                "expression, not a number (1.5)"
+            ],
+        ),
+        (
+            "matrx: {}",
+            [
+                'ci.yml:7:7: jobs.a.strategy.matrx: unknown key "matrx" (did you mean "matrix"?); '
+                "allowed keys are: matrix, fail-fast, max-parallel"
+            ],
+        ),
     ],
 )
 def test_strategy_rules(strategy: str, errors: list[str]) -> None:
@@ -531,7 +698,9 @@ def test_workflow_level_env_defaults_concurrency() -> None:
 
 
 def test_yaml_problems_and_validation_are_reported_together() -> None:
-    text = "on: push\njobs:\n  a:\n    runs-on: x\n    runs-on: y\n    steps: [run: x]\n    bad: 1\n"
+    text = (
+        "on: push\njobs:\n  a:\n    runs-on: x\n    runs-on: y\n    steps: [run: x]\n    bad: 1\n"
+    )
     assert _errors(text) == [
         'ci.yml:5:5: jobs.a: duplicate key "runs-on" (already defined at line 4, column 5)',
         f'ci.yml:7:5: jobs.a.bad: unknown key "bad"; allowed keys are: {JOB_KEYS}',

@@ -166,7 +166,9 @@ def test_merged_keys_keep_their_positions() -> None:
 
 
 def test_merge_of_a_scalar_is_an_error() -> None:
-    assert _errors("a:\n  <<: 1\n") == ["f.yml:2:7: a.<<: a merge key (<<) takes a mapping or a list of mappings"]
+    assert _errors("a:\n  <<: 1\n") == [
+        "f.yml:2:7: a.<<: a merge key (<<) takes a mapping or a list of mappings"
+    ]
 
 
 def test_unknown_alias() -> None:
@@ -208,8 +210,11 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
             "f.yml:2:1: invalid YAML: found character that cannot start any token "
             "(while scanning for the next token at line 2, column 1)",
         ),
-        ("a: 'open\n", "f.yml:2:1: invalid YAML: found unexpected end of stream "
-         "(while scanning a quoted scalar at line 1, column 4)"),
+        (
+            "a: 'open\n",
+            "f.yml:2:1: invalid YAML: found unexpected end of stream "
+            "(while scanning a quoted scalar at line 1, column 4)",
+        ),
         ("a: 1\n---\nb: 2\n", "f.yml:2:1: invalid YAML: expected one document, found a second one"),
         ("a: \x00\n", "f.yml:1:4: invalid YAML: control characters are not allowed"),
         ("a: \ud800\n", "f.yml:1:4: invalid YAML: the text is not valid Unicode"),
@@ -288,3 +293,10 @@ def test_read_text_of_a_missing_file(tmp_path: object) -> None:
     with pytest.raises(WorkflowErrors) as info:
         read_text(path)
     assert str(info.value) == f"cannot read {path}: No such file or directory"
+
+
+def test_without_libyaml_the_tree_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "on: push\na: &a {x: [1, '2', 0x3]}\nb:\n  <<: *a\n  y: |\n    text\n"
+    with_libyaml = load_yaml(text, "f.yml")
+    monkeypatch.setattr("yaml.__with_libyaml__", False)
+    assert load_yaml(text, "f.yml") == with_libyaml

@@ -1,0 +1,7 @@
+"""`python -m runner` is `stax`."""
+
+import sys
+
+from runner.cli.main import main
+
+sys.exit(main())

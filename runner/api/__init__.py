@@ -1,0 +1,1 @@
+"""HTTP: one module per endpoint family, each a projection of canonical events plus routes."""

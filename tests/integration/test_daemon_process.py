@@ -1,0 +1,246 @@
+"""The daemon as a real process: one per data dir, clean SIGTERM, crash recovery, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+STAX = [sys.executable, "-m", "runner"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Project:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        (root / "stax.toml").write_text(f"port = {self.port}\nstep_kill_grace_seconds = 1\n")
+        (root / "workflows").mkdir()
+        self.daemons: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def token(self) -> str:
+        return (self.root / ".stax" / "token").read_text().strip()
+
+    def workflow(self, name: str, text: str) -> None:
+        (self.root / "workflows" / f"{name}.yml").write_text(textwrap.dedent(text))
+
+    def stax(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "NO_COLOR": "1"}
+        return subprocess.run([*STAX, *args], cwd=self.root, capture_output=True, text=True,
+                              timeout=timeout, env=env, check=False)
+
+    def serve(self) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen([*STAX, "serve"], cwd=self.root, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        self.daemons.append(proc)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=0.5).status_code == 200:
+                    return proc
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise AssertionError(proc.stderr.read().decode() if proc.stderr else "died")
+            time.sleep(0.05)
+        raise AssertionError("daemon did not come up")
+
+    def post(self, path: str, body: object = None) -> httpx.Response:
+        return httpx.post(f"{self.url}{path}", json=body, timeout=10,
+                          headers={"Authorization": f"Bearer {self.token}"})
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", timeout=10)
+
+    def wait_run(self, run_id: str, timeout: float = 20) -> dict:  # type: ignore[type-arg]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = self.get(f"/api/runs/{run_id}").json()
+            if run.get("status") == "completed":
+                return run  # type: ignore[no-any-return]
+            time.sleep(0.05)
+        raise AssertionError(f"run {run_id} did not complete")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Project]:
+    project = Project(tmp_path)
+    try:
+        yield project
+    finally:
+        for proc in project.daemons:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+            for stream in (proc.stdout, proc.stderr):
+                if stream:
+                    stream.close()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+SLOW = """
+    on: push
+    jobs:
+      slow:
+        runs-on: ubuntu-latest
+        steps:
+          - run: |
+              sleep 300 &
+              echo $! > child.pid
+              echo $$ > leader.pid
+              echo ready
+              wait
+"""
+
+
+def wait_file(path: Path, timeout: float = 15) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return int(path.read_text())
+        time.sleep(0.02)
+    raise AssertionError(f"{path} never written")
+
+
+def test_a_second_daemon_on_the_same_data_dir_is_refused(project: Project) -> None:
+    project.serve()
+    other = project.stax("serve", "--port", "0", timeout=15)
+    assert other.returncode == 2
+    assert "is in use by stax pid" in other.stderr
+
+
+def test_sigterm_cancels_runs_kills_their_processes_and_exits_cleanly(project: Project) -> None:
+    daemon = project.serve()
+    project.workflow("slow", SLOW)
+    run_id = project.post("/api/runs", {"workflow": "slow"}).json()["runId"]
+    child = wait_file(project.root / "child.pid")
+    started = time.monotonic()
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=15) == 0
+    assert time.monotonic() - started < 10
+    assert not alive(child)
+    # The store says how the run ended.
+    runs = json.loads(project.stax("runs", "--json").stdout)
+    assert runs[0]["id"] == run_id and runs[0]["conclusion"] == "cancelled"
+
+
+def test_kill_9_mid_run_then_restart_ends_the_run_and_keeps_every_seen_event(
+        project: Project) -> None:
+    daemon = project.serve()
+    project.workflow("slow", SLOW)
+    run_id = project.post("/api/runs", {"workflow": "slow"}).json()["runId"]
+    child = wait_file(project.root / "child.pid")
+    # A client that saw the run so far, with the ids it got.
+    seen: dict[str, str] = {}
+    with httpx.stream("GET", f"{project.url}/api/events",
+                      params={"runId": run_id, "lastEventId": "0", "format": "canonical"},
+                      timeout=10) as response:
+        block = ""
+        for line in response.iter_lines():
+            if line.startswith("id: "):
+                block = line[4:]
+            elif line.startswith("data: ") and block:
+                seen[block] = line[6:]
+                if '"ready"' in line:
+                    break
+    daemon.kill()
+    daemon.wait(timeout=10)
+    assert alive(child)  # orphaned by the crash, for now
+
+    project.serve()
+    run = project.wait_run(run_id)
+    assert run["conclusion"] == "failure"
+    assert run["error"] == "daemon stopped"
+    assert run["jobs"][0]["conclusion"] == "failure"
+    deadline = time.monotonic() + 10
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child)  # swept by its marker on restart
+    # Every event the client had is still there, under the same seq.
+    replay: dict[str, str] = {}
+    with httpx.stream("GET", f"{project.url}/api/events",
+                      params={"runId": run_id, "lastEventId": "0", "format": "canonical"},
+                      timeout=10) as response:
+        current = ""
+        for line in response.iter_lines():
+            if line.startswith("id: "):
+                current = line[4:]
+            elif line.startswith("data: ") and current:
+                replay[current] = line[6:]
+                if '"run.completed"' in line:
+                    break
+    for seq, data in seen.items():
+        assert replay[seq] == data
+
+
+def test_cli_against_a_daemon_run_log_runs_cancel(project: Project) -> None:
+    project.serve()
+    project.workflow("hello", """
+        on: push
+        jobs:
+          greet:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "hello from the daemon"
+    """)
+    result = project.stax("run", "hello")
+    assert result.returncode == 0, result.stderr
+    assert "hello from the daemon" in result.stdout
+    runs = json.loads(project.stax("runs", "--json").stdout)
+    assert len(runs) == 1
+    log = project.stax("log", runs[0]["id"])
+    assert "hello from the daemon" in log.stdout
+    raw = project.stax("log", runs[0]["id"], "--json")
+    types = [json.loads(line)["type"] for line in raw.stdout.splitlines()]
+    assert types[0] == "run.started" and types[-1] == "run.completed"
+    gone = project.stax("cancel", runs[0]["id"])
+    assert gone.returncode == 2 and "not running" in gone.stderr
+
+
+def test_cli_without_a_daemon_records_runs_in_the_store(project: Project) -> None:
+    project.workflow("fails", """
+        on: push
+        jobs:
+          broken:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo about to fail; exit 3
+    """)
+    result = project.stax("run", "fails")
+    assert result.returncode == 1
+    assert "Process completed with exit code 3." in result.stdout
+    runs = json.loads(project.stax("runs", "--json").stdout)
+    assert runs[0]["conclusion"] == "failure"
+    log = project.stax("log", runs[0]["id"])
+    assert "about to fail" in log.stdout
