@@ -29,10 +29,19 @@ daemon) sends the canonical events themselves, one per seq, log chunks whole.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
 from quart import Blueprint, Response, current_app, request
 
-from runner.api.sse import SSE_HEADERS, WireEvent, dumps, follow_frames, frame, parse_event_id
+from runner.api.sse import (
+    SSE_HEADERS,
+    frame_cache,
+    WireEvent,
+    dumps,
+    follow_frames,
+    frame,
+    parse_event_id,
+)
 from runner.errors import ApiError
 from runner.events.follow import Follower
 from runner.events.types import Event, EventType
@@ -46,6 +55,10 @@ _KNOWN_TYPES = {t.value for t in EventType}
 
 def project(event: Event, *, skip_lines_through: int | None = None) -> list[WireEvent]:
     """The wire events for one canonical event (a log chunk gives one per line)."""
+    if event.type is EventType.STEP_LOG:
+        start = 0 if skip_lines_through is None else skip_lines_through + 1
+        return [WireEvent("step.log", data, f"{event.seq}.{index}")
+                for index, data in _log_payloads(event) if index >= start]
     base: dict[str, JSONValue] = {"runId": event.run_id}
     if event.job_id is not None:
         base["jobId"] = event.job_id
@@ -53,16 +66,6 @@ def project(event: Event, *, skip_lines_through: int | None = None) -> list[Wire
         base["stepNumber"] = event.step_number
     kind = event.type
     data = event.data
-    if kind is EventType.STEP_LOG:
-        lines = data.get("lines")
-        stream = data.get("stream", "stdout")
-        assert isinstance(lines, list)
-        start = 0 if skip_lines_through is None else skip_lines_through + 1
-        return [
-            WireEvent("step.log", dumps({**base, "line": f"{line}\n", "stream": stream}),
-                      f"{event.seq}.{index}")
-            for index, line in enumerate(lines) if index >= start
-        ]
     payload: dict[str, JSONValue] = dict(base)
     if kind in (EventType.RUN_STARTED, EventType.RUN_COMPLETED):
         payload["run"] = data.get("run")
@@ -78,6 +81,29 @@ def project(event: Event, *, skip_lines_through: int | None = None) -> list[Wire
     else:
         payload.update(data)
     return [WireEvent(kind.value, dumps(payload), str(event.seq))]
+
+
+def _log_payloads(event: Event) -> list[tuple[int, str]]:
+    """(index, JSON text) per line of a log chunk: {runId, jobId, stepNumber, line, stream}.
+
+    This is the hot path of every stream (log lines are most of the log), so the part
+    common to the chunk is encoded once and each line costs one call of the C string
+    encoder (json.dumps with options would build an encoder per call).
+    """
+    head: dict[str, JSONValue] = {"runId": event.run_id, "jobId": event.job_id,
+                                  "stepNumber": event.step_number}
+    prefix = dumps(head)[:-1] + ',"line":'
+    suffix = ',"stream":' + dumps(event.data.get("stream", "stdout")) + "}"
+    lines = event.data.get("lines")
+    assert isinstance(lines, list)
+    return [(index, f"{prefix}{encode_basestring(line + chr(10))}{suffix}")
+            for index, line in enumerate(lines)]
+
+
+def _log_frames(event: Event) -> str:
+    seq = event.seq
+    return "".join(f"id: {seq}.{index}\nevent: step.log\ndata: {data}\n\n"
+                   for index, data in _log_payloads(event))
 
 
 @blueprint.get("/api/events")
@@ -100,13 +126,14 @@ async def events() -> Response:
         return types is None or event.type.value in types
 
     canonical = request.args.get("format") == "canonical"
+    cache, canonical_cache = frame_cache("api/events"), frame_cache("api/events canonical")
 
-    def projection(event: Event) -> list[WireEvent]:
+    def projection(event: Event) -> str:
         if canonical:
-            return [WireEvent(event.type.value, dumps(event.to_json()), str(event.seq))]
+            return canonical_cache.get(event, _canonical_frame)
         if resume_index is not None and event.seq == after + 1:
-            return project(event, skip_lines_through=resume_index)
-        return project(event)
+            return "".join(w.encode() for w in project(event, skip_lines_through=resume_index))
+        return cache.get(event, _frames)
 
     follower = Follower(daemon.store, daemon.bus, after_seq=after, accept=accept, run_id=run_id,
                         buffer=daemon.settings.streams.subscriber_buffer)
@@ -115,7 +142,7 @@ async def events() -> Response:
         with follower:
             yield frame("{}", event="ping", id=None, retry=_RETRY_MS)
             async for chunk in follow_frames(
-                follower, projection, keepalive_s=daemon.settings.streams.ping_seconds,
+                follower, encode=projection, keepalive_s=daemon.settings.streams.ping_seconds,
                 keepalive=frame("{}", event="ping"),
             ):
                 yield chunk
@@ -123,6 +150,16 @@ async def events() -> Response:
     response = Response(body(), status=200, headers=SSE_HEADERS)
     response.timeout = None
     return response
+
+
+def _frames(event: Event) -> str:
+    if event.type is EventType.STEP_LOG:
+        return _log_frames(event)  # ids and names need no cleaning: skip frame()'s checks
+    return "".join(w.encode() for w in project(event))
+
+
+def _canonical_frame(event: Event) -> str:
+    return frame(dumps(event.to_json()), event=event.type.value, id=str(event.seq))
 
 
 def _types(raw: str | None) -> set[str] | None:

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import trio
+from quart import current_app
 
 from runner.events.follow import Follower
 from runner.events.types import Event
@@ -79,19 +80,61 @@ class WireEvent:
 Projection = Callable[[Event], list[WireEvent]]
 
 
+def frame_cache(name: str) -> FrameCache:
+    """This app's cache of encoded frames for one stream dialect (seqs belong to one store,
+    so caches belong to one app, never to the module)."""
+    caches: dict[str, FrameCache] = current_app.config.setdefault("STAX_FRAME_CACHES", {})
+    if name not in caches:
+        caches[name] = FrameCache()
+    return caches[name]
+Encoder = Callable[[Event], str]
+
+
+class FrameCache:
+    """The encoded frames of recent events, by seq: every live subscriber of a stream gets
+    the same committed events, so each is projected and encoded once, not once per client.
+    Only for projections that depend on the event alone (filters only select events)."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self._frames: dict[int, str] = {}
+
+    def get(self, event: Event, encode: Encoder) -> str:
+        text = self._frames.get(event.seq)
+        if text is None:
+            text = encode(event)
+            if len(self._frames) >= self.size:
+                # Dicts keep insertion order: drop the oldest eighth in one go.
+                for seq in list(self._frames)[: self.size // 8]:
+                    del self._frames[seq]
+            self._frames[event.seq] = text
+        return text
+
+
 async def follow_frames(
     follower: Follower,
-    project: Projection,
+    project: Projection | None = None,
     *,
+    encode: Encoder | None = None,
     keepalive_s: float,
     keepalive: str,
     stop: Callable[[Event], bool] | None = None,
 ) -> AsyncIterator[str]:
     """Frames for every event the follower yields, in chunks, with keepalives when idle.
 
+    Give `project` (event -> WireEvents) or `encode` (event -> its frames as one string,
+    e.g. through a FrameCache).
+
     Ends after the event for which `stop` is true, or when the bus closes.
     The caller owns (and closes) the follower.
     """
+    if encode is None:
+        assert project is not None
+        projection = project
+
+        def encode(event: Event) -> str:
+            return "".join(w.encode() for w in projection(event))
+
     while True:
         batch: list[Event] | None = None
         with trio.move_on_after(keepalive_s):
@@ -105,7 +148,7 @@ async def follow_frames(
         chunk: list[str] = []
         done = False
         for event in batch:
-            chunk.extend(w.encode() for w in project(event))
+            chunk.append(encode(event))
             if stop is not None and stop(event):
                 done = True
                 break

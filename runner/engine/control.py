@@ -19,10 +19,11 @@ import trio
 class JobControl:
     """Cancels the running step of one job, once, for a reason."""
 
-    __slots__ = ("_scope", "reason", "timed_out")
+    __slots__ = ("_cancelled", "_scope", "reason", "timed_out")
 
     def __init__(self) -> None:
         self._scope: trio.CancelScope | None = None
+        self._cancelled = trio.Event()
         self.reason: str | None = None
         self.timed_out = False
 
@@ -34,8 +35,12 @@ class JobControl:
         if self.reason is None:
             self.reason = reason
             self.timed_out = timed_out
+            self._cancelled.set()
         if self._scope is not None:
             self._scope.cancel()
+
+    async def wait_cancelled(self) -> None:
+        await self._cancelled.wait()
 
     def open_step_scope(self) -> trio.CancelScope:
         """The scope a step runs in. A step started after cancellation (cleanup) runs

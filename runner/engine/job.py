@@ -35,6 +35,7 @@ class JobPlan:
     defaults: Defaults
     timeout_minutes: float
     continue_on_error: bool = False
+    runs_if_cancelled: bool = False  # started after the run was cancelled: `if: always()`
     needs_outputs: Mapping[str, Mapping[str, JSONValue]] = field(default_factory=dict)
 
 
@@ -45,26 +46,27 @@ class JobResult:
 
 
 async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResult:
-    """Run the job's steps and report it. Returns its result for `needs`."""
+    """Run the job's steps and report it. Returns its result for `needs`.
+
+    Cancelling the run (or `control`) interrupts the running step; later
+    steps see `cancelled()`. Cancellation of the caller (a kill) propagates
+    after the job's leftover processes are swept.
+    """
     record = plan.record
     reporter = run.reporter
-    record.status = Status.IN_PROGRESS
-    record.started_at = now_ms()
-    await reporter.job_started(record)
-    for need, outputs in plan.needs_outputs.items():
-        needs_ctx = plan.layers.get("needs")
-        result = needs_ctx.get(need, {}) if isinstance(needs_ctx, dict) else {}
-        await reporter.job_message(record, from_job=need, outputs=dict(outputs),
-                                   result=str(result.get("result", "")) if isinstance(
-                                       result, dict) else "")
-
+    # Registered before the first checkpoint, so a cancel can't slip past it.
+    run.control.jobs.add(control)
+    if run.control.cancelled and not plan.runs_if_cancelled:
+        control.cancel(run.control.cancel_reason or "cancelled")
     scope = StepScope(run=run, job=record, job_env=JobEnvironment(), control=control,
                       env=plan.env, layers=plan.layers, defaults=plan.defaults)
-    run.control.jobs.add(control)
-    if run.control.cancelled:
-        control.cancel(run.control.cancel_reason or "cancelled")
+    approved = False
     try:
-        approved = await _approval(plan, run, record)
+        record.status = Status.IN_PROGRESS
+        record.started_at = now_ms()
+        await reporter.job_started(record)
+        await _hand_over_needs(plan, run, record)
+        approved = await _approval(plan, run, record, control)
         slot = await _enter_concurrency_group(plan, scope) if approved else None
         try:
             if approved and not control.cancelled:
@@ -93,6 +95,16 @@ async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResul
     record.completed_at = now_ms()
     await reporter.job_completed(record)
     return JobResult(conclusion=conclusion, outputs=outputs)
+
+
+async def _hand_over_needs(plan: JobPlan, run: RunScope, record: JobRecord) -> None:
+    """One job.message per need: the outputs and result this job receives."""
+    needs_ctx = plan.layers.get("needs")
+    for need, outputs in plan.needs_outputs.items():
+        entry = needs_ctx.get(need) if isinstance(needs_ctx, dict) else None
+        result = str(entry.get("result", "")) if isinstance(entry, dict) else ""
+        await run.reporter.job_message(record, from_job=need, outputs=dict(outputs),
+                                       result=result)
 
 
 def _conclusion(scope: StepScope, control: JobControl, approved: bool) -> Conclusion:
@@ -126,7 +138,8 @@ async def _watch_timeout(minutes: float, control: JobControl) -> None:
                    timed_out=True)
 
 
-async def _approval(plan: JobPlan, run: RunScope, record: JobRecord) -> bool:
+async def _approval(plan: JobPlan, run: RunScope, record: JobRecord,
+                    control: JobControl) -> bool:
     """Wait for the environment's approval when stax.toml asks for one."""
     name = record.environment
     if not name:
@@ -144,7 +157,7 @@ async def _approval(plan: JobPlan, run: RunScope, record: JobRecord) -> bool:
             # A cancelled run stops waiting; the job then ends as cancelled.
             async with trio.open_nursery() as nursery:
                 async def stop_on_cancel() -> None:
-                    await run.control.cancelled_event.wait()
+                    await control.wait_cancelled()
                     waiting.cancel()
                 nursery.start_soon(stop_on_cancel)
                 approved, by = await run.approvals.wait_for_approval(run.record.id, record.id,

@@ -54,7 +54,7 @@ async def run_called_workflow(caller: Scheduler, key: str, job: Job,
 def _prepare(caller: Scheduler, key: str, job: Job, layers: dict[str, JSONValue]):  # type: ignore[no-untyped-def]
     uses = job.uses or ""
     if not uses.startswith("./"):
-        raise RunError(f"jobs.{key}.uses: {uses}: remote reusable workflows need network "
+        raise RunError(f"jobs.{key}.uses: {uses}: this remote reusable workflow needs network "
                        "access: not supported yet")
     run = caller.run
     path = (run.contexts.workspace / uses.split("@", 1)[0]).resolve()

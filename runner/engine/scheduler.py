@@ -184,8 +184,11 @@ class Scheduler:
         siblings = [control for _, control in plans]
 
         async def one(plan: JobPlan, control: JobControl) -> None:
-            async with matrix_limiter, self.limiter:
+            try:
                 result = await self._start_instance(plan, control)
+            finally:
+                matrix_limiter.release_on_behalf_of(control)
+                self.limiter.release_on_behalf_of(control)
             results.append(result)
             outcome.outputs.update(result.outputs)
             if fail_fast and result.conclusion is Conclusion.FAILURE and not plan.continue_on_error:
@@ -194,16 +197,26 @@ class Scheduler:
                         sibling.cancel("fail-fast: another matrix job failed")
 
         async with trio.open_nursery() as nursery:
+            # Instances take their places in declaration order (trio would
+            # otherwise wake the waiting tasks in any order): the first
+            # `max-parallel` start first, and each later one when a place frees.
             for plan, control in plans:
+                await matrix_limiter.acquire_on_behalf_of(control)
+                await self.limiter.acquire_on_behalf_of(control)
                 nursery.start_soon(one, plan, control)
         outcome.result = combine_results([r.conclusion for r in results])
 
     async def _start_instance(self, plan: JobPlan, control: JobControl) -> JobResult:
         """Run one instance, unless it was cancelled or can't run here before it started."""
         record = plan.record
-        if control.cancelled or self.run.control.cancelled:
-            reason = control.reason or self.run.control.cancel_reason or "cancelled"
-            return await self._end_unstarted(record, Conclusion.CANCELLED, reason)
+        if control.cancelled:
+            return await self._end_unstarted(record, Conclusion.CANCELLED, control.reason)
+        if self.run.control.cancelled:
+            # After a cancel only jobs whose `if:` still holds start (always(), cancelled()).
+            if not self._holds_when_cancelled(plan):
+                reason = self.run.control.cancel_reason or "cancelled"
+                return await self._end_unstarted(record, Conclusion.CANCELLED, reason)
+            plan.runs_if_cancelled = True
         target = self._runs_on_target(record.runs_on)
         if target is not None:
             return await self._end_unstarted(record, Conclusion.SKIPPED, target)
@@ -212,6 +225,14 @@ class Scheduler:
                 record, Conclusion.FAILURE,
                 "container and services jobs need a container engine: not supported")
         return await run_job(plan, self.run, control)
+
+    def _holds_when_cancelled(self, plan: JobPlan) -> bool:
+        layers = {k: v for k, v in plan.layers.items() if k != "github"}
+        try:
+            return evaluate_condition(plan.job.if_ or "", self.run.contexts.eval_context(
+                job_status="cancelled", **layers))
+        except StaxError:
+            return False
 
     def _runs_on_target(self, runs_on: JSONValue) -> str | None:
         """A notice when the job's labels cannot run on this machine, else None."""
@@ -258,7 +279,9 @@ class Scheduler:
         record = JobRecord(id=instance_id, key=key, name=name,
                            needs=tuple(f"{self.id_prefix}{n}" for n in job.needs),
                            matrix=combo, runs_on=runs_on, environment=environment)
-        return JobPlan(job=job, record=record, layers={**layers, "job": {"status": "success"}},
+        github = {**self.run.contexts.github, "job": key}
+        return JobPlan(job=job, record=record,
+                       layers={**layers, "job": {"status": "success"}, "github": github},
                        env=env, defaults=defaults, timeout_minutes=float(timeout),
                        continue_on_error=truthy(_evaluate(job.continue_on_error, ctx_env)),
                        needs_outputs=needs_outputs)  # type: ignore[arg-type]

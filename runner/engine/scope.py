@@ -84,7 +84,9 @@ class StepScope:
     @property
     def status(self) -> str:
         """What success()/failure()/cancelled() see in this scope."""
-        if self.control.cancelled or self.run.control.cancelled:
+        # A cancelled run cancels its running jobs' controls; a job that starts after
+        # the cancel (its `if:` holds: always()) runs its steps as usual.
+        if self.control.cancelled:
             return "cancelled"
         return "failure" if self.failed else "success"
 
@@ -96,11 +98,15 @@ class StepScope:
 
     def eval_context(self, *, env: Mapping[str, JSONValue] | None = None,
                      with_status: bool = True) -> EvalContext:
+        status = self.status
+        job = self.layers.get("job")
+        # `job.status` follows the job as it goes (a cleanup step sees "failure").
+        job_ctx: dict[str, JSONValue] = {**job, "status": status} if isinstance(job, dict) \
+            else {"status": status}
         return self.run.contexts.eval_context(
             env=env if env is not None else self.env_context(),
-            job_status=self.status if with_status else None,
-            steps=self.steps,
-            **self.layers,
+            job_status=status if with_status else None,
+            **{**self.layers, "steps": self.steps, "job": job_ctx},
         )
 
 

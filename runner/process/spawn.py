@@ -8,8 +8,10 @@ job's to sweep (GitHub keeps a step's background processes alive until the
 job ends, and workflows rely on it).
 
 On cancellation (a timeout or a cancelled run) the whole group gets the
-SIGTERM -> grace -> SIGKILL ladder, shielded so it completes, and then the
-Cancelled exception goes on up.
+SIGTERM -> grace -> SIGKILL ladder, shielded so it completes. The readers
+keep reading while it runs, so what a step prints as it shuts down (a trap
+handler's last words) still reaches the log. Then the Cancelled exception
+goes on up.
 """
 
 from __future__ import annotations
@@ -61,11 +63,11 @@ async def run_process(
     grace_s: float = 5.0,
     on_spawn: Callable[[int], None] | None = None,
 ) -> ProcessOutcome:
-    """Run `request` to completion, handing its output to `on_lines` line by line.
+    """Run `request` to completion, handing its output to `on_lines` as lines.
 
     `on_spawn(pgid)` is called as soon as the process exists. Raises OSError
     when the program cannot be started. On cancellation the process group is
-    terminated before the Cancelled exception propagates.
+    terminated (its output still read meanwhile) before Cancelled propagates.
     """
     started = time.monotonic()
     proc = await trio.lowlevel.open_process(
@@ -81,27 +83,20 @@ async def run_process(
     if on_spawn is not None:
         on_spawn(pgid)
     assert proc.stdout is not None and proc.stderr is not None
+    readers = (
+        _Reader(proc.stdout, "stdout", on_lines, request.max_line_bytes),
+        _Reader(proc.stderr, "stderr", on_lines, request.max_line_bytes),
+    )
     try:
-        async with trio.open_nursery() as nursery:
-            drained = _Countdown(2)
-            nursery.start_soon(
-                _pump, proc.stdout, "stdout", on_lines, request.max_line_bytes, drained
-            )
-            nursery.start_soon(
-                _pump, proc.stderr, "stderr", on_lines, request.max_line_bytes, drained
-            )
-            await proc.wait()
-            with trio.move_on_after(_DRAIN_AFTER_EXIT_S):
-                await drained.wait()
-            nursery.cancel_scope.cancel()
+        await _read_until_exit(proc, readers)
     except BaseException:
         with trio.CancelScope(shield=True):
-            await terminate_group(pgid, grace_s=grace_s)
-            with trio.move_on_after(1.0):
-                await proc.wait()
+            await _terminate_while_reading(proc, readers, pgid, grace_s)
         raise
     finally:
         with trio.CancelScope(shield=True):
+            for reader in readers:
+                await reader.flush()
             await proc.stdout.aclose()
             await proc.stderr.aclose()
     returncode = proc.returncode
@@ -109,43 +104,76 @@ async def run_process(
     return ProcessOutcome(exit_code=returncode, pgid=pgid, duration_s=time.monotonic() - started)
 
 
-class _Countdown:
-    """An Event that fires after `count` calls to done()."""
-
-    def __init__(self, count: int) -> None:
-        self._left = count
-        self._event = trio.Event()
-
-    def done(self) -> None:
-        self._left -= 1
-        if self._left <= 0:
-            self._event.set()
-
-    async def wait(self) -> None:
-        await self._event.wait()
+async def _read_until_exit(proc: trio.Process, readers: tuple[_Reader, ...]) -> None:
+    async with trio.open_nursery() as nursery:
+        for reader in readers:
+            nursery.start_soon(reader.pump)
+        await proc.wait()
+        await _drain(readers)
+        nursery.cancel_scope.cancel()
 
 
-async def _pump(
-    stream: trio.abc.ReceiveStream,
-    name: str,
-    on_lines: LineHandler,
-    max_line_bytes: int,
-    drained: _Countdown,
+async def _terminate_while_reading(
+    proc: trio.Process, readers: tuple[_Reader, ...], pgid: int, grace_s: float
 ) -> None:
-    splitter = LineSplitter(max_line_bytes)
-    try:
-        while True:
+    """The kill ladder, with the readers still running. Call shielded."""
+    async with trio.open_nursery() as nursery:
+        for reader in readers:
+            if not reader.eof:
+                nursery.start_soon(reader.pump)
+        await terminate_group(pgid, grace_s=grace_s)
+        with trio.move_on_after(1.0):
+            await proc.wait()
+        await _drain(readers)
+        nursery.cancel_scope.cancel()
+
+
+async def _drain(readers: tuple[_Reader, ...]) -> None:
+    """Give the readers a moment to take what is already in the pipes."""
+    with trio.move_on_after(_DRAIN_AFTER_EXIT_S):
+        for reader in readers:
+            await reader.wait_eof()
+
+
+class _Reader:
+    """One pipe: read chunks, split them into lines, hand them on."""
+
+    __slots__ = ("_at_eof", "_on_lines", "_splitter", "_stream", "eof", "name")
+
+    def __init__(
+        self,
+        stream: trio.abc.ReceiveStream,
+        name: str,
+        on_lines: LineHandler,
+        max_line_bytes: int,
+    ) -> None:
+        self._stream = stream
+        self.name = name
+        self._on_lines = on_lines
+        self._splitter = LineSplitter(max_line_bytes)
+        self._at_eof = trio.Event()
+        self.eof = False
+
+    async def pump(self) -> None:
+        """Read until EOF (or cancellation: then what is unread stays in the pipe)."""
+        while not self.eof:
             try:
-                chunk = await stream.receive_some(_READ_SIZE)
+                chunk = await self._stream.receive_some(_READ_SIZE)
             except (trio.ClosedResourceError, trio.BrokenResourceError):
-                break
+                chunk = b""
             if not chunk:
-                break
-            lines = splitter.feed(chunk)
+                self.eof = True
+                self._at_eof.set()
+                return
+            lines = self._splitter.feed(bytes(chunk))
             if lines:
-                await on_lines(name, lines)
-        rest = splitter.flush()
+                await self._on_lines(self.name, lines)
+
+    async def wait_eof(self) -> None:
+        await self._at_eof.wait()
+
+    async def flush(self) -> None:
+        """Hand on a last line that had no newline."""
+        rest = self._splitter.flush()
         if rest:
-            await on_lines(name, rest)
-    finally:
-        drained.done()
+            await self._on_lines(self.name, rest)

@@ -35,13 +35,17 @@ class CompositeStep:
         if scope.depth >= MAX_DEPTH:
             raise RunError(f"uses: {step.uses}: composite actions nested deeper than {MAX_DEPTH}")
         action_dir = (scope.run.contexts.workspace / step.uses).resolve()
+        if not any((action_dir / name).is_file() for name in ("action.yml", "action.yaml")):
+            raise RunError(f"uses: {step.uses}: no action.yml or action.yaml in {action_dir}")
         action = load_action(action_dir)
         if action.using != "composite":
             raise RunError(f"uses: {step.uses}: `using: {action.using}` actions are not "
                            "supported yet (only composite actions run locally)")
         inputs = await _inputs(step, action, scope, io)
         step_env = evaluate_env(step.env, scope, scope.env_context())
-        github = {**scope.run.contexts.github, "action_path": str(action_dir)}
+        outer_github = scope.layers.get("github")
+        github = {**(outer_github if isinstance(outer_github, dict) else scope.run.contexts.github),
+                  "action_path": str(action_dir)}
         inner = StepScope(
             run=scope.run, job=scope.job, job_env=scope.job_env, control=scope.control,
             env={**scope.env_context(), **step_env},

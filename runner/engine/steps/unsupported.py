@@ -17,7 +17,7 @@ class RemoteActionStep:
     async def execute(self, step: Step, scope: StepScope, io: StepOutput) -> StepOutcome:
         return StepOutcome(
             outcome=Conclusion.FAILURE,
-            error=f"uses: {step.uses}: remote actions need network access: not supported yet",
+            error=f"uses: {step.uses}: this remote action needs network access: not supported yet",
         )
 
 

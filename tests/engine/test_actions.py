@@ -1,0 +1,199 @@
+"""`uses:` steps: checkout, remote and Docker actions (refused), local composite actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.engine.conftest import Runner, write
+
+
+async def test_checkout_logs_that_the_workspace_is_already_there(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {fetch-depth: 0}
+              - uses: actions/checkout@main
+              - uses: actions/checkout@v4
+                with: {repository: someone/else}
+    """)
+    assert result.output("j", 1) == ["Workspace already available"]
+    assert result.output("j", 2) == ["Workspace already available"]
+    assert result.step_conclusions("j") == ["success", "success", "failure"]
+    assert any("someone/else" in line and "needs network access: not supported yet" in line
+               for line in result.logs("j", 3))
+
+
+async def test_remote_and_docker_actions_fail_clearly(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/setup-python@v5
+                with: {python-version: "3.12"}
+              - if: always()
+                uses: docker://alpine:3.20
+              - if: always()
+                run: echo still here
+    """)
+    assert result.conclusion == "failure"
+    assert result.step_conclusions("j") == ["failure", "failure", "success"]
+    first = "\n".join(result.logs("j", 1))
+    assert "actions/setup-python@v5" in first
+    assert "needs network access: not supported yet" in first
+    assert result.job("j").steps[0].error == (
+        "uses: actions/setup-python@v5: this remote action needs network access: not supported yet")
+    assert "docker://alpine:3.20" in "\n".join(result.logs("j", 2))
+
+
+def _greet_action(workspace: Path) -> None:
+    write(workspace, "actions/greet/action.yml", """
+        name: Greet
+        inputs:
+          who: {description: whom, required: true}
+          greeting: {default: Hello}
+          shout: {default: "${{ github.event_name }}"}
+        outputs:
+          message:
+            description: what was said
+            value: ${{ steps.say.outputs.text }}
+          nested:
+            value: ${{ steps.inner.outputs.upper }}
+        runs:
+          using: composite
+          steps:
+            - id: say
+              shell: bash
+              env: {INNER_ONLY: inner}
+              run: |
+                text="${{ inputs.greeting }}, ${{ inputs.who }}"
+                echo "$text (event ${{ inputs.shout }}) $OUTER $INNER_ONLY"
+                echo "text=$text" >> "$GITHUB_OUTPUT"
+                echo "FROM_ACTION=set inside" >> "$GITHUB_ENV"
+                test "$GITHUB_ACTION_PATH" = "${{ github.action_path }}"
+                test -f "$GITHUB_ACTION_PATH/action.yml"
+            - id: inner
+              uses: ./actions/upper
+              with:
+                text: ${{ steps.say.outputs.text }}
+            - if: ${{ inputs.who == 'nobody' }}
+              shell: sh
+              run: echo never
+    """)
+    write(workspace, "actions/upper/action.yml", """
+        name: Upper
+        inputs:
+          text: {required: true}
+        outputs:
+          upper: {value: "${{ steps.up.outputs.value }}"}
+        runs:
+          using: composite
+          steps:
+            - id: up
+              shell: sh
+              run: |
+                value=$(echo "${{ inputs.text }}" | tr a-z A-Z)
+                echo "$value"
+                echo "value=$value" >> "$GITHUB_OUTPUT"
+    """)
+
+
+async def test_a_composite_action_with_inputs_outputs_and_nesting(
+    run_yaml: Runner, workspace: Path
+) -> None:
+    _greet_action(workspace)
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - id: hi
+                uses: ./actions/greet
+                env: {OUTER: outer}
+                with: {who: world}
+              - run: |
+                  echo "message=${{ steps.hi.outputs.message }}"
+                  echo "nested=${{ steps.hi.outputs.nested }}"
+                  echo "env=$FROM_ACTION inner=${INNER_ONLY:-unset} outer=${OUTER:-unset}"
+    """)
+    assert result.conclusion == "success"
+    assert result.output("j", 1) == [
+        "Hello, world (event push) outer inner", "HELLO, WORLD"]
+    assert result.output("j", 2) == [
+        "message=Hello, world", "nested=HELLO, WORLD", "env=set inside inner=unset outer=unset"]
+    completed = [e for e in result.events if e.type.value == "step.completed"]
+    assert completed[0].data["outputs"] == {"message": "Hello, world", "nested": "HELLO, WORLD"}
+
+
+async def test_a_failing_composite_step_fails_the_outer_step(
+    run_yaml: Runner, workspace: Path
+) -> None:
+    write(workspace, "actions/broken/action.yml", """
+        runs:
+          using: composite
+          steps:
+            - shell: bash
+              run: echo inner; exit 4
+            - shell: bash
+              run: echo skipped
+            - if: failure()
+              shell: bash
+              run: echo inner cleanup
+    """)
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: ./actions/broken
+              - if: failure()
+                run: echo outer cleanup
+    """)
+    assert result.conclusion == "failure"
+    assert result.step_conclusions("j") == ["failure", "success"]
+    assert result.output("j", 1) == [
+        "inner", "##[error]Process completed with exit code 4.", "inner cleanup"]
+
+
+async def test_missing_and_unsupported_local_actions_fail_the_step(
+    run_yaml: Runner, workspace: Path
+) -> None:
+    write(workspace, "actions/node/action.yml", """
+        runs: {using: node20, main: index.js}
+    """)
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: ./actions/nowhere
+              - if: always()
+                uses: ./actions/node
+    """)
+    assert result.step_conclusions("j") == ["failure", "failure"]
+    assert any("action.yml" in line for line in result.logs("j", 1))
+    assert any("node20" in line for line in result.logs("j", 2))
+
+
+async def test_unexpected_and_missing_inputs_warn(run_yaml: Runner, workspace: Path) -> None:
+    _greet_action(workspace)
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: ./actions/greet
+                with: {whom: typo}
+    """)
+    messages = [a["message"] for a in result.annotations() if a["level"] == "warning"]
+    assert any("Unexpected input(s) 'whom'" in m for m in messages)
+    assert any("Input required and not supplied: who" in m for m in messages)

@@ -1,0 +1,166 @@
+"""Workflow commands on a step's stdout, as the GitHub runner handles them."""
+
+from __future__ import annotations
+
+from runner.engine.commands import parse_command
+from tests.engine.conftest import Runner
+
+
+async def test_annotations_carry_their_properties(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  echo "::notice::just so you know"
+                  echo "::warning file=app.js,line=1,col=5,endColumn=7,title=Semi::Missing semicolon"
+                  echo "::error file=src/a.py,line=10,endLine=12,title=Type error::bad%0Atwo lines"
+                  echo "after"
+    """)
+    assert result.conclusion == "success"  # an ::error:: alone does not fail a step
+    annotations = result.annotations()
+    assert annotations == [
+        {"level": "notice", "message": "just so you know"},
+        {"level": "warning", "message": "Missing semicolon", "file": "app.js", "line": 1,
+         "col": 5, "endColumn": 7, "title": "Semi"},
+        {"level": "error", "message": "bad\ntwo lines", "file": "src/a.py", "line": 10,
+         "endLine": 12, "title": "Type error"},
+    ]
+    assert result.output("j", 1) == [
+        "##[notice]just so you know", "##[warning]Missing semicolon",
+        "##[error]bad\ntwo lines", "after"]
+
+
+async def test_group_and_endgroup_become_markers(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  echo "::group::Install things"
+                  echo inside
+                  echo "::endgroup::"
+                  echo outside
+    """)
+    assert result.output("j", 1) == [
+        "##[group]Install things", "inside", "##[endgroup]", "outside"]
+
+
+async def test_debug_lines_show_only_with_step_debug(run_yaml: Runner) -> None:
+    text = """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  echo "::debug::details"
+                  echo visible
+    """
+    quiet = await run_yaml(text)
+    assert quiet.output("j", 1) == ["visible"]
+    loud = await run_yaml(text, secrets={"ACTIONS_STEP_DEBUG": "true"})
+    assert loud.output("j", 1) == ["##[debug]details", "visible"]
+    via_var = await run_yaml(text, vars={"ACTIONS_STEP_DEBUG": "TRUE"})
+    assert via_var.output("j", 1) == ["##[debug]details", "visible"]
+
+
+async def test_set_output_and_save_state_commands(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - id: s
+                run: |
+                  echo "::set-output name=answer::42"
+                  echo "::save-state name=token::abc"
+                  echo done
+              - run: echo "answer=${{ steps.s.outputs.answer }}"
+    """)
+    assert result.output("j", 1) == ["done"]
+    assert result.output("j", 2) == ["answer=42"]
+
+
+async def test_stop_commands_until_the_token_comes_back(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  echo "::stop-commands::pause-token"
+                  echo "::warning::not a warning"
+                  echo "::add-mask::notmasked"
+                  echo "notmasked"
+                  echo "::pause-token::"
+                  echo "::warning::a warning again"
+    """)
+    assert result.output("j", 1) == [
+        "::warning::not a warning", "::add-mask::notmasked", "notmasked", "::pause-token::",
+        "##[warning]a warning again"]
+    assert [a["message"] for a in result.annotations()] == ["a warning again"]
+
+
+async def test_echo_on_shows_commands_and_off_hides_them(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  echo "::set-output name=a::1"
+                  echo "::echo::on"
+                  echo "::set-output name=b::2"
+                  echo "::add-mask::hideme"
+                  echo "::echo::off"
+                  echo "::set-output name=c::3"
+                  echo "hideme"
+    """)
+    assert result.output("j", 1) == ["::set-output name=b::2", "::add-mask::***", "***"]
+
+
+async def test_unknown_commands_are_printed_and_disabled_ones_fail(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "::made-up::text"
+              - run: echo "::set-env name=X::1"
+    """)
+    assert result.output("j", 1) == ["::made-up::text"]
+    assert result.step_conclusions("j") == ["success", "failure"]
+    assert any("set-env" in a["message"] for a in result.annotations())
+
+
+async def test_commands_on_stderr_and_with_leading_space(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  echo "  ::notice::indented" >&2
+    """)
+    assert [a["message"] for a in result.annotations()] == ["indented"]
+
+
+def test_parse_command_escapes() -> None:
+    command = parse_command("::error file=a%2Cb.py,title=x%3Ay::50%25 done%0D%0Anext")
+    assert command is not None
+    assert command.name == "error"
+    assert command.properties == {"file": "a,b.py", "title": "x:y"}
+    assert command.message == "50% done\r\nnext"
+    assert parse_command("no command") is None
+    assert parse_command("::unterminated") is None
+    assert parse_command(":: ::x") is None

@@ -1,0 +1,144 @@
+"""Secrets and ::add-mask:: values never appear in any event, in any field."""
+
+from __future__ import annotations
+
+import json
+
+from runner.engine.masking import Masker
+from runner.events.types import EventType
+from tests.engine.conftest import Runner
+
+SECRET = "s3cr3tV4lue"
+MULTI = "firstLineXyz\nsecondLineQwe\nthirdLineAbc"
+SPLIT = "splitAcrossReadsValue"
+
+
+async def test_secrets_appear_in_no_event(run_yaml: Runner) -> None:
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          leak:
+            name: Job ${{ secrets.TOKEN }}
+            runs-on: ubuntu-latest
+            outputs:
+              dropped: ${{ steps.s.outputs.token }}
+              kept: fine
+            steps:
+              - id: s
+                name: Step ${{ secrets.TOKEN }}
+                env:
+                  TOKEN: ${{ secrets.TOKEN }}
+                  CERT: ${{ secrets.CERT }}
+                run: |
+                  echo "plain: $TOKEN"
+                  echo "inline ${{ secrets.TOKEN }}"
+                  echo "twice $TOKEN$TOKEN"
+                  echo "$TOKEN" >&2
+                  echo "$CERT"
+                  printf '%s' "$CERT" | tr '\\n' ' '; echo
+                  echo "::warning title=$TOKEN::warned $TOKEN"
+                  echo "::group::$TOKEN"
+                  echo "::endgroup::"
+                  echo "token=$TOKEN" >> "$GITHUB_OUTPUT"
+                  echo "# $TOKEN" >> "$GITHUB_STEP_SUMMARY"
+                  python3 -c "import os,sys; v=os.environ['SPLIT']; \\
+                    os.write(1, v[:8].encode()); sys.stdout.flush(); \\
+                    os.write(1, (v[8:] + chr(10)).encode())"
+                  exit 3
+              - if: always()
+                run: echo "${{ steps.s.outputs.token }}"
+              - if: always()
+                run: echo "error in ${{ fromJSON(secrets.TOKEN) }}"
+          other:
+            needs: leak
+            if: always()
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "${{ needs.leak.outputs.dropped }} ${{ needs.leak.outputs.kept }}"
+        """,
+        secrets={"TOKEN": SECRET, "CERT": MULTI, "SPLIT": SPLIT},
+        env={"SPLIT": SPLIT},
+    )
+    text = result.all_json()
+    for value in (SECRET, SPLIT, *MULTI.split("\n")):
+        assert value not in text
+    assert "***" in text
+    out = result.output("leak", 1)
+    assert "plain: ***" in out
+    assert "inline ***" in out
+    assert "twice ******" in out
+    assert out.count("***") >= 3
+    final = result.first(EventType.JOB_COMPLETED, "leak").data["job"]
+    assert final["name"] == "Job ***"  # type: ignore[index]
+    assert final["steps"][0]["name"] == "Step ***"  # type: ignore[index]
+    assert "  TOKEN: ***" in result.logs("leak", 1)
+    assert final["outputs"] == {"kept": "fine"}  # type: ignore[index]
+    assert result.output("other", 1) == [" fine"]
+    assert "***" in final["summary"]  # type: ignore[index]
+
+
+async def test_the_split_env_value_is_only_masked_when_secret(run_yaml: Runner) -> None:
+    # The same value printed in two writes is one line: masked as a whole.
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  python3 -c "import os; v=os.environ['V']; \\
+                    os.write(1, v[:5].encode()); os.write(1, (v[5:] + chr(10)).encode())"
+        """,
+        secrets={"V": SPLIT},
+        env={"V": SPLIT},
+    )
+    assert result.output("j", 1) == ["***"]
+    assert SPLIT not in result.all_json()
+
+
+async def test_add_mask_hides_a_value_from_the_next_line_on(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  echo "before generatedPw123"
+                  echo "::add-mask::generatedPw123"
+                  echo "after generatedPw123"
+                  echo "::add-mask::multiOne%0AmultiTwo"
+                  printf 'multiOne\\nmultiTwo\\n'
+              - run: echo "later step generatedPw123 multiTwo"
+          b:
+            needs: a
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "other job generatedPw123"
+    """)
+    assert result.output("a", 1) == [
+        "before generatedPw123", "after ***", "***", "***"]
+    assert result.output("a", 2) == ["later step *** ***"]
+    assert result.output("b", 1) == ["other job ***"]
+    masked_at = result.events.index(
+        next(e for e in result.events if "after ***" in e.data.get("lines", [])))  # type: ignore[operator]
+    later = "\n".join(json.dumps(e.to_json()) for e in result.events[masked_at:])
+    assert "generatedPw123" not in later
+    assert "multiOne" not in later
+
+
+def test_masker_longest_value_wins_and_blank_values_are_ignored() -> None:
+    masker = Masker(["abc", "abcdef", "", "  "])
+    assert masker.mask("xabcdefx abc") == "x***x ***"
+    assert masker.mask_lines(["abc", "none", "abcdef"]) == ["***", "none", "***"]
+    assert Masker([]).mask("anything") == "anything"
+    assert not Masker(["", " "])
+
+
+def test_masker_multi_line_values_mask_each_line() -> None:
+    masker = Masker(["one\ntwo"])
+    assert masker.mask_lines(["one", "two", "x"]) == ["***", "***", "x"]
+    assert masker.mask("a one\ntwo b") == "a *** b"
+    assert masker.mask_value({"k one": ["two", 1, None]}) == {"k ***": ["***", 1, None]}
