@@ -46,8 +46,12 @@ class Daemon:
         self.port = free_port()
         (root / "stax.toml").write_text(f"port = {self.port}\nretention_runs = 1000\n")
         (root / "workflows").mkdir(exist_ok=True)
-        self.proc = subprocess.Popen([sys.executable, "-m", "runner", "serve"], cwd=root,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "runner", "serve"],
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -65,11 +69,16 @@ class Daemon:
         body = textwrap.indent(textwrap.dedent(script).strip(), " " * 14)
         (self.root / "workflows" / f"{name}.yml").write_text(
             f"on: push\njobs:\n  main:\n    runs-on: ubuntu-latest\n    steps:\n"
-            f"      - run: |\n{body}\n")
+            f"      - run: |\n{body}\n"
+        )
 
     def start(self, name: str) -> str:
-        response = httpx.post(f"{self.url}/api/runs", json={"workflow": name}, timeout=30,
-                              headers={"Authorization": f"Bearer {self.token}"})
+        response = httpx.post(
+            f"{self.url}/api/runs",
+            json={"workflow": name},
+            timeout=30,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
         response.raise_for_status()
         return str(response.json()["runId"])
 
@@ -93,8 +102,10 @@ class Daemon:
 
 async def open_stream(port: int, query: str) -> trio.SocketStream:
     stream = await trio.open_tcp_stream("127.0.0.1", port)
-    await stream.send_all(f"GET /api/events?{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                          "Accept: text/event-stream\r\n\r\n".encode())
+    await stream.send_all(
+        f"GET /api/events?{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Accept: text/event-stream\r\n\r\n".encode()
+    )
     return stream
 
 
@@ -124,6 +135,7 @@ def fan_out(daemon: Daemon, clients: int, lines: int) -> float:
         started = time.monotonic()
         ends: list[float] = []
         async with trio.open_nursery() as nursery:
+
             async def one(s: trio.SocketStream) -> None:
                 ends.append(await count_until(s, b"event: step.log", lines))
                 await s.aclose()
@@ -142,14 +154,17 @@ def persist_rate(daemon: Daemon, lines: int) -> float:
 
 
 def latency(daemon: Daemon, count: int = 200) -> tuple[float, float]:
-    daemon.workflow("ticks", f"""
+    daemon.workflow(
+        "ticks",
+        f"""
         python3 -c "
         import time, sys
         for i in range({count}):
             print('tick', time.time(), flush=True)
             time.sleep(0.02)
         "
-    """)
+    """,
+    )
 
     async def main() -> list[float]:
         stream = await open_stream(daemon.port, "types=step.log")
@@ -218,13 +233,19 @@ def main() -> None:
             rows.append(("persist, no client", f"{rate:,.0f} lines/s", ">= 500,000"))
             for clients in (int(c) for c in args.clients.split(",")):
                 rate = fan_out(daemon, clients, args.lines)
-                rows.append((f"fan-out to {clients} client(s)", f"{rate:,.0f} events/s",
-                             ">= 300,000 total"))
+                rows.append(
+                    (f"fan-out to {clients} client(s)", f"{rate:,.0f} events/s", ">= 300,000 total")
+                )
             p50, p99 = latency(daemon)
             rows.append(("latency p50 / p99", f"{p50:.1f} / {p99:.1f} ms", "p99 <= 50 ms"))
             rate = replay(daemon, args.lines)  # the store holds several runs of --lines
-            rows.append((f"replay from 0 ({args.lines:,} lines in store)",
-                         f"{rate:,.0f} events/s", ">= 300,000"))
+            rows.append(
+                (
+                    f"replay from 0 ({args.lines:,} lines in store)",
+                    f"{rate:,.0f} events/s",
+                    ">= 300,000",
+                )
+            )
             rows.append(rss_row)
         finally:
             daemon.stop()

@@ -7,9 +7,12 @@ stax.toml) in order; a path that exists is used as it is.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from runner.config import Settings
 from runner.errors import ConfigError
+
+if TYPE_CHECKING:
+    from runner.config import Settings
 
 YAML_SUFFIXES = (".yml", ".yaml")
 

@@ -10,18 +10,31 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 CONFIG_NAME = "stax.toml"
 
 # runs-on labels that mean "this machine" unless stax.toml says otherwise.
-_HOST_LABELS = ("self-hosted", "linux", "x64", "arm64", "ubuntu-latest", "ubuntu-24.04",
-                "ubuntu-22.04", "ubuntu-20.04", "ubuntu-slim", "local", "stax")
+_HOST_LABELS = (
+    "self-hosted",
+    "linux",
+    "x64",
+    "arm64",
+    "ubuntu-latest",
+    "ubuntu-24.04",
+    "ubuntu-22.04",
+    "ubuntu-20.04",
+    "ubuntu-slim",
+    "local",
+    "stax",
+)
 # ... and the ones that cannot run here (their jobs are skipped with a notice).
 _FOREIGN_PREFIXES = ("macos", "windows")
 
@@ -224,8 +237,14 @@ def _parse_table(table: Mapping[str, Any], cls: Any, name: str, fail: Any) -> An
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
-             dict: "a table", float: "a number"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+        float: "a number",
+    }
     if isinstance(expected, tuple):
         return " or ".join(names[t] for t in expected)
     return names[expected]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import trio
 from hypercorn.config import Config as HypercornConfig
@@ -19,11 +20,13 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from runner.api.app import Services, create_app
 from runner.api.auth import check_bind, load_or_create_token
-from runner.config import Settings
 from runner.engine.manager import RunManager
 from runner.engine.recovery import close_unfinished_runs
 from runner.events.bus import Bus
 from runner.events.store import EventStore
+
+if TYPE_CHECKING:
+    from runner.config import Settings
 
 log = logging.getLogger("stax.daemon")
 
@@ -55,8 +58,9 @@ async def serve(
     check_bind(settings.host, allow_remote=settings.allow_remote)
     shutdown = shutdown if shutdown is not None else trio.Event()
     bus = Bus(buffer=settings.streams.subscriber_buffer)
-    store = EventStore(settings.data_dir, publish=bus.publish,
-                       retention_runs=settings.retention_runs)
+    store = EventStore(
+        settings.data_dir, publish=bus.publish, retention_runs=settings.retention_runs
+    )
     store.open()
     try:
         token = load_or_create_token(settings.data_dir)
@@ -65,8 +69,9 @@ async def serve(
             await close_unfinished_runs(store, reason="daemon stopped")
             async with trio.open_nursery() as runs_nursery:
                 manager = RunManager(settings, store, runs_nursery)
-                services = Services(settings=settings, store=store, bus=bus, manager=manager,
-                                    token=token)
+                services = Services(
+                    settings=settings, store=store, bus=bus, manager=manager, token=token
+                )
                 app = create_app(services)
                 config = _hypercorn_config(settings)
                 http_stopped = trio.Event()
@@ -74,17 +79,20 @@ async def serve(
                 async def stop_trigger() -> None:
                     await http_stopped.wait()
 
-                async def run_http(task_status: trio.TaskStatus[list[str]]
-                                   = trio.TASK_STATUS_IGNORED) -> None:
-                    await hypercorn_serve(app, config, shutdown_trigger=stop_trigger,
-                                          task_status=task_status)
+                async def run_http(
+                    task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+                ) -> None:
+                    await hypercorn_serve(
+                        app, config, shutdown_trigger=stop_trigger, task_status=task_status
+                    )
 
                 binds = await nursery.start(run_http)
                 port = _port_of(binds[0]) if binds else settings.port
                 if handle_signals:
                     nursery.start_soon(_wait_for_signal, shutdown)
-                task_status.started(DaemonAddress(host=settings.host, port=port, token=token,
-                                                services=services))
+                task_status.started(
+                    DaemonAddress(host=settings.host, port=port, token=token, services=services)
+                )
                 await shutdown.wait()
                 await manager.shutdown(grace_s=settings.step_kill_grace_seconds)
                 bus.close()

@@ -8,9 +8,12 @@ optionally in single quotes (literal) or double quotes (with \\n, \\t, \\\\,
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "$": "$"}

@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quart import Response, request
 from quart_trio import QuartTrio
@@ -28,12 +28,14 @@ from runner.api.auth import (
     presented_token,
     token_matches,
 )
-from runner.config import Settings
-from runner.engine.manager import RunManager
 from runner.errors import ApiError, StaxError
-from runner.events.bus import Bus
-from runner.events.store import EventStore
 from runner.expressions.values import JSONValue
+
+if TYPE_CHECKING:
+    from runner.config import Settings
+    from runner.engine.manager import RunManager
+    from runner.events.bus import Bus
+    from runner.events.store import EventStore
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -71,8 +73,9 @@ def register_error_format(prefix: str, fmt: ErrorFormat) -> None:
 def error_response(error: ApiError) -> Response:
     path = request.path if request else ""
     fmt = next((f for prefix, f in ERROR_FORMATS if path.startswith(prefix)), rest_error)
-    response = Response(_json_text(fmt(error)), status=error.status,
-                        content_type="application/json")
+    response = Response(
+        _json_text(fmt(error)), status=error.status, content_type="application/json"
+    )
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="stax"'
     return response
@@ -90,8 +93,7 @@ async def json_object(*, empty_ok: bool = False) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_request_error", f"the body is not valid JSON: {exc}") \
-            from None
+        raise ApiError(400, "invalid_request_error", f"the body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise ApiError(422, "invalid_request_error", "the body must be a JSON object")
     return value
@@ -99,8 +101,7 @@ async def json_object(*, empty_ok: bool = False) -> dict[str, Any]:
 
 def authorized(services: Services) -> str | None:
     """The token the request presents, if it is an accepted one."""
-    given = presented_token(request.headers.get("Authorization"),
-                            request.headers.get("x-api-key"))
+    given = presented_token(request.headers.get("Authorization"), request.headers.get("x-api-key"))
     return token_matches(given, services.tokens)
 
 
@@ -133,16 +134,24 @@ def create_app(services: Services) -> QuartTrio:
 
     @app.before_request
     async def guard() -> None:
-        server = request.scope.get("server") or (settings.host, settings.port)
-        allowed = allowed_hosts(settings.host, int(server[1]))
+        server = request.scope.get("server")
+        port = server[1] if server and server[1] is not None else settings.port
+        allowed = allowed_hosts(settings.host, int(port))
         check_host(request.headers.get("Host"), allowed)
         check_origin(request.headers.get("Origin"), allowed)
         needs_token = request.method not in _SAFE_METHODS or reads_need_token
-        if needs_token and getattr(request.url_rule, "endpoint", "") not in _PUBLIC \
-                and authorized(services) is None and not dashboard_session(request):
-            raise ApiError(401, "authentication_error",
-                           "a valid token is required (Authorization: Bearer <token> or "
-                           "x-api-key: <token>; the daemon's is in <data_dir>/token)")
+        if (
+            needs_token
+            and getattr(request.url_rule, "endpoint", "") not in _PUBLIC
+            and authorized(services) is None
+            and not dashboard_session(request)
+        ):
+            raise ApiError(
+                401,
+                "authentication_error",
+                "a valid token is required (Authorization: Bearer <token> or "
+                "x-api-key: <token>; the daemon's is in <data_dir>/token)",
+            )
 
     @app.errorhandler(ApiError)
     async def api_error(error: ApiError) -> Response:
@@ -155,19 +164,33 @@ def create_app(services: Services) -> QuartTrio:
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:
         status = error.code or 500
-        kinds = {400: "invalid_request_error", 404: "not_found_error",
-                 405: "method_not_allowed", 413: "request_too_large"}
-        return error_response(ApiError(status, kinds.get(status, "http_error"),
-                                       error.description or error.name))
+        kinds = {
+            400: "invalid_request_error",
+            404: "not_found_error",
+            405: "method_not_allowed",
+            413: "request_too_large",
+        }
+        return error_response(
+            ApiError(status, kinds.get(status, "http_error"), error.description or error.name)
+        )
 
     @app.errorhandler(Exception)
     async def crash(error: Exception) -> Response:
         app.logger.exception("unhandled error", exc_info=error)
-        return error_response(ApiError(500, "internal_error",
-                                       f"internal error: {type(error).__name__}"))
+        return error_response(
+            ApiError(500, "internal_error", f"internal error: {type(error).__name__}")
+        )
 
-    for family in (runner_events, rest, openapi, executions, sessions, skills, agent_protocol,
-                   dashboard):
+    for family in (
+        runner_events,
+        rest,
+        openapi,
+        executions,
+        sessions,
+        skills,
+        agent_protocol,
+        dashboard,
+    ):
         app.register_blueprint(family.blueprint)
     return app
 

@@ -17,10 +17,13 @@ import hmac
 import ipaddress
 import os
 import secrets
-from collections.abc import Iterable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.errors import ApiError, ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
 
 TOKEN_FILE = "token"
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
@@ -64,9 +67,11 @@ def is_loopback(host: str) -> bool:
 
 def check_bind(host: str, *, allow_remote: bool) -> None:
     if not is_loopback(host) and not allow_remote:
-        raise ConfigError(f"refusing to listen on {host}: not a loopback address (set "
-                          "allow_remote = true in stax.toml to allow it; reads then need a "
-                          "token too)")
+        raise ConfigError(
+            f"refusing to listen on {host}: not a loopback address (set "
+            "allow_remote = true in stax.toml to allow it; reads then need a "
+            "token too)"
+        )
 
 
 def allowed_hosts(host: str, port: int) -> frozenset[str]:
@@ -79,8 +84,11 @@ def allowed_hosts(host: str, port: int) -> frozenset[str]:
 
 def check_host(header: str | None, allowed: frozenset[str]) -> None:
     if not header or header.lower() not in allowed:
-        raise ApiError(403, "forbidden_host",
-                       f"Host {header!r} is not this daemon's address (DNS rebinding guard)")
+        raise ApiError(
+            403,
+            "forbidden_host",
+            f"Host {header!r} is not this daemon's address (DNS rebinding guard)",
+        )
 
 
 def check_origin(origin: str | None, allowed: frozenset[str]) -> None:
@@ -91,8 +99,11 @@ def check_origin(origin: str | None, allowed: frozenset[str]) -> None:
         raise ApiError(403, "forbidden_origin", "requests from an opaque origin are refused")
     scheme, _, rest = origin.partition("://")
     if scheme not in ("http", "https") or rest.lower() not in allowed:
-        raise ApiError(403, "forbidden_origin",
-                       f"Origin {origin!r} is not this daemon (cross-site requests are refused)")
+        raise ApiError(
+            403,
+            "forbidden_origin",
+            f"Origin {origin!r} is not this daemon (cross-site requests are refused)",
+        )
 
 
 def presented_token(authorization: str | None, api_key: str | None) -> str | None:

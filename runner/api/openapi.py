@@ -21,42 +21,69 @@ _PATHS: dict[str, dict[str, Any]] = {}
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {"type": "object", "required": ["type", "message"],
-                             "properties": {"type": {"type": "string"},
-                                            "message": {"type": "string"}}}},
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["type", "message"],
+            "properties": {"type": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
 }
 
 
 def error_response(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": schema or ERROR_SCHEMA}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema or ERROR_SCHEMA}},
+    }
 
 
 def json_response(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": schema or {"type": "object"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema or {"type": "object"}}},
+    }
 
 
 def sse_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"text/event-stream": {
-        "schema": {"type": "string"}}}}
+    return {
+        "description": description,
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
 
 
-def path_param(name: str, description: str = "", schema: dict[str, Any] | None = None
-               ) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": schema or {"type": "string"}}
+def path_param(
+    name: str, description: str = "", schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
-def query_param(name: str, description: str = "", schema: dict[str, Any] | None = None
-                ) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema or {"type": "string"}}
+def query_param(
+    name: str, description: str = "", schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
 def header_param(name: str, description: str = "") -> dict[str, Any]:
-    return {"name": name, "in": "header", "required": False, "description": description,
-            "schema": {"type": "string"}}
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
+    }
 
 
 def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
@@ -71,12 +98,18 @@ def document(path: str, method: str, operation: dict[str, Any]) -> None:
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "stax", "version": __version__,
-                 "description": "Local workflow runner daemon: runs, event streams, skills."},
+        "info": {
+            "title": "stax",
+            "version": __version__,
+            "description": "Local workflow runner daemon: runs, event streams, skills.",
+        },
         "servers": [{"url": "http://127.0.0.1:4800"}],
-        "components": {"securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"},
-            "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}},
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+            }
+        },
         "paths": dict(sorted(_PATHS.items())),
     }
 
@@ -86,81 +119,166 @@ async def openapi() -> Response:
     return Response(json.dumps(openapi_document()), content_type="application/json")
 
 
-_SECURED = [{"bearer": []}, {"apiKey": []}]
+_SECURED: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
 _RUN_ID = path_param("runId", "the run's id")
 _JOB_ID = path_param("jobId", "the job's id in the run (matrix instances: key.N)")
 
-document("/openapi.json", "get", {
-    "summary": "This document", "responses": {"200": json_response("The OpenAPI document")}})
-document("/api/health", "get", {
-    "summary": "Daemon health", "responses": {"200": json_response("Health and counters")}})
-document("/api/events", "get", {
-    "summary": "Every state change of every run (seed 003)",
-    "parameters": [query_param("runId", "only this run"),
-                   query_param("types", "comma-separated event types"),
-                   query_param("lastEventId", "resume after this event id (N or N.i)"),
-                   header_param("Last-Event-ID", "resume after this event id")],
-    "responses": {"200": sse_response("text/event-stream of events"),
-                  "400": error_response("bad filter or event id")}})
-document("/api/runs", "get", {
-    "summary": "Recent runs, newest first",
-    "parameters": [query_param("status", "queued|in_progress|completed or a conclusion"),
-                   query_param("workflow", "workflow file or name"),
-                   query_param("limit", "page size (1..500)",
-                               {"type": "integer", "minimum": 1, "maximum": 500}),
-                   query_param("before", "cursor from `next`", {"type": "integer",
-                                                                "minimum": 1})],
-    "responses": {"200": json_response("A page of runs"),
-                  "400": error_response("bad query parameter")}})
-document("/api/runs", "post", {
-    "summary": "Start a run", "security": _SECURED,
-    "requestBody": json_body({
-        "type": "object", "required": ["workflow"], "additionalProperties": False,
-        "properties": {
-            "workflow": {"type": "string"}, "inputs": {"type": "object"},
-            "event": {"type": "string"}, "eventPayload": {"type": "object"},
-            "jobs": {"type": "array", "items": {"type": "string"}},
-            "workdir": {"type": "string"},
-            "env": {"type": "object", "additionalProperties": {"type": "string"}},
-            "secrets": {"type": "object", "additionalProperties": {"type": "string"}},
-            "vars": {"type": "object", "additionalProperties": {"type": "string"}},
-            "matrix": {"type": "object", "additionalProperties": {"type": "string"}},
-            "approve": {"type": "boolean"}}}),
-    "responses": {"201": json_response("The run, queued"),
-                  "400": error_response("body is not JSON"),
-                  "401": error_response("token missing or wrong"),
-                  "403": error_response("workflow path refused"),
-                  "404": error_response("no such workflow"),
-                  "422": error_response("invalid body, workflow or inputs"),
-                  "503": error_response("shutting down or store unwritable")}})
-document("/api/runs/{runId}", "get", {
-    "summary": "A run with its jobs and steps", "parameters": [_RUN_ID],
-    "responses": {"200": json_response("The run"), "404": error_response("no such run")}})
-document("/api/runs/{runId}/cancel", "post", {
-    "summary": "Cancel a run", "security": _SECURED, "parameters": [_RUN_ID],
-    "responses": {"202": json_response("Cancelling"),
-                  "401": error_response("token missing or wrong"),
-                  "404": error_response("no such run"),
-                  "409": error_response("the run is not running")}})
-document("/api/runs/{runId}/jobs/{jobId}/approve", "post", {
-    "summary": "Approve (or reject) a job waiting for an environment", "security": _SECURED,
-    "parameters": [_RUN_ID, _JOB_ID],
-    "requestBody": json_body({"type": "object", "additionalProperties": False,
-                              "properties": {"approve": {"type": "boolean"},
-                                             "comment": {"type": "string"}}}, required=False),
-    "responses": {"200": json_response("Decided"),
-                  "400": error_response("body is not JSON"),
-                  "401": error_response("token missing or wrong"),
-                  "404": error_response("no such run or job"),
-                  "409": error_response("the job is not waiting"),
-                  "422": error_response("invalid body")}})
-document("/api/runs/{runId}/jobs/{jobId}/steps/{number}/log", "get", {
-    "summary": "A step's log as plain text",
-    "parameters": [_RUN_ID, _JOB_ID, path_param("number", "1-based step number",
-                                                {"type": "integer", "minimum": 1})],
-    "responses": {"200": {"description": "The log",
-                          "content": {"text/plain": {"schema": {"type": "string"}}}},
-                  "404": error_response("no such step")}})
-document("/api/workflows", "get", {
-    "summary": "The workflows in the workflow dirs, with validation errors",
-    "responses": {"200": json_response("Workflows")}})
+document(
+    "/openapi.json",
+    "get",
+    {"summary": "This document", "responses": {"200": json_response("The OpenAPI document")}},
+)
+document(
+    "/api/health",
+    "get",
+    {"summary": "Daemon health", "responses": {"200": json_response("Health and counters")}},
+)
+document(
+    "/api/events",
+    "get",
+    {
+        "summary": "Every state change of every run (seed 003)",
+        "parameters": [
+            query_param("runId", "only this run"),
+            query_param("types", "comma-separated event types"),
+            query_param("lastEventId", "resume after this event id (N or N.i)"),
+            header_param("Last-Event-ID", "resume after this event id"),
+        ],
+        "responses": {
+            "200": sse_response("text/event-stream of events"),
+            "400": error_response("bad filter or event id"),
+        },
+    },
+)
+document(
+    "/api/runs",
+    "get",
+    {
+        "summary": "Recent runs, newest first",
+        "parameters": [
+            query_param("status", "queued|in_progress|completed or a conclusion"),
+            query_param("workflow", "workflow file or name"),
+            query_param(
+                "limit", "page size (1..500)", {"type": "integer", "minimum": 1, "maximum": 500}
+            ),
+            query_param("before", "cursor from `next`", {"type": "integer", "minimum": 1}),
+        ],
+        "responses": {
+            "200": json_response("A page of runs"),
+            "400": error_response("bad query parameter"),
+        },
+    },
+)
+document(
+    "/api/runs",
+    "post",
+    {
+        "summary": "Start a run",
+        "security": _SECURED,
+        "requestBody": json_body(
+            {
+                "type": "object",
+                "required": ["workflow"],
+                "additionalProperties": False,
+                "properties": {
+                    "workflow": {"type": "string"},
+                    "inputs": {"type": "object"},
+                    "event": {"type": "string"},
+                    "eventPayload": {"type": "object"},
+                    "jobs": {"type": "array", "items": {"type": "string"}},
+                    "workdir": {"type": "string"},
+                    "env": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "secrets": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "vars": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "matrix": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "approve": {"type": "boolean"},
+                },
+            }
+        ),
+        "responses": {
+            "201": json_response("The run, queued"),
+            "400": error_response("body is not JSON"),
+            "401": error_response("token missing or wrong"),
+            "403": error_response("workflow path refused"),
+            "404": error_response("no such workflow"),
+            "422": error_response("invalid body, workflow or inputs"),
+            "503": error_response("shutting down or store unwritable"),
+        },
+    },
+)
+document(
+    "/api/runs/{runId}",
+    "get",
+    {
+        "summary": "A run with its jobs and steps",
+        "parameters": [_RUN_ID],
+        "responses": {"200": json_response("The run"), "404": error_response("no such run")},
+    },
+)
+document(
+    "/api/runs/{runId}/cancel",
+    "post",
+    {
+        "summary": "Cancel a run",
+        "security": _SECURED,
+        "parameters": [_RUN_ID],
+        "responses": {
+            "202": json_response("Cancelling"),
+            "401": error_response("token missing or wrong"),
+            "404": error_response("no such run"),
+            "409": error_response("the run is not running"),
+        },
+    },
+)
+document(
+    "/api/runs/{runId}/jobs/{jobId}/approve",
+    "post",
+    {
+        "summary": "Approve (or reject) a job waiting for an environment",
+        "security": _SECURED,
+        "parameters": [_RUN_ID, _JOB_ID],
+        "requestBody": json_body(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"approve": {"type": "boolean"}, "comment": {"type": "string"}},
+            },
+            required=False,
+        ),
+        "responses": {
+            "200": json_response("Decided"),
+            "400": error_response("body is not JSON"),
+            "401": error_response("token missing or wrong"),
+            "404": error_response("no such run or job"),
+            "409": error_response("the job is not waiting"),
+            "422": error_response("invalid body"),
+        },
+    },
+)
+document(
+    "/api/runs/{runId}/jobs/{jobId}/steps/{number}/log",
+    "get",
+    {
+        "summary": "A step's log as plain text",
+        "parameters": [
+            _RUN_ID,
+            _JOB_ID,
+            path_param("number", "1-based step number", {"type": "integer", "minimum": 1}),
+        ],
+        "responses": {
+            "200": {
+                "description": "The log",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            "404": error_response("no such step"),
+        },
+    },
+)
+document(
+    "/api/workflows",
+    "get",
+    {
+        "summary": "The workflows in the workflow dirs, with validation errors",
+        "responses": {"200": json_response("Workflows")},
+    },
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quart import Blueprint, Response, current_app, request
 
@@ -20,14 +20,25 @@ from runner.api.app import Services, authorized, json_object
 from runner.catalog import find_workflow, list_workflows
 from runner.engine import RunRequest
 from runner.errors import ApiError, ConfigError, RunError, WorkflowErrors
-from runner.expressions.values import JSONValue
 from runner.model import Workflow, load_workflow
+
+if TYPE_CHECKING:
+    from runner.expressions.values import JSONValue
 
 blueprint = Blueprint("rest", __name__)
 
 _RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "workflow": str, "inputs": dict, "event": str, "eventPayload": dict, "jobs": list,
-    "workdir": str, "env": dict, "secrets": dict, "vars": dict, "matrix": dict, "approve": bool,
+    "workflow": str,
+    "inputs": dict,
+    "event": str,
+    "eventPayload": dict,
+    "jobs": list,
+    "workdir": str,
+    "env": dict,
+    "secrets": dict,
+    "vars": dict,
+    "matrix": dict,
+    "approve": bool,
 }
 
 
@@ -37,24 +48,27 @@ def _services() -> Services:
 
 
 def _json(payload: JSONValue, status: int = 200) -> Response:
-    return Response(json.dumps(payload, separators=(",", ":")), status=status,
-                    content_type="application/json")
+    return Response(
+        json.dumps(payload, separators=(",", ":")), status=status, content_type="application/json"
+    )
 
 
 @blueprint.get("/api/health")
 async def health() -> Response:
     services = _services()
     stats = services.store.statistics()
-    return _json({
-        "status": "ok" if stats.failed is None else "degraded",
-        "version": __version__,
-        "uptime_s": round(time.time() - services.started_at, 3),
-        "runs_active": len(services.manager.active),
-        "last_seq": stats.last_seq,
-        "subscribers": services.bus.statistics().subscribers,
-        "store_error": stats.failed,
-        "accepting_runs": services.manager.accepting and stats.failed is None,
-    })
+    return _json(
+        {
+            "status": "ok" if stats.failed is None else "degraded",
+            "version": __version__,
+            "uptime_s": round(time.time() - services.started_at, 3),
+            "runs_active": len(services.manager.active),
+            "last_seq": stats.last_seq,
+            "subscribers": services.bus.statistics().subscribers,
+            "store_error": stats.failed,
+            "accepting_runs": services.manager.accepting and stats.failed is None,
+        }
+    )
 
 
 @blueprint.post("/api/runs")
@@ -67,10 +81,14 @@ async def start_run() -> Response:
     workflow = _load(path)
     try:
         request_ = RunRequest(
-            workflow=workflow, workdir=workdir, event_name=body.get("event"),
-            event_payload=body.get("eventPayload"), inputs=body.get("inputs") or {},
+            workflow=workflow,
+            workdir=workdir,
+            event_name=body.get("event"),
+            event_payload=body.get("eventPayload"),
+            inputs=body.get("inputs") or {},
             secrets=_strings(body.get("secrets"), "secrets"),
-            vars=_strings(body.get("vars"), "vars"), env=_strings(body.get("env"), "env"),
+            vars=_strings(body.get("vars"), "vars"),
+            env=_strings(body.get("env"), "env"),
             jobs=tuple(_string_list(body.get("jobs"), "jobs")),
             matrix_filters=_strings(body.get("matrix"), "matrix"),
             approve_all=bool(body.get("approve", False)),
@@ -87,9 +105,12 @@ async def list_runs() -> Response:
     limit = _int_arg("limit", 50, 1, 500)
     before = request.args.get("before")
     before_seq = _int_arg("before", 0, 1, 2**62) if before else None
-    runs = await services.store.list_runs(limit=limit + 1, before_seq=before_seq,
-                                          status=request.args.get("status") or None,
-                                          workflow=request.args.get("workflow") or None)
+    runs = await services.store.list_runs(
+        limit=limit + 1,
+        before_seq=before_seq,
+        status=request.args.get("status") or None,
+        workflow=request.args.get("workflow") or None,
+    )
     page, more = runs[:limit], len(runs) > limit
     next_cursor = page[-1]["first_seq"] if more and page else None
     return _json({"runs": page, "next": next_cursor})  # type: ignore[dict-item]
@@ -132,8 +153,9 @@ async def approve_job(run_id: str, job_id: str) -> Response:
     if run is None:
         raise ApiError(404, "not_found_error", f"no run {run_id!r}")
     jobs = run.get("jobs")
-    if not isinstance(jobs, list) or not any(isinstance(j, dict) and j.get("id") == job_id
-                                             for j in jobs):
+    if not isinstance(jobs, list) or not any(
+        isinstance(j, dict) and j.get("id") == job_id for j in jobs
+    ):
         raise ApiError(404, "not_found_error", f"run {run_id!r} has no job {job_id!r}")
     raise ApiError(409, "conflict", f"job {job_id!r} is not waiting for approval")
 
@@ -142,8 +164,9 @@ async def approve_job(run_id: str, job_id: str) -> Response:
 async def step_log(run_id: str, job_id: str, number: int) -> Response:
     lines = await _services().store.step_log(run_id, job_id, number)
     if lines is None:
-        raise ApiError(404, "not_found_error",
-                       f"no step {number} in job {job_id!r} of run {run_id!r}")
+        raise ApiError(
+            404, "not_found_error", f"no step {number} in job {job_id!r} of run {run_id!r}"
+        )
     text = "".join(f"{line}\n" for line in lines)
     return Response(text, status=200, content_type="text/plain; charset=utf-8")
 
@@ -168,12 +191,25 @@ async def workflows() -> Response:
 
 def _describe(workflow: Workflow) -> dict[str, JSONValue]:
     return {
-        "valid": True, "errors": [], "title": workflow.display_name, "on": list(workflow.on),
-        "jobs": [{"id": key, "name": job.name or key, "needs": list(job.needs)}
-                 for key, job in workflow.jobs.items()],
-        "inputs": [{"name": spec.name, "type": spec.type, "description": spec.description,
-                    "required": spec.required, "default": spec.default,
-                    "options": list(spec.options)} for spec in workflow.dispatch_inputs.values()],
+        "valid": True,
+        "errors": [],
+        "title": workflow.display_name,
+        "on": list(workflow.on),
+        "jobs": [
+            {"id": key, "name": job.name or key, "needs": list(job.needs)}
+            for key, job in workflow.jobs.items()
+        ],
+        "inputs": [
+            {
+                "name": spec.name,
+                "type": spec.type,
+                "description": spec.description,
+                "required": spec.required,
+                "default": spec.default,
+                "options": list(spec.options),
+            }
+            for spec in workflow.dispatch_inputs.values()
+        ],
     }
 
 
@@ -198,8 +234,11 @@ def resolve_workflow(name: str, workdir: Path, services: Services) -> Path:
     path = path.resolve()
     roots = [workdir.resolve(), *(d.resolve() for d in services.settings.workflow_dirs)]
     if not any(path.is_relative_to(root) for root in roots):
-        raise ApiError(403, "forbidden_path", f"workflow {name!r} is outside the workflow "
-                       "dirs and the run's workdir")
+        raise ApiError(
+            403,
+            "forbidden_path",
+            f"workflow {name!r} is outside the workflow dirs and the run's workdir",
+        )
     if not path.is_file():
         raise ApiError(404, "not_found_error", f"no workflow file {name!r}")
     return path
@@ -210,8 +249,9 @@ def _workdir(raw: object, services: Services) -> Path:
         return services.settings.root
     path = Path(str(raw))
     if not path.is_absolute() or ".." in path.parts:
-        raise ApiError(422, "invalid_request_error", "workdir must be an absolute path "
-                       "without '..'")
+        raise ApiError(
+            422, "invalid_request_error", "workdir must be an absolute path without '..'"
+        )
     if not path.is_dir():
         raise ApiError(422, "invalid_request_error", f"workdir {raw!r} is not a directory")
     return path
@@ -224,8 +264,12 @@ def _load(path: Path) -> Workflow:
         raise ApiError(422, "invalid_workflow", str(exc)) from None
 
 
-def _check_fields(body: dict[str, Any], fields: dict[str, type | tuple[type, ...]], *,
-                  required: tuple[str, ...] = ()) -> None:
+def _check_fields(
+    body: dict[str, Any],
+    fields: dict[str, type | tuple[type, ...]],
+    *,
+    required: tuple[str, ...] = (),
+) -> None:
     problems = [f"unknown field {key!r}" for key in body if key not in fields]
     problems += [f"missing field {key!r}" for key in required if key not in body]
     for key, expected in fields.items():
@@ -249,8 +293,10 @@ def _strings(raw: object, what: str) -> dict[str, str]:
     bad = [k for k, v in raw.items() if not isinstance(v, (str, int, float, bool))]
     if bad:
         raise ApiError(422, "invalid_request_error", f"{what}.{bad[0]} must be a string")
-    return {k: v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
-            for k, v in raw.items()}
+    return {
+        k: v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in raw.items()
+    }
 
 
 def _string_list(raw: object, what: str) -> list[str]:

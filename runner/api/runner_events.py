@@ -28,24 +28,28 @@ daemon) sends the canonical events themselves, one per seq, log chunks whole.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING
 
 from quart import Blueprint, Response, current_app, request
 
 from runner.api.sse import (
     SSE_HEADERS,
-    frame_cache,
     WireEvent,
     dumps,
     follow_frames,
     frame,
+    frame_cache,
     parse_event_id,
 )
 from runner.errors import ApiError
 from runner.events.follow import Follower
 from runner.events.types import Event, EventType
-from runner.expressions.values import JSONValue
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from runner.expressions.values import JSONValue
 
 blueprint = Blueprint("runner_events", __name__)
 
@@ -57,8 +61,11 @@ def project(event: Event, *, skip_lines_through: int | None = None) -> list[Wire
     """The wire events for one canonical event (a log chunk gives one per line)."""
     if event.type is EventType.STEP_LOG:
         start = 0 if skip_lines_through is None else skip_lines_through + 1
-        return [WireEvent("step.log", data, f"{event.seq}.{index}")
-                for index, data in _log_payloads(event) if index >= start]
+        return [
+            WireEvent("step.log", data, f"{event.seq}.{index}")
+            for index, data in _log_payloads(event)
+            if index >= start
+        ]
     base: dict[str, JSONValue] = {"runId": event.run_id}
     if event.job_id is not None:
         base["jobId"] = event.job_id
@@ -76,8 +83,13 @@ def project(event: Event, *, skip_lines_through: int | None = None) -> list[Wire
         if kind is EventType.STEP_COMPLETED and "outputs" in data:
             payload["outputs"] = data["outputs"]
     elif kind is EventType.JOB_MESSAGE:
-        payload.update({"fromJob": data.get("from_job"), "outputs": data.get("outputs"),
-                        "result": data.get("result")})
+        payload.update(
+            {
+                "fromJob": data.get("from_job"),
+                "outputs": data.get("outputs"),
+                "result": data.get("result"),
+            }
+        )
     else:
         payload.update(data)
     return [WireEvent(kind.value, dumps(payload), str(event.seq))]
@@ -90,20 +102,27 @@ def _log_payloads(event: Event) -> list[tuple[int, str]]:
     common to the chunk is encoded once and each line costs one call of the C string
     encoder (json.dumps with options would build an encoder per call).
     """
-    head: dict[str, JSONValue] = {"runId": event.run_id, "jobId": event.job_id,
-                                  "stepNumber": event.step_number}
+    head: dict[str, JSONValue] = {
+        "runId": event.run_id,
+        "jobId": event.job_id,
+        "stepNumber": event.step_number,
+    }
     prefix = dumps(head)[:-1] + ',"line":'
     suffix = ',"stream":' + dumps(event.data.get("stream", "stdout")) + "}"
     lines = event.data.get("lines")
     assert isinstance(lines, list)
-    return [(index, f"{prefix}{encode_basestring(line + chr(10))}{suffix}")
-            for index, line in enumerate(lines)]
+    return [
+        (index, f"{prefix}{encode_basestring(f'{line}{chr(10)}')}{suffix}")
+        for index, line in enumerate(lines)
+    ]
 
 
 def _log_frames(event: Event) -> str:
     seq = event.seq
-    return "".join(f"id: {seq}.{index}\nevent: step.log\ndata: {data}\n\n"
-                   for index, data in _log_payloads(event))
+    return "".join(
+        f"id: {seq}.{index}\nevent: step.log\ndata: {data}\n\n"
+        for index, data in _log_payloads(event)
+    )
 
 
 @blueprint.get("/api/events")
@@ -135,14 +154,22 @@ async def events() -> Response:
             return "".join(w.encode() for w in project(event, skip_lines_through=resume_index))
         return cache.get(event, _frames)
 
-    follower = Follower(daemon.store, daemon.bus, after_seq=after, accept=accept, run_id=run_id,
-                        buffer=daemon.settings.streams.subscriber_buffer)
+    follower = Follower(
+        daemon.store,
+        daemon.bus,
+        after_seq=after,
+        accept=accept,
+        run_id=run_id,
+        buffer=daemon.settings.streams.subscriber_buffer,
+    )
 
     async def body() -> AsyncIterator[str]:
         with follower:
             yield frame("{}", event="ping", id=None, retry=_RETRY_MS)
             async for chunk in follow_frames(
-                follower, encode=projection, keepalive_s=daemon.settings.streams.ping_seconds,
+                follower,
+                encode=projection,
+                keepalive_s=daemon.settings.streams.ping_seconds,
                 keepalive=frame("{}", event="ping"),
             ):
                 yield chunk
@@ -168,7 +195,10 @@ def _types(raw: str | None) -> set[str] | None:
     types = {t.strip() for t in raw.split(",") if t.strip()}
     unknown = sorted(types - _KNOWN_TYPES)
     if unknown:
-        raise ApiError(400, "invalid_request_error",
-                       f"unknown event type(s): {', '.join(unknown)} "
-                       f"(known: {', '.join(sorted(_KNOWN_TYPES))})")
+        raise ApiError(
+            400,
+            "invalid_request_error",
+            f"unknown event type(s): {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(_KNOWN_TYPES))})",
+        )
     return types

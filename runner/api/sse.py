@@ -19,13 +19,16 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import trio
 from quart import current_app
 
-from runner.events.follow import Follower
 from runner.events.types import Event
-from runner.expressions.values import JSONValue
+
+if TYPE_CHECKING:
+    from runner.events.follow import Follower
+    from runner.expressions.values import JSONValue
 
 SSE_HEADERS = {
     "Content-Type": "text/event-stream",
@@ -43,8 +46,9 @@ def dumps(payload: JSONValue) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
-def frame(data: str, *, event: str | None = None, id: str | None = None,
-          retry: int | None = None) -> str:
+def frame(
+    data: str, *, event: str | None = None, id: str | None = None, retry: int | None = None
+) -> str:
     """One SSE message. `data` may hold line breaks: each line gets its own `data:`."""
     parts: list[str] = []
     if id is not None:
@@ -87,6 +91,8 @@ def frame_cache(name: str) -> FrameCache:
     if name not in caches:
         caches[name] = FrameCache()
     return caches[name]
+
+
 Encoder = Callable[[Event], str]
 
 

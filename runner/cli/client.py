@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from runner.api.auth import read_token
-from runner.config import Settings
 from runner.errors import StaxError
 from runner.events.types import Event, EventType
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     import httpx
+
+    from runner.config import Settings
 
 
 def daemon_listening(settings: Settings, *, timeout: float = 0.2) -> bool:
@@ -45,8 +47,9 @@ class DaemonClient:
         self.settings = settings
         token = read_token(settings.data_dir)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.AsyncClient(base_url=base_url(settings), headers=headers,
-                                      timeout=httpx.Timeout(30.0, read=None))
+        self.http = httpx.AsyncClient(
+            base_url=base_url(settings), headers=headers, timeout=httpx.Timeout(30.0, read=None)
+        )
 
     async def __aenter__(self) -> DaemonClient:
         return self
@@ -60,16 +63,18 @@ class DaemonClient:
         try:
             response = await self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise StaxError(f"the daemon at {base_url(self.settings)} did not answer: "
-                            f"{exc}") from None
+            raise StaxError(
+                f"the daemon at {base_url(self.settings)} did not answer: {exc}"
+            ) from None
         if response.status_code >= 400:
             raise StaxError(_error_text(response))
         if response.headers.get("content-type", "").startswith("application/json"):
             return response.json()
         return response.text
 
-    async def events(self, *, run_id: str | None = None,
-                     after: int | None = None) -> AsyncIterator[Event]:
+    async def events(
+        self, *, run_id: str | None = None, after: int | None = None
+    ) -> AsyncIterator[Event]:
         """Canonical events from the daemon, resuming with Last-Event-ID after a drop."""
         import httpx
         from httpx_sse import aconnect_sse
@@ -81,8 +86,9 @@ class DaemonClient:
                 params["runId"] = run_id
             headers = {"Last-Event-ID": str(last)} if last is not None else {}
             try:
-                async with aconnect_sse(self.http, "GET", "/api/events", params=params,
-                                        headers=headers) as source:
+                async with aconnect_sse(
+                    self.http, "GET", "/api/events", params=params, headers=headers
+                ) as source:
                     if source.response.status_code >= 400:
                         await source.response.aread()
                         raise StaxError(_error_text(source.response))
@@ -100,9 +106,15 @@ class DaemonClient:
 
 
 def event_from_json(obj: dict[str, Any]) -> Event:
-    return Event(seq=int(obj["seq"]), ts=int(obj["ts"]), type=EventType(obj["type"]),
-                 run_id=str(obj["run_id"]), job_id=obj.get("job_id"),
-                 step_number=obj.get("step_number"), data=obj.get("data") or {})
+    return Event(
+        seq=int(obj["seq"]),
+        ts=int(obj["ts"]),
+        type=EventType(obj["type"]),
+        run_id=str(obj["run_id"]),
+        job_id=obj.get("job_id"),
+        step_number=obj.get("step_number"),
+        data=obj.get("data") or {},
+    )
 
 
 def _error_text(response: httpx.Response) -> str:

@@ -10,9 +10,9 @@ the connection drops); without one, it reads the store, and `-f` tails it.
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import AsyncIterator
+import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
@@ -22,6 +22,10 @@ from runner.config import Settings, load_settings
 from runner.errors import StaxError
 from runner.events.types import Event, EventType
 
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import AsyncIterator
+
 _TAIL_POLL_S = 0.2
 
 
@@ -29,8 +33,11 @@ def log_command(args: argparse.Namespace) -> int:
     from runner.cli.client import daemon_listening
 
     settings = load_settings(Path(args.config) if args.config else None)
-    renderer = JsonRenderer() if args.json else TerminalRenderer(
-        fold=False if args.verbose else None, show_run_header=True)
+    renderer = (
+        JsonRenderer()
+        if args.json
+        else TerminalRenderer(fold=False if args.verbose else None, show_run_header=True)
+    )
     source = _from_daemon if daemon_listening(settings) else _from_store
 
     async def main() -> None:
@@ -39,15 +46,14 @@ def log_command(args: argparse.Namespace) -> int:
             if args.run_id and event.type is EventType.RUN_COMPLETED:
                 return
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         trio.run(main)
-    except KeyboardInterrupt:
-        pass
     return EXIT_OK
 
 
-async def _from_daemon(settings: Settings, run_id: str | None, *,
-                       follow: bool) -> AsyncIterator[Event]:
+async def _from_daemon(
+    settings: Settings, run_id: str | None, *, follow: bool
+) -> AsyncIterator[Event]:
     from runner.cli.client import DaemonClient
 
     async with DaemonClient(settings) as client:
@@ -64,8 +70,9 @@ async def _from_daemon(settings: Settings, run_id: str | None, *,
             yield event
 
 
-async def _from_store(settings: Settings, run_id: str | None, *,
-                      follow: bool) -> AsyncIterator[Event]:
+async def _from_store(
+    settings: Settings, run_id: str | None, *, follow: bool
+) -> AsyncIterator[Event]:
     from runner.events.store import EventStore
 
     store = EventStore(settings.data_dir)

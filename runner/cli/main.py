@@ -12,9 +12,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from runner import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -36,31 +39,62 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    run = sub.add_parser("run", help="run a workflow", description="Run a workflow on this "
-                         "machine (in the daemon when one is up).")
+    run = sub.add_parser(
+        "run",
+        help="run a workflow",
+        description="Run a workflow on this machine (in the daemon when one is up).",
+    )
     run.add_argument("workflow", help="a workflow file, or a name looked up in the workflow dirs")
-    run.add_argument("--event", "-e", metavar="NAME", help="event that triggers the run "
-                     "(default: push, or the workflow's first trigger)")
+    run.add_argument(
+        "--event",
+        "-e",
+        metavar="NAME",
+        help="event that triggers the run (default: push, or the workflow's first trigger)",
+    )
     run.add_argument("--eventpath", metavar="FILE", help="event payload JSON (github.event)")
-    run.add_argument("--input", "-i", action="append", default=[], metavar="K=V",
-                     help="workflow_dispatch/workflow_call input (repeatable)")
+    run.add_argument(
+        "--input",
+        "-i",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="workflow_dispatch/workflow_call input (repeatable)",
+    )
     run.add_argument("--secret", "-s", action="append", default=[], metavar="K=V")
-    run.add_argument("--secret-file", metavar="FILE",
-                     help="dotenv file of secrets (default: .secrets if present)")
+    run.add_argument(
+        "--secret-file",
+        metavar="FILE",
+        help="dotenv file of secrets (default: .secrets if present)",
+    )
     run.add_argument("--var", action="append", default=[], metavar="K=V")
     run.add_argument("--var-file", metavar="FILE")
     run.add_argument("--env", action="append", default=[], metavar="K=V")
     run.add_argument("--env-file", metavar="FILE")
-    run.add_argument("--job", "-j", action="append", default=[], metavar="ID",
-                     help="run this job and what it needs (repeatable)")
-    run.add_argument("--matrix", action="append", default=[], metavar="K:V",
-                     help="only matrix combinations where K is V (repeatable)")
+    run.add_argument(
+        "--job",
+        "-j",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run this job and what it needs (repeatable)",
+    )
+    run.add_argument(
+        "--matrix",
+        action="append",
+        default=[],
+        metavar="K:V",
+        help="only matrix combinations where K is V (repeatable)",
+    )
     run.add_argument("--workdir", "-C", metavar="DIR", help="the workspace (default: .)")
     run.add_argument("--json", action="store_true", help="print canonical events as JSON lines")
-    run.add_argument("--approve", action="store_true",
-                     help="approve every job that waits for an environment's approval")
-    run.add_argument("--local", action="store_true", help="run in this process even when a "
-                     "daemon is up")
+    run.add_argument(
+        "--approve",
+        action="store_true",
+        help="approve every job that waits for an environment's approval",
+    )
+    run.add_argument(
+        "--local", action="store_true", help="run in this process even when a daemon is up"
+    )
     run.add_argument("--verbose", "-v", action="store_true", help="unfold ::group:: sections")
 
     validate = sub.add_parser("validate", help="check workflow files and report every problem")

@@ -10,37 +10,46 @@ from __future__ import annotations
 
 import signal
 import sys
+from functools import partial
+from typing import TYPE_CHECKING
 
 import trio
 
 from runner.cli.client import DaemonClient
 from runner.cli.run import Renderer, RunArgs, ask_approval, exit_code, no_terminal_message
-from runner.config import Settings
 from runner.events.types import EventType
 
+if TYPE_CHECKING:
+    from runner.config import Settings
 
-async def run_in_daemon(settings: Settings, run_args: RunArgs, render: Renderer,
-                        interactive: bool) -> int:
+
+async def run_in_daemon(
+    settings: Settings, run_args: RunArgs, render: Renderer, interactive: bool
+) -> int:
     async with DaemonClient(settings) as client:
         created = await client.request("POST", "/api/runs", json=run_args.body())
         run_id = str(created["runId"])
         interrupted = False
         conclusion: object = None
         async with trio.open_nursery() as nursery:
+
             async def watch_signals() -> None:
                 nonlocal interrupted
                 with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                     async for _ in signals:
-                        sys.stderr.write("\nstax: killing\n" if interrupted else
-                                         "\nstax: cancelling (Ctrl-C again to kill)\n")
+                        sys.stderr.write(
+                            "\nstax: killing\n"
+                            if interrupted
+                            else "\nstax: cancelling (Ctrl-C again to kill)\n"
+                        )
                         interrupted = True
-                        nursery.start_soon(client.request, "POST",
-                                           f"/api/runs/{run_id}/cancel")
+                        nursery.start_soon(client.request, "POST", f"/api/runs/{run_id}/cancel")
 
             async def approve(job_id: str, environment: str) -> None:
                 approved = await ask_approval(job_id, environment)
-                await client.request("POST", f"/api/runs/{run_id}/jobs/{job_id}/approve",
-                                     json={"approve": approved})
+                await client.request(
+                    "POST", f"/api/runs/{run_id}/jobs/{job_id}/approve", json={"approve": approved}
+                )
 
             nursery.start_soon(watch_signals)
             async for event in client.events(run_id=run_id, after=0):
@@ -51,10 +60,13 @@ async def run_in_daemon(settings: Settings, run_args: RunArgs, render: Renderer,
                         nursery.start_soon(approve, event.job_id or "", environment)
                     else:
                         sys.stderr.write(no_terminal_message(event.job_id or "", environment))
-                        nursery.start_soon(
-                            client.request, "POST",
+                        reject = partial(
+                            client.request,
+                            "POST",
                             f"/api/runs/{run_id}/jobs/{event.job_id}/approve",
-                            json={"approve": False, "comment": "no terminal"})
+                            json={"approve": False, "comment": "no terminal"},
+                        )
+                        nursery.start_soon(reject)
                 if event.type is EventType.RUN_COMPLETED:
                     run = event.data.get("run")
                     conclusion = run.get("conclusion") if isinstance(run, dict) else None

@@ -54,7 +54,7 @@ def wants_color(stream: TextIO) -> bool:
     return stream.isatty() and os.environ.get("TERM") != "dumb"
 
 
-_MARKS = {"success": "✓", "failure": "✗", "cancelled": "⊘", "skipped": "−", "degraded": "◐"}
+_MARKS = {"success": "✓", "failure": "✗", "cancelled": "⊘", "skipped": "○", "degraded": "◐"}
 
 
 def format_duration(ms: int | float | None) -> str:
@@ -78,8 +78,14 @@ class _StepView:
 class TerminalRenderer:
     """Prints events as a readable live log."""
 
-    def __init__(self, out: TextIO | None = None, *, color: bool | None = None,
-                 fold: bool | None = None, show_run_header: bool = True) -> None:
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        *,
+        color: bool | None = None,
+        fold: bool | None = None,
+        show_run_header: bool = True,
+    ) -> None:
         self.out = out or sys.stdout
         self.p = Palette(wants_color(self.out) if color is None else color)
         self.fold = True if fold is None else fold
@@ -207,15 +213,21 @@ class TerminalRenderer:
             # The failure may be explained by output that was folded away.
             self._write("".join(f"{prefix}{self.p.dim(line)}\n" for line in view.folded))
         if conclusion == "skipped":
-            self._write(f"{prefix}{self._mark('skipped')} {self.p.dim(str(step.get('name')))}"
-                        f"{self.p.dim(' (skipped)')}\n")
+            self._write(
+                f"{prefix}{self._mark('skipped')} {self.p.dim(str(step.get('name')))}"
+                f"{self.p.dim(' (skipped)')}\n"
+            )
             return
-        duration = format_duration(step.get("duration_ms"))  # type: ignore[arg-type]
+        duration = format_duration(_number(step.get("duration_ms")))
         outcome = step.get("outcome")
-        note = self.p.yellow(" (failed, continue-on-error)") \
-            if outcome == "failure" and conclusion == "success" else ""
-        self._write(f"{prefix}{self._mark(conclusion)} {step.get('name')} "
-                    f"{self.p.dim(duration)}{note}\n")
+        note = (
+            self.p.yellow(" (failed, continue-on-error)")
+            if outcome == "failure" and conclusion == "success"
+            else ""
+        )
+        self._write(
+            f"{prefix}{self._mark(conclusion)} {step.get('name')} {self.p.dim(duration)}{note}\n"
+        )
 
     def _annotation(self, event: Event) -> None:
         data = event.data
@@ -223,31 +235,42 @@ class TerminalRenderer:
         if data.get("file"):
             where = f" ({data['file']}" + (f":{data['line']}" if data.get("line") else "") + ")"
         if data.get("level") == "warning" and event.step_number is None:
-            self._write(f"{self._prefix(event)}{self.p.yellow('Warning: ' + str(data.get('message')))}\n")
+            self._write(
+                f"{self._prefix(event)}{self.p.yellow('Warning: ' + str(data.get('message')))}\n"
+            )
         elif where:
             self._write(f"{self._prefix(event)}{self.p.dim('annotation' + where)}\n")
 
     def _run_completed(self, event: Event) -> None:
         run = _obj(event.data.get("run"))
-        jobs = [j for j in run.get("jobs", []) if isinstance(j, dict)]  # type: ignore[union-attr]
+        listed = run.get("jobs")
+        jobs = [j for j in listed if isinstance(j, dict)] if isinstance(listed, list) else []
         if jobs:
             width = max(len(str(j.get("name"))) for j in jobs)
             self._write("\n" + self.p.bold(f"{'JOB':<{width}}  {'CONCLUSION':<12} TIME") + "\n")
             for job in jobs:
-                conclusion = str(job.get("conclusion"))
-                self._write(f"{str(job.get('name')):<{width}}  {self._mark(conclusion)} "
-                            f"{conclusion:<10} "
-                            f"{format_duration(job.get('duration_ms'))}\n")  # type: ignore[arg-type]
+                job_conclusion = str(job.get("conclusion"))
+                self._write(
+                    f"{job.get('name')!s:<{width}}  {self._mark(job_conclusion)} "
+                    f"{job_conclusion:<10} "
+                    f"{format_duration(_number(job.get('duration_ms')))}\n"
+                )
         conclusion = run.get("conclusion")
-        total = format_duration(run.get("duration_ms"))  # type: ignore[arg-type]
+        total = format_duration(_number(run.get("duration_ms")))
         error = f" — {run['error']}" if run.get("error") else ""
-        self._write(f"\n{self._mark(conclusion)} {self.p.bold(str(conclusion))} "
-                    f"{self.p.dim('in ' + total) if total else ''}{error}\n")
+        self._write(
+            f"\n{self._mark(conclusion)} {self.p.bold(str(conclusion))} "
+            f"{self.p.dim('in ' + total) if total else ''}{error}\n"
+        )
         self.out.flush()
 
 
 def _obj(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
+
+
+def _number(value: object) -> float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 _HANDLERS = {

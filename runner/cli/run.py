@@ -11,14 +11,13 @@ SIGTERM, `if: always()` cleanup still runs); twice kills every step process.
 
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
@@ -30,8 +29,12 @@ from runner.dotenv import parse_assignment, read_dotenv
 from runner.engine import RunRequest, WorkflowRun
 from runner.errors import ConfigError
 from runner.events.types import Event
-from runner.expressions import JSONValue
 from runner.model import load_workflow
+
+if TYPE_CHECKING:
+    import argparse
+
+    from runner.expressions import JSONValue
 
 Renderer = Callable[[Event], None]
 
@@ -54,17 +57,32 @@ class RunArgs:
 
     def request(self) -> RunRequest:
         return RunRequest(
-            workflow=load_workflow(self.workflow_path), workdir=self.workdir,
-            event_name=self.event, event_payload=self.event_payload, inputs=self.inputs,
-            secrets=self.secrets, vars=self.vars, env=self.env, jobs=tuple(self.jobs),
-            matrix_filters=self.matrix, approve_all=self.approve)
+            workflow=load_workflow(self.workflow_path),
+            workdir=self.workdir,
+            event_name=self.event,
+            event_payload=self.event_payload,
+            inputs=self.inputs,
+            secrets=self.secrets,
+            vars=self.vars,
+            env=self.env,
+            jobs=tuple(self.jobs),
+            matrix_filters=self.matrix,
+            approve_all=self.approve,
+        )
 
     def body(self) -> dict[str, Any]:
         """The POST /api/runs body asking the daemon for the same run."""
         body: dict[str, Any] = {
-            "workflow": str(self.workflow_path.resolve()), "workdir": str(self.workdir),
-            "inputs": self.inputs, "secrets": self.secrets, "vars": self.vars, "env": self.env,
-            "jobs": self.jobs, "matrix": self.matrix, "approve": self.approve}
+            "workflow": str(self.workflow_path.resolve()),
+            "workdir": str(self.workdir),
+            "inputs": self.inputs,
+            "secrets": self.secrets,
+            "vars": self.vars,
+            "env": self.env,
+            "jobs": self.jobs,
+            "matrix": self.matrix,
+            "approve": self.approve,
+        }
         if self.event:
             body["event"] = self.event
         if self.event_payload is not None:
@@ -75,8 +93,9 @@ class RunArgs:
 def run_command(args: argparse.Namespace) -> int:
     settings = load_settings(Path(args.config) if args.config else None)
     run_args = read_run_args(args, settings)
-    renderer = JsonRenderer() if args.json else TerminalRenderer(
-        fold=False if args.verbose else None)
+    renderer = (
+        JsonRenderer() if args.json else TerminalRenderer(fold=False if args.verbose else None)
+    )
     interactive = sys.stdin.isatty() and not args.json
     if not args.local:
         from runner.cli.client import daemon_listening
@@ -89,16 +108,18 @@ def run_command(args: argparse.Namespace) -> int:
     return trio.run(_run_locally, settings, request, renderer.handle, interactive)
 
 
-async def _run_locally(settings: Settings, request: RunRequest, render: Renderer,
-                       interactive: bool) -> int:
+async def _run_locally(
+    settings: Settings, request: RunRequest, render: Renderer, interactive: bool
+) -> int:
     from runner.events.store import EventStore
 
     def publish(batch: list[Event]) -> None:
         for event in batch:
             render(event)
 
-    store: EventStore | None = EventStore(settings.data_dir, publish=publish,
-                                          retention_runs=settings.retention_runs)
+    store: EventStore | None = EventStore(
+        settings.data_dir, publish=publish, retention_runs=settings.retention_runs
+    )
     try:
         assert store is not None
         store.open()
@@ -112,8 +133,9 @@ async def _run_locally(settings: Settings, request: RunRequest, render: Renderer
                 sink: Any = store
             else:
                 sink = CallbackSink(render)
-            run = WorkflowRun(request, settings, sink,
-                              approvals=TerminalApprover(interactive=interactive))
+            run = WorkflowRun(
+                request, settings, sink, approvals=TerminalApprover(interactive=interactive)
+            )
             record = run.prepare()
             if store is not None:
                 record.run_number = await store.next_run_number(record.workflow)
@@ -130,6 +152,7 @@ async def _run_with_signals(run: WorkflowRun) -> bool:
     """Run until done; the first SIGINT cancels, the second kills. True if interrupted."""
     interrupted = False
     async with trio.open_nursery() as nursery:
+
         async def watch() -> None:
             nonlocal interrupted
             with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -164,13 +187,18 @@ def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
     env = read_dotenv(Path(args.env_file)) if args.env_file else {}
     env.update(_pairs(args.env, "--env"))
     return RunArgs(
-        workflow_path=path, workdir=workdir, event=args.event,
+        workflow_path=path,
+        workdir=workdir,
+        event=args.event,
         event_payload=_read_event(Path(args.eventpath)) if args.eventpath else None,
-        inputs=_pairs(args.input, "--input"), secrets=secrets, vars=variables, env=env,
+        inputs=_pairs(args.input, "--input"),
+        secrets=secrets,
+        vars=variables,
+        env=env,
         jobs=list(args.job),
-        matrix=dict(parse_assignment(item, what="--matrix", separator=":")
-                    for item in args.matrix),
-        approve=args.approve)
+        matrix=dict(parse_assignment(item, what="--matrix", separator=":") for item in args.matrix),
+        approve=args.approve,
+    )
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -183,8 +211,9 @@ def _read_event(path: Path) -> dict[str, JSONValue]:
     except OSError as exc:
         raise ConfigError(f"--eventpath {path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"--eventpath {path}:{exc.lineno}:{exc.colno}: invalid JSON: "
-                          f"{exc.msg}") from None
+        raise ConfigError(
+            f"--eventpath {path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
+        ) from None
     if not isinstance(payload, dict):
         raise ConfigError(f"--eventpath {path}: expected a JSON object")
     return payload
@@ -214,8 +243,9 @@ class TerminalApprover:
     def __init__(self, *, interactive: bool) -> None:
         self.interactive = interactive
 
-    async def wait_for_approval(self, run_id: str, job_id: str,
-                                environment: str) -> tuple[bool, str]:
+    async def wait_for_approval(
+        self, run_id: str, job_id: str, environment: str
+    ) -> tuple[bool, str]:
         if not self.interactive:
             sys.stderr.write(no_terminal_message(job_id, environment))
             return False, "no terminal (use --approve)"
@@ -223,8 +253,10 @@ class TerminalApprover:
 
 
 def no_terminal_message(job_id: str, environment: str) -> str:
-    return (f"stax: job {job_id!r} needs approval for environment {environment!r} and there "
-            "is no terminal to ask on: re-run with --approve\n")
+    return (
+        f"stax: job {job_id!r} needs approval for environment {environment!r} and there "
+        "is no terminal to ask on: re-run with --approve\n"
+    )
 
 
 async def ask_approval(job_id: str, environment: str) -> bool:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
@@ -15,6 +14,9 @@ from runner.cli.main import EXIT_OK
 from runner.cli.render import Palette, format_duration, wants_color
 from runner.config import Settings, load_settings
 from runner.errors import StaxError
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def runs_command(args: argparse.Namespace) -> int:
@@ -54,8 +56,7 @@ async def _runs_from_store(settings: Settings, args: argparse.Namespace) -> list
     except StaxError:
         return []
     try:
-        return await store.list_runs(limit=args.limit, status=args.status,
-                                     workflow=args.workflow)
+        return await store.list_runs(limit=args.limit, status=args.status, workflow=args.workflow)
     finally:
         store.close()
 
@@ -68,11 +69,21 @@ def _print_table(runs: list[Any]) -> None:
     rows = [("ID", "WORKFLOW", "STATUS", "CONCLUSION", "STARTED", "DURATION")]
     for run in runs:
         started = run.get("started_at") or run.get("created_at")
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started / 1000)) \
-            if isinstance(started, (int, float)) else ""
-        rows.append((str(run.get("id")), str(run.get("name") or run.get("workflow")),
-                     str(run.get("status")), str(run.get("conclusion") or ""), when,
-                     format_duration(run.get("duration_ms"))))
+        when = (
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started / 1000))
+            if isinstance(started, (int, float))
+            else ""
+        )
+        rows.append(
+            (
+                str(run.get("id")),
+                str(run.get("name") or run.get("workflow")),
+                str(run.get("status")),
+                str(run.get("conclusion") or ""),
+                when,
+                format_duration(run.get("duration_ms")),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -88,8 +99,12 @@ def cancel_command(args: argparse.Namespace) -> int:
 
 def approve_command(args: argparse.Namespace) -> int:
     settings = load_settings(Path(args.config) if args.config else None)
-    trio.run(_post, settings, f"/api/runs/{args.run_id}/jobs/{args.job_id}/approve",
-             {"approve": not args.reject})
+    trio.run(
+        _post,
+        settings,
+        f"/api/runs/{args.run_id}/jobs/{args.job_id}/approve",
+        {"approve": not args.reject},
+    )
     verdict = "rejected" if args.reject else "approved"
     sys.stdout.write(f"run {args.run_id}: job {args.job_id} {verdict}\n")
     return EXIT_OK

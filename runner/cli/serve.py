@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
 from runner.cli.main import EXIT_OK
 from runner.config import load_settings
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -28,10 +31,13 @@ def serve_command(args: argparse.Namespace) -> int:
     async def main() -> None:
         async with trio.open_nursery() as nursery:
             address: DaemonAddress = await nursery.start(
-                lambda task_status: serve(settings, handle_signals=True, task_status=task_status))
-            sys.stderr.write(f"stax daemon listening on {address.url} "
-                             f"(data: {settings.data_dir})\n"
-                             f"  events: curl -N {address.url}/api/events\n")
+                lambda task_status: serve(settings, handle_signals=True, task_status=task_status)
+            )
+            sys.stderr.write(
+                f"stax daemon listening on {address.url} "
+                f"(data: {settings.data_dir})\n"
+                f"  events: curl -N {address.url}/api/events\n"
+            )
             sys.stderr.flush()
 
     trio.run(main)

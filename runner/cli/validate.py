@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.catalog import find_workflow
 from runner.cli.main import EXIT_OK, EXIT_USAGE
 from runner.config import load_settings
 from runner.errors import StaxError, WorkflowErrors
 from runner.model import load_workflow
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def validate_command(args: argparse.Namespace) -> int:

@@ -37,20 +37,23 @@ class ConcurrencyGroups:
     def __init__(self) -> None:
         self._groups: dict[str, _Group] = {}
 
-    async def acquire(self, group: str, *, cancel_in_progress: bool,
-                      cancel: Canceller) -> Slot | None:
+    async def acquire(
+        self, group: str, *, cancel_in_progress: bool, cancel: Canceller
+    ) -> Slot | None:
         state = self._groups.setdefault(group, _Group())
         slot = Slot(group=group, cancel=cancel)
         if state.pending is not None:
             previous = state.pending
             state.pending = None
             previous.superseded = True
-            previous.cancel(f"Canceling since a higher priority waiting request for "
-                            f"'{group}' exists")
+            previous.cancel(
+                f"Canceling since a higher priority waiting request for '{group}' exists"
+            )
             previous.admitted.set()
         if cancel_in_progress and state.running is not None:
-            state.running.cancel(f"Canceling since a higher priority waiting request for "
-                                 f"'{group}' exists")
+            state.running.cancel(
+                f"Canceling since a higher priority waiting request for '{group}' exists"
+            )
         if state.running is None:
             state.running = slot
             return slot

@@ -8,16 +8,19 @@ cancels every run before the store closes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import trio
 
-from runner.config import Settings
 from runner.engine.concurrency import ConcurrencyGroups
-from runner.engine.records import RunRecord
 from runner.engine.run import RunRequest, WorkflowRun
 from runner.errors import ApiError
-from runner.events.sink import EventSink
-from runner.events.store import EventStore
+
+if TYPE_CHECKING:
+    from runner.config import Settings
+    from runner.engine.records import RunRecord
+    from runner.events.sink import EventSink
+    from runner.events.store import EventStore
 
 
 @dataclass(slots=True)
@@ -33,8 +36,9 @@ class RunApprovals:
     def __init__(self) -> None:
         self._waiting: dict[tuple[str, str], _Waiting] = {}
 
-    async def wait_for_approval(self, run_id: str, job_id: str,
-                                environment: str) -> tuple[bool, str]:
+    async def wait_for_approval(
+        self, run_id: str, job_id: str, environment: str
+    ) -> tuple[bool, str]:
         waiting = self._waiting.setdefault((run_id, job_id), _Waiting())
         try:
             await waiting.decided.wait()
@@ -56,8 +60,14 @@ class RunApprovals:
 
 
 class RunManager:
-    def __init__(self, settings: Settings, store: EventStore, nursery: trio.Nursery, *,
-                 sink: EventSink | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: EventStore,
+        nursery: trio.Nursery,
+        *,
+        sink: EventSink | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.sink = sink or store
@@ -77,11 +87,18 @@ class RunManager:
         if not self.accepting:
             raise ApiError(503, "unavailable", "the daemon is shutting down")
         if self.store.failed:
-            raise ApiError(503, "store_unavailable",
-                           f"the event store cannot be written ({self.store.failed}); "
-                           "not starting runs")
-        run = WorkflowRun(request, self.settings, self.sink, approvals=self.approvals,
-                          concurrency=self.concurrency)
+            raise ApiError(
+                503,
+                "store_unavailable",
+                f"the event store cannot be written ({self.store.failed}); not starting runs",
+            )
+        run = WorkflowRun(
+            request,
+            self.settings,
+            self.sink,
+            approvals=self.approvals,
+            concurrency=self.concurrency,
+        )
         record = run.prepare()
         record.run_number = await self.store.next_run_number(record.workflow)
         self.active[run.run_id] = run

@@ -8,10 +8,14 @@ stream then shows the end of the story, and nothing is rewritten in place.
 
 from __future__ import annotations
 
-from runner.events.store import EventStore
+from typing import TYPE_CHECKING
+
 from runner.events.types import Event, EventType, now_ms
-from runner.expressions.values import JSONValue
 from runner.process import sweep_marked
+
+if TYPE_CHECKING:
+    from runner.events.store import EventStore
+    from runner.expressions.values import JSONValue
 
 
 async def close_unfinished_runs(store: EventStore, *, reason: str) -> list[str]:
@@ -33,19 +37,44 @@ async def close_unfinished_runs(store: EventStore, *, reason: str) -> list[str]:
             steps = job.get("steps")
             for step in steps if isinstance(steps, list) else []:
                 if isinstance(step, dict) and step.get("status") != "completed":
-                    ended = {**step, "status": "completed", "conclusion": "failure",
-                             "outcome": "failure", "completed_at": now, "error": reason}
-                    await store.emit(Event(type=EventType.STEP_COMPLETED, run_id=run_id,
-                                           job_id=job_id, step_number=int(step.get("number", 0)),
-                                           data={"step": ended}))
-            ended_job: dict[str, JSONValue] = {**job, "status": "completed",
-                                               "conclusion": "failure",
-                                               "completed_at": now, "error": reason}
-            await store.emit(Event(type=EventType.JOB_COMPLETED, run_id=run_id, job_id=job_id,
-                                   data={"job": ended_job}))
+                    ended = {
+                        **step,
+                        "status": "completed",
+                        "conclusion": "failure",
+                        "outcome": "failure",
+                        "completed_at": now,
+                        "error": reason,
+                    }
+                    await store.emit(
+                        Event(
+                            type=EventType.STEP_COMPLETED,
+                            run_id=run_id,
+                            job_id=job_id,
+                            step_number=int(str(step.get("number", 0))),
+                            data={"step": ended},
+                        )
+                    )
+            ended_job: dict[str, JSONValue] = {
+                **job,
+                "status": "completed",
+                "conclusion": "failure",
+                "completed_at": now,
+                "error": reason,
+            }
+            await store.emit(
+                Event(
+                    type=EventType.JOB_COMPLETED,
+                    run_id=run_id,
+                    job_id=job_id,
+                    data={"job": ended_job},
+                )
+            )
         final: dict[str, JSONValue] = {
             **{k: v for k, v in run.items() if k not in ("last_seq",)},
-            "status": "completed", "conclusion": "failure", "completed_at": now, "error": reason,
+            "status": "completed",
+            "conclusion": "failure",
+            "completed_at": now,
+            "error": reason,
         }
         await store.emit(Event(type=EventType.RUN_COMPLETED, run_id=run_id, data={"run": final}))
         closed.append(run_id)

@@ -98,8 +98,12 @@ class Bus:
         return self._closed
 
     def statistics(self) -> BusStatistics:
-        return BusStatistics(subscribers=len(self._subscribers), published_batches=self._batches,
-                             published_events=self._events, lagged=self._lagged)
+        return BusStatistics(
+            subscribers=len(self._subscribers),
+            published_batches=self._batches,
+            published_events=self._events,
+            lagged=self._lagged,
+        )
 
     def _drop(self, sub: Subscription) -> None:
         sub.lagged = True

@@ -21,12 +21,15 @@ loses nothing, because `last_seq` only moves when a batch is returned.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import trio
 
-from runner.events.bus import Bus, Subscription
-from runner.events.store import EventStore
 from runner.events.types import Event
+
+if TYPE_CHECKING:
+    from runner.events.bus import Bus, Subscription
+    from runner.events.store import EventStore
 
 EventFilter = Callable[[Event], bool]
 
@@ -36,9 +39,16 @@ _REPLAY_PAGE = 2000
 class Follower:
     """Events with seq > `after_seq` that pass `accept`, in batches, forever."""
 
-    def __init__(self, store: EventStore, bus: Bus, *, after_seq: int = 0,
-                 accept: EventFilter | None = None, run_id: str | None = None,
-                 buffer: int | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        bus: Bus,
+        *,
+        after_seq: int = 0,
+        accept: EventFilter | None = None,
+        run_id: str | None = None,
+        buffer: int | None = None,
+    ) -> None:
         self.store = store
         self.bus = bus
         self.last_seq = after_seq
@@ -75,8 +85,9 @@ class Follower:
                     raise trio.EndOfChannel
                 self._sub = self.bus.subscribe(buffer=self.buffer)
             if self._replaying:
-                events = await self.store.read_after(self.last_seq, limit=_REPLAY_PAGE,
-                                                     run_id=self.run_id)
+                events = await self.store.read_after(
+                    self.last_seq, limit=_REPLAY_PAGE, run_id=self.run_id
+                )
                 if not events:
                     self._replaying = False
                     continue
@@ -102,10 +113,17 @@ class Follower:
     def _deliver(self, events: list[Event]) -> list[Event]:
         if events[-1].seq <= self.last_seq:
             return []
-        fresh = [e for e in events if e.seq > self.last_seq] \
-            if events[0].seq <= self.last_seq else events
+        fresh = (
+            [e for e in events if e.seq > self.last_seq]
+            if events[0].seq <= self.last_seq
+            else events
+        )
         self.last_seq = fresh[-1].seq
         if self.accept is None and self.run_id is None:
             return fresh
-        return [e for e in fresh if (self.run_id is None or e.run_id == self.run_id)
-                and (self.accept is None or self.accept(e))]
+        return [
+            e
+            for e in fresh
+            if (self.run_id is None or e.run_id == self.run_id)
+            and (self.accept is None or self.accept(e))
+        ]

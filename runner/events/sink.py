@@ -8,9 +8,10 @@ renderer subscribed. Tests use `ListSink`.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from runner.events.types import Event
+if TYPE_CHECKING:
+    from runner.events.types import Event
 
 
 class EventSink(Protocol):

@@ -24,14 +24,17 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from runner.errors import ConfigError, StaxError
 from runner.events.types import Event, EventType
-from runner.expressions.values import JSONValue
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from runner.expressions.values import JSONValue
 
 BATCH_MAX = 2048
 _SCHEMA_VERSION = "1"
@@ -79,15 +82,28 @@ def _dumps(data: JSONValue) -> str:
 
 def _row_to_event(row: tuple[Any, ...]) -> Event:
     seq, ts, type_, run_id, job_id, step_number, data = row
-    return Event(seq=seq, ts=ts, type=EventType(type_), run_id=run_id, job_id=job_id,
-                 step_number=step_number, data=json.loads(data))
+    return Event(
+        seq=seq,
+        ts=ts,
+        type=EventType(type_),
+        run_id=run_id,
+        job_id=job_id,
+        step_number=step_number,
+        data=json.loads(data),
+    )
 
 
 class EventStore:
     """Append events, read them back after a seq, and read run snapshots."""
 
-    def __init__(self, data_dir: Path, *, publish: Publisher | None = None,
-                 retention_runs: int = 0, queue_size: int = 4096) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        publish: Publisher | None = None,
+        retention_runs: int = 0,
+        queue_size: int = 4096,
+    ) -> None:
         self.data_dir = data_dir
         self.path = data_dir / "stax.db"
         self.publish = publish or (lambda batch: None)
@@ -143,8 +159,7 @@ class EventStore:
             self._lock_fd = None
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                               timeout=10)
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=OFF")
@@ -183,8 +198,9 @@ class EventStore:
 
     async def _commit(self, batch: list[Event]) -> None:
         try:
-            committed = await trio.to_thread.run_sync(self._write_batch, batch,
-                                                      limiter=self._write_limiter)
+            committed = await trio.to_thread.run_sync(
+                self._write_batch, batch, limiter=self._write_limiter
+            )
         except sqlite3.Error as exc:
             # Nothing of this batch was committed, so nothing of it was seen.
             self.failed = str(exc)
@@ -206,8 +222,17 @@ class EventStore:
                 seq += 1
                 event = replace(event, seq=seq)
                 committed.append(event)
-                rows.append((seq, event.ts, event.type.value, event.run_id, event.job_id,
-                             event.step_number, _dumps(event.data)))
+                rows.append(
+                    (
+                        seq,
+                        event.ts,
+                        event.type.value,
+                        event.run_id,
+                        event.job_id,
+                        event.step_number,
+                        _dumps(event.data),
+                    )
+                )
                 if event.type is not EventType.STEP_LOG:
                     completed_runs |= self._update_snapshots(conn, event)
             conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -232,9 +257,17 @@ class EventStore:
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                 "status = excluded.status, conclusion = excluded.conclusion, "
                 "last_seq = excluded.last_seq, snapshot = excluded.snapshot",
-                (event.run_id, run.get("workflow", ""), run.get("status", ""),
-                 run.get("conclusion"), run.get("created_at", event.ts), event.seq, event.seq,
-                 _dumps(snapshot)))
+                (
+                    event.run_id,
+                    run.get("workflow", ""),
+                    run.get("status", ""),
+                    run.get("conclusion"),
+                    run.get("created_at", event.ts),
+                    event.seq,
+                    event.seq,
+                    _dumps(snapshot),
+                ),
+            )
             return kind is EventType.RUN_COMPLETED
         conn.execute("UPDATE runs SET last_seq = ? WHERE id = ?", (event.seq, event.run_id))
         if kind in (EventType.JOB_QUEUED, EventType.JOB_STARTED, EventType.JOB_COMPLETED):
@@ -244,31 +277,46 @@ class EventStore:
             conn.execute(
                 "INSERT INTO jobs VALUES (?, ?, (SELECT COUNT(*) FROM jobs WHERE run_id = ?), ?) "
                 "ON CONFLICT(run_id, job_id) DO UPDATE SET snapshot = excluded.snapshot",
-                (event.run_id, event.job_id, event.run_id, _dumps(snapshot)))
+                (event.run_id, event.job_id, event.run_id, _dumps(snapshot)),
+            )
         elif kind in (EventType.JOB_BLOCKED, EventType.JOB_UNBLOCKED):
             status = "waiting" if kind is EventType.JOB_BLOCKED else "in_progress"
-            conn.execute("UPDATE jobs SET snapshot = json_set(snapshot, '$.status', ?) "
-                         "WHERE run_id = ? AND job_id = ?", (status, event.run_id, event.job_id))
+            conn.execute(
+                "UPDATE jobs SET snapshot = json_set(snapshot, '$.status', ?) "
+                "WHERE run_id = ? AND job_id = ?",
+                (status, event.run_id, event.job_id),
+            )
         elif kind in (EventType.STEP_STARTED, EventType.STEP_COMPLETED):
             conn.execute(
                 "INSERT INTO steps VALUES (?, ?, ?, ?) ON CONFLICT(run_id, job_id, number) "
                 "DO UPDATE SET snapshot = excluded.snapshot",
-                (event.run_id, event.job_id, event.step_number, _dumps(data.get("step"))))
+                (event.run_id, event.job_id, event.step_number, _dumps(data.get("step"))),
+            )
         return False
 
     def _prune(self, conn: sqlite3.Connection) -> None:
         """Keep the newest `retention_runs` finished runs; delete older ones and their events."""
-        old = [row[0] for row in conn.execute(
-            "SELECT id FROM runs WHERE status = 'completed' ORDER BY created_at DESC, "
-            "first_seq DESC LIMIT -1 OFFSET ?", (self.retention_runs,))]
+        old = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM runs WHERE status = 'completed' ORDER BY created_at DESC, "
+                "first_seq DESC LIMIT -1 OFFSET ?",
+                (self.retention_runs,),
+            )
+        ]
         if not old:
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for table, column in (("events", "run_id"), ("steps", "run_id"),
-                                  ("jobs", "run_id"), ("runs", "id")):
-                conn.executemany(f"DELETE FROM {table} WHERE {column} = ?",  # noqa: S608
-                                 [(run_id,) for run_id in old])
+            for table, column in (
+                ("events", "run_id"),
+                ("steps", "run_id"),
+                ("jobs", "run_id"),
+                ("runs", "id"),
+            ):
+                conn.executemany(
+                    f"DELETE FROM {table} WHERE {column} = ?", [(run_id,) for run_id in old]
+                )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -276,15 +324,20 @@ class EventStore:
 
     async def next_run_number(self, workflow: str) -> int:
         """GitHub's run_number: 1, 2, 3, ... per workflow file."""
+
         def allocate() -> int:
             conn = self._conn
             assert conn is not None
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.execute("INSERT INTO run_numbers VALUES (?, 1) ON CONFLICT(workflow) "
-                             "DO UPDATE SET last = last + 1", (workflow,))
-                row = conn.execute("SELECT last FROM run_numbers WHERE workflow = ?",
-                                   (workflow,)).fetchone()
+                conn.execute(
+                    "INSERT INTO run_numbers VALUES (?, 1) ON CONFLICT(workflow) "
+                    "DO UPDATE SET last = last + 1",
+                    (workflow,),
+                )
+                row = conn.execute(
+                    "SELECT last FROM run_numbers WHERE workflow = ?", (workflow,)
+                ).fetchone()
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -294,10 +347,13 @@ class EventStore:
         return await trio.to_thread.run_sync(allocate, limiter=self._write_limiter)
 
     def statistics(self) -> StoreStatistics:
-        return StoreStatistics(last_seq=self.last_seq, committed_batches=self._batches,
-                               committed_events=self._events,
-                               queued=self._receive.statistics().current_buffer_used,
-                               failed=self.failed)
+        return StoreStatistics(
+            last_seq=self.last_seq,
+            committed_batches=self._batches,
+            committed_events=self._events,
+            queued=self._receive.statistics().current_buffer_used,
+            failed=self.failed,
+        )
 
     # -- reading ----------------------------------------------------------------
     @contextmanager
@@ -318,9 +374,11 @@ class EventStore:
 
         return await trio.to_thread.run_sync(work)
 
-    async def read_after(self, seq: int, *, limit: int = 1000, run_id: str | None = None,
-                         until: int | None = None) -> list[Event]:
+    async def read_after(
+        self, seq: int, *, limit: int = 1000, run_id: str | None = None, until: int | None = None
+    ) -> list[Event]:
         """Committed events with seq > `seq` (and <= `until`), oldest first, at most `limit`."""
+
         def query(conn: sqlite3.Connection) -> list[Event]:
             sql = "SELECT * FROM events WHERE seq > ?"
             args: list[Any] = [seq]
@@ -347,22 +405,25 @@ class EventStore:
 
     async def get_run(self, run_id: str) -> dict[str, JSONValue] | None:
         """The run's snapshot with its jobs, each with its steps (no replay needed)."""
+
         def query(conn: sqlite3.Connection) -> dict[str, JSONValue] | None:
-            row = conn.execute("SELECT snapshot, last_seq FROM runs WHERE id = ?",
-                               (run_id,)).fetchone()
+            row = conn.execute(
+                "SELECT snapshot, last_seq FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
             if row is None:
                 return None
             run = json.loads(row[0])
             run["last_seq"] = row[1]
             steps: dict[str, list[JSONValue]] = {}
             for job_id, snapshot in conn.execute(
-                    "SELECT job_id, snapshot FROM steps WHERE run_id = ? ORDER BY job_id, number",
-                    (run_id,)):
+                "SELECT job_id, snapshot FROM steps WHERE run_id = ? ORDER BY job_id, number",
+                (run_id,),
+            ):
                 steps.setdefault(job_id, []).append(json.loads(snapshot))
             jobs = []
             for job_id, snapshot in conn.execute(
-                    "SELECT job_id, snapshot FROM jobs WHERE run_id = ? ORDER BY position",
-                    (run_id,)):
+                "SELECT job_id, snapshot FROM jobs WHERE run_id = ? ORDER BY position", (run_id,)
+            ):
                 job = json.loads(snapshot)
                 job["steps"] = steps.get(job_id, [])
                 jobs.append(job)
@@ -372,10 +433,17 @@ class EventStore:
         result: dict[str, JSONValue] | None = await self._read(query)
         return result
 
-    async def list_runs(self, *, limit: int = 50, before_seq: int | None = None,
-                        status: str | None = None, workflow: str | None = None,
-                        unfinished: bool = False) -> list[dict[str, JSONValue]]:
+    async def list_runs(
+        self,
+        *,
+        limit: int = 50,
+        before_seq: int | None = None,
+        status: str | None = None,
+        workflow: str | None = None,
+        unfinished: bool = False,
+    ) -> list[dict[str, JSONValue]]:
         """Run snapshots (without jobs), newest first; page with `before_seq`."""
+
         def query(conn: sqlite3.Connection) -> list[dict[str, JSONValue]]:
             sql = "SELECT snapshot, first_seq FROM runs WHERE 1 = 1"
             args: list[Any] = []
@@ -404,15 +472,20 @@ class EventStore:
 
     async def step_log(self, run_id: str, job_id: str, step_number: int) -> list[str] | None:
         """Every line the step logged, or None if the run, job or step is unknown."""
+
         def query(conn: sqlite3.Connection) -> list[str] | None:
-            known = conn.execute("SELECT 1 FROM steps WHERE run_id = ? AND job_id = ? AND "
-                                 "number = ?", (run_id, job_id, step_number)).fetchone()
+            known = conn.execute(
+                "SELECT 1 FROM steps WHERE run_id = ? AND job_id = ? AND number = ?",
+                (run_id, job_id, step_number),
+            ).fetchone()
             if known is None:
                 return None
             lines: list[str] = []
             for (data,) in conn.execute(
-                    "SELECT data FROM events WHERE type = 'step.log' AND run_id = ? AND "
-                    "job_id = ? AND step_number = ? ORDER BY seq", (run_id, job_id, step_number)):
+                "SELECT data FROM events WHERE type = 'step.log' AND run_id = ? AND "
+                "job_id = ? AND step_number = ? ORDER BY seq",
+                (run_id, job_id, step_number),
+            ):
                 lines.extend(json.loads(data)["lines"])
             return lines
 
@@ -427,8 +500,10 @@ def _take_lock(path: Path) -> int:
     except BlockingIOError:
         holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
         os.close(fd)
-        raise ConfigError(f"the data dir {path.parent} is in use by {holder}; one daemon (or "
-                          "local run) per data dir") from None
+        raise ConfigError(
+            f"the data dir {path.parent} is in use by {holder}; one daemon (or "
+            "local run) per data dir"
+        ) from None
     os.ftruncate(fd, 0)
     os.write(fd, f"stax pid {os.getpid()}".encode())
     return fd

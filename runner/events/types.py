@@ -10,8 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from runner.expressions.values import JSONValue
+if TYPE_CHECKING:
+    from runner.expressions.values import JSONValue
 
 
 class EventType(StrEnum):
@@ -71,8 +73,12 @@ class Event:
 
     def to_json(self) -> dict[str, JSONValue]:
         """The event as one JSON object (what `stax run --json` prints)."""
-        out: dict[str, JSONValue] = {"seq": self.seq, "ts": self.ts, "type": self.type.value,
-                                     "run_id": self.run_id}
+        out: dict[str, JSONValue] = {
+            "seq": self.seq,
+            "ts": self.ts,
+            "type": self.type.value,
+            "run_id": self.run_id,
+        }
         if self.job_id is not None:
             out["job_id"] = self.job_id
         if self.step_number is not None:

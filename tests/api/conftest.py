@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 import trio
 
-from runner.api.app import Services
 from runner.config import Settings, load_settings
 from runner.daemon import DaemonAddress, serve
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from runner.api.app import Services
 
 
 @dataclass
@@ -48,7 +52,7 @@ class Daemon:
 
 
 def daemon_settings(root: Path, **overrides: object) -> Settings:
-    (root / "stax.toml").write_text('port = 0\n')
+    (root / "stax.toml").write_text("port = 0\n")
     settings = load_settings(start=root)
     return settings.with_overrides(**overrides)
 

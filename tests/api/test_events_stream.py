@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import trio
 from httpx_sse import aconnect_sse
 
-from tests.api.conftest import Daemon
+if TYPE_CHECKING:
+    import httpx
 
-SEED_TYPES = "run.started,run.completed,job.started,job.completed,step.started,step.completed,step.log"
+    from tests.api.conftest import Daemon
+
+SEED_TYPES = (
+    "run.started,run.completed,job.started,job.completed,step.started,step.completed,step.log"
+)
 
 CHECKOUT_AND_BUILD = """
     on: push
@@ -26,24 +30,31 @@ CHECKOUT_AND_BUILD = """
 """
 
 
-async def start_run(client: httpx.AsyncClient, daemon: Daemon, workflow: str,
-                    **body: Any) -> str:
-    response = await client.post("/api/runs", json={"workflow": workflow, **body},
-                                 headers=daemon.auth)
+async def start_run(client: httpx.AsyncClient, daemon: Daemon, workflow: str, **body: Any) -> str:
+    response = await client.post(
+        "/api/runs", json={"workflow": workflow, **body}, headers=daemon.auth
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["runId"])
 
 
-async def collect(client: httpx.AsyncClient, params: dict[str, str], *,
-                  until: str = "run.completed", headers: dict[str, str] | None = None,
-                  start: Any = None, on_frame: Any = None,
-                  limit: float = 20) -> list[tuple[str, str, Any]]:
+async def collect(
+    client: httpx.AsyncClient,
+    params: dict[str, str],
+    *,
+    until: str = "run.completed",
+    headers: dict[str, str] | None = None,
+    start: Any = None,
+    on_frame: Any = None,
+    limit: float = 20,
+) -> list[tuple[str, str, Any]]:
     """(event, id, data) of every frame until the `until` event. `start()` runs once the
     stream is open; `on_frame(event, data)` sees each frame as it arrives."""
     frames: list[tuple[str, str, Any]] = []
     with trio.fail_after(limit):
-        async with aconnect_sse(client, "GET", "/api/events", params=params,
-                                headers=headers or {}) as source:
+        async with aconnect_sse(
+            client, "GET", "/api/events", params=params, headers=headers or {}
+        ) as source:
             if start is not None:
                 await start()
             async for sse in source.aiter_sse():
@@ -59,15 +70,20 @@ def superset(actual: Any, expected: Any) -> bool:
     """Every field of `expected` is in `actual` with the same value (recursively)."""
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(
-            k in actual and superset(actual[k], v) for k, v in expected.items())
+            k in actual and superset(actual[k], v) for k, v in expected.items()
+        )
     return bool(actual == expected)
 
 
 async def test_headers_and_ping_on_connect(daemon: Daemon) -> None:
     async with daemon.client() as client, client.stream("GET", "/api/events") as response:
         assert response.status_code == 200
-        for name, value in {"content-type": "text/event-stream", "cache-control": "no-cache",
-                            "connection": "keep-alive", "x-accel-buffering": "no"}.items():
+        for name, value in {
+            "content-type": "text/event-stream",
+            "cache-control": "no-cache",
+            "connection": "keep-alive",
+            "x-accel-buffering": "no",
+        }.items():
             assert response.headers[name] == value
         first = b""
         async for chunk in response.aiter_bytes():
@@ -90,67 +106,88 @@ async def test_seed_sample_stream_event_by_event(daemon: Daemon) -> None:
     run_id = run_ids[0]
     seed = [
         ("ping", {}),
-        ("run.started", {"runId": run_id, "run": {"id": run_id, "status": "in_progress",
-                                                  "jobs": []}}),
-        ("job.started", {"runId": run_id, "jobId": "build", "job": {"name": "build",
-                                                                     "steps": []}}),
-        ("step.started", {"runId": run_id, "jobId": "build", "stepNumber": 1,
-                          "step": {"name": "Checkout"}}),
-        ("step.log", {"runId": run_id, "jobId": "build", "stepNumber": 1,
-                      "line": "Workspace already available\n"}),
-        ("step.completed", {"runId": run_id, "jobId": "build", "stepNumber": 1,
-                            "step": {"conclusion": "success"}}),
+        (
+            "run.started",
+            {"runId": run_id, "run": {"id": run_id, "status": "in_progress", "jobs": []}},
+        ),
+        ("job.started", {"runId": run_id, "jobId": "build", "job": {"name": "build", "steps": []}}),
+        (
+            "step.started",
+            {"runId": run_id, "jobId": "build", "stepNumber": 1, "step": {"name": "Checkout"}},
+        ),
+        (
+            "step.log",
+            {
+                "runId": run_id,
+                "jobId": "build",
+                "stepNumber": 1,
+                "line": "Workspace already available\n",
+            },
+        ),
+        (
+            "step.completed",
+            {"runId": run_id, "jobId": "build", "stepNumber": 1, "step": {"conclusion": "success"}},
+        ),
     ]
     for (name, _, data), (want_name, want) in zip(frames[: len(seed)], seed, strict=True):
         assert name == want_name
         assert superset(data, want), (name, data, want)
-    tail = [(name, data) for name, _, data in frames[len(seed):]]
+    tail = [(name, data) for name, _, data in frames[len(seed) :]]
     assert [name for name, _ in tail][-2:] == ["job.completed", "run.completed"]
-    assert superset(tail[-2][1], {"runId": run_id, "jobId": "build",
-                                  "job": {"conclusion": "success"}})
-    assert superset(tail[-1][1], {"runId": run_id, "run": {"status": "completed",
-                                                           "conclusion": "success"}})
-    build_lines = [data["line"] for name, _, data in frames
-                   if name == "step.log" and data["stepNumber"] == 2]
+    assert superset(
+        tail[-2][1], {"runId": run_id, "jobId": "build", "job": {"conclusion": "success"}}
+    )
+    assert superset(
+        tail[-1][1], {"runId": run_id, "run": {"status": "completed", "conclusion": "success"}}
+    )
+    build_lines = [
+        data["line"] for name, _, data in frames if name == "step.log" and data["stepNumber"] == 2
+    ]
     assert "building\n" in build_lines
 
 
 async def test_every_event_has_an_id_and_last_event_id_resumes_exactly(daemon: Daemon) -> None:
-    daemon.write_workflow("lines.yml", """
+    daemon.write_workflow(
+        "lines.yml",
+        """
         on: push
         jobs:
           a:
             runs-on: ubuntu-latest
             steps:
               - run: for i in $(seq 1 50); do echo "line $i"; done
-    """)
+    """,
+    )
     async with daemon.client() as client:
         run_id = await start_run(client, daemon, "lines")
         everything = await collect(client, {"runId": run_id, "lastEventId": "0"})
         ids = [frame_id for name, frame_id, _ in everything if name != "ping"]
-        assert all(ids) and len(ids) == len(set(ids))
+        assert all(ids)
+        assert len(ids) == len(set(ids))
         # Resume from the middle of a log chunk: the rest follows, nothing repeated.
         log_frames = [(i, f) for i, f in enumerate(everything) if f[0] == "step.log"]
         cut_index, cut = log_frames[20]
         assert "." in cut[1]  # line ids address the line inside its chunk
-        resumed = await collect(client, {"runId": run_id},
-                                headers={"Last-Event-ID": cut[1]})
-        assert [f for f in resumed if f[0] != "ping"] == everything[cut_index + 1:]
+        resumed = await collect(client, {"runId": run_id}, headers={"Last-Event-ID": cut[1]})
+        assert [f for f in resumed if f[0] != "ping"] == everything[cut_index + 1 :]
         # Resume after a whole event.
         whole = next(i for i, f in enumerate(everything) if f[0] == "step.started")
         resumed = await collect(client, {"runId": run_id, "lastEventId": everything[whole][1]})
-        assert [f for f in resumed if f[0] != "ping"] == everything[whole + 1:]
+        assert [f for f in resumed if f[0] != "ping"] == everything[whole + 1 :]
 
 
 async def test_filters_and_their_errors(daemon: Daemon) -> None:
     daemon.write_workflow("build.yml", CHECKOUT_AND_BUILD)
     async with daemon.client() as client:
         run_id = await start_run(client, daemon, "build")
-        frames = await collect(client, {"runId": run_id, "lastEventId": "0",
-                                        "types": "job.completed,run.completed"})
+        frames = await collect(
+            client, {"runId": run_id, "lastEventId": "0", "types": "job.completed,run.completed"}
+        )
         assert [name for name, _, _ in frames] == ["ping", "job.completed", "run.completed"]
-        for params, fragment in (({"types": "nope"}, "unknown event type"),
-                                 ({"lastEventId": "x1"}, "invalid event id")):
+        for params, fragment in (
+            ({"types": "nope"}, "unknown event type"),
+            ({"lastEventId": "x1"}, "invalid event id"),
+        ):
             response = await client.get("/api/events", params=params)
             assert response.status_code == 400
             assert fragment in response.json()["error"]["message"]
@@ -162,9 +199,9 @@ async def test_canonical_format_for_stax_clients(daemon: Daemon) -> None:
     daemon.write_workflow("build.yml", CHECKOUT_AND_BUILD)
     async with daemon.client() as client:
         run_id = await start_run(client, daemon, "build")
-        frames = await collect(client, {"runId": run_id, "lastEventId": "0",
-                                        "format": "canonical"})
+        frames = await collect(client, {"runId": run_id, "lastEventId": "0", "format": "canonical"})
     events = [data for name, _, data in frames if name != "ping"]
     assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
     logs = [e for e in events if e["type"] == "step.log"]
-    assert logs and all(isinstance(e["data"]["lines"], list) for e in logs)
+    assert logs
+    assert all(isinstance(e["data"]["lines"], list) for e in logs)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import trio
 
-from tests.api.conftest import Daemon
 from tests.api.test_events_stream import collect, start_run
+
+if TYPE_CHECKING:
+    from tests.api.conftest import Daemon
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 
@@ -18,31 +21,40 @@ NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 def node_client() -> list[str]:
     node = shutil.which("node")
     if node is None or not (NODE_DIR / "node_modules" / "eventsource").is_dir():
-        pytest.skip("node and the npm eventsource package are needed "
-                    "(cd tests/node && npm install)")
+        pytest.skip(
+            "node and the npm eventsource package are needed (cd tests/node && npm install)"
+        )
     return [node, str(NODE_DIR / "follow_events.mjs")]
 
 
-async def test_eventsource_reconnects_with_last_event_id_and_misses_nothing(
-        daemon: Daemon) -> None:
+async def test_eventsource_reconnects_with_last_event_id_and_misses_nothing(daemon: Daemon) -> None:
     command = node_client()
-    daemon.write_workflow("lines.yml", """
+    daemon.write_workflow(
+        "lines.yml",
+        """
         on: push
         jobs:
           a:
             runs-on: ubuntu-latest
             steps:
               - run: for i in $(seq 1 200); do echo "line $i"; done
-    """)
+    """,
+    )
     async with daemon.client() as client:
         run_id = await start_run(client, daemon, "lines")
-        expected = [(name, frame_id, data) for name, frame_id, data in
-                    await collect(client, {"runId": run_id, "lastEventId": "0"})
-                    if name != "ping"]
+        expected = [
+            (name, frame_id, data)
+            for name, frame_id, data in await collect(client, {"runId": run_id, "lastEventId": "0"})
+            if name != "ping"
+        ]
     url = f"{daemon.url}/api/events?runId={run_id}&lastEventId=0"
     with trio.fail_after(40):
-        result = await trio.run_process([*command, url, "3000", "run.completed"],
-                                        capture_stdout=True, capture_stderr=True, check=False)
+        result = await trio.run_process(
+            [*command, url, "3000", "run.completed"],
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
     assert result.returncode == 0, result.stderr.decode()
     lines = [json.loads(line) for line in result.stdout.decode().splitlines()]
     summary = lines.pop()

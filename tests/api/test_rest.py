@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import re
 import stat
+from typing import TYPE_CHECKING
 
 import trio
 
 from runner.config import EnvironmentSettings
-from tests.api.conftest import Daemon, DaemonFactory
 from tests.api.test_events_stream import CHECKOUT_AND_BUILD, collect, start_run
+
+if TYPE_CHECKING:
+    from tests.api.conftest import Daemon, DaemonFactory
 
 
 async def wait_for_run(client: object, run_id: str) -> dict:  # type: ignore[type-arg]
@@ -28,12 +31,12 @@ async def test_token_file_is_private_and_mutations_need_it(daemon: Daemon) -> No
     daemon.write_workflow("build.yml", CHECKOUT_AND_BUILD)
     async with daemon.client() as client:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"x-api-key": "wrong"}):
-            response = await client.post("/api/runs", json={"workflow": "build"},
-                                         headers=headers)
+            response = await client.post("/api/runs", json={"workflow": "build"}, headers=headers)
             assert response.status_code == 401
             assert response.json()["error"]["type"] == "authentication_error"
-        ok = await client.post("/api/runs", json={"workflow": "build"},
-                               headers={"x-api-key": daemon.address.token})
+        ok = await client.post(
+            "/api/runs", json={"workflow": "build"}, headers={"x-api-key": daemon.address.token}
+        )
         assert ok.status_code == 201
         # Reads are open on loopback.
         assert (await client.get("/api/runs")).status_code == 200
@@ -44,9 +47,11 @@ async def test_foreign_host_and_origin_are_refused(daemon: Daemon) -> None:
         rebinding = await client.get("/api/health", headers={"Host": "evil.example:4800"})
         assert rebinding.status_code == 403
         assert rebinding.json()["error"]["type"] == "forbidden_host"
-        cross_site = await client.post("/api/runs", json={"workflow": "x"},
-                                       headers={**daemon.auth,
-                                                "Origin": "https://evil.example"})
+        cross_site = await client.post(
+            "/api/runs",
+            json={"workflow": "x"},
+            headers={**daemon.auth, "Origin": "https://evil.example"},
+        )
         assert cross_site.status_code == 403
         assert cross_site.json()["error"]["type"] == "forbidden_origin"
         same = await client.get("/api/health", headers={"Origin": daemon.url})
@@ -62,7 +67,7 @@ async def test_bad_bodies_get_specific_errors(daemon: Daemon) -> None:
         (b"[1, 2]", 422, "must be a JSON object"),
         (b'{"workflow": 3}', 422, "field 'workflow' must be a string"),
         (b'{"workflow": "build", "bogus": 1}', 422, "unknown field 'bogus'"),
-        (b'{}', 422, "missing field 'workflow'"),
+        (b"{}", 422, "missing field 'workflow'"),
         (b'{"workflow": "nope"}', 404, "no workflow named 'nope'"),
         (b'{"workflow": "../../etc/passwd"}', 403, "'..' paths are refused"),
         (b'{"workflow": "/etc/hostname"}', 403, "outside the workflow dirs"),
@@ -72,8 +77,11 @@ async def test_bad_bodies_get_specific_errors(daemon: Daemon) -> None:
     ]
     async with daemon.client() as client:
         for body, status, fragment in cases:
-            response = await client.post("/api/runs", content=body, headers={
-                **daemon.auth, "Content-Type": "application/json"})
+            response = await client.post(
+                "/api/runs",
+                content=body,
+                headers={**daemon.auth, "Content-Type": "application/json"},
+            )
             assert response.status_code == status, (body, response.text)
             assert fragment in response.json()["error"]["message"], (body, response.text)
         # Nothing half-written: no run was recorded by any of them.
@@ -93,12 +101,16 @@ async def test_runs_list_get_log_and_unknowns(daemon: Daemon) -> None:
         page = (await client.get("/api/runs", params={"limit": 1})).json()
         assert [r["id"] for r in page["runs"]] == [second]
         older = (await client.get("/api/runs", params={"limit": 1, "before": page["next"]})).json()
-        assert [r["id"] for r in older["runs"]] == [first] and older["next"] is None
+        assert [r["id"] for r in older["runs"]] == [first]
+        assert older["next"] is None
         log = await client.get(f"/api/runs/{second}/jobs/build/steps/2/log")
         assert log.headers["content-type"].startswith("text/plain")
         assert "building\n" in log.text
-        for path in (f"/api/runs/nope", f"/api/runs/{second}/jobs/build/steps/9/log",
-                     f"/api/runs/{second}/jobs/nope/steps/1/log"):
+        for path in (
+            "/api/runs/nope",
+            f"/api/runs/{second}/jobs/build/steps/9/log",
+            f"/api/runs/{second}/jobs/nope/steps/1/log",
+        ):
             missing = await client.get(path)
             assert missing.status_code == 404
             assert missing.json()["error"]["type"] == "not_found_error"
@@ -110,7 +122,9 @@ async def test_runs_list_get_log_and_unknowns(daemon: Daemon) -> None:
 
 
 async def test_cancel_a_running_run(daemon: Daemon) -> None:
-    daemon.write_workflow("slow.yml", """
+    daemon.write_workflow(
+        "slow.yml",
+        """
         on: push
         jobs:
           slow:
@@ -119,7 +133,8 @@ async def test_cancel_a_running_run(daemon: Daemon) -> None:
               - run: echo started; sleep 30
               - if: always()
                 run: echo cleaned up
-    """)
+    """,
+    )
     async with daemon.client() as client:
         run_id = await start_run(client, daemon, "slow")
         cancelled: list[int] = []
@@ -138,9 +153,10 @@ async def test_cancel_a_running_run(daemon: Daemon) -> None:
 
 
 async def test_approval_over_http(daemon_factory: DaemonFactory) -> None:
-    daemon = await daemon_factory(
-        environments={"production": EnvironmentSettings(approval=True)})
-    daemon.write_workflow("deploy.yml", """
+    daemon = await daemon_factory(environments={"production": EnvironmentSettings(approval=True)})
+    daemon.write_workflow(
+        "deploy.yml",
+        """
         on: push
         jobs:
           deploy:
@@ -148,22 +164,23 @@ async def test_approval_over_http(daemon_factory: DaemonFactory) -> None:
             environment: production
             steps:
               - run: echo deployed
-    """)
+    """,
+    )
     async with daemon.client() as client:
         run_id = await start_run(client, daemon, "deploy")
-        frames = await collect(client, {"runId": run_id, "lastEventId": "0"},
-                               until="job.blocked")
+        frames = await collect(client, {"runId": run_id, "lastEventId": "0"}, until="job.blocked")
         assert frames[-1][2]["environment"] == "production"
-        not_waiting = await client.post(f"/api/runs/{run_id}/jobs/nope/approve",
-                                        headers=daemon.auth)
+        not_waiting = await client.post(
+            f"/api/runs/{run_id}/jobs/nope/approve", headers=daemon.auth
+        )
         assert not_waiting.status_code == 404
-        approved = await client.post(f"/api/runs/{run_id}/jobs/deploy/approve", json={},
-                                     headers=daemon.auth)
+        approved = await client.post(
+            f"/api/runs/{run_id}/jobs/deploy/approve", json={}, headers=daemon.auth
+        )
         assert approved.status_code == 200, approved.text
         run = await wait_for_run(client, run_id)
         assert run["conclusion"] == "success"
-        again = await client.post(f"/api/runs/{run_id}/jobs/deploy/approve",
-                                  headers=daemon.auth)
+        again = await client.post(f"/api/runs/{run_id}/jobs/deploy/approve", headers=daemon.auth)
         assert again.status_code == 409
 
 
@@ -175,9 +192,11 @@ async def test_workflows_and_health(daemon: Daemon) -> None:
         by_name = {w["name"]: w for w in listing}
         assert by_name["build"]["valid"] is True
         assert by_name["build"]["jobs"] == [{"id": "build", "name": "build", "needs": []}]
-        assert by_name["broken"]["valid"] is False and by_name["broken"]["errors"]
+        assert by_name["broken"]["valid"] is False
+        assert by_name["broken"]["errors"]
         health = (await client.get("/api/health")).json()
-        assert health["status"] == "ok" and health["accepting_runs"] is True
+        assert health["status"] == "ok"
+        assert health["accepting_runs"] is True
 
 
 async def test_openapi_documents_every_route(daemon: Daemon) -> None:
@@ -186,11 +205,13 @@ async def test_openapi_documents_every_route(daemon: Daemon) -> None:
     async with daemon.client() as client:
         document = (await client.get("/openapi.json")).json()
     app = create_app(daemon.services)
+
     def shape(path: str) -> str:  # parameter names may differ; positions must not
         return re.sub(r"[{<][^}>]*[}>]", "{}", path)
 
-    documented = {(shape(path), method) for path, ops in document["paths"].items()
-                  for method in ops}
+    documented = {
+        (shape(path), method) for path, ops in document["paths"].items() for method in ops
+    }
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue

@@ -4,11 +4,14 @@ even while events are appended and even when the follower falls behind."""
 from __future__ import annotations
 
 import random
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
 from runner.events import Bus, Event, EventStore, EventType, Follower
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _event(i: int, run_id: str = "r1") -> Event:
@@ -50,12 +53,11 @@ async def test_followers_joining_mid_stream_see_every_event_once_in_order(tmp_pa
 
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(store.run)
-            for index in range(6):
-                nursery.start_soon(follower, index, index % 2 == 0)
-            await writer()
-            while len(seen) < 6:
-                await trio.sleep(0.01)
+            await nursery.start(store.run)
+            async with trio.open_nursery() as clients:
+                for index in range(6):
+                    clients.start_soon(follower, index, index % 2 == 0)
+                await writer()
             store.close_writer()
     store.close()
     for index, got in seen.items():
@@ -69,8 +71,10 @@ async def test_follow_filters_by_run_and_predicate(tmp_path: Path) -> None:
         await nursery.start(store.run)
         for i in range(10):
             await store.emit(_event(i, run_id="a" if i % 2 else "b"))
-        with Follower(store, bus, run_id="a", accept=lambda e: e.data["summary"] != "1") as f, \
-                trio.fail_after(5):
+        with (
+            Follower(store, bus, run_id="a", accept=lambda e: e.data["summary"] != "1") as f,
+            trio.fail_after(5),
+        ):
             got: list[str] = []
             while len(got) < 4:
                 got.extend(str(e.data["summary"]) for e in await f.next_batch())

@@ -10,11 +10,14 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 STAX = [sys.executable, "-m", "runner"]
 
@@ -46,12 +49,20 @@ class Project:
 
     def stax(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "NO_COLOR": "1"}
-        return subprocess.run([*STAX, *args], cwd=self.root, capture_output=True, text=True,
-                              timeout=timeout, env=env, check=False)
+        return subprocess.run(
+            [*STAX, *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
 
     def serve(self) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen([*STAX, "serve"], cwd=self.root, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [*STAX, "serve"], cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         self.daemons.append(proc)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -66,8 +77,12 @@ class Project:
         raise AssertionError("daemon did not come up")
 
     def post(self, path: str, body: object = None) -> httpx.Response:
-        return httpx.post(f"{self.url}{path}", json=body, timeout=10,
-                          headers={"Authorization": f"Bearer {self.token}"})
+        return httpx.post(
+            f"{self.url}{path}",
+            json=body,
+            timeout=10,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
 
     def get(self, path: str) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", timeout=10)
@@ -152,20 +167,25 @@ def test_sigterm_cancels_runs_kills_their_processes_and_exits_cleanly(project: P
     assert not alive(child)
     # The store says how the run ended.
     runs = json.loads(project.stax("runs", "--json").stdout)
-    assert runs[0]["id"] == run_id and runs[0]["conclusion"] == "cancelled"
+    assert runs[0]["id"] == run_id
+    assert runs[0]["conclusion"] == "cancelled"
 
 
 def test_kill_9_mid_run_then_restart_ends_the_run_and_keeps_every_seen_event(
-        project: Project) -> None:
+    project: Project,
+) -> None:
     daemon = project.serve()
     project.workflow("slow", SLOW)
     run_id = project.post("/api/runs", {"workflow": "slow"}).json()["runId"]
     child = wait_file(project.root / "child.pid")
     # A client that saw the run so far, with the ids it got.
     seen: dict[str, str] = {}
-    with httpx.stream("GET", f"{project.url}/api/events",
-                      params={"runId": run_id, "lastEventId": "0", "format": "canonical"},
-                      timeout=10) as response:
+    with httpx.stream(
+        "GET",
+        f"{project.url}/api/events",
+        params={"runId": run_id, "lastEventId": "0", "format": "canonical"},
+        timeout=10,
+    ) as response:
         block = ""
         for line in response.iter_lines():
             if line.startswith("id: "):
@@ -189,9 +209,12 @@ def test_kill_9_mid_run_then_restart_ends_the_run_and_keeps_every_seen_event(
     assert not alive(child)  # swept by its marker on restart
     # Every event the client had is still there, under the same seq.
     replay: dict[str, str] = {}
-    with httpx.stream("GET", f"{project.url}/api/events",
-                      params={"runId": run_id, "lastEventId": "0", "format": "canonical"},
-                      timeout=10) as response:
+    with httpx.stream(
+        "GET",
+        f"{project.url}/api/events",
+        params={"runId": run_id, "lastEventId": "0", "format": "canonical"},
+        timeout=10,
+    ) as response:
         current = ""
         for line in response.iter_lines():
             if line.startswith("id: "):
@@ -206,14 +229,17 @@ def test_kill_9_mid_run_then_restart_ends_the_run_and_keeps_every_seen_event(
 
 def test_cli_against_a_daemon_run_log_runs_cancel(project: Project) -> None:
     project.serve()
-    project.workflow("hello", """
+    project.workflow(
+        "hello",
+        """
         on: push
         jobs:
           greet:
             runs-on: ubuntu-latest
             steps:
               - run: echo "hello from the daemon"
-    """)
+    """,
+    )
     result = project.stax("run", "hello")
     assert result.returncode == 0, result.stderr
     assert "hello from the daemon" in result.stdout
@@ -223,20 +249,25 @@ def test_cli_against_a_daemon_run_log_runs_cancel(project: Project) -> None:
     assert "hello from the daemon" in log.stdout
     raw = project.stax("log", runs[0]["id"], "--json")
     types = [json.loads(line)["type"] for line in raw.stdout.splitlines()]
-    assert types[0] == "run.started" and types[-1] == "run.completed"
+    assert types[0] == "run.started"
+    assert types[-1] == "run.completed"
     gone = project.stax("cancel", runs[0]["id"])
-    assert gone.returncode == 2 and "not running" in gone.stderr
+    assert gone.returncode == 2
+    assert "not running" in gone.stderr
 
 
 def test_cli_without_a_daemon_records_runs_in_the_store(project: Project) -> None:
-    project.workflow("fails", """
+    project.workflow(
+        "fails",
+        """
         on: push
         jobs:
           broken:
             runs-on: ubuntu-latest
             steps:
               - run: echo about to fail; exit 3
-    """)
+    """,
+    )
     result = project.stax("run", "fails")
     assert result.returncode == 1
     assert "Process completed with exit code 3." in result.stdout
