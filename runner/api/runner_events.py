@@ -163,9 +163,9 @@ async def events() -> Response:
         buffer=daemon.settings.streams.subscriber_buffer,
     )
 
-    async def body() -> AsyncIterator[str]:
+    async def body() -> AsyncIterator[bytes]:
         with follower:
-            yield frame("{}", event="ping", id=None, retry=_RETRY_MS)
+            yield frame("{}", event="ping", id=None, retry=_RETRY_MS).encode()
             async for chunk in follow_frames(
                 follower,
                 encode=projection,

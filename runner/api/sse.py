@@ -65,6 +65,12 @@ def frame(
     return "".join(parts)
 
 
+def to_wire(text: str) -> bytes:
+    """UTF-8 for the socket. A lone surrogate (from a client's JSON, an argv byte) is
+    replaced rather than allowed to break the stream for everyone."""
+    return text.encode("utf-8", errors="replace")
+
+
 def comment(text: str) -> str:
     return f": {_FIELD_UNSAFE.sub(' ', text)}\n\n"
 
@@ -125,7 +131,7 @@ async def follow_frames(
     keepalive_s: float,
     keepalive: str,
     stop: Callable[[Event], bool] | None = None,
-) -> AsyncIterator[str]:
+) -> AsyncIterator[bytes]:
     """Frames for every event the follower yields, in chunks, with keepalives when idle.
 
     Give `project` (event -> WireEvents) or `encode` (event -> its frames as one string,
@@ -149,7 +155,7 @@ async def follow_frames(
             except trio.EndOfChannel:
                 return
         if batch is None:
-            yield keepalive
+            yield keepalive.encode()
             continue
         chunk: list[str] = []
         done = False
@@ -159,7 +165,7 @@ async def follow_frames(
                 done = True
                 break
         if chunk:
-            yield "".join(chunk)
+            yield to_wire("".join(chunk))
         if done:
             return
 

@@ -3,7 +3,7 @@
 from runner.events.bus import Bus, BusStatistics, Subscription
 from runner.events.follow import EventFilter, Follower
 from runner.events.sink import EventSink, ListSink
-from runner.events.store import EventStore, StoreError, StoreStatistics
+from runner.events.store import EventStore, StoreStatistics
 from runner.events.types import Conclusion, Event, EventType, Status, now_ms
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "Follower",
     "ListSink",
     "Status",
-    "StoreError",
     "StoreStatistics",
     "Subscription",
     "now_ms",

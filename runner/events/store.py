@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from runner.errors import ConfigError, StaxError
+from runner.errors import ConfigError
 from runner.events.types import Event, EventType
 
 if TYPE_CHECKING:
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from runner.expressions.values import JSONValue
 
 BATCH_MAX = 2048
+_RETRY_FIRST_S = 0.05
+_RETRY_MAX_S = 2.0
+log = logging.getLogger("stax.store")
 _SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,10 +67,6 @@ CREATE TABLE IF NOT EXISTS run_numbers (workflow TEXT PRIMARY KEY, last INTEGER 
 Publisher = Callable[[list[Event]], None]
 
 
-class StoreError(StaxError):
-    """The store cannot be written (disk full, read-only, corrupt)."""
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoreStatistics:
     last_seq: int
@@ -77,7 +77,8 @@ class StoreStatistics:
 
 
 def _dumps(data: JSONValue) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    # ASCII: any string, even one holding a lone surrogate, is storable as it is.
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _row_to_event(row: tuple[Any, ...]) -> Event:
@@ -168,9 +169,8 @@ class EventStore:
     # -- writing ----------------------------------------------------------------
     async def emit(self, event: Event) -> None:
         """Queue an event for the next commit (the engine's EventSink). Waits only when
-        the queue is full: that is the engine's backpressure."""
-        if self.failed is not None:
-            raise StoreError(f"the event store stopped writing: {self.failed}")
+        the queue is full: that is the engine's backpressure (and, while the disk is
+        full, what holds runs still until it is not)."""
         await self._send.send(event)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -197,14 +197,30 @@ class EventStore:
         self._send.close()
 
     async def _commit(self, batch: list[Event]) -> None:
-        try:
-            committed = await trio.to_thread.run_sync(
-                self._write_batch, batch, limiter=self._write_limiter
-            )
-        except sqlite3.Error as exc:
-            # Nothing of this batch was committed, so nothing of it was seen.
-            self.failed = str(exc)
-            raise StoreError(f"the event store cannot write: {exc}") from None
+        """Commit `batch`, retrying until the store can be written again.
+
+        A full disk or a store turned read-only must not lose events nor kill the
+        daemon: the batch stays in memory and is retried with backoff; meanwhile
+        `failed` says why (health reports it, no new run starts) and the queue fills
+        up, which pauses the runs that are producing events.
+        """
+        delay = _RETRY_FIRST_S
+        while True:
+            try:
+                committed = await trio.to_thread.run_sync(
+                    self._write_batch, batch, limiter=self._write_limiter
+                )
+            except sqlite3.Error as exc:
+                if self.failed is None:
+                    log.error("the event store cannot write (%s); retrying", exc)
+                self.failed = str(exc)
+                await trio.sleep(delay)
+                delay = min(delay * 2, _RETRY_MAX_S)
+                continue
+            if self.failed is not None:
+                log.warning("the event store writes again")
+                self.failed = None
+            break
         self._batches += 1
         self._events += len(committed)
         self.publish(committed)
