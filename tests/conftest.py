@@ -15,3 +15,6 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent: conformance data not available")
     return SHARED
+
+
+pytest_plugins = ["tests.real_daemon"]

@@ -3,126 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
-import textwrap
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
-import pytest
+
+from tests.real_daemon import Project, alive
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-STAX = [sys.executable, "-m", "runner"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Project:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = free_port()
-        (root / "stax.toml").write_text(f"port = {self.port}\nstep_kill_grace_seconds = 1\n")
-        (root / "workflows").mkdir()
-        self.daemons: list[subprocess.Popen[bytes]] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def token(self) -> str:
-        return (self.root / ".stax" / "token").read_text().strip()
-
-    def workflow(self, name: str, text: str) -> None:
-        (self.root / "workflows" / f"{name}.yml").write_text(textwrap.dedent(text))
-
-    def stax(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "NO_COLOR": "1"}
-        return subprocess.run(
-            [*STAX, *args],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-        )
-
-    def serve(self) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(
-            [*STAX, "serve"], cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        self.daemons.append(proc)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=0.5).status_code == 200:
-                    return proc
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise AssertionError(proc.stderr.read().decode() if proc.stderr else "died")
-            time.sleep(0.05)
-        raise AssertionError("daemon did not come up")
-
-    def post(self, path: str, body: object = None) -> httpx.Response:
-        return httpx.post(
-            f"{self.url}{path}",
-            json=body,
-            timeout=10,
-            headers={"Authorization": f"Bearer {self.token}"},
-        )
-
-    def get(self, path: str) -> httpx.Response:
-        return httpx.get(f"{self.url}{path}", timeout=10)
-
-    def wait_run(self, run_id: str, timeout: float = 20) -> dict:  # type: ignore[type-arg]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            run = self.get(f"/api/runs/{run_id}").json()
-            if run.get("status") == "completed":
-                return run  # type: ignore[no-any-return]
-            time.sleep(0.05)
-        raise AssertionError(f"run {run_id} did not complete")
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Iterator[Project]:
-    project = Project(tmp_path)
-    try:
-        yield project
-    finally:
-        for proc in project.daemons:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=10)
-            for stream in (proc.stdout, proc.stderr):
-                if stream:
-                    stream.close()
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
+    from pathlib import Path
 
 SLOW = """
     on: push
