@@ -10,10 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # The commands the runner knows; others are printed as plain text, as GitHub does.
-KNOWN = frozenset({
-    "add-mask", "group", "endgroup", "debug", "notice", "warning", "error", "set-output",
-    "save-state", "stop-commands", "echo", "add-matcher", "remove-matcher", "add-path", "set-env",
-})
+KNOWN = frozenset(
+    {
+        "add-mask",
+        "group",
+        "endgroup",
+        "debug",
+        "notice",
+        "warning",
+        "error",
+        "set-output",
+        "save-state",
+        "stop-commands",
+        "echo",
+        "add-matcher",
+        "remove-matcher",
+        "add-path",
+        "set-env",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,12 +10,16 @@ import json
 import os
 import platform
 import socket
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from runner.engine.repository import RepositoryInfo
 from runner.expressions import EvalContext, JSONValue
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from runner.engine.repository import RepositoryInfo
 
 SERVER_URL = "https://github.com"
 API_URL = "https://api.github.com"
@@ -24,8 +28,15 @@ GRAPHQL_URL = "https://api.github.com/graphql"
 
 def runner_arch() -> str:
     machine = platform.machine().lower()
-    return {"x86_64": "X64", "amd64": "X64", "aarch64": "ARM64", "arm64": "ARM64",
-            "armv7l": "ARM", "i686": "X86", "i386": "X86"}.get(machine, machine.upper())
+    return {
+        "x86_64": "X64",
+        "amd64": "X64",
+        "aarch64": "ARM64",
+        "arm64": "ARM64",
+        "armv7l": "ARM",
+        "i686": "X86",
+        "i386": "X86",
+    }.get(machine, machine.upper())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,7 +50,8 @@ class RunContexts:
     vars: dict[str, JSONValue]
     base_env: dict[str, str]  # host env + CI markers + GITHUB_*/RUNNER_* for the run
     workspace: Path
-    temp_dir: Path
+    temp_dir: Path  # RUNNER_TEMP
+    commands_dir: Path  # where each step's $GITHUB_* files and script go
     extra: dict[str, JSONValue] = field(default_factory=dict)  # e.g. `jobs` in a called workflow
 
     def eval_context(
@@ -47,9 +59,9 @@ class RunContexts:
         *,
         env: Mapping[str, JSONValue] | None = None,
         job_status: str | None = None,
-        **layers: JSONValue,
+        layers: Mapping[str, JSONValue] | None = None,
     ) -> EvalContext:
-        """An EvalContext with the run's contexts plus the given layers (matrix, needs, ...)."""
+        """An EvalContext with the run's contexts plus `layers` (matrix, needs, ...) over them."""
         contexts: dict[str, JSONValue] = {
             "github": self.github,
             "runner": self.runner,
@@ -59,9 +71,9 @@ class RunContexts:
             "env": dict(env) if env is not None else {},
             **self.extra,
         }
-        contexts.update(layers)
-        return EvalContext(contexts=contexts, job_status=job_status,
-                           workspace=str(self.workspace))
+        if layers:
+            contexts.update(layers)
+        return EvalContext(contexts=contexts, job_status=job_status, workspace=str(self.workspace))
 
 
 def build_github_context(
@@ -140,8 +152,9 @@ def build_github_context(
     }
 
 
-def default_event(event_name: str, repo: RepositoryInfo,
-                  inputs: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
+def default_event(
+    event_name: str, repo: RepositoryInfo, inputs: Mapping[str, JSONValue]
+) -> dict[str, JSONValue]:
     """A plausible payload when no --eventpath is given."""
     repository: dict[str, JSONValue] = {
         "full_name": repo.repository,
@@ -149,11 +162,20 @@ def default_event(event_name: str, repo: RepositoryInfo,
         "owner": {"login": repo.owner, "name": repo.owner},
         "default_branch": repo.default_branch,
     }
-    event: dict[str, JSONValue] = {"repository": repository,
-                                   "sender": {"login": repo.actor, "type": "User"}}
+    event: dict[str, JSONValue] = {
+        "repository": repository,
+        "sender": {"login": repo.actor, "type": "User"},
+    }
     if event_name == "push":
-        event.update({"ref": repo.ref, "before": "0" * 40, "after": repo.sha,
-                      "head_commit": {"id": repo.sha}, "pusher": {"name": repo.actor}})
+        event.update(
+            {
+                "ref": repo.ref,
+                "before": "0" * 40,
+                "after": repo.sha,
+                "head_commit": {"id": repo.sha},
+                "pusher": {"name": repo.actor},
+            }
+        )
     if event_name in ("workflow_dispatch", "workflow_call"):
         event.update({"inputs": dict(inputs), "ref": repo.ref})
     return event
@@ -171,48 +193,53 @@ def build_runner_context(temp_dir: Path, tool_cache: Path) -> dict[str, JSONValu
     }
 
 
-def build_base_env(github: Mapping[str, JSONValue], runner: Mapping[str, JSONValue],
-                   workflow_env_extra: Mapping[str, str]) -> dict[str, str]:
+def build_base_env(
+    github: Mapping[str, JSONValue],
+    runner: Mapping[str, JSONValue],
+    workflow_env_extra: Mapping[str, str],
+) -> dict[str, str]:
     """The host environment plus what every GitHub runner sets for every step."""
     env = dict(os.environ)
-    env.update({
-        "CI": "true",
-        "GITHUB_ACTIONS": "true",
-        "STAX": "true",
-        "GITHUB_ACTOR": str(github["actor"]),
-        "GITHUB_ACTOR_ID": str(github["actor_id"]),
-        "GITHUB_API_URL": str(github["api_url"]),
-        "GITHUB_BASE_REF": str(github["base_ref"]),
-        "GITHUB_EVENT_NAME": str(github["event_name"]),
-        "GITHUB_EVENT_PATH": str(github["event_path"]),
-        "GITHUB_GRAPHQL_URL": str(github["graphql_url"]),
-        "GITHUB_HEAD_REF": str(github["head_ref"]),
-        "GITHUB_REF": str(github["ref"]),
-        "GITHUB_REF_NAME": str(github["ref_name"]),
-        "GITHUB_REF_PROTECTED": "false",
-        "GITHUB_REF_TYPE": str(github["ref_type"]),
-        "GITHUB_REPOSITORY": str(github["repository"]),
-        "GITHUB_REPOSITORY_ID": "0",
-        "GITHUB_REPOSITORY_OWNER": str(github["repository_owner"]),
-        "GITHUB_REPOSITORY_OWNER_ID": "0",
-        "GITHUB_RETENTION_DAYS": "0",
-        "GITHUB_RUN_ATTEMPT": "1",
-        "GITHUB_RUN_ID": str(github["run_id"]),
-        "GITHUB_RUN_NUMBER": str(github["run_number"]),
-        "GITHUB_SERVER_URL": str(github["server_url"]),
-        "GITHUB_SHA": str(github["sha"]),
-        "GITHUB_TRIGGERING_ACTOR": str(github["triggering_actor"]),
-        "GITHUB_WORKFLOW": str(github["workflow"]),
-        "GITHUB_WORKFLOW_REF": str(github["workflow_ref"]),
-        "GITHUB_WORKFLOW_SHA": str(github["workflow_sha"]),
-        "GITHUB_WORKSPACE": str(github["workspace"]),
-        "RUNNER_ARCH": str(runner["arch"]),
-        "RUNNER_ENVIRONMENT": "self-hosted",
-        "RUNNER_NAME": str(runner["name"]),
-        "RUNNER_OS": str(runner["os"]),
-        "RUNNER_TEMP": str(runner["temp"]),
-        "RUNNER_TOOL_CACHE": str(runner["tool_cache"]),
-    })
+    env.update(
+        {
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "STAX": "true",
+            "GITHUB_ACTOR": str(github["actor"]),
+            "GITHUB_ACTOR_ID": str(github["actor_id"]),
+            "GITHUB_API_URL": str(github["api_url"]),
+            "GITHUB_BASE_REF": str(github["base_ref"]),
+            "GITHUB_EVENT_NAME": str(github["event_name"]),
+            "GITHUB_EVENT_PATH": str(github["event_path"]),
+            "GITHUB_GRAPHQL_URL": str(github["graphql_url"]),
+            "GITHUB_HEAD_REF": str(github["head_ref"]),
+            "GITHUB_REF": str(github["ref"]),
+            "GITHUB_REF_NAME": str(github["ref_name"]),
+            "GITHUB_REF_PROTECTED": "false",
+            "GITHUB_REF_TYPE": str(github["ref_type"]),
+            "GITHUB_REPOSITORY": str(github["repository"]),
+            "GITHUB_REPOSITORY_ID": "0",
+            "GITHUB_REPOSITORY_OWNER": str(github["repository_owner"]),
+            "GITHUB_REPOSITORY_OWNER_ID": "0",
+            "GITHUB_RETENTION_DAYS": "0",
+            "GITHUB_RUN_ATTEMPT": "1",
+            "GITHUB_RUN_ID": str(github["run_id"]),
+            "GITHUB_RUN_NUMBER": str(github["run_number"]),
+            "GITHUB_SERVER_URL": str(github["server_url"]),
+            "GITHUB_SHA": str(github["sha"]),
+            "GITHUB_TRIGGERING_ACTOR": str(github["triggering_actor"]),
+            "GITHUB_WORKFLOW": str(github["workflow"]),
+            "GITHUB_WORKFLOW_REF": str(github["workflow_ref"]),
+            "GITHUB_WORKFLOW_SHA": str(github["workflow_sha"]),
+            "GITHUB_WORKSPACE": str(github["workspace"]),
+            "RUNNER_ARCH": str(runner["arch"]),
+            "RUNNER_ENVIRONMENT": "self-hosted",
+            "RUNNER_NAME": str(runner["name"]),
+            "RUNNER_OS": str(runner["os"]),
+            "RUNNER_TEMP": str(runner["temp"]),
+            "RUNNER_TOOL_CACHE": str(runner["tool_cache"]),
+        }
+    )
     env.update(workflow_env_extra)
     return env
 

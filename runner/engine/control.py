@@ -10,6 +10,7 @@ cancellation of the whole run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 
@@ -19,13 +20,16 @@ import trio
 class JobControl:
     """Cancels the running step of one job, once, for a reason."""
 
-    __slots__ = ("_cancelled", "_scope", "reason", "timed_out")
+    __slots__ = ("_cancelled", "_scope", "process_groups", "reason", "timed_out")
 
     def __init__(self) -> None:
         self._scope: trio.CancelScope | None = None
         self._cancelled = trio.Event()
         self.reason: str | None = None
         self.timed_out = False
+        # Groups of this job's finished steps that still have members (`server &`):
+        # they live until the job ends, as on GitHub.
+        self.process_groups: set[int] = set()
 
     @property
     def cancelled(self) -> bool:
@@ -67,6 +71,10 @@ class RunControl:
     def cancelled(self) -> bool:
         return self.cancel_reason is not None
 
+    def grace_s(self, configured: float) -> float:
+        """How long processes get between SIGTERM and SIGKILL: none once killed."""
+        return 0.0 if self.killed else configured
+
     def cancel(self, reason: str = "cancelled") -> None:
         """Graceful: interrupt running steps; cleanup steps still run."""
         if self.cancel_reason is None:
@@ -80,9 +88,7 @@ class RunControl:
         self.cancel("killed")
         self.killed = True
         for pgid in list(self.process_groups):
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         if self.root_scope is not None:
             self.root_scope.cancel()

@@ -1,4 +1,8 @@
-"""The files a step writes to talk back: $GITHUB_OUTPUT, $GITHUB_ENV, $GITHUB_STATE, $GITHUB_PATH.
+"""The files a step writes to talk back: $GITHUB_OUTPUT, $GITHUB_ENV, $GITHUB_STATE,
+$GITHUB_PATH and $GITHUB_STEP_SUMMARY.
+
+Every step gets its own five files, created empty (as the runner does: some
+scripts `cat` them), read after the step and removed.
 
 OUTPUT/ENV/STATE hold `name=value` lines or heredocs:
 
@@ -12,18 +16,94 @@ exactly as the GitHub runner reads them (a missing delimiter is an error).
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from runner.errors import RunError
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def read_key_values(path: Path) -> dict[str, str]:
-    """The pairs in a `$GITHUB_OUTPUT`-style file; {} if the file is absent or empty."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return {}
-    return parse_key_values(text, source=path.name)
+KINDS = ("output", "env", "path", "state", "step_summary")
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+
+
+@dataclass(slots=True, kw_only=True)
+class StepFiles:
+    """One step's five files, and what they held once it ended."""
+
+    directory: str
+    token: str  # unique in the run
+    outputs: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    paths: list[str] = field(default_factory=list)
+    state: dict[str, str] = field(default_factory=dict)
+    summary: str = ""
+
+    @classmethod
+    def create(cls, directory: Path, token: str) -> StepFiles:
+        files = cls(directory=str(directory), token=token)
+        for kind in KINDS:
+            # os.open, not Path.touch: this runs for every step (touch tries utime first).
+            os.close(os.open(files.path(kind), _CREATE, 0o644))
+        return files
+
+    def path(self, kind: str) -> str:
+        return f"{self.directory}/{kind}{self.token}"
+
+    def variables(self) -> dict[str, str]:
+        """GITHUB_OUTPUT=... and the others, for the step's environment."""
+        return {f"GITHUB_{kind.upper()}": self.path(kind) for kind in KINDS}
+
+    def write_script(self, name: str, text: str) -> str:
+        """Write the step's script beside its files; return its path."""
+        path = f"{self.directory}/{name}{self.token}"
+        fd = os.open(path, _CREATE, 0o644)
+        try:
+            os.write(fd, text.encode("utf-8", errors="surrogateescape"))
+        finally:
+            os.close(fd)
+        return path
+
+    def collect(self) -> None:
+        """Read what the step wrote, then remove the files. Raises RunError for a
+        malformed file (the files are removed all the same)."""
+        try:
+            self.outputs = self._pairs("output")
+            self.env = self._pairs("env")
+            self.paths = [line.strip() for line in self._text("path").splitlines() if line.strip()]
+            self.state = self._pairs("state")
+            self.summary = self._text("step_summary")
+        finally:
+            self.remove()
+
+    def remove(self) -> None:
+        for kind in KINDS:
+            try:  # noqa: SIM105 - contextlib.suppress costs more, and this runs per step
+                os.unlink(self.path(kind))
+            except FileNotFoundError:
+                pass
+
+    def _text(self, kind: str) -> str:
+        try:
+            fd = os.open(self.path(kind), os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return ""
+        try:
+            size = os.fstat(fd).st_size
+            if size == 0:
+                return ""  # the usual case: no read at all
+            chunks = []
+            while chunk := os.read(fd, max(size, 65536)):
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        return b"".join(chunks).decode("utf-8", errors="replace")
+
+    def _pairs(self, kind: str) -> dict[str, str]:
+        text = self._text(kind)
+        return parse_key_values(text, source=f"$GITHUB_{kind.upper()}") if text else {}
 
 
 def parse_key_values(text: str, *, source: str = "file") -> dict[str, str]:
@@ -58,14 +138,7 @@ def parse_key_values(text: str, *, source: str = "file") -> dict[str, str]:
         elif eq > 0:
             result[line[:eq]] = line[eq + 1 :]
         else:
-            raise RunError(f"{source}: invalid line (expected name=value or name<<DELIMITER): {line!r}")
+            raise RunError(
+                f"{source}: invalid line (expected name=value or name<<DELIMITER): {line!r}"
+            )
     return result
-
-
-def read_paths(path: Path) -> list[str]:
-    """The directories a step added with `echo dir >> $GITHUB_PATH`, in order."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return []
-    return [line.strip() for line in text.splitlines() if line.strip()]

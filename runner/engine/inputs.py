@@ -9,11 +9,15 @@ at once.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from runner.errors import RunError
 from runner.expressions import JSONValue, to_string
-from runner.model import InputSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from runner.model import InputSpec
 
 
 def resolve_inputs(
@@ -41,7 +45,7 @@ def resolve_inputs(
         if name in values:
             continue
         if spec.default is not None:
-            default = spec.default
+            default: JSONValue = spec.default
             if isinstance(default, str) and "${{" in default and evaluate_default is not None:
                 default = evaluate_default(default)
             try:
@@ -77,8 +81,11 @@ def convert(spec: InputSpec, value: JSONValue) -> JSONValue:
             raise ValueError(f"expected a number, got {text!r}") from None
         if math.isnan(number) or math.isinf(number):
             raise ValueError(f"expected a finite number, got {text!r}")
-        return int(number) if number.is_integer() and "." not in text and "e" not in \
-            text.lower() else number
+        return (
+            int(number)
+            if number.is_integer() and "." not in text and "e" not in text.lower()
+            else number
+        )
     text = to_string(value)
     if kind == "choice" and spec.options and text not in spec.options:
         raise ValueError(f"expected one of {', '.join(spec.options)}, got {text!r}")

@@ -6,13 +6,11 @@ matrix, runs-on); this module runs a job that has been decided on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import trio
 
-from runner.engine.concurrency import Slot
-from runner.engine.control import JobControl
 from runner.engine.records import JobRecord, StepRecord
 from runner.engine.scope import JobEnvironment, RunScope, StepScope
 from runner.engine.step_runner import record_skipped, run_step, should_run, step_name
@@ -20,8 +18,14 @@ from runner.engine.steps.output import StepOutput
 from runner.errors import ExpressionError, StaxError
 from runner.events.types import Conclusion, EventType, Status, now_ms
 from runner.expressions import JSONValue, interpolate, to_string, truthy
-from runner.model import Defaults, Job
-from runner.process import sweep_marked
+from runner.process import terminate_groups
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from runner.engine.concurrency import Slot
+    from runner.engine.control import JobControl
+    from runner.model import Defaults, Job
 
 
 @dataclass(slots=True, kw_only=True)
@@ -36,7 +40,7 @@ class JobPlan:
     timeout_minutes: float
     continue_on_error: bool = False
     runs_if_cancelled: bool = False  # started after the run was cancelled: `if: always()`
-    needs_outputs: Mapping[str, Mapping[str, JSONValue]] = field(default_factory=dict)
+    needs_outputs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -58,43 +62,62 @@ async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResul
     run.control.jobs.add(control)
     if run.control.cancelled and not plan.runs_if_cancelled:
         control.cancel(run.control.cancel_reason or "cancelled")
-    scope = StepScope(run=run, job=record, job_env=JobEnvironment(), control=control,
-                      env=plan.env, layers=plan.layers, defaults=plan.defaults)
+    scope = StepScope(
+        run=run,
+        job=record,
+        job_env=JobEnvironment(),
+        control=control,
+        env=plan.env,
+        layers=plan.layers,
+        defaults=plan.defaults,
+    )
     approved = False
+    slot: Slot | None = None
     try:
-        record.status = Status.IN_PROGRESS
-        record.started_at = now_ms()
-        await reporter.job_started(record)
-        await _hand_over_needs(plan, run, record)
-        approved = await _approval(plan, run, record, control)
-        slot = await _enter_concurrency_group(plan, scope) if approved else None
         try:
+            record.status = Status.IN_PROGRESS
+            record.started_at = now_ms()
+            await reporter.job_started(record)
+            await _hand_over_needs(plan, run, record)
+            approved = await _approval(plan, run, record, control)
+            if approved:
+                slot = await _enter_concurrency_group(plan, scope)
             if approved and not control.cancelled:
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(_watch_timeout, plan.timeout_minutes, control)
                     await _run_steps(plan, scope)
                     nursery.cancel_scope.cancel()
+        except StaxError as exc:  # e.g. a concurrency group's expression
+            record.error = str(exc)
+            scope.failed = True
         finally:
-            if slot is not None:
-                run.concurrency.release(slot)
-    finally:
-        run.control.jobs.discard(control)
-        with trio.CancelScope(shield=True):
-            await sweep_marked(scope.process_marker,
-                               grace_s=run.settings.step_kill_grace_seconds)
+            run.control.jobs.discard(control)
+            # Background processes of the job's steps end with the job (as on GitHub);
+            # detached daemons are swept by marker when the run ends.
+            with trio.CancelScope(shield=True):
+                await terminate_groups(
+                    control.process_groups,
+                    grace_s=run.control.grace_s(run.settings.step_kill_grace_seconds),
+                )
+            run.control.process_groups.difference_update(control.process_groups)
+            control.process_groups.clear()
 
-    outputs = await _job_outputs(plan, scope) if approved else {}
-    conclusion = _conclusion(scope, control, approved)
-    if conclusion is Conclusion.FAILURE and plan.continue_on_error:
-        record.error = (record.error or "failed") + " (continue-on-error)"
-        conclusion = Conclusion.SUCCESS
-    record.conclusion = conclusion
-    record.outputs = dict(outputs)
-    record.summary = "\n".join(scope.job_env.summary)
-    record.status = Status.COMPLETED
-    record.completed_at = now_ms()
-    await reporter.job_completed(record)
-    return JobResult(conclusion=conclusion, outputs=outputs)
+        outputs = await _job_outputs(plan, scope) if approved else {}
+        conclusion = _conclusion(scope, control, approved)
+        if conclusion is Conclusion.FAILURE and plan.continue_on_error:
+            record.error = (record.error or "failed") + " (continue-on-error)"
+            conclusion = Conclusion.SUCCESS
+        record.conclusion = conclusion
+        record.outputs = dict(outputs)
+        record.summary = "\n".join(scope.job_env.summary)
+        record.status = Status.COMPLETED
+        record.completed_at = now_ms()
+        await reporter.job_completed(record)
+        return JobResult(conclusion=conclusion, outputs=outputs)
+    finally:
+        # Held until the job has completed: the next in the group starts after it.
+        if slot is not None:
+            run.concurrency.release(slot)
 
 
 async def _hand_over_needs(plan: JobPlan, run: RunScope, record: JobRecord) -> None:
@@ -103,8 +126,7 @@ async def _hand_over_needs(plan: JobPlan, run: RunScope, record: JobRecord) -> N
     for need, outputs in plan.needs_outputs.items():
         entry = needs_ctx.get(need) if isinstance(needs_ctx, dict) else None
         result = str(entry.get("result", "")) if isinstance(entry, dict) else ""
-        await run.reporter.job_message(record, from_job=need, outputs=dict(outputs),
-                                       result=result)
+        await run.reporter.job_message(record, from_job=need, outputs=dict(outputs), result=result)
 
 
 def _conclusion(scope: StepScope, control: JobControl, approved: bool) -> Conclusion:
@@ -128,18 +150,19 @@ async def _enter_concurrency_group(plan: JobPlan, scope: StepScope) -> Slot | No
     cancel_in_progress = truthy(interpolate(raw, ctx) if isinstance(raw, str) else raw)
     if scope.run.concurrency.is_busy(group):
         await scope.run.reporter.job_status(scope.job, f"waiting for concurrency group {group!r}")
-    return await scope.run.concurrency.acquire(group, cancel_in_progress=cancel_in_progress,
-                                               cancel=scope.control.cancel)
+    return await scope.run.concurrency.acquire(
+        group, cancel_in_progress=cancel_in_progress, cancel=scope.control.cancel
+    )
 
 
 async def _watch_timeout(minutes: float, control: JobControl) -> None:
     await trio.sleep(minutes * 60)
-    control.cancel(f"The job has exceeded the maximum execution time of {minutes:g} minutes.",
-                   timed_out=True)
+    control.cancel(
+        f"The job has exceeded the maximum execution time of {minutes:g} minutes.", timed_out=True
+    )
 
 
-async def _approval(plan: JobPlan, run: RunScope, record: JobRecord,
-                    control: JobControl) -> bool:
+async def _approval(plan: JobPlan, run: RunScope, record: JobRecord, control: JobControl) -> bool:
     """Wait for the environment's approval when stax.toml asks for one."""
     name = record.environment
     if not name:
@@ -156,12 +179,13 @@ async def _approval(plan: JobPlan, run: RunScope, record: JobRecord,
         with trio.CancelScope() as waiting:
             # A cancelled run stops waiting; the job then ends as cancelled.
             async with trio.open_nursery() as nursery:
+
                 async def stop_on_cancel() -> None:
                     await control.wait_cancelled()
                     waiting.cancel()
+
                 nursery.start_soon(stop_on_cancel)
-                approved, by = await run.approvals.wait_for_approval(run.record.id, record.id,
-                                                                     name)
+                approved, by = await run.approvals.wait_for_approval(run.record.id, record.id, name)
                 nursery.cancel_scope.cancel()
         if waiting.cancelled_caught:
             approved, by = False, "cancelled"
@@ -179,9 +203,13 @@ async def _run_steps(plan: JobPlan, scope: StepScope) -> None:
     for step in plan.job.steps:
         step_record = StepRecord(number=step.index + 1, name=step_name(step, scope), id=step.id)
         record.steps.append(step_record)
-        io = StepOutput(reporter=reporter, masker=scope.run.masker, job_id=record.id,
-                        step_number=step_record.number,
-                        debug=_debug_enabled(scope))
+        io = StepOutput(
+            reporter=reporter,
+            masker=scope.run.masker,
+            job_id=record.id,
+            step_number=step_record.number,
+            debug=_debug_enabled(scope),
+        )
         try:
             runs = should_run(step, scope)
         except ExpressionError as exc:
@@ -211,8 +239,9 @@ async def _run_steps(plan: JobPlan, scope: StepScope) -> None:
         await reporter.step_completed(record, step_record, extra)
 
 
-def _finish(step: StepRecord, conclusion: Conclusion, outcome: Conclusion,
-            error: str | None) -> None:
+def _finish(
+    step: StepRecord, conclusion: Conclusion, outcome: Conclusion, error: str | None
+) -> None:
     step.status = Status.COMPLETED
     step.conclusion = conclusion
     step.outcome = outcome
@@ -240,9 +269,13 @@ async def _job_outputs(plan: JobPlan, scope: StepScope) -> dict[str, str]:
             continue
         if masker and masker.mask(value) != value:
             await scope.run.reporter.emit(
-                EventType.STEP_ANNOTATION, {"level": "warning",
-                                  "message": f"Skip output '{name}' since it may contain secret."},
-                job_id=scope.job.id)
+                EventType.STEP_ANNOTATION,
+                {
+                    "level": "warning",
+                    "message": f"Skip output '{name}' since it may contain secret.",
+                },
+                job_id=scope.job.id,
+            )
             continue
         outputs[name] = value
     return outputs

@@ -9,8 +9,10 @@ masked line by line too, because output reaches us one line at a time.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from runner.expressions.values import JSONValue
+if TYPE_CHECKING:
+    from runner.expressions.values import JSONValue
 
 MASK = "***"
 

@@ -8,9 +8,12 @@ the latest of each so `GET /api/runs/{id}` needs no replay.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from runner.events.types import Conclusion, Status, now_ms
-from runner.expressions import JSONValue
+
+if TYPE_CHECKING:
+    from runner.expressions import JSONValue
 
 
 @dataclass(slots=True, kw_only=True)
@@ -108,7 +111,7 @@ class RunRecord:
     status: Status = Status.QUEUED
     conclusion: Conclusion | None = None
     jobs: dict[str, JobRecord] = field(default_factory=dict)
-    graph: list[dict[str, JSONValue]] = field(default_factory=list)  # the planned `needs` DAG
+    graph: list[JSONValue] = field(default_factory=list)  # the planned `needs` DAG
     inputs: dict[str, JSONValue] = field(default_factory=dict)
     created_at: int = field(default_factory=now_ms)
     started_at: int | None = None

@@ -6,11 +6,15 @@ no event, whatever field it hides in.
 
 from __future__ import annotations
 
-from runner.engine.masking import Masker
-from runner.engine.records import JobRecord, RunRecord, StepRecord
-from runner.events.sink import EventSink
+from typing import TYPE_CHECKING
+
 from runner.events.types import Event, EventType
-from runner.expressions import JSONValue
+
+if TYPE_CHECKING:
+    from runner.engine.masking import Masker
+    from runner.engine.records import JobRecord, RunRecord, StepRecord
+    from runner.events.sink import EventSink
+    from runner.expressions import JSONValue
 
 
 class Reporter:
@@ -32,8 +36,9 @@ class Reporter:
         masked = self.masker.mask_value(data) if self.masker else data
         assert isinstance(masked, dict)
         await self.sink.emit(
-            Event(type=type, run_id=self.run_id, job_id=job_id, step_number=step_number,
-                  data=masked)
+            Event(
+                type=type, run_id=self.run_id, job_id=job_id, step_number=step_number, data=masked
+            )
         )
 
     # -- runs --------------------------------------------------------------
@@ -57,40 +62,54 @@ class Reporter:
         await self.emit(EventType.JOB_STATUS, {"summary": summary}, job_id=job.id)
 
     async def job_blocked(self, job: JobRecord, *, reason: str, environment: str) -> None:
-        await self.emit(EventType.JOB_BLOCKED, {"reason": reason, "environment": environment},
-                        job_id=job.id)
+        await self.emit(
+            EventType.JOB_BLOCKED, {"reason": reason, "environment": environment}, job_id=job.id
+        )
 
     async def job_unblocked(self, job: JobRecord, *, approved: bool, by: str) -> None:
         await self.emit(EventType.JOB_UNBLOCKED, {"approved": approved, "by": by}, job_id=job.id)
 
-    async def job_message(self, job: JobRecord, *, from_job: str,
-                          outputs: dict[str, JSONValue], result: str) -> None:
-        await self.emit(EventType.JOB_MESSAGE,
-                        {"from_job": from_job, "to_job": job.id, "outputs": outputs,
-                         "result": result},
-                        job_id=job.id)
+    async def job_message(
+        self, job: JobRecord, *, from_job: str, outputs: dict[str, JSONValue], result: str
+    ) -> None:
+        await self.emit(
+            EventType.JOB_MESSAGE,
+            {"from_job": from_job, "to_job": job.id, "outputs": outputs, "result": result},
+            job_id=job.id,
+        )
 
     # -- steps -------------------------------------------------------------
     async def step_started(self, job: JobRecord, step: StepRecord) -> None:
-        await self.emit(EventType.STEP_STARTED, {"step": step.snapshot()}, job_id=job.id,
-                        step_number=step.number)
+        await self.emit(
+            EventType.STEP_STARTED,
+            {"step": step.snapshot()},
+            job_id=job.id,
+            step_number=step.number,
+        )
 
-    async def step_completed(self, job: JobRecord, step: StepRecord,
-                             extra: dict[str, JSONValue] | None = None) -> None:
+    async def step_completed(
+        self, job: JobRecord, step: StepRecord, extra: dict[str, JSONValue] | None = None
+    ) -> None:
         data: dict[str, JSONValue] = {"step": step.snapshot()}
         if extra:
             data.update(extra)
         await self.emit(EventType.STEP_COMPLETED, data, job_id=job.id, step_number=step.number)
 
-    async def step_log(self, job_id: str, step_number: int, stream: str,
-                       lines: list[str]) -> None:
+    async def step_log(self, job_id: str, step_number: int, stream: str, lines: list[str]) -> None:
         """A chunk of already-masked lines (masking them again would cost a regex pass)."""
         await self.sink.emit(
-            Event(type=EventType.STEP_LOG, run_id=self.run_id, job_id=job_id,
-                  step_number=step_number, data={"stream": stream, "lines": list(lines)})
+            Event(
+                type=EventType.STEP_LOG,
+                run_id=self.run_id,
+                job_id=job_id,
+                step_number=step_number,
+                data={"stream": stream, "lines": list(lines)},
+            )
         )
 
-    async def step_annotation(self, job_id: str, step_number: int,
-                              annotation: dict[str, JSONValue]) -> None:
-        await self.emit(EventType.STEP_ANNOTATION, annotation, job_id=job_id,
-                        step_number=step_number)
+    async def step_annotation(
+        self, job_id: str, step_number: int, annotation: dict[str, JSONValue]
+    ) -> None:
+        await self.emit(
+            EventType.STEP_ANNOTATION, annotation, job_id=job_id, step_number=step_number
+        )

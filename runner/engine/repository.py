@@ -9,6 +9,7 @@ can run outside a repository.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import getpass
 import os
 import re
@@ -36,15 +37,28 @@ def read_repository(start: Path) -> RepositoryInfo:
     actor = _actor(git_dir)
     if git_dir is None:
         name = start.resolve().name or "workspace"
-        return RepositoryInfo(root=None, sha=_ZERO_SHA, ref="refs/heads/main",
-                              repository=f"{actor}/{name}", owner=actor, actor=actor,
-                              default_branch="main")
+        return RepositoryInfo(
+            root=None,
+            sha=_ZERO_SHA,
+            ref="refs/heads/main",
+            repository=f"{actor}/{name}",
+            owner=actor,
+            actor=actor,
+            default_branch="main",
+        )
     ref, sha = _head(git_dir)
     repository = _remote_slug(git_dir) or f"{actor}/{root.name if root else 'workspace'}"
     owner = repository.split("/", 1)[0]
     default_branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else "main"
-    return RepositoryInfo(root=root, sha=sha, ref=ref, repository=repository, owner=owner,
-                          actor=actor, default_branch=_origin_head(git_dir) or default_branch)
+    return RepositoryInfo(
+        root=root,
+        sha=sha,
+        ref=ref,
+        repository=repository,
+        owner=owner,
+        actor=actor,
+        default_branch=_origin_head(git_dir) or default_branch,
+    )
 
 
 def _find_git_dir(start: Path) -> tuple[Path | None, Path | None]:
@@ -95,10 +109,8 @@ def _resolve_ref(git_dir: Path, ref: str) -> str | None:
 def _config(git_dir: Path | None) -> configparser.RawConfigParser:
     parser = configparser.RawConfigParser(strict=False)
     if git_dir is not None:
-        try:
+        with contextlib.suppress(configparser.Error, UnicodeDecodeError):
             parser.read(_common_dir(git_dir) / "config", encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError):
-            pass
     return parser
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import trio
+
 from runner.engine.inputs import resolve_inputs
 from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion
@@ -22,65 +24,138 @@ if TYPE_CHECKING:
     from runner.engine.scheduler import Scheduler, _Outcome
 
 
-async def run_called_workflow(caller: Scheduler, key: str, job: Job,
-                              layers: dict[str, JSONValue], outcome: _Outcome) -> None:
+async def run_called_workflows(
+    caller: Scheduler,
+    key: str,
+    job: Job,
+    combos: list[dict[str, JSONValue]] | None,
+    layers: dict[str, JSONValue],
+    outcome: _Outcome,
+) -> None:
+    """Run the called workflow once, or once per matrix combination (concurrently,
+    up to `max-parallel`); the caller's result combines them, later finishers'
+    outputs winning, as for any matrix job."""
+    from runner.engine.scheduler import combine_results, job_name
+
+    if combos is None:
+        result, outputs = await _call(caller, key, job, layers, f"{key}.", job.name or key)
+        outcome.result = result
+        outcome.outputs.update(outputs)
+        return
+    results: list[Conclusion] = []
+    limiter = trio.CapacityLimiter(_max_parallel(job, caller, layers) or len(combos))
+
+    async def one(index: int, combo: dict[str, JSONValue], token: object) -> None:
+        strategy: dict[str, JSONValue] = {"job-index": index, "job-total": len(combos)}
+        instance = {**layers, "matrix": combo, "strategy": strategy}
+        name = job_name(key, job, combo, caller.run.contexts.eval_context(layers=instance))
+        try:
+            result, outputs = await _call(caller, key, job, instance, f"{key}.{index + 1}.", name)
+        finally:
+            limiter.release_on_behalf_of(token)
+        results.append(result)
+        outcome.outputs.update(outputs)
+
+    async with trio.open_nursery() as nursery:
+        for index, combo in enumerate(combos):
+            token = object()
+            await limiter.acquire_on_behalf_of(token)  # in declaration order
+            nursery.start_soon(one, index, combo, token)
+    outcome.result = combine_results(results)
+
+
+async def _call(
+    caller: Scheduler, key: str, job: Job, layers: dict[str, JSONValue], id_part: str, name: str
+) -> tuple[Conclusion, dict[str, str]]:
+    """One call of the workflow: its jobs join the run as `<id_part><job>`."""
     from runner.engine.scheduler import Scheduler, combine_results
 
     try:
         nested_run, workflow, workflow_env = _prepare(caller, key, job, layers)
     except StaxError as exc:
-        await caller._fail_unstarted(key, job, str(exc))
-        outcome.result = Conclusion.FAILURE
-        return
+        await caller._fail_unstarted(
+            key, job, str(exc), instance_id=caller.id_prefix + id_part[:-1]
+        )
+        return Conclusion.FAILURE, {}
     nested = Scheduler(
-        nested_run, workflow, limiter=caller.limiter, workflow_env=workflow_env,
-        id_prefix=f"{caller.id_prefix}{key}.",
-        name_prefix=f"{caller.name_prefix}{job.name or key} / ",
+        nested_run,
+        workflow,
+        limiter=caller.limiter,
+        workflow_env=workflow_env,
+        id_prefix=f"{caller.id_prefix}{id_part}",
+        name_prefix=f"{caller.name_prefix}{name} / ",
         matrix_filters=caller.matrix_filters,
     )
     outcomes = await nested.run_all()
     jobs_ctx: dict[str, JSONValue] = {
         name: {"result": o.result.value, "outputs": dict(o.outputs)} for name, o in outcomes.items()
     }
-    ctx = nested_run.contexts.eval_context(jobs=jobs_ctx)
-    for name, spec in workflow.call_outputs.items():
+    ctx = nested_run.contexts.eval_context(layers={"jobs": jobs_ctx})
+    outputs: dict[str, str] = {}
+    for output, spec in workflow.call_outputs.items():
         try:
-            outcome.outputs[name] = to_string(interpolate(spec.value, ctx))
+            outputs[output] = to_string(interpolate(spec.value, ctx))
         except StaxError:
-            outcome.outputs[name] = ""
-    outcome.result = combine_results([o.result for o in outcomes.values()])
+            outputs[output] = ""
+    return combine_results([o.result for o in outcomes.values()]), outputs
+
+
+def _max_parallel(job: Job, caller: Scheduler, layers: dict[str, JSONValue]) -> int | None:
+    raw = job.strategy.max_parallel if job.strategy else None
+    if isinstance(raw, str):
+        raw = interpolate(raw, caller.run.contexts.eval_context(layers=layers))
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw < 1:
+        return None
+    return int(raw)
 
 
 def _prepare(caller: Scheduler, key: str, job: Job, layers: dict[str, JSONValue]):  # type: ignore[no-untyped-def]
     uses = job.uses or ""
     if not uses.startswith("./"):
-        raise RunError(f"jobs.{key}.uses: {uses}: this remote reusable workflow needs network "
-                       "access: not supported yet")
+        raise RunError(
+            f"jobs.{key}.uses: {uses}: this remote reusable workflow needs network "
+            "access: not supported yet"
+        )
     run = caller.run
     path = (run.contexts.workspace / uses.split("@", 1)[0]).resolve()
     if caller.id_prefix.count(".") >= 4:
         raise RunError(f"jobs.{key}.uses: reusable workflows nested too deeply")
     workflow = load_workflow(path)
     if "workflow_call" not in workflow.on:
-        raise RunError(f"jobs.{key}.uses: {uses} is not a reusable workflow "
-                       "(it has no `on: workflow_call`)")
-    ctx = run.contexts.eval_context(**layers)
-    given = {name: interpolate(value, ctx) if isinstance(value, str) else value
-             for name, value in job.with_.items()}
-    inputs = resolve_inputs(workflow.call_inputs, given, what="input",
-                            evaluate_default=lambda text: interpolate(text, ctx))
-    if job.secrets == "inherit":
-        secrets: dict[str, JSONValue] = dict(run.contexts.secrets)
+        raise RunError(
+            f"jobs.{key}.uses: {uses} is not a reusable workflow (it has no `on: workflow_call`)"
+        )
+    ctx = run.contexts.eval_context(layers=layers)
+    given = {
+        name: interpolate(value, ctx) if isinstance(value, str) else value
+        for name, value in job.with_.items()
+    }
+    inputs = resolve_inputs(
+        workflow.call_inputs,
+        given,
+        what="input",
+        evaluate_default=lambda text: interpolate(text, ctx),
+    )
+    secrets: dict[str, JSONValue]
+    if isinstance(job.secrets, str):  # "inherit" (the model allows no other string)
+        secrets = dict(run.contexts.secrets)
     else:
-        secrets = {name: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
-                   for name, value in (job.secrets or {}).items()}  # type: ignore[union-attr]
-    missing = [name for name, spec in workflow.call_secrets.items()
-               if spec.required and name not in secrets]
+        secrets = {
+            name: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
+            for name, value in (job.secrets or {}).items()
+        }
+    missing = [
+        name
+        for name, spec in workflow.call_secrets.items()
+        if spec.required and name not in secrets
+    ]
     if missing:
         raise RunError(f"jobs.{key}: required secret(s) not passed: {', '.join(missing)}")
     contexts = replace(run.contexts, inputs=inputs, secrets=secrets)
     nested_run = replace(run, contexts=contexts, workflow=workflow)
     env_ctx = contexts.eval_context()
-    workflow_env = {name: to_string(interpolate(value, env_ctx) if isinstance(value, str)
-                                    else value) for name, value in workflow.env.items()}
+    workflow_env = {
+        name: to_string(interpolate(value, env_ctx) if isinstance(value, str) else value)
+        for name, value in workflow.env.items()
+    }
     return nested_run, workflow, workflow_env

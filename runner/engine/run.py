@@ -9,16 +9,17 @@ run.completed, whether the run succeeds, fails, is cancelled or is killed.
 
 from __future__ import annotations
 
+import os
 import secrets as _secrets
 import shutil
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
-from runner.config import Settings
+from runner.engine.concurrency import ConcurrencyGroups, Slot
 from runner.engine.contexts import (
     RunContexts,
     build_base_env,
@@ -27,7 +28,6 @@ from runner.engine.contexts import (
     default_event,
     write_event_file,
 )
-from runner.engine.concurrency import ConcurrencyGroups, Slot
 from runner.engine.control import RunControl
 from runner.engine.inputs import resolve_inputs
 from runner.engine.masking import Masker
@@ -37,10 +37,16 @@ from runner.engine.repository import read_repository
 from runner.engine.scheduler import Scheduler
 from runner.engine.scope import Approver, RunScope
 from runner.errors import RunError, StaxError
-from runner.events.sink import EventSink
 from runner.events.types import Conclusion, Status, now_ms
 from runner.expressions import JSONValue, interpolate, to_string, truthy
-from runner.model import Workflow
+from runner.process import sweep_marked
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from runner.config import Settings
+    from runner.events.sink import EventSink
+    from runner.model import Concurrency, Workflow
 
 
 def new_run_id() -> str:
@@ -66,15 +72,22 @@ class RunRequest:
 
 
 class _RejectAll:
-    async def wait_for_approval(self, run_id: str, job_id: str,
-                                environment: str) -> tuple[bool, str]:
+    async def wait_for_approval(
+        self, run_id: str, job_id: str, environment: str
+    ) -> tuple[bool, str]:
         return False, "no approver available"
 
 
 class WorkflowRun:
-    def __init__(self, request: RunRequest, settings: Settings, sink: EventSink, *,
-                 approvals: Approver | None = None,
-                 concurrency: ConcurrencyGroups | None = None) -> None:
+    def __init__(
+        self,
+        request: RunRequest,
+        settings: Settings,
+        sink: EventSink,
+        *,
+        approvals: Approver | None = None,
+        concurrency: ConcurrencyGroups | None = None,
+    ) -> None:
         self.request = request
         self.settings = settings
         self.sink = sink
@@ -93,8 +106,11 @@ class WorkflowRun:
         """Check the request against the workflow; raise RunError if it can't run."""
         request, workflow = self.request, self.request.workflow
         self._event_name = self._choose_event()
-        specs = workflow.call_inputs if self._event_name == "workflow_call" \
+        specs = (
+            workflow.call_inputs
+            if self._event_name == "workflow_call"
             else workflow.dispatch_inputs
+        )
         if specs or request.inputs:
             self._inputs = resolve_inputs(specs, request.inputs)
         if request.jobs:
@@ -103,16 +119,24 @@ class WorkflowRun:
                 raise RunError(f"unknown job {unknown[0]!r} (jobs: {', '.join(workflow.jobs)})")
             self._only_jobs = _with_needs(workflow, request.jobs)
         try:
-            workflow_file = str(Path(workflow.path).resolve().relative_to(request.workdir.resolve()))
+            workflow_file = str(
+                Path(workflow.path).resolve().relative_to(request.workdir.resolve())
+            )
         except ValueError:
             workflow_file = workflow.path
         self.record = RunRecord(
-            id=self.run_id, name=workflow.display_name, workflow=workflow_file,
-            event=self._event_name, run_number=request.run_number,
-            workdir=str(request.workdir), inputs=dict(self._inputs),
-            graph=[{"id": key, "name": job.name or key, "needs": list(job.needs)}
-                   for key, job in workflow.jobs.items()
-                   if self._only_jobs is None or key in self._only_jobs],
+            id=self.run_id,
+            name=workflow.display_name,
+            workflow=workflow_file,
+            event=self._event_name,
+            run_number=request.run_number,
+            workdir=str(request.workdir),
+            inputs=dict(self._inputs),
+            graph=[
+                {"id": key, "name": job.name or key, "needs": list(job.needs)}
+                for key, job in workflow.jobs.items()
+                if self._only_jobs is None or key in self._only_jobs
+            ],
         )
         return self.record
 
@@ -122,8 +146,9 @@ class WorkflowRun:
         if name is None:
             return next(iter(on), "push") if "push" not in on else "push"
         if on and name not in on:
-            raise RunError(f"the workflow does not run on {name!r} events "
-                           f"(it runs on: {', '.join(on)})")
+            raise RunError(
+                f"the workflow does not run on {name!r} events (it runs on: {', '.join(on)})"
+            )
         return name
 
     # -- the run --------------------------------------------------------------
@@ -136,7 +161,6 @@ class WorkflowRun:
     async def run(self) -> RunRecord:
         """Execute the run and return its final record. Always emits run.completed."""
         record = self.record or self.prepare()
-        workflow, request = self.request.workflow, self.request
         temp = Path(tempfile.mkdtemp(prefix=f"stax-{self.run_id}-"))
         reporter = Reporter(self.sink, self.run_id, self.masker)
         record.status = Status.IN_PROGRESS
@@ -154,64 +178,110 @@ class WorkflowRun:
             if scope is not None:
                 with trio.CancelScope() as root:
                     self.control.root_scope = root
-                    slot = await self._enter_concurrency_group(scope)
-                    try:
-                        if slot is not False:
-                            limiter = trio.CapacityLimiter(self.settings.parallel_jobs)
-                            workflow_env = self._workflow_env(scope)
-                            scheduler = Scheduler(scope, workflow, limiter=limiter,
-                                                  workflow_env=workflow_env,
-                                                  only_jobs=self._only_jobs,
-                                                  matrix_filters=request.matrix_filters)
-                            await scheduler.run_all()
-                    finally:
-                        if slot:
-                            self.concurrency.release(slot)
+                    await self._run_jobs(scope, record)
         finally:
             with trio.CancelScope(shield=True):
+                if scope is not None:
+                    # Whatever detached itself from its step (double fork + setsid)
+                    # still carries the run's marker: nothing outlives the run.
+                    await sweep_marked(
+                        scope.process_marker,
+                        grace_s=self.control.grace_s(self.settings.step_kill_grace_seconds),
+                    )
                 await self._finish(record, reporter)
+                if scope is not None:
+                    shutil.rmtree(scope.contexts.commands_dir, ignore_errors=True)
                 shutil.rmtree(temp, ignore_errors=True)
         return record
+
+    async def _run_jobs(self, scope: RunScope, record: RunRecord) -> None:
+        """Take the run's concurrency slot (if it has a group), then schedule the jobs."""
+        group = self.request.workflow.concurrency
+        slot: Slot | None = None
+        if group is not None:
+            try:
+                slot = await self._enter_concurrency_group(scope, group)
+            except StaxError as exc:
+                record.error = f"concurrency: {exc}"
+                return
+            if slot is None:
+                return  # superseded while pending: the group has cancelled this run
+        try:
+            scheduler = Scheduler(
+                scope,
+                self.request.workflow,
+                limiter=trio.CapacityLimiter(self.settings.parallel_jobs),
+                workflow_env=self._workflow_env(scope),
+                only_jobs=self._only_jobs,
+                matrix_filters=self.request.matrix_filters,
+            )
+            await scheduler.run_all()
+        except StaxError as exc:
+            record.error = str(exc)
+        finally:
+            if slot is not None:
+                self.concurrency.release(slot)
 
     def _scope(self, record: RunRecord, reporter: Reporter, temp: Path) -> RunScope:
         request = self.request
         workdir = request.workdir.resolve()
         repo = read_repository(workdir)
-        event = request.event_payload if request.event_payload is not None \
+        event = (
+            request.event_payload
+            if request.event_payload is not None
             else default_event(self._event_name, repo, self._inputs)
+        )
         runner_temp = temp / "temp"
         runner_temp.mkdir()
-        (runner_temp / "_runner_file_commands").mkdir()
+        commands_dir = _file_commands_dir(temp)
         event_path = temp / "event.json"
         write_event_file(event_path, event)
         github = build_github_context(
-            repo=repo, workflow_name=request.workflow.display_name, workflow_path=record.workflow,
-            event_name=self._event_name, event=event, run_id=self.run_id,
-            run_number=record.run_number, workspace=workdir, event_path=event_path)
+            repo=repo,
+            workflow_name=request.workflow.display_name,
+            workflow_path=record.workflow,
+            event_name=self._event_name,
+            event=event,
+            run_id=self.run_id,
+            run_number=record.run_number,
+            workspace=workdir,
+            event_path=event_path,
+        )
         runner = build_runner_context(runner_temp, Path(tempfile.gettempdir()) / "stax-tool-cache")
         contexts = RunContexts(
-            github=github, runner=runner, inputs=dict(self._inputs),
-            secrets={"GITHUB_TOKEN": "", **request.secrets}, vars=dict(request.vars),
-            base_env=build_base_env(github, runner, {}), workspace=workdir, temp_dir=runner_temp)
-        return RunScope(settings=self.settings, workflow=request.workflow, record=record,
-                        contexts=contexts, reporter=reporter, masker=self.masker,
-                        control=self.control, approvals=self.approvals,
-                        process_marker=f"stax-{self.run_id}-{_secrets.token_hex(4)}",
-                        approve_all=request.approve_all, concurrency=self.concurrency)
+            github=github,
+            runner=runner,
+            inputs=dict(self._inputs),
+            secrets={"GITHUB_TOKEN": "", **request.secrets},
+            vars=dict(request.vars),
+            base_env=build_base_env(github, runner, {}),
+            workspace=workdir,
+            temp_dir=runner_temp,
+            commands_dir=commands_dir,
+        )
+        return RunScope(
+            settings=self.settings,
+            workflow=request.workflow,
+            record=record,
+            contexts=contexts,
+            reporter=reporter,
+            masker=self.masker,
+            control=self.control,
+            approvals=self.approvals,
+            process_marker=f"stax-{self.run_id}-{_secrets.token_hex(4)}",
+            approve_all=request.approve_all,
+            concurrency=self.concurrency,
+        )
 
-    async def _enter_concurrency_group(self, scope: RunScope) -> Slot | None | bool:
-        """The run's concurrency slot; None without a group; False when superseded."""
-        concurrency = self.request.workflow.concurrency
-        if concurrency is None:
-            return None
+    async def _enter_concurrency_group(self, scope: RunScope, group: Concurrency) -> Slot | None:
+        """The run's slot in its group once it may run; None when superseded while pending."""
         ctx = scope.contexts.eval_context()
-        group = to_string(interpolate(concurrency.group, ctx))
-        cancel_in_progress = truthy(interpolate(concurrency.cancel_in_progress, ctx)
-                                    if isinstance(concurrency.cancel_in_progress, str)
-                                    else concurrency.cancel_in_progress)
-        slot = await self.concurrency.acquire(group, cancel_in_progress=cancel_in_progress,
-                                              cancel=self.cancel)
-        return slot if slot is not None else False
+        name = to_string(interpolate(group.group, ctx))
+        raw = group.cancel_in_progress
+        cancel_in_progress = truthy(interpolate(raw, ctx) if isinstance(raw, str) else raw)
+        return await self.concurrency.acquire(
+            name, cancel_in_progress=cancel_in_progress, cancel=self.cancel
+        )
 
     def _run_name(self, scope: RunScope) -> str | None:
         raw = self.request.workflow.run_name
@@ -268,3 +338,23 @@ def _with_needs(workflow: Workflow, jobs: tuple[str, ...]) -> set[str]:
             selected.add(key)
             stack.extend(workflow.jobs[key].needs)
     return selected
+
+
+def _file_commands_dir(run_temp: Path) -> Path:
+    """A fresh directory for the steps' command files and scripts.
+
+    Every step creates six small files here and removes them: on a tmpfs
+    (/dev/shm) that costs microseconds, on a journalling disk a hundred
+    times more per file, which is most of a step's overhead. Their paths
+    reach steps only through $GITHUB_OUTPUT and friends, so where they live
+    is ours to choose.
+    """
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        try:
+            return Path(tempfile.mkdtemp(prefix=f"{run_temp.name}-", dir=shm))
+        except OSError:
+            pass
+    fallback = run_temp / "temp" / "_runner_file_commands"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback

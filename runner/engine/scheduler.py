@@ -3,8 +3,12 @@
 There are no stages. Every job key gets a task at once; the task waits for
 the `done` events of the jobs it needs, decides (`if:`, runs-on, matrix),
 then runs its instances under two limits: the run's CapacityLimiter (jobs
-at once on this machine) and the matrix's own `max-parallel`. A failing
-matrix instance with fail-fast cancels its siblings, running or queued.
+at once on this machine) and the matrix's own `max-parallel`. Instances take
+their places in declaration order. A failing matrix instance with fail-fast
+cancels its siblings, running or queued.
+
+After the run is cancelled, a job that has not started yet starts only if
+its `if:` still holds (always(), cancelled()); its steps then run as usual.
 
 A job's result for `needs` combines its instances: failure if any failed,
 else cancelled if any was, else skipped if all were, else success. Its
@@ -14,19 +18,24 @@ outputs are those of the instances, later finishers winning, as on GitHub.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import trio
 
 from runner.engine.control import JobControl
 from runner.engine.job import JobPlan, JobResult, run_job
 from runner.engine.records import JobRecord
-from runner.engine.scope import RunScope
+from runner.engine.runs_on import foreign_runner_notice
 from runner.errors import RunError, StaxError, WorkflowError
 from runner.events.types import Conclusion, Status, now_ms
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
 from runner.model import Defaults, Job, Workflow, expand_matrix, matrix_filter
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from runner.engine.scope import RunScope
 
 
 @dataclass(slots=True, kw_only=True)
@@ -82,14 +91,25 @@ class Scheduler:
             outcome.done.set()
 
     async def _decide_and_run(self, key: str, job: Job, outcome: _Outcome) -> None:
-        needs_ctx = {need: {"result": self.outcomes[need].result.value,
-                            "outputs": dict(self.outcomes[need].outputs)} for need in job.needs}
-        base_layers: dict[str, JSONValue] = {"needs": needs_ctx, "matrix": {}, "strategy": {},
-                                             "job": {"status": "success"}}
+        needs_ctx: dict[str, JSONValue] = {
+            need: {
+                "result": self.outcomes[need].result.value,
+                "outputs": dict(self.outcomes[need].outputs),
+            }
+            for need in job.needs
+        }
+        base_layers: dict[str, JSONValue] = {
+            "needs": needs_ctx,
+            "matrix": {},
+            "strategy": {},
+            "job": {"status": "success"},
+        }
         try:
             condition = evaluate_condition(
                 job.if_ or "",
-                self.run.contexts.eval_context(job_status=self._needs_status(job), **base_layers),
+                self.run.contexts.eval_context(
+                    job_status=self._needs_status(job), layers=base_layers
+                ),
             )
         except StaxError as exc:
             await self._fail_unstarted(key, job, str(exc))
@@ -99,11 +119,6 @@ class Scheduler:
             await self._skip(key, job, None)
             outcome.result = Conclusion.SKIPPED
             return
-        if job.uses is not None:
-            from runner.engine.reusable import run_called_workflow
-
-            await run_called_workflow(self, key, job, base_layers, outcome)
-            return
         try:
             combos = self._matrix(job, base_layers)
         except StaxError as exc:
@@ -112,6 +127,11 @@ class Scheduler:
             return
         if combos is not None and not combos:
             await self._skip(key, job, "no matrix combination matches --matrix")
+            return
+        if job.uses is not None:
+            from runner.engine.reusable import run_called_workflows
+
+            await run_called_workflows(self, key, job, combos, base_layers, outcome)
             return
         await self._run_instances(key, job, combos, base_layers, outcome)
 
@@ -137,12 +157,14 @@ class Scheduler:
     def _matrix(self, job: Job, layers: dict[str, JSONValue]) -> list[dict[str, JSONValue]] | None:
         if job.strategy is None or job.strategy.matrix is None:
             return None
-        raw = job.strategy.matrix
+        raw: JSONValue = job.strategy.matrix
         if isinstance(raw, str):
-            raw = interpolate(raw, self.run.contexts.eval_context(**layers))
+            raw = interpolate(raw, self.run.contexts.eval_context(layers=layers))
         if not isinstance(raw, dict):
-            raise RunError(f"jobs.{job.id}.strategy.matrix: expected a mapping, got "
-                           f"{to_string(raw) if raw is not None else 'null'}")
+            raise RunError(
+                f"jobs.{job.id}.strategy.matrix: expected a mapping, got "
+                f"{to_string(raw) if raw is not None else 'null'}"
+            )
         try:
             combos = expand_matrix(raw)
         except WorkflowError as exc:
@@ -150,23 +172,35 @@ class Scheduler:
         return matrix_filter(combos, self.matrix_filters) if self.matrix_filters else combos
 
     # -- instances --------------------------------------------------------
-    async def _run_instances(self, key: str, job: Job,
-                             combos: list[dict[str, JSONValue]] | None,
-                             base_layers: dict[str, JSONValue], outcome: _Outcome) -> None:
-        ctx = self.run.contexts.eval_context(**base_layers)
+    async def _run_instances(
+        self,
+        key: str,
+        job: Job,
+        combos: list[dict[str, JSONValue]] | None,
+        base_layers: dict[str, JSONValue],
+        outcome: _Outcome,
+    ) -> None:
+        ctx = self.run.contexts.eval_context(layers=base_layers)
         strategy = job.strategy
         fail_fast = truthy(_evaluate(strategy.fail_fast, ctx)) if strategy else False
         max_parallel = _evaluate(strategy.max_parallel, ctx) if strategy else None
         instances = combos if combos is not None else [None]
         total = len(instances)
         matrix_limiter = trio.CapacityLimiter(
-            int(max_parallel) if isinstance(max_parallel, (int, float))
-            and not isinstance(max_parallel, bool) and max_parallel >= 1 else total)
+            int(max_parallel)
+            if isinstance(max_parallel, (int, float))
+            and not isinstance(max_parallel, bool)
+            and max_parallel >= 1
+            else total
+        )
         plans: list[tuple[JobPlan, JobControl]] = []
         for index, combo in enumerate(instances):
             strategy_ctx: dict[str, JSONValue] = {
-                "fail-fast": fail_fast, "job-index": index, "job-total": total,
-                "max-parallel": matrix_limiter.total_tokens}
+                "fail-fast": fail_fast,
+                "job-index": index,
+                "job-total": total,
+                "max-parallel": matrix_limiter.total_tokens,
+            }
             layers = {**base_layers, "matrix": combo or {}, "strategy": strategy_ctx}
             instance_id = f"{self.id_prefix}{key}" + (f".{index + 1}" if combos else "")
             try:
@@ -217,53 +251,47 @@ class Scheduler:
                 reason = self.run.control.cancel_reason or "cancelled"
                 return await self._end_unstarted(record, Conclusion.CANCELLED, reason)
             plan.runs_if_cancelled = True
-        target = self._runs_on_target(record.runs_on)
-        if target is not None:
-            return await self._end_unstarted(record, Conclusion.SKIPPED, target)
+        notice = foreign_runner_notice(record.runs_on, self.run.settings)
+        if notice is not None:
+            return await self._end_unstarted(record, Conclusion.SKIPPED, notice)
         if plan.job.container is not None or plan.job.services is not None:
             return await self._end_unstarted(
-                record, Conclusion.FAILURE,
-                "container and services jobs need a container engine: not supported")
+                record,
+                Conclusion.FAILURE,
+                "container and services jobs need a container engine: not supported",
+            )
         return await run_job(plan, self.run, control)
 
     def _holds_when_cancelled(self, plan: JobPlan) -> bool:
-        layers = {k: v for k, v in plan.layers.items() if k != "github"}
         try:
-            return evaluate_condition(plan.job.if_ or "", self.run.contexts.eval_context(
-                job_status="cancelled", **layers))
+            return evaluate_condition(
+                plan.job.if_ or "",
+                self.run.contexts.eval_context(job_status="cancelled", layers=plan.layers),
+            )
         except StaxError:
             return False
 
-    def _runs_on_target(self, runs_on: JSONValue) -> str | None:
-        """A notice when the job's labels cannot run on this machine, else None."""
-        labels: list[str] = []
-        if isinstance(runs_on, str):
-            labels = [runs_on]
-        elif isinstance(runs_on, list):
-            labels = [to_string(v) for v in runs_on]
-        elif isinstance(runs_on, dict):
-            raw = runs_on.get("labels")
-            labels = [raw] if isinstance(raw, str) else [to_string(v) for v in raw or []] \
-                if isinstance(raw, list) else []
-        foreign = [label for label in labels if self.run.settings.label_target(label) == "skip"]
-        if foreign:
-            return (f"runs-on: {', '.join(foreign)} cannot run on this machine; skipped "
-                    "(map the label in stax.toml [labels] to run it here)")
-        return None
-
-    def _plan(self, key: str, job: Job, instance_id: str, combo: dict[str, JSONValue] | None,
-              layers: dict[str, JSONValue]) -> JobPlan:
-        ctx = self.run.contexts.eval_context(env=self.workflow_env, **layers)
+    def _plan(
+        self,
+        key: str,
+        job: Job,
+        instance_id: str,
+        combo: dict[str, JSONValue] | None,
+        layers: dict[str, JSONValue],
+    ) -> JobPlan:
+        ctx = self.run.contexts.eval_context(env=self.workflow_env, layers=layers)
         env = dict(self.workflow_env)
         for name, value in job.env.items():
             env[name] = to_string(interpolate(value, ctx) if isinstance(value, str) else value)
-        ctx_env = self.run.contexts.eval_context(env=env, **layers)
-        name = self.name_prefix + _job_name(key, job, combo, ctx_env)
+        ctx_env = self.run.contexts.eval_context(env=env, layers=layers)
+        name = self.name_prefix + job_name(key, job, combo, ctx_env)
         runs_on = _evaluate(job.runs_on, ctx_env)
         timeout = _evaluate(job.timeout_minutes, ctx_env)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise RunError(f"jobs.{key}.timeout-minutes: expected a positive number, got "
-                           f"{to_string(timeout)!r}")
+            raise RunError(
+                f"jobs.{key}.timeout-minutes: expected a positive number, got "
+                f"{to_string(timeout)!r}"
+            )
         environment = None
         if job.environment is not None:
             environment = to_string(interpolate(job.environment.name, ctx_env))
@@ -272,38 +300,54 @@ class Scheduler:
             working_directory=job.defaults.working_directory
             or self.workflow.defaults.working_directory,
         )
-        needs_ctx = layers.get("needs")
-        needs_outputs = {n: v["outputs"] for n, v in needs_ctx.items()
-                         if isinstance(v, dict) and isinstance(v.get("outputs"), dict)} \
-            if isinstance(needs_ctx, dict) else {}
-        record = JobRecord(id=instance_id, key=key, name=name,
-                           needs=tuple(f"{self.id_prefix}{n}" for n in job.needs),
-                           matrix=combo, runs_on=runs_on, environment=environment)
+        needs_outputs = {need: dict(self.outcomes[need].outputs) for need in job.needs}
+        record = JobRecord(
+            id=instance_id,
+            key=key,
+            name=name,
+            needs=tuple(f"{self.id_prefix}{n}" for n in job.needs),
+            matrix=combo,
+            runs_on=runs_on,
+            environment=environment,
+        )
         github = {**self.run.contexts.github, "job": key}
-        return JobPlan(job=job, record=record,
-                       layers={**layers, "job": {"status": "success"}, "github": github},
-                       env=env, defaults=defaults, timeout_minutes=float(timeout),
-                       continue_on_error=truthy(_evaluate(job.continue_on_error, ctx_env)),
-                       needs_outputs=needs_outputs)  # type: ignore[arg-type]
+        return JobPlan(
+            job=job,
+            record=record,
+            layers={**layers, "job": {"status": "success"}, "github": github},
+            env=env,
+            defaults=defaults,
+            timeout_minutes=float(timeout),
+            continue_on_error=truthy(_evaluate(job.continue_on_error, ctx_env)),
+            needs_outputs=needs_outputs,
+        )
 
     # -- jobs that never start ---------------------------------------------
     async def _skip(self, key: str, job: Job, notice: str | None) -> None:
-        record = JobRecord(id=f"{self.id_prefix}{key}", key=key,
-                           name=self.name_prefix + (job.name or key),
-                           needs=tuple(f"{self.id_prefix}{n}" for n in job.needs))
+        record = JobRecord(
+            id=f"{self.id_prefix}{key}",
+            key=key,
+            name=self.name_prefix + (job.name or key),
+            needs=tuple(f"{self.id_prefix}{n}" for n in job.needs),
+        )
         self.run.record.jobs[record.id] = record
         await self._end_unstarted(record, Conclusion.SKIPPED, notice)
 
-    async def _fail_unstarted(self, key: str, job: Job, error: str, *,
-                              instance_id: str | None = None) -> None:
-        record = JobRecord(id=instance_id or f"{self.id_prefix}{key}", key=key,
-                           name=self.name_prefix + (job.name or key),
-                           needs=tuple(f"{self.id_prefix}{n}" for n in job.needs))
+    async def _fail_unstarted(
+        self, key: str, job: Job, error: str, *, instance_id: str | None = None
+    ) -> None:
+        record = JobRecord(
+            id=instance_id or f"{self.id_prefix}{key}",
+            key=key,
+            name=self.name_prefix + (job.name or key),
+            needs=tuple(f"{self.id_prefix}{n}" for n in job.needs),
+        )
         self.run.record.jobs[record.id] = record
         await self._end_unstarted(record, Conclusion.FAILURE, error)
 
-    async def _end_unstarted(self, record: JobRecord, conclusion: Conclusion,
-                             reason: str | None) -> JobResult:
+    async def _end_unstarted(
+        self, record: JobRecord, conclusion: Conclusion, reason: str | None
+    ) -> JobResult:
         record.status = Status.COMPLETED
         record.conclusion = conclusion
         record.error = reason
@@ -329,14 +373,16 @@ def _evaluate(raw: JSONValue, ctx: object) -> JSONValue:
     return raw
 
 
-def _job_name(key: str, job: Job, combo: dict[str, JSONValue] | None, ctx: object) -> str:
+def job_name(key: str, job: Job, combo: dict[str, JSONValue] | None, ctx: object) -> str:
     """GitHub's naming: `name:` evaluated; a matrix instance without an expression in its
     name gets its values appended: `test (3.12, ubuntu)`."""
     base = job.name if job.name is not None else key
     if "${{" in base:
         return to_string(interpolate(base, ctx))  # type: ignore[arg-type]
     if combo:
-        values = ", ".join(json.dumps(v, separators=(",", ":")) if isinstance(v, (dict, list))
-                           else to_string(v) for v in combo.values())
+        values = ", ".join(
+            json.dumps(v, separators=(",", ":")) if isinstance(v, (dict, list)) else to_string(v)
+            for v in combo.values()
+        )
         return f"{base} ({values})"
     return base

@@ -9,28 +9,31 @@ and writes its log lines to one target step.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from runner.engine.concurrency import ConcurrencyGroups
-from runner.engine.contexts import RunContexts
-from runner.engine.control import JobControl, RunControl
-from runner.engine.masking import Masker
-from runner.engine.records import JobRecord, RunRecord
-from runner.engine.reporter import Reporter
-from runner.expressions import EvalContext, JSONValue
-from runner.model import Defaults, Workflow
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from pathlib import Path
+
     from runner.config import Settings
+    from runner.engine.contexts import RunContexts
+    from runner.engine.control import JobControl, RunControl
+    from runner.engine.masking import Masker
+    from runner.engine.records import JobRecord, RunRecord
+    from runner.engine.reporter import Reporter
+    from runner.expressions import EvalContext, JSONValue
+    from runner.model import Defaults, Workflow
 
 
 class Approver(Protocol):
     """Decides on jobs that wait for an environment's approval."""
 
-    async def wait_for_approval(self, run_id: str, job_id: str, environment: str) -> tuple[bool, str]:
+    async def wait_for_approval(
+        self, run_id: str, job_id: str, environment: str
+    ) -> tuple[bool, str]:
         """Wait until the job is approved or rejected: (approved, who decided)."""
         ...
 
@@ -96,17 +99,19 @@ class StepScope:
             return self.env
         return {**self.env, **self.job_env.added_env}
 
-    def eval_context(self, *, env: Mapping[str, JSONValue] | None = None,
-                     with_status: bool = True) -> EvalContext:
+    def eval_context(
+        self, *, env: Mapping[str, JSONValue] | None = None, with_status: bool = True
+    ) -> EvalContext:
         status = self.status
         job = self.layers.get("job")
         # `job.status` follows the job as it goes (a cleanup step sees "failure").
-        job_ctx: dict[str, JSONValue] = {**job, "status": status} if isinstance(job, dict) \
-            else {"status": status}
+        job_ctx: dict[str, JSONValue] = (
+            {**job, "status": status} if isinstance(job, dict) else {"status": status}
+        )
         return self.run.contexts.eval_context(
             env=env if env is not None else self.env_context(),
             job_status=status if with_status else None,
-            **{**self.layers, "steps": self.steps, "job": job_ctx},
+            layers={**self.layers, "steps": self.steps, "job": job_ctx},
         )
 
 

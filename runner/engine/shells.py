@@ -37,8 +37,7 @@ class ShellCommand:
     extension: str
 
     def argv(self, script_path: str, search_path: str | None) -> list[str]:
-        parts = shlex.split(self.template)
-        argv = [part.replace("{0}", script_path) for part in parts]
+        argv = [part.replace("{0}", script_path) for part in _split(self.template)]
         program = _which(argv[0], search_path)
         if program is None:
             raise RunError(f"shell program not found on PATH: {argv[0]!r}")
@@ -68,6 +67,11 @@ def resolve_shell(shell: str | None, search_path: str | None) -> ShellCommand:
         raise RunError("shell is empty")
     template = name if "{0}" in name else f"{name} {{0}}"
     return ShellCommand(template=template, extension="")
+
+
+@lru_cache(maxsize=64)
+def _split(template: str) -> tuple[str, ...]:
+    return tuple(shlex.split(template))
 
 
 @lru_cache(maxsize=64)

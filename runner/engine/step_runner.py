@@ -8,17 +8,20 @@ steps, while a composite action's inner steps log into their outer step.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import trio
 
-from runner.engine.scope import StepScope
 from runner.engine.steps.base import StepOutcome
 from runner.engine.steps.factory import executor_for
-from runner.engine.steps.output import StepOutput
 from runner.errors import ExpressionError, RunError, StaxError
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
-from runner.model import Step
+
+if TYPE_CHECKING:
+    from runner.engine.scope import StepScope
+    from runner.engine.steps.output import StepOutput
+    from runner.model import Step
 
 
 @dataclass(slots=True, kw_only=True)
@@ -89,10 +92,14 @@ async def run_step(step: Step, scope: StepScope, io: StepOutput) -> StepResult:
         scope.failed = True
     if step.id:
         outputs: dict[str, JSONValue] = dict(outcome.outputs)
-        scope.steps[step.id] = {"outputs": outputs, "outcome": outcome.outcome.value,
-                                "conclusion": conclusion.value}
-    return StepResult(outcome=outcome.outcome, conclusion=conclusion, outputs=outcome.outputs,
-                      error=outcome.error)
+        scope.steps[step.id] = {
+            "outputs": outputs,
+            "outcome": outcome.outcome.value,
+            "conclusion": conclusion.value,
+        }
+    return StepResult(
+        outcome=outcome.outcome, conclusion=conclusion, outputs=outcome.outputs, error=outcome.error
+    )
 
 
 def _timeout_seconds(raw: JSONValue, scope: StepScope) -> float:

@@ -1,6 +1,6 @@
 """Step processes: spawn in a fresh process group, split output into lines, kill the group."""
 
-from runner.process.group import MARKER_VAR, sweep_marked, terminate_group
+from runner.process.group import MARKER_VAR, sweep_marked, terminate_group, terminate_groups
 from runner.process.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter
 from runner.process.spawn import LineHandler, ProcessOutcome, StepProcess, run_process
 
@@ -14,4 +14,5 @@ __all__ = [
     "run_process",
     "sweep_marked",
     "terminate_group",
+    "terminate_groups",
 ]

@@ -16,6 +16,7 @@ goes on up.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -31,6 +32,7 @@ LineHandler = Callable[[str, list[str]], Awaitable[None]]
 
 _READ_SIZE = 256 * 1024
 _DRAIN_AFTER_EXIT_S = 0.25
+_HAVE_PIDFD = hasattr(os, "pidfd_open")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,19 +72,10 @@ async def run_process(
     terminated (its output still read meanwhile) before Cancelled propagates.
     """
     started = time.monotonic()
-    proc = await trio.lowlevel.open_process(
-        list(request.argv),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=request.cwd,
-        env=dict(request.env),
-        start_new_session=True,
-    )
+    proc = _Child.start(request)
     pgid = proc.pid
     if on_spawn is not None:
         on_spawn(pgid)
-    assert proc.stdout is not None and proc.stderr is not None
     readers = (
         _Reader(proc.stdout, "stdout", on_lines, request.max_line_bytes),
         _Reader(proc.stderr, "stderr", on_lines, request.max_line_bytes),
@@ -97,14 +90,83 @@ async def run_process(
         with trio.CancelScope(shield=True):
             for reader in readers:
                 await reader.flush()
-            await proc.stdout.aclose()
-            await proc.stderr.aclose()
+            await proc.aclose()
     returncode = proc.returncode
     assert returncode is not None
     return ProcessOutcome(exit_code=returncode, pgid=pgid, duration_s=time.monotonic() - started)
 
 
-async def _read_until_exit(proc: trio.Process, readers: tuple[_Reader, ...]) -> None:
+class _Child:
+    """A spawned step process: its pipes as trio streams, and a way to wait for it.
+
+    Spawned synchronously: with vfork the loop blocks for well under a
+    millisecond, less than handing Popen to a worker thread (what
+    trio.lowlevel.open_process does) costs, and a step pays it every time.
+    Waiting uses a pidfd (Linux 5.3+), else a worker thread.
+    """
+
+    __slots__ = ("_pidfd", "_popen", "stderr", "stdout")
+
+    def __init__(self, popen: subprocess.Popen[bytes], stdout: int, stderr: int) -> None:
+        self._popen = popen
+        self.stdout = trio.lowlevel.FdStream(stdout)
+        self.stderr = trio.lowlevel.FdStream(stderr)
+        self._pidfd: int | None = _pidfd_open(popen.pid)
+
+    @classmethod
+    def start(cls, request: StepProcess) -> _Child:
+        """Spawn the process in a new session (its own process group). Raises OSError."""
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        try:
+            popen = subprocess.Popen(
+                list(request.argv),
+                stdin=subprocess.DEVNULL,
+                stdout=out_write,
+                stderr=err_write,
+                cwd=request.cwd,
+                env=request.env,
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(out_read)
+            os.close(err_read)
+            raise
+        finally:
+            os.close(out_write)
+            os.close(err_write)
+        return cls(popen, out_read, err_read)
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.returncode
+
+    async def wait(self) -> int:
+        """Wait for the process to exit and reap it; its exit code (negative: signal)."""
+        if self._popen.returncode is None:
+            if self._pidfd is not None:
+                await trio.lowlevel.wait_readable(self._pidfd)
+                self._popen.wait()
+            else:
+                await trio.to_thread.run_sync(self._popen.wait, abandon_on_cancel=True)
+        returncode = self._popen.returncode
+        assert returncode is not None
+        return returncode
+
+    async def aclose(self) -> None:
+        await self.stdout.aclose()
+        await self.stderr.aclose()
+        if self._pidfd is not None:
+            trio.lowlevel.notify_closing(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
+
+
+async def _read_until_exit(proc: _Child, readers: tuple[_Reader, ...]) -> None:
     async with trio.open_nursery() as nursery:
         for reader in readers:
             nursery.start_soon(reader.pump)
@@ -114,7 +176,7 @@ async def _read_until_exit(proc: trio.Process, readers: tuple[_Reader, ...]) -> 
 
 
 async def _terminate_while_reading(
-    proc: trio.Process, readers: tuple[_Reader, ...], pgid: int, grace_s: float
+    proc: _Child, readers: tuple[_Reader, ...], pgid: int, grace_s: float
 ) -> None:
     """The kill ladder, with the readers still running. Call shielded."""
     async with trio.open_nursery() as nursery:
@@ -133,6 +195,16 @@ async def _drain(readers: tuple[_Reader, ...]) -> None:
     with trio.move_on_after(_DRAIN_AFTER_EXIT_S):
         for reader in readers:
             await reader.wait_eof()
+
+
+def _pidfd_open(pid: int) -> int | None:
+    """A pidfd for `pid` (readable once it exits), or None without kernel support."""
+    if not _HAVE_PIDFD:
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        return None
 
 
 class _Reader:

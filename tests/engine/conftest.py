@@ -13,17 +13,19 @@ import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import trio
 
 from runner.config import Settings, load_settings
 from runner.engine import RunRequest, WorkflowRun
-from runner.engine.records import JobRecord, RunRecord
 from runner.events.sink import ListSink
 from runner.events.types import Event, EventType
 from runner.model import parse_workflow
+
+if TYPE_CHECKING:
+    from runner.engine.records import JobRecord, RunRecord
 
 
 class WatchingSink(ListSink):
@@ -125,7 +127,7 @@ Runner = Callable[..., Awaitable[RunResult]]
 def workspace(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     ws.mkdir()
-    return ws
+    return ws.resolve()  # as the engine sees it (no symlinks)
 
 
 @pytest.fixture
@@ -148,7 +150,7 @@ def run_yaml(workspace: Path, settings: Settings) -> Runner:
         text: str,
         *,
         settings_overrides: dict[str, Any] | None = None,
-        timeout: float = 30,
+        limit_s: float = 30,
         approvals: Any = None,
         concurrency: Any = None,
         control: Control | None = None,
@@ -168,7 +170,7 @@ def run_yaml(workspace: Path, settings: Settings) -> Runner:
             concurrency=concurrency,
         )
         run.prepare()
-        with trio.fail_after(timeout):
+        with trio.fail_after(limit_s):
             async with trio.open_nursery() as nursery:
                 if control is not None:
                     nursery.start_soon(control, run, sink)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.engine.conftest import Runner, write
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 async def test_checkout_logs_that_the_workspace_is_already_there(run_yaml: Runner) -> None:
@@ -23,8 +26,10 @@ async def test_checkout_logs_that_the_workspace_is_already_there(run_yaml: Runne
     assert result.output("j", 1) == ["Workspace already available"]
     assert result.output("j", 2) == ["Workspace already available"]
     assert result.step_conclusions("j") == ["success", "success", "failure"]
-    assert any("someone/else" in line and "needs network access: not supported yet" in line
-               for line in result.logs("j", 3))
+    assert any(
+        "someone/else" in line and "needs network access: not supported yet" in line
+        for line in result.logs("j", 3)
+    )
 
 
 async def test_remote_and_docker_actions_fail_clearly(run_yaml: Runner) -> None:
@@ -47,12 +52,16 @@ async def test_remote_and_docker_actions_fail_clearly(run_yaml: Runner) -> None:
     assert "actions/setup-python@v5" in first
     assert "needs network access: not supported yet" in first
     assert result.job("j").steps[0].error == (
-        "uses: actions/setup-python@v5: this remote action needs network access: not supported yet")
+        "uses: actions/setup-python@v5: this remote action needs network access: not supported yet"
+    )
     assert "docker://alpine:3.20" in "\n".join(result.logs("j", 2))
 
 
 def _greet_action(workspace: Path) -> None:
-    write(workspace, "actions/greet/action.yml", """
+    write(
+        workspace,
+        "actions/greet/action.yml",
+        """
         name: Greet
         inputs:
           who: {description: whom, required: true}
@@ -84,8 +93,12 @@ def _greet_action(workspace: Path) -> None:
             - if: ${{ inputs.who == 'nobody' }}
               shell: sh
               run: echo never
-    """)
-    write(workspace, "actions/upper/action.yml", """
+    """,
+    )
+    write(
+        workspace,
+        "actions/upper/action.yml",
+        """
         name: Upper
         inputs:
           text: {required: true}
@@ -100,7 +113,8 @@ def _greet_action(workspace: Path) -> None:
                 value=$(echo "${{ inputs.text }}" | tr a-z A-Z)
                 echo "$value"
                 echo "value=$value" >> "$GITHUB_OUTPUT"
-    """)
+    """,
+    )
 
 
 async def test_a_composite_action_with_inputs_outputs_and_nesting(
@@ -123,10 +137,12 @@ async def test_a_composite_action_with_inputs_outputs_and_nesting(
                   echo "env=$FROM_ACTION inner=${INNER_ONLY:-unset} outer=${OUTER:-unset}"
     """)
     assert result.conclusion == "success"
-    assert result.output("j", 1) == [
-        "Hello, world (event push) outer inner", "HELLO, WORLD"]
+    assert result.output("j", 1) == ["Hello, world (event push) outer inner", "HELLO, WORLD"]
     assert result.output("j", 2) == [
-        "message=Hello, world", "nested=HELLO, WORLD", "env=set inside inner=unset outer=unset"]
+        "message=Hello, world",
+        "nested=HELLO, WORLD",
+        "env=set inside inner=unset outer=unset",
+    ]
     completed = [e for e in result.events if e.type.value == "step.completed"]
     assert completed[0].data["outputs"] == {"message": "Hello, world", "nested": "HELLO, WORLD"}
 
@@ -134,7 +150,10 @@ async def test_a_composite_action_with_inputs_outputs_and_nesting(
 async def test_a_failing_composite_step_fails_the_outer_step(
     run_yaml: Runner, workspace: Path
 ) -> None:
-    write(workspace, "actions/broken/action.yml", """
+    write(
+        workspace,
+        "actions/broken/action.yml",
+        """
         runs:
           using: composite
           steps:
@@ -145,7 +164,8 @@ async def test_a_failing_composite_step_fails_the_outer_step(
             - if: failure()
               shell: bash
               run: echo inner cleanup
-    """)
+    """,
+    )
     result = await run_yaml("""
         on: push
         jobs:
@@ -159,15 +179,22 @@ async def test_a_failing_composite_step_fails_the_outer_step(
     assert result.conclusion == "failure"
     assert result.step_conclusions("j") == ["failure", "success"]
     assert result.output("j", 1) == [
-        "inner", "##[error]Process completed with exit code 4.", "inner cleanup"]
+        "inner",
+        "##[error]Process completed with exit code 4.",
+        "inner cleanup",
+    ]
 
 
 async def test_missing_and_unsupported_local_actions_fail_the_step(
     run_yaml: Runner, workspace: Path
 ) -> None:
-    write(workspace, "actions/node/action.yml", """
+    write(
+        workspace,
+        "actions/node/action.yml",
+        """
         runs: {using: node20, main: index.js}
-    """)
+    """,
+    )
     result = await run_yaml("""
         on: push
         jobs:

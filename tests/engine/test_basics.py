@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from tests.engine.conftest import Runner
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.engine.conftest import Runner
 
 
 async def test_hello_runs_and_reports_seed_shaped_events(run_yaml: Runner) -> None:
@@ -17,6 +20,16 @@ async def test_hello_runs_and_reports_seed_shaped_events(run_yaml: Runner) -> No
     assert result.output("build", 1) == ["Workspace already available"]
     assert result.output("build", 2) == ["hello"]
     types = [e.type.value for e in result.events if e.type.value != "step.log"]
-    assert types == ["run.started", "job.queued", "job.started", "step.started", "job.status",
-                     "step.completed", "step.started", "job.status", "step.completed",
-                     "job.completed", "run.completed"]
+    assert types == [
+        "run.started",
+        "job.queued",
+        "job.started",
+        "step.started",
+        "job.status",
+        "step.completed",
+        "step.started",
+        "job.status",
+        "step.completed",
+        "job.completed",
+        "run.completed",
+    ]

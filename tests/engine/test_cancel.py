@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
-from runner.engine import WorkflowRun
 from runner.events.types import EventType
 from tests.engine.conftest import Runner, WatchingSink, pid_alive
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from runner.engine import WorkflowRun
 
 
 def _pids(workspace: Path, *names: str) -> list[int]:
@@ -53,12 +57,11 @@ async def test_cancel_terminates_the_step_and_runs_always_cleanup(
             steps: [{run: 'echo "after cancel: ${{ needs.j.result }}"'}]
         """,
         control=_cancel_when_ready,
-        timeout=15,
+        limit_s=15,
     )
     assert result.conclusion == "cancelled"
     assert "got TERM" in result.output("j", 1)
-    assert result.step_conclusions("j") == [
-        "cancelled", "skipped", "success", "success", "skipped"]
+    assert result.step_conclusions("j") == ["cancelled", "skipped", "success", "success", "skipped"]
     assert result.output("j", 3) == ["cleanup sees cancelled"]
     assert result.job("j").conclusion == "cancelled"
     assert result.job("later").conclusion in ("skipped", "cancelled")
@@ -87,7 +90,7 @@ async def test_cancel_escalates_to_sigkill_for_a_step_ignoring_sigterm(
                   while true; do sleep 0.05; done
         """,
         control=_cancel_when_ready,
-        timeout=15,
+        limit_s=15,
     )
     assert result.conclusion == "cancelled"
     assert not any(pid_alive(p) for p in _pids(workspace, "leader.pid", "child.pid"))
@@ -116,15 +119,20 @@ async def test_kill_stops_everything_at_once(run_yaml: Runner, workspace: Path) 
           b:
             runs-on: ubuntu-latest
             steps:
-              - run: echo $$ > b.pid; while true; do sleep 0.05; done
+              - run: |
+                  setsid sh -c 'trap "" TERM; echo $$ > daemon.pid; while true; do sleep 0.05; done' \
+                    < /dev/null > /dev/null 2>&1 &
+                  while [ ! -s daemon.pid ]; do sleep 0.01; done
+                  echo $$ > b.pid
+                  while true; do sleep 0.05; done
         """,
         control=kill_when_ready,
         settings_overrides={"max_parallel_jobs": 2, "step_kill_grace_seconds": 30},
-        timeout=10,
+        limit_s=10,
     )
     assert result.conclusion == "cancelled"
     assert result.job_conclusions() == {"a": "cancelled", "b": "cancelled"}
-    assert not any(pid_alive(p) for p in _pids(workspace, "a.pid", "b.pid"))
+    assert not any(pid_alive(p) for p in _pids(workspace, "a.pid", "b.pid", "daemon.pid"))
     # Every job and step is closed, and the run ends with run.completed.
     assert result.events[-1].type is EventType.RUN_COMPLETED
     started = {(e.job_id, e.step_number) for e in result.of_type(EventType.STEP_STARTED)}
@@ -135,7 +143,8 @@ async def test_kill_stops_everything_at_once(run_yaml: Runner, workspace: Path) 
 async def test_background_children_do_not_outlive_the_job(
     run_yaml: Runner, workspace: Path
 ) -> None:
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           j:
@@ -149,7 +158,9 @@ async def test_background_children_do_not_outlive_the_job(
                   echo $! > stubborn.pid
               - name: It is still there for later steps
                 run: kill -0 "$(cat bg.pid)" && echo alive
-    """, timeout=15)
+    """,
+        limit_s=15,
+    )
     assert result.conclusion == "success"
     assert result.output("j", 2) == ["alive"]
     assert not any(pid_alive(p) for p in _pids(workspace, "bg.pid", "stubborn.pid"))
@@ -158,7 +169,8 @@ async def test_background_children_do_not_outlive_the_job(
 async def test_a_double_forked_daemon_is_found_and_killed(
     run_yaml: Runner, workspace: Path
 ) -> None:
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           j:
@@ -183,7 +195,9 @@ async def test_a_double_forked_daemon_is_found_and_killed(
                   setsid sh -c 'echo $$ > setsid.pid; exec sleep 300' < /dev/null > /dev/null 2>&1 &
                   while [ ! -s setsid.pid ]; do sleep 0.01; done
                   echo started
-    """, timeout=15)
+    """,
+        limit_s=15,
+    )
     assert result.conclusion == "success"
     assert not any(pid_alive(p) for p in _pids(workspace, "daemon.pid", "setsid.pid"))
 
@@ -191,7 +205,8 @@ async def test_a_double_forked_daemon_is_found_and_killed(
 async def test_a_timed_out_step_takes_its_children_with_it(
     run_yaml: Runner, workspace: Path
 ) -> None:
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           j:
@@ -207,7 +222,9 @@ async def test_a_timed_out_step_takes_its_children_with_it(
                   # A zombie waiting for init to reap it counts as gone.
                   state=$(cut -d' ' -f3 "/proc/$(cat child.pid)/stat" 2>/dev/null || true)
                   if [ -n "$state" ] && [ "$state" != Z ]; then echo alive; else echo gone; fi
-    """, timeout=15)
+    """,
+        limit_s=15,
+    )
     assert result.step_conclusions("j") == ["failure", "success"]
     assert result.output("j", 2) == ["gone"]
 
@@ -236,11 +253,14 @@ async def test_cancel_before_a_job_starts_cancels_it(run_yaml: Runner) -> None:
         await sink.wait_for(lambda e: e.type is EventType.RUN_STARTED)
         run.cancel()
 
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           a:
             runs-on: ubuntu-latest
             steps: [{run: echo hi}]
-    """, control=cancel_at_once)
+    """,
+        control=cancel_at_once,
+    )
     assert result.conclusion == "cancelled"

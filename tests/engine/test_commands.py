@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runner.engine.commands import parse_command
-from tests.engine.conftest import Runner
+
+if TYPE_CHECKING:
+    from tests.engine.conftest import Runner
 
 
 async def test_annotations_carry_their_properties(run_yaml: Runner) -> None:
@@ -23,14 +27,30 @@ async def test_annotations_carry_their_properties(run_yaml: Runner) -> None:
     annotations = result.annotations()
     assert annotations == [
         {"level": "notice", "message": "just so you know"},
-        {"level": "warning", "message": "Missing semicolon", "file": "app.js", "line": 1,
-         "col": 5, "endColumn": 7, "title": "Semi"},
-        {"level": "error", "message": "bad\ntwo lines", "file": "src/a.py", "line": 10,
-         "endLine": 12, "title": "Type error"},
+        {
+            "level": "warning",
+            "message": "Missing semicolon",
+            "file": "app.js",
+            "line": 1,
+            "col": 5,
+            "endColumn": 7,
+            "title": "Semi",
+        },
+        {
+            "level": "error",
+            "message": "bad\ntwo lines",
+            "file": "src/a.py",
+            "line": 10,
+            "endLine": 12,
+            "title": "Type error",
+        },
     ]
     assert result.output("j", 1) == [
-        "##[notice]just so you know", "##[warning]Missing semicolon",
-        "##[error]bad\ntwo lines", "after"]
+        "##[notice]just so you know",
+        "##[warning]Missing semicolon",
+        "##[error]bad\ntwo lines",
+        "after",
+    ]
 
 
 async def test_group_and_endgroup_become_markers(run_yaml: Runner) -> None:
@@ -46,8 +66,7 @@ async def test_group_and_endgroup_become_markers(run_yaml: Runner) -> None:
                   echo "::endgroup::"
                   echo outside
     """)
-    assert result.output("j", 1) == [
-        "##[group]Install things", "inside", "##[endgroup]", "outside"]
+    assert result.output("j", 1) == ["##[group]Install things", "inside", "##[endgroup]", "outside"]
 
 
 async def test_debug_lines_show_only_with_step_debug(run_yaml: Runner) -> None:
@@ -103,8 +122,12 @@ async def test_stop_commands_until_the_token_comes_back(run_yaml: Runner) -> Non
                   echo "::warning::a warning again"
     """)
     assert result.output("j", 1) == [
-        "::warning::not a warning", "::add-mask::notmasked", "notmasked", "::pause-token::",
-        "##[warning]a warning again"]
+        "::warning::not a warning",
+        "::add-mask::notmasked",
+        "notmasked",
+        "::pause-token::",
+        "##[warning]a warning again",
+    ]
     assert [a["message"] for a in result.annotations()] == ["a warning again"]
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runner.events.types import EventType
-from tests.engine.conftest import Runner
+
+if TYPE_CHECKING:
+    from tests.engine.conftest import Runner
 
 
 async def test_step_status_functions_after_a_failure(run_yaml: Runner) -> None:
@@ -30,12 +34,21 @@ async def test_step_status_functions_after_a_failure(run_yaml: Runner) -> None:
     """)
     assert result.conclusion == "failure"
     assert result.step_conclusions("j") == [
-        "success", "failure", "skipped", "skipped", "success", "success", "skipped", "success"]
+        "success",
+        "failure",
+        "skipped",
+        "skipped",
+        "success",
+        "success",
+        "skipped",
+        "success",
+    ]
     assert result.output("j", 5) == ["cleanup after failure"]
     assert result.output("j", 8) == ["both"]
     assert "##[error]Process completed with exit code 7." in result.logs("j", 2)
     assert {"level": "error", "message": "Process completed with exit code 7."} in [
-        {k: a[k] for k in ("level", "message")} for a in result.annotations()]
+        {k: a[k] for k in ("level", "message")} for a in result.annotations()
+    ]
 
 
 async def test_a_step_if_sees_earlier_step_outputs_and_env(run_yaml: Runner) -> None:
@@ -74,7 +87,10 @@ async def test_step_continue_on_error_keeps_the_job_going(run_yaml: Runner) -> N
     assert result.output("j", 2) == ["outcome=failure conclusion=success"]
     steps = result.job("j").steps
     assert [(s.outcome, s.conclusion) for s in steps] == [
-        ("failure", "success"), ("success", "success"), ("failure", "success")]
+        ("failure", "success"),
+        ("success", "success"),
+        ("failure", "success"),
+    ]
 
 
 async def test_job_continue_on_error_makes_the_run_succeed(run_yaml: Runner) -> None:
@@ -96,7 +112,8 @@ async def test_job_continue_on_error_makes_the_run_succeed(run_yaml: Runner) -> 
 
 
 async def test_step_timeout_fails_the_step_and_kills_it(run_yaml: Runner) -> None:
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           j:
@@ -108,14 +125,17 @@ async def test_step_timeout_fails_the_step_and_kills_it(run_yaml: Runner) -> Non
               - run: echo skipped
               - if: always()
                 run: echo cleanup
-    """, timeout=15)
+    """,
+        limit_s=15,
+    )
     assert result.conclusion == "failure"
     assert result.step_conclusions("j") == ["failure", "skipped", "success"]
     assert "##[error]The action 'Slow' has timed out after 0.005 minutes." in result.logs("j", 1)
 
 
 async def test_step_timeout_with_continue_on_error(run_yaml: Runner) -> None:
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           j:
@@ -125,13 +145,16 @@ async def test_step_timeout_with_continue_on_error(run_yaml: Runner) -> None:
                 continue-on-error: true
                 run: sleep 30
               - run: echo next
-    """, timeout=15)
+    """,
+        limit_s=15,
+    )
     assert result.conclusion == "success"
     assert result.output("j", 2) == ["next"]
 
 
 async def test_job_timeout_cancels_the_running_step_and_fails_the_job(run_yaml: Runner) -> None:
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           j:
@@ -145,7 +168,9 @@ async def test_job_timeout_cancels_the_running_step_and_fails_the_job(run_yaml: 
           other:
             runs-on: ubuntu-latest
             steps: [{run: echo fine}]
-    """, timeout=15)
+    """,
+        limit_s=15,
+    )
     assert result.conclusion == "failure"
     job = result.job("j")
     assert job.conclusion == "failure"
@@ -173,6 +198,7 @@ async def test_an_expression_error_in_run_fails_the_step_with_its_position(
     assert result.step_conclusions("j") == ["failure", "failure", "success"]
     first = "\n".join(result.logs("j", 1))
     assert "fromJSON('{\"a\":')" in first
+    assert "at position" in first
     assert "##[error]" in first
     second = "\n".join(result.logs("j", 2))
     assert "fromJSON('nope')" in second

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,13 +13,18 @@ from runner.engine.inputs import resolve_inputs
 from runner.engine.repository import read_repository
 from runner.errors import RunError
 from runner.model import InputSpec
-from tests.engine.conftest import Runner
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.engine.conftest import Runner
 
 
 def _git(cwd: Path, *args: str) -> str:
     env = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_SYSTEM": "/dev/null"}
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          env=env).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -74,9 +79,7 @@ async def test_step_environment_has_host_env_and_runner_variables(
     assert result.output("build", 3) == ["__run_2"]
 
 
-async def test_github_context_comes_from_the_local_repository(
-    run_yaml: Runner, repo: Path
-) -> None:
+async def test_github_context_comes_from_the_local_repository(run_yaml: Runner, repo: Path) -> None:
     sha = _git(repo, "rev-parse", "HEAD")
     result = await run_yaml("""
         on: push
@@ -99,18 +102,27 @@ async def test_github_context_comes_from_the_local_repository(
     """)
     lines = result.output("j", 1)
     assert lines == [
-        f"sha={sha}", "ref=refs/heads/feature/x", "ref_name=feature/x",
-        "repository=octo-org/hello-world", "owner=octo-org", "actor=Octo-Cat",
-        f"workspace={repo.resolve()}", "event=push job=j",
-        f"pushed={sha} octo-org/hello-world", f"env_sha={sha} env_ref_name=feature/x",
-        "runner=Linux true"]
+        f"sha={sha}",
+        "ref=refs/heads/feature/x",
+        "ref_name=feature/x",
+        "repository=octo-org/hello-world",
+        "owner=octo-org",
+        "actor=Octo-Cat",
+        f"workspace={repo}",
+        "event=push job=j",
+        f"pushed={sha} octo-org/hello-world",
+        f"env_sha={sha} env_ref_name=feature/x",
+        "runner=Linux true",
+    ]
 
 
 async def test_github_context_from_a_pull_request_event_payload(
     run_yaml: Runner, repo: Path
 ) -> None:
-    payload = {"number": 7, "pull_request": {"head": {"ref": "topic", "sha": "a" * 40},
-                                             "base": {"ref": "main"}}}
+    payload = {
+        "number": 7,
+        "pull_request": {"head": {"ref": "topic", "sha": "a" * 40}, "base": {"ref": "main"}},
+    }
     result = await run_yaml(
         """
         on: [push, pull_request]
@@ -129,16 +141,24 @@ async def test_github_context_from_a_pull_request_event_payload(
         event_payload=payload,
     )
     assert result.output("j", 1) == [
-        "pull_request refs/pull/7/merge 7/merge", "topic -> main", "topic main", "a" * 40, "7"]
+        "pull_request refs/pull/7/merge 7/merge",
+        "topic -> main",
+        "topic main",
+        "a" * 40,
+        "7",
+    ]
 
 
 async def test_an_event_the_workflow_does_not_run_on_is_refused(run_yaml: Runner) -> None:
     with pytest.raises(RunError, match="does not run on 'schedule'"):
-        await run_yaml("""
+        await run_yaml(
+            """
             on: push
             jobs:
               j: {runs-on: ubuntu-latest, steps: [{run: "true"}]}
-        """, event_name="schedule")
+        """,
+            event_name="schedule",
+        )
 
 
 _DISPATCH = """
@@ -162,12 +182,18 @@ _DISPATCH = """
 
 async def test_workflow_dispatch_inputs_are_typed(run_yaml: Runner) -> None:
     result = await run_yaml(
-        _DISPATCH, event_name="workflow_dispatch",
-        inputs={"version": "1.2", "dry_run": "false", "replicas": "3", "tier": "large"})
+        _DISPATCH,
+        event_name="workflow_dispatch",
+        inputs={"version": "1.2", "dry_run": "false", "replicas": "3", "tier": "large"},
+    )
     assert result.conclusion == "success"
     assert result.output("j", 1) == ["1.2 false 3 large", "event 1.2 false", "real"]
-    assert result.record.inputs == {"version": "1.2", "dry_run": False, "replicas": 3,
-                                    "tier": "large"}
+    assert result.record.inputs == {
+        "version": "1.2",
+        "dry_run": False,
+        "replicas": 3,
+        "tier": "large",
+    }
 
 
 async def test_workflow_dispatch_defaults_apply(run_yaml: Runner) -> None:
@@ -175,13 +201,16 @@ async def test_workflow_dispatch_defaults_apply(run_yaml: Runner) -> None:
     assert result.output("j", 1) == ["9 true 2 small", "event 9 true", "dry"]
 
 
-@pytest.mark.parametrize(("inputs", "message"), [
-    ({}, "'version' is required"),
-    ({"version": "1", "dry_run": "maybe"}, "expected a boolean"),
-    ({"version": "1", "replicas": "lots"}, "expected a number"),
-    ({"version": "1", "tier": "huge"}, "expected one of small, large"),
-    ({"version": "1", "nope": "x"}, "unknown input 'nope'"),
-])
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({}, "'version' is required"),
+        ({"version": "1", "dry_run": "maybe"}, "expected a boolean"),
+        ({"version": "1", "replicas": "lots"}, "expected a number"),
+        ({"version": "1", "tier": "huge"}, "expected one of small, large"),
+        ({"version": "1", "nope": "x"}, "unknown input 'nope'"),
+    ],
+)
 async def test_workflow_dispatch_inputs_are_validated_before_the_run(
     run_yaml: Runner, inputs: dict[str, str], message: str
 ) -> None:
@@ -190,12 +219,16 @@ async def test_workflow_dispatch_inputs_are_validated_before_the_run(
 
 
 def test_resolve_inputs_lists_every_problem() -> None:
-    specs = {"a": InputSpec(name="a", type="number", required=True),
-             "b": InputSpec(name="b", type="boolean")}
+    specs = {
+        "a": InputSpec(name="a", type="number", required=True),
+        "b": InputSpec(name="b", type="boolean"),
+    }
     with pytest.raises(RunError) as caught:
         resolve_inputs(specs, {"b": "x", "c": "1"})
     text = str(caught.value)
-    assert "'a' is required" in text and "expected a boolean" in text and "'c'" in text
+    assert "'a' is required" in text
+    assert "expected a boolean" in text
+    assert "'c'" in text
     assert resolve_inputs(specs, {"A": "1.5"}) == {"a": 1.5, "b": False}
 
 
@@ -203,7 +236,9 @@ def test_repository_outside_git_and_with_https_remote(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
     info = read_repository(plain)
-    assert info.root is None and info.sha == "0" * 40 and info.repository.endswith("/plain")
+    assert info.root is None
+    assert info.sha == "0" * 40
+    assert info.repository.endswith("/plain")
     _git(plain, "init", "-q", "-b", "main")
     _git(plain, "remote", "add", "origin", "https://github.com/some/thing.git")
     info = read_repository(plain)

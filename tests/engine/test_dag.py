@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.events.types import EventType
-from tests.engine.conftest import Runner
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.engine.conftest import Runner
 
 STARTED, COMPLETED = EventType.JOB_STARTED, EventType.JOB_COMPLETED
 
@@ -31,7 +35,7 @@ async def test_a_job_starts_when_its_own_needs_finish_not_in_stages(
             runs-on: ubuntu-latest
             steps: [{run: touch after_fast.done}]
         """,
-        timeout=20,
+        limit_s=20,
     )
     assert result.conclusion == "success"
     assert result.seq(STARTED, "after_fast") > result.seq(COMPLETED, "fast")
@@ -69,9 +73,7 @@ async def test_the_parallel_job_limit_is_respected(run_yaml: Runner) -> None:
     jobs = "\n".join(
         f"  j{i}: {{runs-on: ubuntu-latest, steps: [{{run: 'true'}}]}}" for i in range(5)
     )
-    result = await run_yaml(
-        "on: push\njobs:\n" + jobs, settings_overrides={"max_parallel_jobs": 2}
-    )
+    result = await run_yaml("on: push\njobs:\n" + jobs, settings_overrides={"max_parallel_jobs": 2})
     assert result.conclusion == "success"
     assert _max_concurrent(result, [f"j{i}" for i in range(5)]) <= 2
 
@@ -92,7 +94,7 @@ async def test_independent_jobs_run_at_the_same_time_up_to_the_limit(run_yaml: R
               - run: touch right.up; while [ ! -f left.up ]; do sleep 0.01; done
         """,
         settings_overrides={"max_parallel_jobs": 2},
-        timeout=20,
+        limit_s=20,
     )
     assert result.conclusion == "success"
 
@@ -216,7 +218,11 @@ async def test_job_if_sees_needs_and_a_false_condition_skips(run_yaml: Runner) -
     """)
     assert result.conclusion == "success"
     assert result.job_conclusions() == {
-        "gate": "success", "runs": "success", "skipped": "skipped", "after_skipped": "skipped"}
+        "gate": "success",
+        "runs": "success",
+        "skipped": "skipped",
+        "after_skipped": "skipped",
+    }
     assert result.output("runs", 1) == ["ran"]
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from runner.engine.env_files import parse_key_values
 from runner.errors import RunError
-from tests.engine.conftest import Runner
+
+if TYPE_CHECKING:
+    from tests.engine.conftest import Runner
 
 
 async def test_output_env_and_path_files_reach_later_steps(run_yaml: Runner) -> None:
@@ -43,8 +47,15 @@ async def test_output_env_and_path_files_reach_later_steps(run_yaml: Runner) -> 
     """)
     assert result.conclusion == "success"
     assert result.output("j", 2) == [
-        "plain=value with = sign", "line 1", "", "line 3|", "env=one ctx=one", "a", "b|",
-        "tool ran"]
+        "plain=value with = sign",
+        "line 1",
+        "",
+        "line 3|",
+        "env=one ctx=one",
+        "a",
+        "b|",
+        "tool ran",
+    ]
 
 
 async def test_each_step_gets_its_own_files(run_yaml: Runner) -> None:
@@ -129,9 +140,11 @@ async def test_a_malformed_output_file_fails_the_step(run_yaml: Runner) -> None:
     assert result.conclusion == "failure"
     assert result.step_conclusions("j") == ["failure", "failure", "failure"]
     first = "\n".join(result.logs("j", 1))
-    assert "$GITHUB_OUTPUT" in first and "no equals sign here" in first
+    assert "$GITHUB_OUTPUT" in first
+    assert "no equals sign here" in first
     second = "\n".join(result.logs("j", 2))
-    assert "matching delimiter not found" in second and "EOF" in second
+    assert "matching delimiter not found" in second
+    assert "EOF" in second
 
 
 def test_parse_key_values_follows_the_runner() -> None:

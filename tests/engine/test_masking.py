@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from runner.engine.masking import Masker
 from runner.events.types import EventType
-from tests.engine.conftest import Runner
+
+if TYPE_CHECKING:
+    from tests.engine.conftest import Runner
 
 SECRET = "s3cr3tV4lue"
 MULTI = "firstLineXyz\nsecondLineQwe\nthirdLineAbc"
@@ -118,12 +121,12 @@ async def test_add_mask_hides_a_value_from_the_next_line_on(run_yaml: Runner) ->
             steps:
               - run: echo "other job generatedPw123"
     """)
-    assert result.output("a", 1) == [
-        "before generatedPw123", "after ***", "***", "***"]
+    assert result.output("a", 1) == ["before generatedPw123", "after ***", "***", "***"]
     assert result.output("a", 2) == ["later step *** ***"]
     assert result.output("b", 1) == ["other job ***"]
     masked_at = result.events.index(
-        next(e for e in result.events if "after ***" in e.data.get("lines", [])))  # type: ignore[operator]
+        next(e for e in result.events if "after ***" in e.data.get("lines", []))
+    )  # type: ignore[operator]
     later = "\n".join(json.dumps(e.to_json()) for e in result.events[masked_at:])
     assert "generatedPw123" not in later
     assert "multiOne" not in later

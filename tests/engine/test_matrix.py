@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.events.types import EventType
-from tests.engine.conftest import Runner, WatchingSink
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.engine.conftest import Runner, WatchingSink
 
 
 async def test_matrix_instances_follow_include_and_exclude_order(run_yaml: Runner) -> None:
@@ -30,10 +34,17 @@ async def test_matrix_instances_follow_include_and_exclude_order(run_yaml: Runne
     queued = [e.data["job"] for e in result.of_type(EventType.JOB_QUEUED)]
     assert [j["id"] for j in queued] == ["test.1", "test.2", "test.3", "test.4"]  # type: ignore[index]
     assert [j["name"] for j in queued] == [  # type: ignore[index]
-        "test (linux, 3.11, yes)", "test (linux, 3.12, yes)", "test (bsd, 3.12)",
-        "test (plan9, 3.0)"]
+        "test (linux, 3.11, yes)",
+        "test (linux, 3.12, yes)",
+        "test (bsd, 3.12)",
+        "test (plan9, 3.0)",
+    ]
     assert [result.output(f"test.{i}", 1)[0] for i in range(1, 5)] == [
-        "linux-3.11-yes", "linux-3.12-yes", "bsd-3.12-", "plan9-3.0-"]
+        "linux-3.11-yes",
+        "linux-3.12-yes",
+        "bsd-3.12-",
+        "plan9-3.0-",
+    ]
     assert result.job("test.3").matrix == {"os": "bsd", "py": "3.12"}
 
 
@@ -75,7 +86,10 @@ async def test_a_dynamic_matrix_from_a_previous_jobs_output(run_yaml: Runner) ->
     """)
     assert result.conclusion == "success"
     assert [result.output(f"build.{i}", 1)[0] for i in (1, 2, 3)] == [
-        "a fast=", "b fast=", "c fast=true"]
+        "a fast=",
+        "b fast=",
+        "c fast=true",
+    ]
 
 
 async def test_a_dynamic_matrix_that_is_not_a_mapping_fails_the_job(run_yaml: Runner) -> None:
@@ -122,7 +136,7 @@ def _sibling_workflow(fail_fast: str) -> str:
 
 
 async def test_fail_fast_cancels_running_and_queued_siblings(run_yaml: Runner) -> None:
-    result = await run_yaml(_sibling_workflow("true"), timeout=20)
+    result = await run_yaml(_sibling_workflow("true"), limit_s=20)
     assert result.conclusion == "failure"
     assert result.job_conclusions() == {"m.1": "failure", "m.2": "cancelled", "m.3": "cancelled"}
     assert result.step_conclusions("m.2") == ["cancelled", "success"]
@@ -133,7 +147,7 @@ async def test_fail_fast_cancels_running_and_queued_siblings(run_yaml: Runner) -
 
 
 async def test_without_fail_fast_siblings_finish(run_yaml: Runner) -> None:
-    result = await run_yaml(_sibling_workflow("false"), timeout=20)
+    result = await run_yaml(_sibling_workflow("false"), limit_s=20)
     assert result.conclusion == "failure"
     assert result.job_conclusions() == {"m.1": "failure", "m.2": "success", "m.3": "success"}
     assert result.output("m.3", 1) == ["n=3"]
@@ -149,12 +163,17 @@ async def test_max_parallel_one_runs_instances_one_after_another(run_yaml: Runne
             steps:
               - run: echo ${{ matrix.n }}
     """)
-    order = [(e.type, e.job_id) for e in result.of_type(EventType.JOB_STARTED,
-                                                         EventType.JOB_COMPLETED)]
+    order = [
+        (e.type, e.job_id) for e in result.of_type(EventType.JOB_STARTED, EventType.JOB_COMPLETED)
+    ]
     assert order == [
-        (EventType.JOB_STARTED, "m.1"), (EventType.JOB_COMPLETED, "m.1"),
-        (EventType.JOB_STARTED, "m.2"), (EventType.JOB_COMPLETED, "m.2"),
-        (EventType.JOB_STARTED, "m.3"), (EventType.JOB_COMPLETED, "m.3")]
+        (EventType.JOB_STARTED, "m.1"),
+        (EventType.JOB_COMPLETED, "m.1"),
+        (EventType.JOB_STARTED, "m.2"),
+        (EventType.JOB_COMPLETED, "m.2"),
+        (EventType.JOB_STARTED, "m.3"),
+        (EventType.JOB_COMPLETED, "m.3"),
+    ]
 
 
 async def test_matrix_outputs_of_the_last_finisher_reach_needs(run_yaml: Runner) -> None:
@@ -177,7 +196,8 @@ async def test_matrix_outputs_of_the_last_finisher_reach_needs(run_yaml: Runner)
 
 
 async def test_matrix_filter_runs_only_matching_combinations(run_yaml: Runner) -> None:
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           m:
@@ -188,7 +208,9 @@ async def test_matrix_filter_runs_only_matching_combinations(run_yaml: Runner) -
           plain:
             runs-on: ubuntu-latest
             steps: [{run: echo plain}]
-    """, matrix_filters={"py": "3.12"})
+    """,
+        matrix_filters={"py": "3.12"},
+    )
     assert result.conclusion == "success"
     matrix_jobs = sorted(k for k in result.record.jobs if k.startswith("m."))
     assert [result.output(k, 1)[0] for k in matrix_jobs] == ["3.12 a", "3.12 b"]
@@ -198,27 +220,33 @@ async def test_matrix_filter_runs_only_matching_combinations(run_yaml: Runner) -
 async def test_a_matrix_filter_matching_nothing_skips_the_job_with_a_notice(
     run_yaml: Runner,
 ) -> None:
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           m:
             runs-on: ubuntu-latest
             strategy: {matrix: {py: ["3.11"]}}
             steps: [{run: echo never}]
-    """, matrix_filters={"py": "2.7"})
+    """,
+        matrix_filters={"py": "2.7"},
+    )
     assert result.job("m").conclusion == "skipped"
     assert "--matrix" in (result.job("m").error or "")
 
 
 async def test_job_selection_runs_the_job_and_what_it_needs(run_yaml: Runner) -> None:
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           base: {runs-on: ubuntu-latest, steps: [{run: echo base}]}
           mid: {runs-on: ubuntu-latest, needs: base, steps: [{run: echo mid}]}
           top: {runs-on: ubuntu-latest, needs: mid, steps: [{run: echo top}]}
           other: {runs-on: ubuntu-latest, steps: [{run: echo other}]}
-    """, jobs=("mid",))
+    """,
+        jobs=("mid",),
+    )
     assert result.conclusion == "success"
     assert sorted(result.record.jobs) == ["base", "mid"]
     assert [g["id"] for g in result.record.graph] == ["base", "mid"]
@@ -232,18 +260,22 @@ async def test_selecting_an_unknown_job_is_refused_before_the_run(
     from runner.errors import RunError
 
     with pytest.raises(RunError, match="unknown job 'nope'"):
-        await run_yaml("""
+        await run_yaml(
+            """
             on: push
             jobs:
               a: {runs-on: ubuntu-latest, steps: [{run: "true"}]}
-        """, jobs=("nope",))
+        """,
+            jobs=("nope",),
+        )
 
 
 async def test_fail_fast_does_not_reach_other_jobs(run_yaml: Runner) -> None:
     async def control(run: object, sink: WatchingSink) -> None:
         return None
 
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           m:
@@ -253,5 +285,7 @@ async def test_fail_fast_does_not_reach_other_jobs(run_yaml: Runner) -> None:
           other:
             runs-on: ubuntu-latest
             steps: [{run: echo still}]
-    """, control=control)
+    """,
+        control=control,
+    )
     assert result.job_conclusions() == {"m.1": "failure", "other": "success"}

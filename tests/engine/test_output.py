@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runner.events.types import EventType
 from runner.process import DEFAULT_MAX_LINE_BYTES
-from tests.engine.conftest import Runner
+
+if TYPE_CHECKING:
+    from tests.engine.conftest import Runner
 
 
 async def test_huge_binary_and_unterminated_output_is_logged_safely(run_yaml: Runner) -> None:
-    result = await run_yaml("""
+    result = await run_yaml(
+        """
         on: push
         jobs:
           j:
@@ -29,11 +34,16 @@ async def test_huge_binary_and_unterminated_output_is_logged_safely(run_yaml: Ru
                 run: |
                   import sys
                   sys.stdout.write("y" * 10_000_000)
-    """, timeout=30)
+    """,
+        limit_s=30,
+    )
     assert result.conclusion == "success"
     huge = result.output("j", 1)
-    assert [len(line) for line in huge] == [DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_LINE_BYTES,
-                                            150000 - 2 * DEFAULT_MAX_LINE_BYTES]
+    assert [len(line) for line in huge] == [
+        DEFAULT_MAX_LINE_BYTES,
+        DEFAULT_MAX_LINE_BYTES,
+        150000 - 2 * DEFAULT_MAX_LINE_BYTES,
+    ]
     assert result.output("j", 2) == ["bin \ufffd\ufffd\x00 end"]
     assert result.output("j", 3) == ["last words"]
     ten = result.output("j", 4)
@@ -66,8 +76,11 @@ async def test_stdout_and_stderr_are_tagged(run_yaml: Runner) -> None:
                   echo to-out
                   echo to-err >&2
     """)
-    streams = {line: e.data["stream"] for e in result.of_type(EventType.STEP_LOG)
-               for line in e.data["lines"]}  # type: ignore[union-attr]
+    streams = {
+        line: e.data["stream"]
+        for e in result.of_type(EventType.STEP_LOG)
+        for line in e.data["lines"]
+    }  # type: ignore[union-attr]
     assert streams["to-out"] == "stdout"
     assert streams["to-err"] == "stderr"
 
@@ -86,5 +99,6 @@ async def test_a_step_that_closes_stdout_early_still_finishes(run_yaml: Runner) 
                   exit 2
     """)
     # Two pipes: their relative order is not defined, each one's own order is.
-    assert sorted(result.output("j", 1)) == sorted([
-        "before", "on stderr", "##[error]Process completed with exit code 2."])
+    assert sorted(result.output("j", 1)) == sorted(
+        ["before", "on stderr", "##[error]Process completed with exit code 2."]
+    )

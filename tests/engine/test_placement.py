@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import trio
 
 from runner.config import EnvironmentSettings
-from runner.engine import WorkflowRun
 from runner.engine.concurrency import ConcurrencyGroups
 from runner.events.types import EventType
-from tests.engine.conftest import Runner, RunResult, WatchingSink
+
+if TYPE_CHECKING:
+    from runner.engine import WorkflowRun
+    from tests.engine.conftest import Runner, RunResult, WatchingSink
 
 # -- runs-on -------------------------------------------------------------------
 
@@ -35,8 +39,12 @@ async def test_foreign_runner_labels_are_skipped_with_a_notice(run_yaml: Runner)
     """)
     assert result.conclusion == "success"
     assert result.job_conclusions() == {
-        "mac": "skipped", "win": "skipped", "linux": "success", "grouped": "success",
-        "custom": "success"}
+        "mac": "skipped",
+        "win": "skipped",
+        "linux": "success",
+        "grouped": "success",
+        "custom": "success",
+    }
     assert "macos-latest cannot run on this machine" in (result.job("mac").error or "")
     assert "windows-2022" in (result.job("win").error or "")
     assert "stax.toml" in (result.job("mac").error or "")
@@ -94,14 +102,17 @@ async def test_jobs_in_one_concurrency_group_run_one_at_a_time(run_yaml: Runner)
         settings_overrides={"max_parallel_jobs": 4},
     )
     assert result.conclusion == "success"
-    events = [(e.type, e.job_id) for e in result.of_type(EventType.STEP_STARTED,
-                                                          EventType.JOB_COMPLETED)]
+    events = [
+        (e.type, e.job_id) for e in result.of_type(EventType.STEP_STARTED, EventType.JOB_COMPLETED)
+    ]
     first = events[0][1]
     second = "b" if first == "a" else "a"
     assert events.index((EventType.JOB_COMPLETED, first)) < events.index(
-        (EventType.STEP_STARTED, second))
-    summaries = [e.data["summary"] for e in result.of_type(EventType.JOB_STATUS)
-                 if e.job_id == second]
+        (EventType.STEP_STARTED, second)
+    )
+    summaries = [
+        e.data["summary"] for e in result.of_type(EventType.JOB_STATUS) if e.job_id == second
+    ]
     assert "waiting for concurrency group 'deploy'" in summaries
 
 
@@ -131,9 +142,11 @@ async def test_run_concurrency_cancel_in_progress_across_runs(run_yaml: Runner) 
         results["first"] = await run_yaml(text, concurrency=groups, control=mark_started)
 
     async def second() -> None:
-        results["second"] = await run_yaml(text.replace("sleep 30", "true"),
-                                           concurrency=groups,
-                                           path=".github/workflows/second.yml")
+        results["second"] = await run_yaml(
+            text.replace("sleep 30", "true"),
+            concurrency=groups,
+            path=".github/workflows/second.yml",
+        )
 
     with trio.fail_after(20):
         async with trio.open_nursery() as nursery:
@@ -154,7 +167,8 @@ async def test_a_pending_run_is_replaced_by_a_newer_one() -> None:
 
     async def wait(name: str) -> None:
         outcome[name] = await groups.acquire(
-            "g", cancel_in_progress=False, cancel=lambda reason: cancelled.append(name))
+            "g", cancel_in_progress=False, cancel=lambda reason: cancelled.append(name)
+        )
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(wait, "pending")
@@ -178,8 +192,9 @@ class _Approver:
         self.answer = answer
         self.asked: list[tuple[str, str]] = []
 
-    async def wait_for_approval(self, run_id: str, job_id: str,
-                                environment: str) -> tuple[bool, str]:
+    async def wait_for_approval(
+        self, run_id: str, job_id: str, environment: str
+    ) -> tuple[bool, str]:
         self.asked.append((job_id, environment))
         return self.answer, "tester"
 
@@ -241,8 +256,9 @@ async def test_without_an_approver_a_protected_job_fails_clearly(run_yaml: Runne
 
 async def test_cancelling_while_waiting_for_approval_cancels_the_job(run_yaml: Runner) -> None:
     class _Never:
-        async def wait_for_approval(self, run_id: str, job_id: str,
-                                    environment: str) -> tuple[bool, str]:
+        async def wait_for_approval(
+            self, run_id: str, job_id: str, environment: str
+        ) -> tuple[bool, str]:
             await trio.sleep_forever()
             raise AssertionError
 
@@ -250,9 +266,41 @@ async def test_cancelling_while_waiting_for_approval_cancels_the_job(run_yaml: R
         await sink.wait_for(lambda e: e.type is EventType.JOB_BLOCKED)
         run.cancel("user gave up")
 
-    result = await run_yaml(_DEPLOY, settings_overrides=_PROTECTED, approvals=_Never(),
-                            control=control)
+    result = await run_yaml(
+        _DEPLOY, settings_overrides=_PROTECTED, approvals=_Never(), control=control
+    )
     assert result.conclusion == "cancelled"
     assert result.job("deploy").conclusion == "cancelled"
     assert result.job("deploy").steps == []
     assert result.first(EventType.JOB_UNBLOCKED, "deploy").data["approved"] is False
+
+
+async def test_a_bad_concurrency_expression_fails_the_job_not_the_engine(
+    run_yaml: Runner,
+) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            concurrency: ${{ fromJSON('{') }}
+            steps: [{run: echo never}]
+          other:
+            runs-on: ubuntu-latest
+            steps: [{run: echo fine}]
+    """)
+    assert result.job_conclusions() == {"j": "failure", "other": "success"}
+    assert "fromJSON" in (result.job("j").error or "")
+    assert result.job("j").steps == []
+
+
+async def test_a_bad_run_concurrency_expression_fails_the_run_cleanly(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        concurrency: ${{ fromJSON('{') }}
+        jobs:
+          j: {runs-on: ubuntu-latest, steps: [{run: echo never}]}
+    """)
+    assert result.conclusion == "failure"
+    assert "concurrency" in (result.record.error or "")
+    assert result.events[-1].type is EventType.RUN_COMPLETED

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from runner.engine.shells import resolve_shell
-from tests.engine.conftest import Runner
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.engine.conftest import Runner
 
 BASH = shutil.which("bash")
 SH = shutil.which("sh")
@@ -48,7 +52,8 @@ async def test_default_shell_is_bash_e_and_shows_githubs_header(run_yaml: Runner
     assert _shell_line(result, "j", 3) == f"shell: {SH} -e {{0}}"
     assert _shell_line(result, "j", 4).startswith("shell: ")
     assert _shell_line(result, "j", 4).endswith("python {0}") or _shell_line(
-        result, "j", 4).endswith("python3 {0}")
+        result, "j", 4
+    ).endswith("python3 {0}")
     assert result.output("j", 1)[0].startswith("pipefail off: ")
     assert result.step_conclusions("j") == ["success", "failure", "success", "success"]
     assert result.output("j", 3) == ["sh"]
@@ -69,8 +74,14 @@ async def test_the_header_echoes_the_script_and_the_step_env(run_yaml: Runner) -
     """)
     logs = result.logs("j", 1)
     assert logs[: logs.index("##[endgroup]") + 1] == [
-        '##[group]Run echo "$GREETING"', 'echo "$GREETING"', "echo two",
-        f"shell: {BASH} -e {{0}}", "env:", "  GREETING: hi", "##[endgroup]"]
+        '##[group]Run echo "$GREETING"',
+        'echo "$GREETING"',
+        "echo two",
+        f"shell: {BASH} -e {{0}}",
+        "env:",
+        "  GREETING: hi",
+        "##[endgroup]",
+    ]
 
 
 async def test_custom_shell_templates(run_yaml: Runner, workspace: Path) -> None:
@@ -144,7 +155,7 @@ async def test_working_directory_and_defaults_run(run_yaml: Runner, workspace: P
               - working-directory: nope
                 run: echo never
     """)
-    ws = workspace.resolve()
+    ws = workspace
     assert result.output("wf_default", 1) == [str(ws / "sub")]
     assert result.output("wf_default", 2) == [str(ws / "sub" / "deeper")]
     assert _shell_line(result, "wf_default", 1) == f"shell: {SH} -e {{0}}"
@@ -152,8 +163,9 @@ async def test_working_directory_and_defaults_run(run_yaml: Runner, workspace: P
     assert _shell_line(result, "job_default", 1).endswith("--noprofile --norc -e -o pipefail {0}")
     assert result.output("job_default", 2) == [str(ws / "sub")]
     assert result.job("missing").conclusion == "failure"
-    assert any("working-directory 'nope' does not exist" in line
-               for line in result.logs("missing", 1))
+    assert any(
+        "working-directory 'nope' does not exist" in line for line in result.logs("missing", 1)
+    )
 
 
 def test_resolve_shell_templates() -> None:

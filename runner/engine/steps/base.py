@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from runner.events.types import Conclusion
-
 if TYPE_CHECKING:
     from runner.engine.scope import StepScope
     from runner.engine.steps.output import StepOutput
+    from runner.events.types import Conclusion
     from runner.model import Step
 
 

@@ -39,18 +39,27 @@ class CompositeStep:
             raise RunError(f"uses: {step.uses}: no action.yml or action.yaml in {action_dir}")
         action = load_action(action_dir)
         if action.using != "composite":
-            raise RunError(f"uses: {step.uses}: `using: {action.using}` actions are not "
-                           "supported yet (only composite actions run locally)")
+            raise RunError(
+                f"uses: {step.uses}: `using: {action.using}` actions are not "
+                "supported yet (only composite actions run locally)"
+            )
         inputs = await _inputs(step, action, scope, io)
         step_env = evaluate_env(step.env, scope, scope.env_context())
         outer_github = scope.layers.get("github")
-        github = {**(outer_github if isinstance(outer_github, dict) else scope.run.contexts.github),
-                  "action_path": str(action_dir)}
+        github = {
+            **(outer_github if isinstance(outer_github, dict) else scope.run.contexts.github),
+            "action_path": str(action_dir),
+        }
         inner = StepScope(
-            run=scope.run, job=scope.job, job_env=scope.job_env, control=scope.control,
+            run=scope.run,
+            job=scope.job,
+            job_env=scope.job_env,
+            control=scope.control,
             env={**scope.env_context(), **step_env},
             layers={**scope.layers, "inputs": inputs, "github": github},
-            defaults=Defaults(), action_path=action_dir, depth=scope.depth + 1,
+            defaults=Defaults(),
+            action_path=action_dir,
+            depth=scope.depth + 1,
         )
         for inner_step in action.steps:
             if not should_run(inner_step, inner):
@@ -68,24 +77,30 @@ class CompositeStep:
         return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs)
 
 
-async def _inputs(step: Step, action: Action, scope: StepScope,
-                  io: StepOutput) -> dict[str, JSONValue]:
+async def _inputs(
+    step: Step, action: Action, scope: StepScope, io: StepOutput
+) -> dict[str, JSONValue]:
     ctx = scope.eval_context()
-    given = {key: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
-             for key, value in step.with_.items()}
+    given = {
+        key: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
+        for key, value in step.with_.items()
+    }
     unexpected = sorted(set(given) - set(action.inputs))
     if unexpected:
         valid = ", ".join(f"'{name}'" for name in action.inputs)
-        await io.annotate("warning", f"Unexpected input(s) {', '.join(map(repr, unexpected))}, "
-                          f"valid inputs are [{valid}]")
+        await io.annotate(
+            "warning",
+            f"Unexpected input(s) {', '.join(map(repr, unexpected))}, valid inputs are [{valid}]",
+        )
     inputs: dict[str, JSONValue] = {}
     for name, spec in action.inputs.items():
         if name in given:
             inputs[name] = given[name]
         elif spec.default is not None:
             default = spec.default
-            inputs[name] = to_string(interpolate(default, ctx) if isinstance(default, str)
-                                     else default)
+            inputs[name] = to_string(
+                interpolate(default, ctx) if isinstance(default, str) else default
+            )
         else:
             if spec.required:
                 await io.annotate("warning", f"Input required and not supplied: {name}")

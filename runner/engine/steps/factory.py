@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from runner.engine.steps.base import StepExecutor
+from typing import TYPE_CHECKING
+
 from runner.engine.steps.checkout import CheckoutStep
 from runner.engine.steps.composite import CompositeStep
 from runner.engine.steps.run import RunStep
 from runner.engine.steps.unsupported import DockerActionStep, RemoteActionStep
 from runner.errors import RunError
 from runner.model import StepKind
+
+if TYPE_CHECKING:
+    from runner.engine.steps.base import StepExecutor
 
 _EXECUTORS: dict[StepKind, StepExecutor] = {
     StepKind.RUN: RunStep(),

@@ -13,15 +13,24 @@ group/endgroup/error/warning/notice/debug become `##[group]...` and the like
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from runner.engine.commands import KNOWN, Command, parse_command
-from runner.engine.masking import Masker
-from runner.engine.reporter import Reporter
-from runner.expressions import JSONValue
+
+if TYPE_CHECKING:
+    from runner.engine.masking import Masker
+    from runner.engine.reporter import Reporter
+    from runner.expressions import JSONValue
 
 _ANNOTATION_LEVELS = ("error", "warning", "notice")
-_ANNOTATION_KEYS = {"file": "file", "line": "line", "endLine": "endLine", "col": "col",
-                    "endColumn": "endColumn", "title": "title"}
+_ANNOTATION_KEYS = {
+    "file": "file",
+    "line": "line",
+    "endLine": "endLine",
+    "col": "col",
+    "endColumn": "endColumn",
+    "title": "title",
+}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -43,15 +52,21 @@ class StepOutput:
 
     def child(self) -> StepOutput:
         """An output for an inner step (of a composite action) logging into the same step."""
-        return StepOutput(reporter=self.reporter, masker=self.masker, job_id=self.job_id,
-                          step_number=self.step_number, debug=self.debug)
+        return StepOutput(
+            reporter=self.reporter,
+            masker=self.masker,
+            job_id=self.job_id,
+            step_number=self.step_number,
+            debug=self.debug,
+        )
 
     async def on_lines(self, stream: str, lines: list[str]) -> None:
         """The process.LineHandler of this step."""
         self.line_count += len(lines)
         if not any("::" in line for line in lines):
-            await self.reporter.step_log(self.job_id, self.step_number, stream,
-                                         self.masker.mask_lines(lines))
+            await self.reporter.step_log(
+                self.job_id, self.step_number, stream, self.masker.mask_lines(lines)
+            )
             return
         pending: list[str] = []
         for line in lines:
@@ -70,8 +85,9 @@ class StepOutput:
 
     async def write(self, lines: list[str], stream: str = "stdout") -> None:
         """Log lines stax itself writes into the step (headers, errors); masked, not parsed."""
-        await self.reporter.step_log(self.job_id, self.step_number, stream,
-                                     self.masker.mask_lines(lines))
+        await self.reporter.step_log(
+            self.job_id, self.step_number, stream, self.masker.mask_lines(lines)
+        )
 
     async def annotate(self, level: str, message: str, **properties: JSONValue) -> None:
         annotation: dict[str, JSONValue] = {"level": level, "message": message}
@@ -105,8 +121,11 @@ class StepOutput:
             for key, target in _ANNOTATION_KEYS.items():
                 if key in command.properties:
                     value = command.properties[key]
-                    props[target] = int(value) if target != "file" and target != "title" \
-                        and value.isdigit() else value
+                    props[target] = (
+                        int(value)
+                        if target != "file" and target != "title" and value.isdigit()
+                        else value
+                    )
             await self.annotate(name, self.masker.mask(message), **props)
             return f"##[{name}]{message}"
         if name == "set-output":
@@ -126,9 +145,11 @@ class StepOutput:
             self._echo = message.strip().lower() == "on"
             return None
         if name in ("set-env", "add-path"):
-            text = (f"The `{name}` command is disabled. Please upgrade to using Environment "
-                    f"Files or opt into unsecure command execution by setting the "
-                    f"`ACTIONS_ALLOW_UNSECURE_COMMANDS` environment variable to `true`.")
+            text = (
+                f"The `{name}` command is disabled. Please upgrade to using Environment "
+                f"Files or opt into unsecure command execution by setting the "
+                f"`ACTIONS_ALLOW_UNSECURE_COMMANDS` environment variable to `true`."
+            )
             self.failed_commands.append(name)
             await self.annotate("error", text)
             return f"##[error]{text}"

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runner.engine.env_files import parse_key_values, read_paths
+from runner.engine.env_files import StepFiles
 from runner.engine.shells import resolve_shell
 from runner.engine.steps.base import StepOutcome
 from runner.errors import RunError
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, interpolate, to_string
-from runner.process import MARKER_VAR, StepProcess, run_process
+from runner.process import MARKER_VAR, ProcessOutcome, StepProcess, run_process
+from runner.process.group import signal_group
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from runner.engine.scope import StepScope
     from runner.engine.steps.output import StepOutput
     from runner.model import Step
-
-_FILE_KINDS = ("output", "env", "path", "state", "step_summary")
 
 
 class RunStep:
@@ -32,44 +32,83 @@ class RunStep:
         script = to_string(interpolate(step.run, ctx))
         shell_text = step.shell or scope.defaults.shell
         shell_name = to_string(interpolate(shell_text, ctx)) if shell_text else None
-        workdir = resolve_workdir(step.working_directory or scope.defaults.working_directory,
-                                  scope, full_env_ctx)
-
-        files = EnvFiles.create(scope)
-        env = process_environment(scope, step_env, files)
-        env["GITHUB_ACTION"] = next_action_id(step, scope)
-        shell = resolve_shell(shell_name, env.get("PATH"))
-        script_path = files.directory / f"script{files.token}{shell.extension}"
-        script_path.write_text(script, encoding="utf-8")
-        argv = shell.argv(str(script_path), env.get("PATH"))
-
-        await io.write(_header(script, shell.template, argv[0], step_env))
-        control = scope.run.control
-
-        def spawned(pgid: int) -> None:
-            control.process_groups.add(pgid)
-
+        workdir = resolve_workdir(
+            step.working_directory or scope.defaults.working_directory, scope, full_env_ctx
+        )
+        run = scope.run
+        token = f"_{next(run.file_ids)}"
+        files = StepFiles.create(run.contexts.commands_dir, token)
         try:
-            outcome = await run_process(
-                StepProcess(argv=argv, cwd=str(workdir), env=env),
-                io.on_lines,
-                grace_s=scope.run.settings.step_kill_grace_seconds,
-                on_spawn=spawned,
-            )
-        except OSError as exc:
-            raise RunError(f"cannot start {argv[0]}: {exc.strerror or exc}") from None
-        finally:
-            script_path.unlink(missing_ok=True)
-            files.collect(scope, io)
-        control.process_groups.discard(outcome.pgid)
+            env = process_environment(scope, step_env, files)
+            env["GITHUB_ACTION"] = next_action_id(step, scope)
+            shell = resolve_shell(shell_name, env.get("PATH"))
+            script_path = files.write_script(f"script{shell.extension}", script)
+            try:
+                argv = shell.argv(script_path, env.get("PATH"))
+                await io.write(_header(script, shell.template, argv[0], step_env))
+                outcome = await _spawn(argv, str(workdir), env, scope, io)
+            finally:
+                os.unlink(script_path)
+        except BaseException:
+            files.remove()  # an unstarted or cancelled step's files are not applied
+            raise
+        files.collect()  # RunError for a malformed file: the step fails
+        _apply_files(files, scope, io)
         outputs = {**io.outputs, **files.outputs}
         if outcome.exit_code != 0:
-            return StepOutcome(outcome=Conclusion.FAILURE, outputs=outputs,
-                               error=exit_message(outcome.exit_code))
+            return StepOutcome(
+                outcome=Conclusion.FAILURE, outputs=outputs, error=exit_message(outcome.exit_code)
+            )
         if io.failed_commands:
-            return StepOutcome(outcome=Conclusion.FAILURE, outputs=outputs,
-                               error=f"disabled command used: {io.failed_commands[0]}")
+            return StepOutcome(
+                outcome=Conclusion.FAILURE,
+                outputs=outputs,
+                error=f"disabled command used: {io.failed_commands[0]}",
+            )
         return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs)
+
+
+async def _spawn(
+    argv: list[str], cwd: str, env: dict[str, str], scope: StepScope, io: StepOutput
+) -> ProcessOutcome:
+    """Run the step's process; its group is tracked while it has members."""
+    run_groups, job_groups = scope.run.control.process_groups, scope.control.process_groups
+    spawned: list[int] = []
+
+    def track(pgid: int) -> None:
+        spawned.append(pgid)
+        run_groups.add(pgid)
+        job_groups.add(pgid)
+
+    try:
+        return await run_process(
+            StepProcess(argv=argv, cwd=cwd, env=env),
+            io.on_lines,
+            grace_s=scope.run.settings.step_kill_grace_seconds,
+            on_spawn=track,
+        )
+    except OSError as exc:
+        raise RunError(f"cannot start {argv[0]}: {exc.strerror or exc}") from None
+    finally:
+        # A group whose leader is gone usually is empty (one killpg tells); one with
+        # background children stays tracked until the job ends.
+        for pgid in spawned:
+            if not signal_group(pgid, 0):
+                run_groups.discard(pgid)
+                job_groups.discard(pgid)
+
+
+def _apply_files(files: StepFiles, scope: StepScope, io: StepOutput) -> None:
+    """What the step's files hand to the rest of the job."""
+    job_env = scope.job_env
+    job_env.added_env.update(files.env)
+    for directory in files.paths:
+        job_env.added_path.insert(0, directory)
+    state = {**io.state, **files.state}
+    if state:
+        job_env.state[str(io.step_number)] = state
+    if files.summary.strip():
+        job_env.summary.append(scope.run.masker.mask(files.summary))
 
 
 def exit_message(exit_code: int) -> str:
@@ -84,8 +123,10 @@ def evaluate_env(raw: object, scope: StepScope, env_ctx: dict[str, JSONValue]) -
         return {}
     assert isinstance(raw, dict)
     ctx = scope.eval_context(env=env_ctx)
-    return {key: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
-            for key, value in raw.items()}
+    return {
+        key: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
+        for key, value in raw.items()
+    }
 
 
 def resolve_workdir(raw: str | None, scope: StepScope, env_ctx: dict[str, JSONValue]) -> Path:
@@ -107,8 +148,9 @@ def next_action_id(step: Step, scope: StepScope) -> str:
     return "__run" if scope.run_step_count == 1 else f"__run_{scope.run_step_count}"
 
 
-def process_environment(scope: StepScope, step_env: dict[str, str],
-                        files: EnvFiles | None) -> dict[str, str]:
+def process_environment(
+    scope: StepScope, step_env: dict[str, str], files: StepFiles | None
+) -> dict[str, str]:
     """Host + runner variables < workflow/job env < $GITHUB_ENV < step env < this step's files."""
     contexts = scope.run.contexts
     env = dict(contexts.base_env)
@@ -127,60 +169,13 @@ def process_environment(scope: StepScope, step_env: dict[str, str],
     return env
 
 
-class EnvFiles:
-    """This step's $GITHUB_OUTPUT, $GITHUB_ENV, $GITHUB_PATH, $GITHUB_STATE, $GITHUB_STEP_SUMMARY."""
-
-    __slots__ = ("directory", "outputs", "token")
-
-    def __init__(self, directory: Path, token: str) -> None:
-        self.directory = directory
-        self.token = token
-        self.outputs: dict[str, str] = {}
-
-    @classmethod
-    def create(cls, scope: StepScope) -> EnvFiles:
-        directory = scope.run.contexts.temp_dir / "_runner_file_commands"
-        files = cls(directory, f"_{next(scope.run.file_ids)}")
-        for kind in _FILE_KINDS:
-            # Created empty like the runner does: some scripts `cat` them.
-            (directory / f"{kind}{files.token}").touch()
-        return files
-
-    def path(self, kind: str) -> Path:
-        return self.directory / f"{kind}{self.token}"
-
-    def variables(self) -> dict[str, str]:
-        return {f"GITHUB_{kind.upper()}": str(self.path(kind)) for kind in _FILE_KINDS}
-
-    def collect(self, scope: StepScope, io: StepOutput) -> None:
-        """Apply what the step wrote; then remove the files."""
-        try:
-            self.outputs = self._read("output")
-            scope.job_env.added_env.update(self._read("env"))
-            for directory in read_paths(self.path("path")):
-                scope.job_env.added_path.insert(0, directory)
-            state = {**io.state, **self._read("state")}
-            if state:
-                scope.job_env.state[str(io.step_number)] = state
-            summary = self.path("step_summary").read_text(encoding="utf-8", errors="replace")
-            if summary.strip():
-                scope.job_env.summary.append(scope.run.masker.mask(summary))
-        finally:
-            for kind in _FILE_KINDS:
-                self.path(kind).unlink(missing_ok=True)
-
-    def _read(self, kind: str) -> dict[str, str]:
-        try:
-            text = self.path(kind).read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return {}
-        return parse_key_values(text, source=f"$GITHUB_{kind.upper()}")
-
-
 def _header(script: str, template: str, program: str, step_env: dict[str, str]) -> list[str]:
     lines = script.rstrip("\n").split("\n") if script else [""]
-    header = [f"##[group]Run {lines[0]}", *lines,
-              f"shell: {template.replace(template.split()[0], program, 1)}"]
+    header = [
+        f"##[group]Run {lines[0]}",
+        *lines,
+        f"shell: {template.replace(template.split()[0], program, 1)}",
+    ]
     if step_env:
         header.append("env:")
         header.extend(f"  {key}: {value}" for key, value in step_env.items())
