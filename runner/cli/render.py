@@ -72,6 +72,7 @@ def format_duration(ms: int | float | None) -> str:
 @dataclass(slots=True)
 class _StepView:
     folding: bool = False
+    groups: int = 0  # groups opened so far; the first is stax's own "Run <script>" header
     folded: list[str] = field(default_factory=list)
 
 
@@ -173,7 +174,7 @@ class TerminalRenderer:
                     out.append(prefix + shown)
                 continue
             if view.folding:
-                if len(view.folded) < _FOLDED_LIMIT:
+                if len(view.folded) < _FOLDED_LIMIT and (view.groups > 1 or view.folded):
                     view.folded.append(line)
                 continue
             out.append(prefix + line)
@@ -184,14 +185,19 @@ class TerminalRenderer:
         end = line.find("]")
         kind, text = line[3:end], line[end + 1 :]
         if kind == "group":
+            view.groups += 1
             if self.fold:
                 view.folding = True
+                if view.groups > 1 or not text.startswith("Run "):
+                    # Kept to show if the step fails; the script header is not.
+                    view.folded.append(f"▾ {text}")
             return self.p.bold("▸ " + text)
         if kind == "endgroup":
             view.folding = False
             return None
         if view.folding:
-            view.folded.append(line)
+            if view.groups > 1 or view.folded:
+                view.folded.append(line)
             return None
         if kind == "error":
             return self.p.red(f"Error: {text}")
@@ -210,7 +216,9 @@ class TerminalRenderer:
         prefix = self._prefix(event)
         conclusion = step.get("conclusion")
         if conclusion == "failure" and view is not None and view.folded:
-            # The failure may be explained by output that was folded away.
+            # The failure may be explained by output that was folded away: show it,
+            # under its group titles.
+            self._write(f"{prefix}{self.p.dim('folded output of this step:')}\n")
             self._write("".join(f"{prefix}{self.p.dim(line)}\n" for line in view.folded))
         if conclusion == "skipped":
             self._write(
@@ -246,7 +254,7 @@ class TerminalRenderer:
         listed = run.get("jobs")
         jobs = [j for j in listed if isinstance(j, dict)] if isinstance(listed, list) else []
         if jobs:
-            width = max(len(str(j.get("name"))) for j in jobs)
+            width = max(3, *(len(str(j.get("name"))) for j in jobs))
             self._write("\n" + self.p.bold(f"{'JOB':<{width}}  {'CONCLUSION':<12} TIME") + "\n")
             for job in jobs:
                 job_conclusion = str(job.get("conclusion"))
