@@ -261,7 +261,7 @@ class EventStore:
             conn.execute("UPDATE meta SET value = ? WHERE key = 'last_seq'", (str(seq),))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         self.last_seq = seq
         if completed_runs and self.retention_runs > 0:
@@ -341,7 +341,7 @@ class EventStore:
                 )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
 
     async def next_run_number(self, workflow: str) -> int:
@@ -362,7 +362,7 @@ class EventStore:
                 ).fetchone()
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             return int(row[0])
 
@@ -513,6 +513,13 @@ class EventStore:
 
         result: list[str] | None = await self._read(query)
         return result
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Undo an open transaction. SQLite has already rolled back on some errors (a full
+    disk), and a second ROLLBACK would then hide the real error behind its own."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _take_lock(path: Path) -> int:
