@@ -107,10 +107,9 @@ def authorized(services: Services) -> str | None:
 
 def dashboard_session(req: Any) -> bool:
     """True when the request carries the dashboard's session cookie (see api/dashboard.py)."""
-    from runner.api import dashboard
+    from runner.api.dashboard import session_authorized
 
-    check = getattr(dashboard, "session_authorized", None)
-    return bool(check(req)) if check is not None else False
+    return session_authorized(req)
 
 
 def create_app(services: Services) -> QuartTrio:
@@ -196,7 +195,16 @@ def create_app(services: Services) -> QuartTrio:
 
 
 # Endpoints that answer without a token whatever the settings (health checks).
-_PUBLIC = frozenset({"rest.health"})
+_PUBLIC = frozenset(
+    {
+        "rest.health",
+        "dashboard.login",
+        "dashboard.page",
+        "dashboard.asset",
+        "dashboard.favicon",
+        "dashboard.session",
+    }
+)
 
 
 def version_info() -> dict[str, Any]:

@@ -108,6 +108,7 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+                "dashboardSession": {"type": "apiKey", "in": "cookie", "name": "stax_session"},
             }
         },
         "paths": dict(sorted(_PATHS.items())),
@@ -119,7 +120,7 @@ async def openapi() -> Response:
     return Response(json.dumps(openapi_document()), content_type="application/json")
 
 
-_SECURED: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
+_SECURED: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}, {"dashboardSession": []}]
 _RUN_ID = path_param("runId", "the run's id")
 _JOB_ID = path_param("jobId", "the job's id in the run (matrix instances: key.N)")
 

@@ -28,6 +28,7 @@ daemon) sends the canonical events themselves, one per seq, log chunks whole.
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
@@ -166,13 +167,16 @@ async def events() -> Response:
     async def body() -> AsyncIterator[bytes]:
         with follower:
             yield frame("{}", event="ping", id=None, retry=_RETRY_MS).encode()
-            async for chunk in follow_frames(
+            frames = follow_frames(
                 follower,
                 encode=projection,
                 keepalive_s=daemon.settings.streams.ping_seconds,
                 keepalive=frame("{}", event="ping"),
-            ):
-                yield chunk
+            )
+            # Closed explicitly: a browser leaving the page must not leave it to the GC.
+            async with aclosing(frames):
+                async for chunk in frames:
+                    yield chunk
 
     response = Response(body(), status=200, headers=SSE_HEADERS)
     response.timeout = None

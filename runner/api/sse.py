@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -131,7 +131,7 @@ async def follow_frames(
     keepalive_s: float,
     keepalive: str,
     stop: Callable[[Event], bool] | None = None,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Frames for every event the follower yields, in chunks, with keepalives when idle.
 
     Give `project` (event -> WireEvents) or `encode` (event -> its frames as one string,
