@@ -169,9 +169,13 @@ def create_app(services: Services) -> QuartTrio:
             405: "method_not_allowed",
             413: "request_too_large",
         }
-        return error_response(
+        response = error_response(
             ApiError(status, kinds.get(status, "http_error"), error.description or error.name)
         )
+        valid = getattr(error, "valid_methods", None)
+        if status == 405 and valid:
+            response.headers["Allow"] = ", ".join(sorted(valid))  # RFC 9110
+        return response
 
     @app.errorhandler(Exception)
     async def crash(error: Exception) -> Response:

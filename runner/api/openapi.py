@@ -45,10 +45,23 @@ def json_response(description: str, schema: dict[str, Any] | None = None) -> dic
     }
 
 
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+EVENT_ID_SCHEMA = {"type": "string", "pattern": "^[0-9]*(\\.[0-9]+)?$"}
+
+
 def sse_response(description: str) -> dict[str, Any]:
+    """A stream of Server-Sent Events; the schema describes one event."""
     return {
         "description": description,
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
     }
 
 
@@ -76,13 +89,15 @@ def query_param(
     }
 
 
-def header_param(name: str, description: str = "") -> dict[str, Any]:
+def header_param(
+    name: str, description: str = "", schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "name": name,
         "in": "header",
         "required": False,
         "description": description,
-        "schema": {"type": "string"},
+        "schema": schema or {"type": "string"},
     }
 
 
@@ -141,9 +156,13 @@ document(
         "summary": "Every state change of every run (seed 003)",
         "parameters": [
             query_param("runId", "only this run"),
-            query_param("types", "comma-separated event types"),
-            query_param("lastEventId", "resume after this event id (N or N.i)"),
-            header_param("Last-Event-ID", "resume after this event id"),
+            query_param(
+                "types",
+                "comma-separated event types",
+                {"type": "string", "pattern": "^[a-z.,]*$"},
+            ),
+            query_param("lastEventId", "resume after this event id (N or N.i)", EVENT_ID_SCHEMA),
+            header_param("Last-Event-ID", "resume after this event id", EVENT_ID_SCHEMA),
         ],
         "responses": {
             "200": sse_response("text/event-stream of events"),
@@ -162,7 +181,11 @@ document(
             query_param(
                 "limit", "page size (1..500)", {"type": "integer", "minimum": 1, "maximum": 500}
             ),
-            query_param("before", "cursor from `next`", {"type": "integer", "minimum": 1}),
+            query_param(
+                "before",
+                "cursor from `next`",
+                {"type": "integer", "minimum": 1, "maximum": 2**62},
+            ),
         ],
         "responses": {
             "200": json_response("A page of runs"),
@@ -182,12 +205,12 @@ document(
                 "required": ["workflow"],
                 "additionalProperties": False,
                 "properties": {
-                    "workflow": {"type": "string"},
+                    "workflow": {"type": "string", "minLength": 1, "pattern": "^[^\\x00]+$"},
                     "inputs": {"type": "object"},
                     "event": {"type": "string"},
                     "eventPayload": {"type": "object"},
                     "jobs": {"type": "array", "items": {"type": "string"}},
-                    "workdir": {"type": "string"},
+                    "workdir": {"type": "string", "pattern": "^/"},
                     "env": {"type": "object", "additionalProperties": {"type": "string"}},
                     "secrets": {"type": "object", "additionalProperties": {"type": "string"}},
                     "vars": {"type": "object", "additionalProperties": {"type": "string"}},

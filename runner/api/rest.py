@@ -162,7 +162,8 @@ async def approve_job(run_id: str, job_id: str) -> Response:
 
 @blueprint.get("/api/runs/<run_id>/jobs/<job_id>/steps/<int:number>/log")
 async def step_log(run_id: str, job_id: str, number: int) -> Response:
-    lines = await _services().store.step_log(run_id, job_id, number)
+    # Beyond any real step number (and SQLite's integers): simply not there.
+    lines = await _services().store.step_log(run_id, job_id, number) if number < 2**31 else None
     if lines is None:
         raise ApiError(
             404, "not_found_error", f"no step {number} in job {job_id!r} of run {run_id!r}"
@@ -271,7 +272,7 @@ def _check_fields(
     required: tuple[str, ...] = (),
 ) -> None:
     problems = [f"unknown field {key!r}" for key in body if key not in fields]
-    problems += [f"missing field {key!r}" for key in required if key not in body]
+    problems += [f"missing field {key!r}" for key in required if body.get(key) is None]
     for key, expected in fields.items():
         if key in body and body[key] is not None and not isinstance(body[key], expected):
             problems.append(f"field {key!r} must be {_kind(expected)}")

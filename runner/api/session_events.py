@@ -1,0 +1,387 @@
+"""Session events (seed 001): canonical events as Managed Agents session events.
+
+Session = run; its primary thread P = the run; child thread C = one job (matrix
+instance). Every event object is {id, type, session_thread_id, processed_at, ...the
+type's fields}; `on` says which thread streams carry it (the session stream carries
+every event once). Only types the `anthropic` SDK knows are emitted:
+
+    run.started     session.status_running                                      on P
+    run.completed   session.error {error: unknown_error, retry_status terminal}  on P
+                      (when the run failed or was cancelled)
+                    session.status_idle {stop_reason: end_turn}                 on P
+                    session.status_terminated {conclusion}                      on P
+    job.queued      session.thread_created {session_thread_id: C, parent_thread_id: P,
+                      agent_id: job key, agent_version: 1, agent_name: job name,
+                      role: "subagent", created_by_tool_use_id: null, job_id}    on P
+    job.started     session.thread_status_running {agent_name, status}          on C, P
+    job.blocked     agent.tool_use {name: "approve_environment",
+                      input: {environment, reason}}                             on C, P
+                    session.thread_status_idle {agent_name, status: "idle",
+                      stop_reason: {type: requires_action, event_ids: [that tool_use]}}
+                                                                                on C, P
+    job.unblocked   agent.tool_result {tool_use_id: the approval's tool_use,
+                      content: [text "approved by X"], is_error: rejected}      on C, P
+                    session.thread_status_running (when approved)               on C, P
+    job.message     agent.thread_message_sent {direction: "outbound",
+                      from_session_thread_id, to_session_thread_id, to_agent_name,
+                      content: [text: outputs as JSON], outputs, result}        on producer
+                    agent.thread_message_received {direction: "inbound", is_error:
+                      result is not success, from_..., to_..., from_agent_name,
+                      content, outputs, result}                                 on consumer
+    step.started    agent.tool_use {name: step name, input: {step_number}}      on C
+    step.log        agent.message {content: [text: the line], stream, step_number}
+                      one per line                                              on C
+    step.completed  agent.tool_result {tool_use_id: the step's tool_use, is_error:
+                      failure, content: [text], conclusion, outcome, outputs?}  on C
+                      (a skipped step, which never started: its tool_use first)
+    job.completed   session.thread_status_idle {stop_reason: end_turn}          on C, P
+                      (when the job had started)
+                    session.thread_status_terminated {agent_name, status,
+                      stop_reason: end_turn, conclusion, error}                 on C, P
+                      (a job that was never queued, e.g. skipped: thread_created first)
+    job.status, step.annotation, skill.*: nothing
+
+Links (a tool_result's tool_use_id, the agent names, whether a thread exists yet)
+come from earlier events of the same run: `RunFold` folds them from the log as the
+events pass, so `project(event, fold)` is a pure function of the event and the fold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING
+
+from runner.api.session_objects import event_id, job_thread_id, primary_thread_id
+from runner.api.sse import dumps, frame
+from runner.api.thread_streams import iso_ms, job_error
+from runner.events.types import Conclusion, Event, EventType
+
+if TYPE_CHECKING:
+    from runner.expressions.values import JSONValue
+
+APPROVAL_TOOL = "approve_environment"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEvent:
+    """One session event: its object and the thread streams that carry it."""
+
+    id: str
+    type: str
+    on: tuple[str, ...]  # thread ids whose streams carry it
+    body: dict[str, JSONValue]  # the whole event object
+
+    def encode(self) -> str:
+        return frame(dumps(self.body), event=self.type, id=self.id)
+
+
+@dataclass(slots=True)
+class RunFold:
+    """What a run's earlier events tell about its later ones, folded in log order."""
+
+    run_id: str
+    names: dict[str, str] = field(default_factory=dict)  # job id -> job name
+    keys: dict[str, str] = field(default_factory=dict)  # job id -> key under `jobs:`
+    created: set[str] = field(default_factory=set)  # jobs whose thread exists
+    started: set[str] = field(default_factory=set)
+    tools: dict[str, str] = field(default_factory=dict)  # job id -> open step's tool_use
+    approvals: dict[str, str] = field(default_factory=dict)  # job id -> approval tool_use
+    last_done: dict[str, str] = field(default_factory=dict)  # "prefix+key" -> last instance
+
+    def advance(self, event: Event) -> None:
+        """Take in an event (after `project` has read the fold for it)."""
+        job_id = event.job_id
+        if job_id is None:
+            return
+        kind = event.type
+        job = event.data.get("job")
+        if isinstance(job, dict):
+            self.names[job_id] = str(job.get("name") or job_id)
+            self.keys[job_id] = str(job.get("key") or job_id)
+            self.created.add(job_id)
+        if kind is EventType.JOB_STARTED:
+            self.started.add(job_id)
+        elif kind is EventType.JOB_COMPLETED:
+            self.last_done[_base(job_id, self.keys.get(job_id))] = job_id
+        elif kind is EventType.STEP_STARTED:
+            self.tools[job_id] = event_id(event.seq, 0)  # its tool_use comes first
+        elif kind is EventType.STEP_COMPLETED:
+            self.tools.pop(job_id, None)
+        elif kind is EventType.JOB_BLOCKED:
+            self.approvals[job_id] = event_id(event.seq, 0)  # so does the approval's
+        elif kind is EventType.JOB_UNBLOCKED:
+            self.approvals.pop(job_id, None)
+
+    def producer(self, consumer: str, need: str) -> str:
+        """The job id of the `needs` entry `need` as seen from job `consumer` (a called
+        workflow's jobs share their caller's id prefix; a matrix need is its last
+        finished instance, whose outputs won)."""
+        key = self.keys.get(consumer, consumer)
+        prefix = _base(consumer, key)[: -len(key)] if key else ""
+        candidate = prefix + need
+        if candidate in self.names:
+            return candidate
+        return self.last_done.get(candidate, candidate)
+
+    def name(self, job_id: str) -> str:
+        return self.names.get(job_id, job_id)
+
+
+def _base(job_id: str, key: str | None) -> str:
+    """A job id without its matrix suffix: `build.2` -> `build`, `ci.test.1` -> `ci.test`."""
+    if key and not job_id.endswith(key):
+        head, _, tail = job_id.rpartition(".")
+        if tail.isdigit() and head.endswith(key):
+            return head
+    return job_id
+
+
+def _text(text: str) -> list[JSONValue]:
+    return [{"type": "text", "text": text}]
+
+
+def project(event: Event, fold: RunFold) -> list[SessionEvent]:
+    """The session events of one canonical event (pure: reads the fold, never changes it)."""
+    seq, processed_at = event.seq, iso_ms(event.ts)
+    primary = primary_thread_id(event.run_id)
+    out: list[SessionEvent] = []
+
+    def add(type_: str, thread: str, on: tuple[str, ...], **fields: JSONValue) -> str:
+        id_ = event_id(seq, len(out))
+        out.append(
+            SessionEvent(
+                id_,
+                type_,
+                on,
+                {
+                    "id": id_,
+                    "type": type_,
+                    "session_thread_id": thread,
+                    "processed_at": processed_at,
+                    **fields,
+                },
+            )
+        )
+        return id_
+
+    kind, data, job_id = event.type, event.data, event.job_id
+    if job_id is None:
+        run = data.get("run")
+        run = run if isinstance(run, dict) else {}
+        if kind is EventType.RUN_STARTED:
+            add("session.status_running", primary, (primary,))
+        elif kind is EventType.RUN_COMPLETED:
+            conclusion = run.get("conclusion")
+            if conclusion in (Conclusion.FAILURE, Conclusion.CANCELLED):
+                add(
+                    "session.error",
+                    primary,
+                    (primary,),
+                    error={
+                        "type": "unknown_error",
+                        "retry_status": {"type": "terminal"},
+                        "message": _run_error(run),
+                    },
+                )
+            add(
+                "session.status_idle",
+                primary,
+                (primary,),
+                stop_reason={"type": "end_turn"},
+                stop_details=None,
+            )
+            add("session.status_terminated", primary, (primary,), conclusion=conclusion)
+        return out
+
+    thread = job_thread_id(event.run_id, job_id)
+    both = (thread, primary)
+    if kind is EventType.STEP_LOG:
+        lines = data.get("lines")
+        stream, number = data.get("stream", "stdout"), event.step_number
+        for line in lines if isinstance(lines, list) else []:
+            add(
+                "agent.message",
+                thread,
+                (thread,),
+                content=_text(str(line)),
+                stream=stream,
+                step_number=number,
+            )
+        return out
+    job = data.get("job")
+    job = job if isinstance(job, dict) else {}
+    name = str(job.get("name") or fold.name(job_id))
+    if job and job_id not in fold.created:
+        add(
+            "session.thread_created",
+            thread,
+            (primary,),
+            parent_thread_id=primary,
+            agent_id=str(job.get("key") or job_id),
+            agent_version=1,
+            agent_name=name,
+            role="subagent",
+            created_by_tool_use_id=None,
+            job_id=job_id,
+        )
+    if kind is EventType.JOB_STARTED:
+        add("session.thread_status_running", thread, both, agent_name=name, status="running")
+    elif kind is EventType.JOB_BLOCKED:
+        approval = add(
+            "agent.tool_use",
+            thread,
+            both,
+            name=APPROVAL_TOOL,
+            input={"environment": data.get("environment"), "reason": data.get("reason")},
+        )
+        add(
+            "session.thread_status_idle",
+            thread,
+            both,
+            agent_name=name,
+            status="idle",
+            stop_reason={"type": "requires_action", "event_ids": [approval]},
+            stop_details=None,
+        )
+    elif kind is EventType.JOB_UNBLOCKED:
+        approved, by = bool(data.get("approved")), str(data.get("by"))
+        if job_id in fold.approvals:
+            add(
+                "agent.tool_result",
+                thread,
+                both,
+                tool_use_id=fold.approvals[job_id],
+                content=_text(f"{'approved' if approved else 'rejected'} by {by}"),
+                is_error=not approved,
+            )
+        if approved:
+            add("session.thread_status_running", thread, both, agent_name=name, status="running")
+    elif kind is EventType.JOB_MESSAGE:
+        producer = fold.producer(job_id, str(data.get("from_job")))
+        source = job_thread_id(event.run_id, producer)
+        outputs, result = data.get("outputs"), data.get("result")
+        content = _text(dumps(outputs))
+        add(
+            "agent.thread_message_sent",
+            source,
+            (source,),
+            direction="outbound",
+            from_session_thread_id=source,
+            to_session_thread_id=thread,
+            to_agent_name=name,
+            content=content,
+            outputs=outputs,
+            result=result,
+        )
+        add(
+            "agent.thread_message_received",
+            thread,
+            (thread,),
+            direction="inbound",
+            from_session_thread_id=source,
+            to_session_thread_id=thread,
+            from_agent_name=fold.name(producer),
+            content=content,
+            is_error=result not in (Conclusion.SUCCESS, "", None),
+            outputs=outputs,
+            result=result,
+        )
+    elif kind in (EventType.STEP_STARTED, EventType.STEP_COMPLETED):
+        step = data.get("step")
+        step = step if isinstance(step, dict) else {}
+        tool: str | None = fold.tools.get(job_id) if kind is EventType.STEP_COMPLETED else None
+        if tool is None:
+            tool = add(
+                "agent.tool_use",
+                thread,
+                (thread,),
+                name=str(step.get("name")),
+                input={"step_number": event.step_number},
+            )
+        if kind is EventType.STEP_COMPLETED:
+            conclusion, error = step.get("conclusion"), step.get("error")
+            fields: dict[str, JSONValue] = {
+                "conclusion": conclusion,
+                "outcome": step.get("outcome"),
+            }
+            if "outputs" in data:
+                fields["outputs"] = data["outputs"]
+            add(
+                "agent.tool_result",
+                thread,
+                (thread,),
+                tool_use_id=tool,
+                content=_text(f"{conclusion}: {error}" if error else str(conclusion)),
+                is_error=conclusion == Conclusion.FAILURE,
+                **fields,
+            )
+    elif kind is EventType.JOB_COMPLETED:
+        if job_id in fold.started:
+            add(
+                "session.thread_status_idle",
+                thread,
+                both,
+                agent_name=name,
+                status="idle",
+                stop_reason={"type": "end_turn"},
+                stop_details=None,
+            )
+        conclusion = job.get("conclusion")
+        add(
+            "session.thread_status_terminated",
+            thread,
+            both,
+            agent_name=name,
+            status="terminated",
+            stop_reason={"type": "end_turn"},
+            conclusion=conclusion,
+            error=None if conclusion == Conclusion.SUCCESS else job_error(job),
+        )
+    return out
+
+
+Frames = list[tuple[tuple[str, ...], str, str]]  # (on, type, the encoded SSE frame)
+
+
+def frames(event: Event, fold: RunFold) -> Frames:
+    """`[(e.on, e.type, e.encode()) for e in project(event, fold)]`, without building the
+    event objects of a log chunk's lines (the hot path: most events are lines). The same
+    bytes either way (a test pins it)."""
+    if event.type is not EventType.STEP_LOG or event.job_id is None:
+        return [(e.on, e.type, e.encode()) for e in project(event, fold)]
+    lines = event.data.get("lines")
+    if not isinstance(lines, list):
+        return []
+    thread = job_thread_id(event.run_id, event.job_id)
+    on = (thread,)
+    id_head = f"sevt_{event.seq}_"
+    middle = (
+        f'","type":"agent.message","session_thread_id":{dumps(thread)},'
+        f'"processed_at":"{iso_ms(event.ts)}","content":[{{"type":"text","text":'
+    )
+    tail = (
+        f'}}],"stream":{dumps(event.data.get("stream", "stdout"))},'
+        f'"step_number":{dumps(event.step_number)}}}\n\n'
+    )
+    return [
+        (
+            on,
+            "agent.message",
+            f'id: {id_head}{i}\nevent: agent.message\ndata: {{"id":"{id_head}{i}'
+            f"{middle}{encode_basestring(str(line))}{tail}",
+        )
+        for i, line in enumerate(lines)
+    ]
+
+
+def _run_error(run: dict[str, JSONValue]) -> str:
+    jobs = run.get("jobs")
+    failed = [
+        str(j.get("id"))
+        for j in (jobs if isinstance(jobs, list) else [])
+        if isinstance(j, dict) and j.get("conclusion") == Conclusion.FAILURE
+    ]
+    detail = f": failed jobs {', '.join(failed)}" if failed else ""
+    error = run.get("error")
+    return f"run {run.get('conclusion')}{detail}" + (f" ({error})" if error else "")

@@ -1,0 +1,207 @@
+"""Reading a session's events from a position: views, resume, pages and SSE.
+
+A reader sees a view of the run's session events: one thread's (the events whose `on`
+names it) or the whole session's (each event once), optionally of some types only. A
+position is an event id (`Last-Event-ID`, or a page cursor): the run is folded from its
+start up to that event (the links later events need come from earlier ones), the id is
+checked to belong to the view, and reading goes on from there. Nothing is kept between
+requests: the log is the only state.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from quart import Response, current_app
+
+from runner.api.session_events import Frames, RunFold, SessionEvent, frames, project
+from runner.api.session_objects import parse_event_id
+from runner.api.sse import SSE_HEADERS, comment
+from runner.api.thread_streams import RunReplay, thread_body, thread_streams
+from runner.errors import ApiError
+from runner.events.follow import Follower
+from runner.events.types import Event, EventType
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import MultiDict
+
+    from runner.api.app import Services
+
+PING = comment("ping")
+_TYPE = re.compile(r"[a-z_]+\.[a-z_]+")
+
+
+def list_arg(args: MultiDict[str, str], name: str) -> list[str]:
+    """`name=a,b`, `name=a&name=b` and `name[]=a&name[]=b`, together. 400 on an empty item."""
+    values: list[str] = []
+    for key in (name, f"{name}[]"):
+        for raw in args.getlist(key):
+            values.extend(v.strip() for v in raw.split(","))
+    if any(not v for v in values):
+        raise ApiError(400, "invalid_request_error", f"{name}: empty value in the list")
+    return values
+
+
+def type_filter(args: MultiDict[str, str]) -> frozenset[str] | None:
+    """`type=a,b` and repeated `types[]=` (None: every type)."""
+    types = [*list_arg(args, "type"), *list_arg(args, "types")]
+    for value in types:
+        if not _TYPE.fullmatch(value):
+            raise ApiError(
+                400,
+                "invalid_request_error",
+                f"type: {value!r} is not an event type (e.g. agent.message)",
+            )
+    return frozenset(types) or None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """Which of a run's session events one reader sees."""
+
+    run_id: str
+    thread: str | None  # None: every thread of the session (each event once)
+    types: frozenset[str] | None = None
+
+    def sees(self, event: SessionEvent) -> bool:
+        return (self.thread is None or self.thread in event.on) and (
+            self.types is None or event.type in self.types
+        )
+
+
+@dataclass(slots=True)
+class Position:
+    fold: RunFold  # the run folded through `after`
+    after: int  # the last canonical seq taken in
+    pending: list[SessionEvent]  # the session events of seq `after` that come after it
+
+
+async def position(
+    services: Services, view: SessionView, event_id: str | None, what: str
+) -> Position:
+    """Fold the run up to `event_id` (None: the start). ApiError 400 when the id is
+    malformed, unknown, or not an event of the view's thread (or session)."""
+    fold = RunFold(view.run_id)
+    if event_id is None:
+        return Position(fold, 0, [])
+    try:
+        seq, index = parse_event_id(event_id)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request_error", f"{what}: {exc}") from None
+    pending: list[SessionEvent] | None = None
+    replay = RunReplay(services.store, view.run_id, until=seq)
+    while batch := await replay.next_page():
+        for event in batch:
+            produced = project(event, fold)
+            if event.seq == seq and index < len(produced):
+                if view.thread is not None and view.thread not in produced[index].on:
+                    raise ApiError(
+                        400,
+                        "invalid_request_error",
+                        f"{what} {event_id!r} does not belong to this thread",
+                    )
+                pending = produced[index + 1 :]
+            fold.advance(event)
+    if pending is None:
+        where = "thread" if view.thread is not None else "session"
+        raise ApiError(
+            400, "invalid_request_error", f"{what} {event_id!r} is not an event of this {where}"
+        )
+    return Position(fold, seq, pending)
+
+
+async def read_page(
+    services: Services, view: SessionView, cursor: str | None, limit: int
+) -> tuple[list[SessionEvent], str | None]:
+    """Up to `limit` events after the cursor, and the next cursor (None: no more yet)."""
+    start = await position(services, view, cursor, "page")
+    fold = start.fold
+    found = [e for e in start.pending if view.sees(e)]
+    replay = RunReplay(services.store, view.run_id, after=start.after)
+    while len(found) <= limit and (batch := await replay.next_page()):
+        for event in batch:
+            produced = project(event, fold)
+            fold.advance(event)
+            found.extend(e for e in produced if view.sees(e))
+    page = found[:limit]
+    return page, page[-1].id if len(found) > limit else None
+
+
+class _FrameCache:
+    """The encoded session events of recent canonical events, by seq. Every reader folds
+    the same log, so an event's session events are the same for all of them: project and
+    encode each once, not once per client; each reader only picks its view's frames."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self._frames: dict[int, Frames] = {}
+
+    def get(self, event: Event, fold: RunFold) -> Frames:
+        encoded = self._frames.get(event.seq)
+        if encoded is None:
+            encoded = frames(event, fold)
+            if len(self._frames) >= self.size:
+                for seq in list(self._frames)[: self.size // 8]:  # the oldest eighth
+                    del self._frames[seq]
+            self._frames[event.seq] = encoded
+        return encoded
+
+
+def _frame_cache() -> _FrameCache:
+    # Seqs belong to one store, so the cache belongs to one app, never to the module.
+    cache: _FrameCache = current_app.config.setdefault("STAX_SESSION_FRAMES", _FrameCache())
+    return cache
+
+
+def _run_completed(event: Event) -> bool:
+    return event.type is EventType.RUN_COMPLETED
+
+
+async def stream(
+    services: Services, view: SessionView, last_event_id: str | None, *, last_seq: int | None
+) -> Response:
+    """The view as SSE: its history after `last_event_id`, then live, until the run ends.
+    `last_seq`: the run's last event when it has finished (None while it runs)."""
+    start = await position(services, view, last_event_id, "Last-Event-ID")
+    fold = start.fold
+    # Something at once, so the headers leave before the first event does.
+    first = PING + "".join(e.encode() for e in start.pending if view.sees(e))
+    if last_seq is not None and start.after >= last_seq:
+        # Resumed after the finished run's last event: nothing will ever follow.
+        return Response(first, status=200, headers=SSE_HEADERS)
+
+    cache = _frame_cache()
+
+    def encode(event: Event) -> str:
+        encoded = cache.get(event, fold)
+        fold.advance(event)
+        if view.types is None and view.thread is None:
+            return "".join(text for _, _, text in encoded)
+        return "".join(
+            text
+            for on, type_, text in encoded
+            if (view.thread is None or view.thread in on)
+            and (view.types is None or type_ in view.types)
+        )
+
+    follower = Follower(
+        services.store,
+        services.bus,
+        after_seq=start.after,
+        run_id=view.run_id,
+        buffer=services.settings.streams.subscriber_buffer,
+    )
+    body = thread_body(
+        follower,
+        encode,
+        first=first,
+        heartbeat_s=services.settings.streams.heartbeat_seconds,
+        heartbeat=PING,
+        stop=_run_completed,
+        streams=thread_streams(services.bus),
+    )
+    response = Response(body, status=200, headers=SSE_HEADERS)
+    response.timeout = None
+    return response
