@@ -24,6 +24,7 @@ from runner.engine.manager import RunManager
 from runner.engine.recovery import close_unfinished_runs
 from runner.events.bus import Bus
 from runner.events.store import EventStore
+from runner.events.thread_store import ThreadStore
 
 if TYPE_CHECKING:
     from runner.config import Settings
@@ -62,7 +63,9 @@ async def serve(
         settings.data_dir, publish=bus.publish, retention_runs=settings.retention_runs
     )
     store.open()
+    threads = ThreadStore(store.path)  # agent-protocol threads, beside the event log
     try:
+        threads.open()
         token = load_or_create_token(settings.data_dir)
         async with trio.open_nursery() as nursery:
             await nursery.start(store.run)
@@ -70,7 +73,12 @@ async def serve(
             async with trio.open_nursery() as runs_nursery:
                 manager = RunManager(settings, store, runs_nursery)
                 services = Services(
-                    settings=settings, store=store, bus=bus, manager=manager, token=token
+                    settings=settings,
+                    store=store,
+                    bus=bus,
+                    manager=manager,
+                    token=token,
+                    threads=threads,
                 )
                 app = create_app(services)
                 config = _hypercorn_config(settings)
@@ -100,6 +108,7 @@ async def serve(
                 runs_nursery.cancel_scope.cancel()
             store.close_writer()
     finally:
+        threads.close()
         store.close()
 
 

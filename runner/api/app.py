@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from runner.engine.manager import RunManager
     from runner.events.bus import Bus
     from runner.events.store import EventStore
+    from runner.events.thread_store import ThreadStore
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -51,6 +52,7 @@ class Services:
     bus: Bus
     manager: RunManager
     token: str
+    threads: ThreadStore
     started_at: float = field(default_factory=time.time)
 
     @property

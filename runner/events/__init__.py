@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from runner.events.bus import Bus, BusStatistics, Subscription
     from runner.events.follow import EventFilter, Follower
     from runner.events.store import EventStore, StoreStatistics
+    from runner.events.thread_store import ThreadRecord, ThreadStore
 
 _LAZY = {
     "Bus": "runner.events.bus",
@@ -26,6 +27,8 @@ _LAZY = {
     "Follower": "runner.events.follow",
     "EventStore": "runner.events.store",
     "StoreStatistics": "runner.events.store",
+    "ThreadRecord": "runner.events.thread_store",
+    "ThreadStore": "runner.events.thread_store",
 }
 
 
@@ -50,5 +53,7 @@ __all__ = [
     "Status",
     "StoreStatistics",
     "Subscription",
+    "ThreadRecord",
+    "ThreadStore",
     "now_ms",
 ]
