@@ -62,6 +62,7 @@ class StreamSettings:
     heartbeat_seconds: float = 15.0  # execution threads heartbeat (seed 000)
     agent_heartbeat_seconds: float = 5.0
     agent_idle_close_seconds: float = 300.0
+    write_timeout_seconds: float = 30.0  # a stream whose client takes no bytes is ended
     subscriber_buffer: int = 64  # batches (shared with other subscribers, not copied)
 
 

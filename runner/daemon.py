@@ -20,6 +20,7 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from runner.api.app import Services, create_app
 from runner.api.auth import check_bind, load_or_create_token
+from runner.api.sse import StreamWatch
 from runner.engine.manager import RunManager
 from runner.engine.recovery import close_unfinished_runs
 from runner.events.bus import Bus
@@ -79,8 +80,10 @@ async def serve(
                     manager=manager,
                     token=token,
                     threads=threads,
+                    watch=StreamWatch(write_timeout_s=settings.streams.write_timeout_seconds),
                 )
                 app = create_app(services)
+                await runs_nursery.start(services.watch.run)
                 config = _hypercorn_config(settings)
                 http_stopped = trio.Event()
 

@@ -42,7 +42,7 @@ from runner.api.agent_threads import (
 )
 from runner.api.app import authorized, register_error_format
 from runner.api.openapi import document, error_response, json_body, json_response, path_param
-from runner.api.sse import SSE_HEADERS
+from runner.api.sse import event_stream
 from runner.errors import ApiError
 
 if TYPE_CHECKING:
@@ -232,9 +232,7 @@ async def thread_events(thread_id: str) -> Response:
     await _own_thread(thread_id, may_be_new=True)
     threads = await agent_threads(services)
     stream = await plan_stream(services, threads.store, thread_id, _owner(), stream_request)
-    response = Response(stream_body(stream), status=200, headers=SSE_HEADERS)
-    response.timeout = None
-    return response
+    return event_stream(stream_body(stream))
 
 
 # -- OpenAPI -----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from runner.errors import ApiError, StaxError
 from runner.expressions.values import JSONValue
 
 if TYPE_CHECKING:
+    from runner.api.sse import StreamWatch
     from runner.config import Settings
     from runner.engine.manager import RunManager
     from runner.events.bus import Bus
@@ -53,6 +54,7 @@ class Services:
     manager: RunManager
     token: str
     threads: ThreadStore
+    watch: StreamWatch
     started_at: float = field(default_factory=time.time)
 
     @property

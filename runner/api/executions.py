@@ -48,10 +48,10 @@ from runner.api.openapi import (
     sse_response,
 )
 from runner.api.sse import (
-    SSE_HEADERS,
     FrameCache,
     comment,
     dumps,
+    event_stream,
     frame,
     frame_cache,
     parse_event_id,
@@ -366,9 +366,7 @@ async def thread_stream(run_id: str) -> Response:
         stop=_run_completed,
         streams=streams,
     )
-    response = Response(body, status=200, headers=SSE_HEADERS)
-    response.timeout = None
-    return response
+    return event_stream(body)
 
 
 def _cached(cache: FrameCache, event: Event, first: int) -> str:

@@ -65,6 +65,7 @@ async def health() -> Response:
             "runs_active": len(services.manager.active),
             "last_seq": stats.last_seq,
             "subscribers": services.bus.statistics().subscribers,
+            "streams_cut": services.watch.statistics().cut,
             "store_error": stats.failed,
             "accepting_runs": services.manager.accepting and stats.failed is None,
         }

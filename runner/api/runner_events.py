@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING
 from quart import Blueprint, Response, current_app, request
 
 from runner.api.sse import (
-    SSE_HEADERS,
     WireEvent,
     dumps,
+    event_stream,
     follow_frames,
     frame,
     frame_cache,
@@ -178,9 +178,7 @@ async def events() -> Response:
                 async for chunk in frames:
                     yield chunk
 
-    response = Response(body(), status=200, headers=SSE_HEADERS)
-    response.timeout = None
-    return response
+    return event_stream(body())
 
 
 def _frames(event: Event) -> str:

@@ -18,7 +18,7 @@ from quart import Response, current_app
 
 from runner.api.session_events import Frames, RunFold, SessionEvent, frames, project
 from runner.api.session_objects import parse_event_id
-from runner.api.sse import SSE_HEADERS, comment
+from runner.api.sse import comment, event_stream
 from runner.api.thread_streams import RunReplay, thread_body, thread_streams
 from runner.errors import ApiError
 from runner.events.follow import Follower
@@ -170,7 +170,7 @@ async def stream(
     first = PING + "".join(e.encode() for e in start.pending if view.sees(e))
     if last_seq is not None and start.after >= last_seq:
         # Resumed after the finished run's last event: nothing will ever follow.
-        return Response(first, status=200, headers=SSE_HEADERS)
+        return event_stream(first)
 
     cache = _frame_cache()
 
@@ -202,6 +202,4 @@ async def stream(
         stop=_run_completed,
         streams=thread_streams(services.bus),
     )
-    response = Response(body, status=200, headers=SSE_HEADERS)
-    response.timeout = None
-    return response
+    return event_stream(body)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import trio
-from quart import current_app
+from quart import Response, current_app
 
 from runner.events.types import Event
 
@@ -180,3 +180,78 @@ def parse_event_id(value: str | None) -> tuple[int, int | None] | None:
     if not seq_text.isdigit() or (dot and not index_text.isdigit()):
         raise ValueError(f"invalid event id {value!r}")
     return int(seq_text), int(index_text) if dot else None
+
+
+# -- writes that never finish ----------------------------------------------------------
+# Hypercorn has no write timeout: a client that stops reading (or vanished without a
+# FIN) blocks the send of its stream forever once the socket buffers fill. Its
+# subscription is already off the bus by then (it lagged), but the connection, its task
+# and its replay position would stay. So every stream goes through `event_stream`, which
+# notes when a write started; the daemon's StreamWatch cancels the connection of any
+# stream whose write has waited longer than `write_timeout_s`.
+
+
+@dataclass(slots=True, eq=False)
+class _Watched:
+    scope: trio.CancelScope | None
+    sending_since: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamWatchStatistics:
+    open: int
+    cut: int  # connections ended because a write waited too long
+
+
+class StreamWatch:
+    """The daemon's open streams, and the janitor that ends stuck ones."""
+
+    def __init__(self, *, write_timeout_s: float) -> None:
+        self.write_timeout_s = write_timeout_s
+        self._open: set[_Watched] = set()
+        self._cut = 0
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        while True:
+            await trio.sleep(min(1.0, self.write_timeout_s / 4))
+            now = trio.current_time()
+            for watched in list(self._open):
+                since = watched.sending_since
+                if since is not None and now - since > self.write_timeout_s and watched.scope:
+                    watched.scope.cancel()
+                    self._open.discard(watched)
+                    self._cut += 1
+
+    def statistics(self) -> StreamWatchStatistics:
+        return StreamWatchStatistics(open=len(self._open), cut=self._cut)
+
+    async def guard(self, body: AsyncIterator[bytes | str]) -> AsyncGenerator[bytes, None]:
+        """`body`, with each write timed. Runs in the connection's request task, whose
+        parent nursery is the connection: cancelling it ends the response and the socket."""
+        nursery = trio.lowlevel.current_task().parent_nursery
+        watched = _Watched(scope=nursery.cancel_scope if nursery is not None else None)
+        self._open.add(watched)
+        try:
+            async for chunk in body:
+                watched.sending_since = trio.current_time()
+                yield to_wire(chunk) if isinstance(chunk, str) else chunk
+                watched.sending_since = None
+        finally:
+            self._open.discard(watched)
+            closer = getattr(body, "aclose", None)
+            if closer is not None:
+                with trio.CancelScope(shield=True):
+                    await closer()
+
+
+def event_stream(
+    body: AsyncIterator[bytes | str] | bytes | str, *, headers: dict[str, str] | None = None
+) -> Response:
+    """The streaming response of every SSE route: the headers, no overall timeout (Quart's
+    default would cut a stream at 60 s) and the write watch."""
+    if not isinstance(body, (bytes, str)):
+        body = current_app.config["STAX_DAEMON"].watch.guard(body)
+    response = Response(body, status=200, headers=headers or SSE_HEADERS)
+    response.timeout = None
+    return response

@@ -120,3 +120,30 @@ def count_tasks() -> int:
         )
 
     return walk(trio.lowlevel.current_root_task())
+
+
+async def test_a_client_that_stops_reading_is_cut_off_after_the_write_timeout(
+    daemon_factory: DaemonFactory,
+) -> None:
+    daemon = await daemon_factory(streams=StreamSettings(write_timeout_seconds=0.5))
+    daemon.write_workflow("noisy.yml", NOISY)
+    async with daemon.client() as client:
+        run_id, _ = await _timed_run(client, daemon)
+    watch = daemon.services.watch
+    # A raw client with a tiny receive buffer asks for the whole history, then never reads.
+    sock = trio.socket.socket()
+    sock.setsockopt(trio.socket.SOL_SOCKET, trio.socket.SO_RCVBUF, 4096)
+    await sock.connect(("127.0.0.1", daemon.address.port))
+    stream = trio.SocketStream(sock)
+    await stream.send_all(
+        f"GET /api/events?runId={run_id}&lastEventId=0 HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{daemon.address.port}\r\n\r\n".encode()
+    )
+    with trio.fail_after(15):
+        while watch.statistics().cut == 0:  # noqa: ASYNC110 (no event to wait on)
+            await trio.sleep(0.05)
+        # The daemon closed its side: draining now ends in EOF, not an endless stream.
+        while await stream.receive_some(1 << 20):
+            pass
+    await stream.aclose()
+    assert watch.statistics().open == 0
