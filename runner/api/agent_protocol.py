@@ -279,6 +279,7 @@ document(
         "responses": {
             "200": json_response("The thread"),
             "404": error_response("no such thread (or another token's)"),
+            "422": error_response("not a valid thread id"),
             **_COMMON,
         },
     },
@@ -293,6 +294,7 @@ document(
         "responses": {
             "200": json_response("The thread state"),
             "404": error_response("no such thread (or another token's)"),
+            "422": error_response("not a valid thread id"),
             **_COMMON,
         },
     },
