@@ -24,13 +24,12 @@ The body never yields inside a cancel scope.
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import trio
-
 from runner.api.agent_events import STRIDE, Namespace, ProtocolEvent, ThreadFold, log_frames
-from runner.api.sse import comment, to_wire
+from runner.api.sse import comment, live_frames, to_wire
 from runner.api.thread_streams import RunReplay
 from runner.errors import ApiError
 from runner.events.follow import Follower
@@ -257,20 +256,17 @@ async def stream_body(stream: ThreadStream) -> AsyncIterator[bytes]:
     view, since = stream.request.view, stream.request.since
     fold = ThreadFold()
 
-    def encode(batch: list[Event]) -> str:
-        parts: list[str] = []
-        for event in batch:
-            if event.type is EventType.STEP_LOG:  # the bulk: one view check per chunk
-                probe = ProtocolEvent(0, "custom", (event.job_id or "",), 0, {"name": "log"})
-                if event.job_id is not None and view.sees(probe):
-                    parts.append(log_frames(event, since=since))
-                continue
-            parts.extend(
-                protocol_event.encode()
-                for protocol_event in fold.project(event)
-                if (since is None or protocol_event.seq > since) and view.sees(protocol_event)
-            )
-        return "".join(parts)
+    def encode(event: Event) -> str:
+        if event.type is EventType.STEP_LOG:  # the bulk: one view check per chunk
+            probe = ProtocolEvent(0, "custom", (event.job_id or "",), 0, {"name": "log"})
+            if event.job_id is not None and view.sees(probe):
+                return log_frames(event, since=since)
+            return ""
+        return "".join(
+            protocol_event.encode()
+            for protocol_event in fold.project(event)
+            if (since is None or protocol_event.seq > since) and view.sees(protocol_event)
+        )
 
     follower = Follower(
         services.store,
@@ -284,33 +280,18 @@ async def stream_body(stream: ThreadStream) -> AsyncIterator[bytes]:
         yield _OPENED.encode()
         replay = ThreadReplay(services.store, stream.replay, until=stream.head)
         while page := await replay.next_page():
-            text = encode(page)
+            text = "".join(encode(event) for event in page)
             if text:
                 yield to_wire(text)
-        last_write = last_event = trio.current_time()
-        while True:
-            idle = not stream.unfinished(fold)
-            wake = last_write + settings.agent_heartbeat_seconds
-            if idle:
-                wake = min(wake, last_event + settings.agent_idle_close_seconds)
-            batch: list[Event] | None = None
-            with trio.move_on_at(wake):
-                try:
-                    batch = await follower.next_batch()
-                except trio.EndOfChannel:
-                    return  # the daemon is stopping
-            now = trio.current_time()
-            if batch is not None:
-                last_event = now
-                text = encode(batch)
-                if text:
-                    last_write = now
-                    yield to_wire(text)
-                continue
-            if now >= last_event + settings.agent_idle_close_seconds and not stream.unfinished(
-                fold
-            ):
-                return
-            if now >= last_write + settings.agent_heartbeat_seconds:
-                last_write = now
-                yield HEARTBEAT.encode()
+        # Live; stays open across runs, closes after an idle while with no run unfinished.
+        body = live_frames(
+            follower,
+            encode,
+            keepalive_s=settings.agent_heartbeat_seconds,
+            keepalive=HEARTBEAT,
+            idle_close_s=settings.agent_idle_close_seconds,
+            busy=lambda: stream.unfinished(fold),
+        )
+        async with aclosing(body):
+            async for chunk in body:
+                yield chunk

@@ -369,7 +369,7 @@ async def thread_stream(run_id: str) -> Response:
     return event_stream(body)
 
 
-def _cached(cache: FrameCache, event: Event, first: int) -> str:
+def _cached(cache: FrameCache[str], event: Event, first: int) -> str:
     # Every client numbers the same log the same way, so an event's frames are the same
     # for all of them: encode once.
     return cache.get(event, lambda e: encode(e, first))

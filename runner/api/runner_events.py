@@ -38,9 +38,9 @@ from runner.api.sse import (
     WireEvent,
     dumps,
     event_stream,
-    follow_frames,
     frame,
     frame_cache,
+    live_frames,
     parse_event_id,
 )
 from runner.errors import ApiError
@@ -167,9 +167,9 @@ async def events() -> Response:
     async def body() -> AsyncIterator[bytes]:
         with follower:
             yield frame("{}", event="ping", id=None, retry=_RETRY_MS).encode()
-            frames = follow_frames(
+            frames = live_frames(
                 follower,
-                encode=projection,
+                projection,
                 keepalive_s=daemon.settings.streams.ping_seconds,
                 keepalive=frame("{}", event="ping"),
             )

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from quart import Response, current_app
 
 from runner.api.session_events import Frames, RunFold, SessionEvent, frames, project
 from runner.api.session_objects import parse_event_id
-from runner.api.sse import comment, event_stream
+from runner.api.sse import FrameCache, comment, event_stream
 from runner.api.thread_streams import RunReplay, thread_body, thread_streams
 from runner.errors import ApiError
 from runner.events.follow import Follower
@@ -129,30 +130,19 @@ async def read_page(
     return page, page[-1].id if len(found) > limit else None
 
 
-class _FrameCache:
-    """The encoded session events of recent canonical events, by seq. Every reader folds
-    the same log, so an event's session events are the same for all of them: project and
-    encode each once, not once per client; each reader only picks its view's frames."""
-
-    def __init__(self, size: int = 8192) -> None:
-        self.size = size
-        self._frames: dict[int, Frames] = {}
-
-    def get(self, event: Event, fold: RunFold) -> Frames:
-        encoded = self._frames.get(event.seq)
-        if encoded is None:
-            encoded = frames(event, fold)
-            if len(self._frames) >= self.size:
-                for seq in list(self._frames)[: self.size // 8]:  # the oldest eighth
-                    del self._frames[seq]
-            self._frames[event.seq] = encoded
-        return encoded
-
-
-def _frame_cache() -> _FrameCache:
-    # Seqs belong to one store, so the cache belongs to one app, never to the module.
-    cache: _FrameCache = current_app.config.setdefault("STAX_SESSION_FRAMES", _FrameCache())
+def _frame_cache() -> FrameCache[Frames]:
+    """The session events of recent canonical events, encoded. Every reader folds the same
+    log, so an event's session events are the same for all of them: project and encode
+    each once, not once per client; each reader only picks its view's frames. (Seqs
+    belong to one store, so the cache belongs to one app, never to the module.)"""
+    cache: FrameCache[Frames] = current_app.config.setdefault(
+        "STAX_SESSION_FRAMES", FrameCache(size_of=_frames_size)
+    )
     return cache
+
+
+def _frames_size(encoded: Frames) -> int:
+    return sum(len(text) for _, _, text in encoded)
 
 
 def _run_completed(event: Event) -> bool:
@@ -175,7 +165,7 @@ async def stream(
     cache = _frame_cache()
 
     def encode(event: Event) -> str:
-        encoded = cache.get(event, fold)
+        encoded = cache.get(event, partial(frames, fold=fold))
         fold.advance(event)
         if view.types is None and view.thread is None:
             return "".join(text for _, _, text in encoded)

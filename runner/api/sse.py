@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import trio
 from quart import Response, current_app
@@ -90,84 +90,112 @@ class WireEvent:
 Projection = Callable[[Event], list[WireEvent]]
 
 
-def frame_cache(name: str) -> FrameCache:
+def frame_cache(name: str) -> FrameCache[str]:
     """This app's cache of encoded frames for one stream dialect (seqs belong to one store,
     so caches belong to one app, never to the module)."""
-    caches: dict[str, FrameCache] = current_app.config.setdefault("STAX_FRAME_CACHES", {})
+    caches: dict[str, FrameCache[str]] = current_app.config.setdefault("STAX_FRAME_CACHES", {})
     if name not in caches:
         caches[name] = FrameCache()
     return caches[name]
 
 
 Encoder = Callable[[Event], str]
+T = TypeVar("T")
+WRITE_MAX = 1 << 20  # characters per write
 
 
-class FrameCache:
-    """The encoded frames of recent events, by seq: every live subscriber of a stream gets
-    the same committed events, so each is projected and encoded once, not once per client.
-    Only for projections that depend on the event alone (filters only select events)."""
+class FrameCache(Generic[T]):
+    """What recent events encode to, by seq: every live subscriber of a stream gets the
+    same committed events, so each is projected and encoded once, not once per client.
 
-    def __init__(self, size: int = 8192) -> None:
-        self.size = size
-        self._frames: dict[int, str] = {}
+    Bounded by the characters it holds (log chunks encode to hundreds of kilobytes), not
+    by the number of events; the oldest go first.
+    """
 
-    def get(self, event: Event, encode: Encoder) -> str:
-        text = self._frames.get(event.seq)
-        if text is None:
-            text = encode(event)
-            if len(self._frames) >= self.size:
-                # Dicts keep insertion order: drop the oldest eighth in one go.
-                for seq in list(self._frames)[: self.size // 8]:
-                    del self._frames[seq]
-            self._frames[event.seq] = text
-        return text
+    def __init__(self, *, max_chars: int = 16 << 20, size_of: Callable[[T], int] = len) -> None:  # type: ignore[assignment]
+        self.max_chars = max_chars
+        self.size_of = size_of
+        self._items: dict[int, tuple[T, int]] = {}
+        self._chars = 0
+
+    def get(self, event: Event, compute: Callable[[Event], T]) -> T:
+        hit = self._items.get(event.seq)
+        if hit is not None:
+            return hit[0]
+        value = compute(event)
+        size = self.size_of(value)
+        if size <= self.max_chars // 4:  # a huge one would only evict everything else
+            while self._chars + size > self.max_chars and self._items:
+                _, old = self._items.pop(next(iter(self._items)))  # the oldest
+                self._chars -= old
+            self._items[event.seq] = (value, size)
+            self._chars += size
+        return value
 
 
-async def follow_frames(
+async def live_frames(
     follower: Follower,
-    project: Projection | None = None,
+    encode: Encoder,
     *,
-    encode: Encoder | None = None,
     keepalive_s: float,
     keepalive: str,
     stop: Callable[[Event], bool] | None = None,
+    on_keepalive: Callable[[], None] | None = None,
+    idle_close_s: float | None = None,
+    busy: Callable[[], bool] | None = None,
 ) -> AsyncGenerator[bytes, None]:
-    """Frames for every event the follower yields, in chunks, with keepalives when idle.
+    """The live part of every stream: the frames of each batch the follower yields.
 
-    Give `project` (event -> WireEvents) or `encode` (event -> its frames as one string,
-    e.g. through a FrameCache).
+    - `encode(event)` gives an event's frames as one string ("" to show nothing); it sees
+      every event in order, so views may fold them.
+    - `keepalive` is written whenever nothing was written for `keepalive_s`.
+    - Ends after the event for which `stop` is true, when the bus closes, or, with
+      `idle_close_s`, once no event came for that long and `busy()` is false.
+    - Writes at most WRITE_MAX characters at a time: a stalled client then holds one
+      bounded piece, not a whole replay page.
 
-    Ends after the event for which `stop` is true, or when the bus closes.
-    The caller owns (and closes) the follower.
+    The caller owns (and closes) the follower. Never yields inside a cancel scope.
     """
-    if encode is None:
-        assert project is not None
-        projection = project
-
-        def encode(event: Event) -> str:
-            return "".join(w.encode() for w in projection(event))
-
+    last_write = last_event = trio.current_time()
     while True:
+        wake = last_write + keepalive_s
+        if idle_close_s is not None:
+            wake = min(wake, last_event + idle_close_s)
         batch: list[Event] | None = None
-        with trio.move_on_after(keepalive_s):
+        with trio.move_on_at(wake):
             try:
                 batch = await follower.next_batch()
             except trio.EndOfChannel:
                 return
-        if batch is None:
-            yield keepalive.encode()
+        now = trio.current_time()
+        if batch is not None:
+            last_event = now
+            parts: list[str] = []
+            done = False
+            for event in batch:
+                parts.append(encode(event))
+                if stop is not None and stop(event):
+                    done = True
+                    break
+            text = "".join(parts)
+            if text:
+                last_write = now
+                for start in range(0, len(text), WRITE_MAX):
+                    yield to_wire(text[start : start + WRITE_MAX])
+            if done:
+                return
             continue
-        chunk: list[str] = []
-        done = False
-        for event in batch:
-            chunk.append(encode(event))
-            if stop is not None and stop(event):
-                done = True
-                break
-        if chunk:
-            yield to_wire("".join(chunk))
-        if done:
+        if (
+            idle_close_s is not None
+            and now >= last_event + idle_close_s
+            and not (busy is not None and busy())
+        ):
             return
+        if now >= last_write + keepalive_s:
+            last_write = now
+            if on_keepalive is not None:
+                on_keepalive()
+            yield keepalive.encode()
 
 
 def parse_event_id(value: str | None) -> tuple[int, int | None] | None:

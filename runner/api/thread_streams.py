@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import time
 import weakref
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import trio
 
+from runner.api.sse import live_frames
 from runner.events.types import Conclusion, Event
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterator
+    from collections.abc import AsyncGenerator, Callable, Iterator
 
     from runner.events.bus import Bus
     from runner.events.follow import Follower
@@ -149,7 +150,7 @@ async def thread_body(
     heartbeat: str,
     stop: Callable[[Event], bool],
     streams: ThreadStreams,
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[bytes | str, None]:
     """A thread stream's whole body: `first`, then the frames of every event the follower
     yields (one chunk per batch), and `heartbeat` whenever nothing was written for
     `heartbeat_s` (an idle run, or a busy one whose events all belong to threads this
@@ -163,27 +164,14 @@ async def thread_body(
     """
     with streams.track(), follower:
         yield first
-        last_write = trio.current_time()
-        while True:
-            batch: list[Event] | None = None
-            with trio.move_on_at(last_write + heartbeat_s):
-                try:
-                    batch = await follower.next_batch()
-                except trio.EndOfChannel:
-                    return
-            done = False
-            chunk: list[str] = []
-            for event in batch or ():
-                chunk.append(encode(event))
-                if stop(event):
-                    done = True
-                    break
-            text = "".join(chunk)
-            if not text and trio.current_time() - last_write >= heartbeat_s:
-                streams.heartbeat()
-                text = heartbeat
-            if text:
-                last_write = trio.current_time()
-                yield text
-            if done:
-                return
+        body = live_frames(
+            follower,
+            encode,
+            keepalive_s=heartbeat_s,
+            keepalive=heartbeat,
+            stop=stop,
+            on_keepalive=streams.heartbeat,
+        )
+        async with aclosing(body):
+            async for chunk in body:
+                yield chunk

@@ -8,18 +8,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ThreadDaemon
-
-# Hypercorn/quart-trio drop the body generator of an SSE response when the browser closes
-# the page; the generator it iterates (runner.api.sse.follow_frames) is then collected
-# unexhausted. Reported: wrap it in contextlib.aclosing in runner_events.py.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <async_generator object follow_frames"
-    ":pytest.PytestUnraisableExceptionWarning"
-)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
