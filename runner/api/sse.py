@@ -151,8 +151,8 @@ async def live_frames(
     - `keepalive` is written whenever nothing was written for `keepalive_s`.
     - Ends after the event for which `stop` is true, when the bus closes, or, with
       `idle_close_s`, once no event came for that long and `busy()` is false.
-    - Writes at most WRITE_MAX characters at a time: a stalled client then holds one
-      bounded piece, not a whole replay page.
+    - Writes as soon as WRITE_MAX characters are ready: a stalled client then holds about
+      one such piece, not a whole replay page.
 
     The caller owns (and closes) the follower. Never yields inside a cancel scope.
     """
@@ -171,17 +171,23 @@ async def live_frames(
         if batch is not None:
             last_event = now
             parts: list[str] = []
+            size = 0
             done = False
             for event in batch:
-                parts.append(encode(event))
+                text = encode(event)
+                if text:
+                    parts.append(text)
+                    size += len(text)
+                if size >= WRITE_MAX:  # write as we go: a client holds one bounded piece
+                    last_write = now
+                    yield to_wire("".join(parts))
+                    parts, size = [], 0
                 if stop is not None and stop(event):
                     done = True
                     break
-            text = "".join(parts)
-            if text:
+            if parts:
                 last_write = now
-                for start in range(0, len(text), WRITE_MAX):
-                    yield to_wire(text[start : start + WRITE_MAX])
+                yield to_wire("".join(parts))
             if done:
                 return
             continue

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from runner.api.sse import live_frames
+from runner.events.follow import REPLAY_PAGE_BYTES
 from runner.events.types import Conclusion, Event
 
 if TYPE_CHECKING:
@@ -62,7 +63,11 @@ class RunReplay:
     async def next_page(self) -> list[Event]:
         """The next page of events; empty at the end."""
         page = await self.store.read_after(
-            self.after, limit=_REPLAY_PAGE, run_id=self.run_id, until=self.until
+            self.after,
+            limit=_REPLAY_PAGE,
+            run_id=self.run_id,
+            until=self.until,
+            max_bytes=REPLAY_PAGE_BYTES,
         )
         if page:
             self.after = page[-1].seq

@@ -84,7 +84,7 @@ async def _from_store(
             raise StaxError("stax log without -f needs a RUN_ID (see `stax runs`)")
         last = 0 if run_id is not None else store.last_seq
         while True:
-            events = await store.read_after(last, run_id=run_id, limit=5000)
+            events = await store.read_after(last, run_id=run_id, limit=5000, max_bytes=4 << 20)
             for event in events:
                 yield event
             if events:

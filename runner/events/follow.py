@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 EventFilter = Callable[[Event], bool]
 
 _REPLAY_PAGE = 2000
+REPLAY_PAGE_BYTES = 2 << 20  # log chunks are big: bound a page's memory, not only its count
 
 
 class Follower:
@@ -94,7 +95,10 @@ class Follower:
                 self._subscribe()
             if self._replaying:
                 events = await self.store.read_after(
-                    self.last_seq, limit=_REPLAY_PAGE, run_id=self.run_id
+                    self.last_seq,
+                    limit=_REPLAY_PAGE,
+                    run_id=self.run_id,
+                    max_bytes=REPLAY_PAGE_BYTES,
                 )
                 if not events:
                     self._replaying = False

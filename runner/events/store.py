@@ -397,9 +397,17 @@ class EventStore:
         return await trio.to_thread.run_sync(work)
 
     async def read_after(
-        self, seq: int, *, limit: int = 1000, run_id: str | None = None, until: int | None = None
+        self,
+        seq: int,
+        *,
+        limit: int = 1000,
+        run_id: str | None = None,
+        until: int | None = None,
+        max_bytes: int | None = None,
     ) -> list[Event]:
-        """Committed events with seq > `seq` (and <= `until`), oldest first, at most `limit`."""
+        """Committed events with seq > `seq` (and <= `until`), oldest first, at most `limit`
+        of them and, with `max_bytes`, about that much stored JSON (at least one event): a
+        page of log chunks can otherwise hold millions of lines."""
 
         def query(conn: sqlite3.Connection) -> list[Event]:
             sql = "SELECT * FROM events WHERE seq > ?"
@@ -412,7 +420,16 @@ class EventStore:
                 args.append(until)
             sql += " ORDER BY seq LIMIT ?"
             args.append(limit)
-            return [_row_to_event(row) for row in conn.execute(sql, args)]
+            if max_bytes is None:
+                return [_row_to_event(row) for row in conn.execute(sql, args)]
+            events: list[Event] = []
+            total = 0
+            for row in conn.execute(sql, args):
+                events.append(_row_to_event(row))
+                total += len(row[-1])
+                if total >= max_bytes:
+                    break
+            return events
 
         result: list[Event] = await self._read(query)
         return result

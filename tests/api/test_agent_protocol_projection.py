@@ -701,7 +701,13 @@ class FakeStore:
         self.reads = 0
 
     async def read_after(
-        self, seq: int, *, limit: int = 1000, run_id: str | None = None, until: int | None = None
+        self,
+        seq: int,
+        *,
+        limit: int = 1000,
+        run_id: str | None = None,
+        until: int | None = None,
+        max_bytes: int | None = None,
     ) -> list[Event]:
         self.reads += 1
         found = [
