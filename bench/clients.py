@@ -17,22 +17,23 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.stream import Daemon, open_stream  # noqa: E402
+from bench.stream import Daemon, open_stream
 
 QUICK_STEPS = 50
 
 
 def workflow(lines: int) -> str:
     steps = "".join(f"      - run: echo step {i}\n" for i in range(QUICK_STEPS))
-    return (f"on: push\njobs:\n  main:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
-            f"      - run: yes \"$(printf 'x%.0s' $(seq 1 79))\" | head -n {lines}\n")
+    return (
+        f"on: push\njobs:\n  main:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
+        f"      - run: yes \"$(printf 'x%.0s' $(seq 1 79))\" | head -n {lines}\n"
+    )
 
 
 def timed_run(daemon: Daemon) -> float:
@@ -101,9 +102,11 @@ def main() -> None:
             phases = {
                 "alone": lambda: timed_run(daemon),
                 f"{args.churn} clients connecting and dropping": lambda: with_churn(
-                    daemon, args.churn, alone),
+                    daemon, args.churn, alone
+                ),
                 f"{args.stalled} clients that stop reading": lambda: with_stalled(
-                    daemon, args.stalled),
+                    daemon, args.stalled
+                ),
             }
             rows = []
             base = 0.0
@@ -118,8 +121,10 @@ def main() -> None:
     print(f"{'phase':<40} {'run (median)':>13} {'vs alone':>9} {'daemon RSS':>11}")
     for name, median, ratio, rss in rows:
         print(f"{name:<40} {median:>12.3f}s {ratio:>8.2f}x {rss / 1024:>9.1f} MB")
-    print(f"\nstreams cut by the write timeout: {health.get('streams_cut')}; "
-          f"subscribers left: {health.get('subscribers')}; target: every ratio <= 1.10")
+    print(
+        f"\nstreams cut by the write timeout: {health.get('streams_cut')}; "
+        f"subscribers left: {health.get('subscribers')}; target: every ratio <= 1.10"
+    )
 
 
 if __name__ == "__main__":
