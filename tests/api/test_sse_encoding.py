@@ -21,8 +21,9 @@ def whatwg_parse(stream: str) -> list[dict[str, str]]:
     for line in re.split(r"\r\n|\r|\n", stream):
         if line == "":
             if data:
-                events.append({"data": "\n".join(data), "event": event_type or "message",
-                               "id": last_id})
+                events.append(
+                    {"data": "\n".join(data), "event": event_type or "message", "id": last_id}
+                )
             data, event_type = [], ""
             continue
         if line.startswith(":"):
@@ -53,10 +54,13 @@ def test_frames_parse_back_identically(data: str, event: str, event_id: str) -> 
     assert parsed[0]["id"] == re.sub(r"[\r\n\0]", "", event_id)
 
 
-@given(payload=st.recursive(
-    st.none() | st.booleans() | st.integers() | text,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
-    max_leaves=12))
+@given(
+    payload=st.recursive(
+        st.none() | st.booleans() | st.integers() | text,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+        max_leaves=12,
+    )
+)
 def test_json_payloads_survive_exactly(payload: object) -> None:
     parsed = whatwg_parse(frame(dumps(payload), event="x", id="1"))  # type: ignore[arg-type]
     assert json.loads(parsed[0]["data"]) == payload
@@ -72,9 +76,16 @@ def test_wire_bytes_never_fail_on_a_lone_surrogate() -> None:
     assert to_wire("caf\u00e9") == "café".encode()
 
 
-@pytest.mark.parametrize(("raw", "parsed"), [
-    (None, None), ("", None), ("12", (12, None)), ("12.3", (12, 3)), (" 7 ", (7, None)),
-])
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [
+        (None, None),
+        ("", None),
+        ("12", (12, None)),
+        ("12.3", (12, 3)),
+        (" 7 ", (7, None)),
+    ],
+)
 def test_event_ids(raw: str | None, parsed: tuple[int, int | None] | None) -> None:
     assert parse_event_id(raw) == parsed
 
@@ -83,3 +94,24 @@ def test_event_ids(raw: str | None, parsed: tuple[int, int | None] | None) -> No
 def test_bad_event_ids(raw: str) -> None:
     with pytest.raises(ValueError, match="invalid event id"):
         parse_event_id(raw)
+
+
+@given(lines=st.lists(text, max_size=8))
+def test_log_lines_encode_one_by_one_exactly(lines: list[str]) -> None:
+    from runner.api.runner_events import project
+    from runner.events.types import Event, EventType
+
+    event = Event(
+        type=EventType.STEP_LOG,
+        run_id="r1",
+        job_id="j",
+        step_number=2,
+        seq=9,
+        data={"stream": "stderr", "lines": list(lines)},
+    )
+    wire = project(event)
+    assert [json.loads(w.data) for w in wire] == [
+        {"runId": "r1", "jobId": "j", "stepNumber": 2, "line": f"{line}\n", "stream": "stderr"}
+        for line in lines
+    ]
+    assert [w.id for w in wire] == [f"9.{i}" for i in range(len(lines))]
