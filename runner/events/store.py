@@ -238,6 +238,7 @@ class EventStore:
         committed: list[Event] = []
         rows: list[tuple[Any, ...]] = []
         completed_runs = False
+        last_by_run: dict[str, int] = {}
         conn.execute("BEGIN IMMEDIATE")
         try:
             for event in batch:
@@ -255,9 +256,15 @@ class EventStore:
                         _dumps(event.data),
                     )
                 )
+                last_by_run[event.run_id] = seq
                 if event.type is not EventType.STEP_LOG:
                     completed_runs |= self._update_snapshots(conn, event)
             conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            # Once per run and batch, not per event: what `stax log RUN_ID` reads up to.
+            conn.executemany(
+                "UPDATE runs SET last_seq = ? WHERE id = ?",
+                [(last, run_id) for run_id, last in last_by_run.items()],
+            )
             conn.execute("UPDATE meta SET value = ? WHERE key = 'last_seq'", (str(seq),))
             conn.execute("COMMIT")
         except BaseException:
@@ -291,7 +298,6 @@ class EventStore:
                 ),
             )
             return kind is EventType.RUN_COMPLETED
-        conn.execute("UPDATE runs SET last_seq = ? WHERE id = ?", (event.seq, event.run_id))
         if kind in (EventType.JOB_QUEUED, EventType.JOB_STARTED, EventType.JOB_COMPLETED):
             job = data.get("job")
             assert isinstance(job, dict)
