@@ -7,6 +7,7 @@ Layers, bottom to top (a layer imports only from layers below it):
     process                 spawning step processes, splitting their output, killing their groups
     events                  canonical events, the durable store and the multicast bus
     engine                  scheduling runs, jobs and steps; emits events into a sink
+    skills                  the skill catalog (pure) and starting skill executions (above engine)
     api                     HTTP: one module per endpoint family, each a projection of events
     cli, daemon             entry points that own the top-level nurseries
 """

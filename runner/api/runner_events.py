@@ -14,7 +14,7 @@ never removes them):
     job.status                      {runId, jobId, summary}
     job.message                     {runId, jobId, fromJob, outputs, result}
     step.annotation                 {runId, jobId, stepNumber, level, message, file?, line?, ...}
-    skill.started / skill.completed {runId, jobId, stepNumber, skill}
+    skill.started / skill.step / skill.completed  {runId, jobId, stepNumber, skill_id, trace_id, ...}
     ping                            {}   on connect and every 30 s
 
 Every event carries `id:` — the canonical seq, or `seq.i` for line i of a

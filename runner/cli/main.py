@@ -124,6 +124,25 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("run_id", metavar="RUN_ID")
     approve.add_argument("job_id", metavar="JOB_ID")
     approve.add_argument("--reject", action="store_true", help="reject instead")
+
+    skill = sub.add_parser("skill", help="list, show and run skills")
+    skill_sub = skill.add_subparsers(
+        dest="skill_command", metavar="SUBCOMMAND", parser_class=_Parser
+    )
+    skill_sub.required = True
+    skill_list = skill_sub.add_parser("list", help="the skills in the skill dirs")
+    skill_list.add_argument("--json", action="store_true")
+    skill_show = skill_sub.add_parser("show", help="a skill's inputs, outputs and steps")
+    skill_show.add_argument("skill_id", metavar="ID")
+    skill_show.add_argument("--json", action="store_true")
+    skill_run = skill_sub.add_parser("run", help="execute a skill (in the daemon when one is up)")
+    skill_run.add_argument("skill_id", metavar="ID")
+    skill_run.add_argument(
+        "--input", "-i", action="append", default=[], metavar="K=V", help="an input (repeatable)"
+    )
+    skill_run.add_argument("--json", action="store_true", help="print only the result as JSON")
+    skill_run.add_argument("--local", action="store_true", help="run in this process")
+    skill_run.add_argument("--verbose", "-v", action="store_true", help="show every step's log")
     return parser
 
 
@@ -135,6 +154,7 @@ _COMMANDS = {
     "runs": ("runner.cli.runs", "runs_command"),
     "cancel": ("runner.cli.runs", "cancel_command"),
     "approve": ("runner.cli.runs", "approve_command"),
+    "skill": ("runner.cli.skill", "skill_command"),
 }
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runner.engine.gates import GatedStep
 from runner.engine.steps.base import StepOutcome
 from runner.engine.steps.factory import executor_for
 from runner.errors import ExpressionError, RunError, StaxError
@@ -30,6 +31,7 @@ class StepResult:
     conclusion: Conclusion
     outputs: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    tripped: str | None = None  # the safety-gate limit that tripped (skill steps)
 
 
 def step_name(step: Step, scope: StepScope) -> str:
@@ -66,8 +68,11 @@ async def run_step(step: Step, scope: StepScope, io: StepOutput) -> StepResult:
     with control.open_step_scope() as cancel_scope:
         try:
             timeout = _timeout_seconds(step.timeout_minutes, scope)
+            executor = executor_for(step.kind)
+            if step.gate is not None:
+                executor = GatedStep(executor, step.gate)
             with trio.move_on_after(timeout) as timer:
-                outcome = await executor_for(step.kind).execute(step, scope, io)
+                outcome = await executor.execute(step, scope, io)
             if timer.cancelled_caught:
                 minutes = timeout / 60
                 outcome = StepOutcome(
@@ -81,9 +86,11 @@ async def run_step(step: Step, scope: StepScope, io: StepOutput) -> StepResult:
     if cancel_scope.cancelled_caught:
         outcome = StepOutcome(outcome=Conclusion.CANCELLED, error="The operation was canceled.")
     if outcome.error and outcome.outcome is not Conclusion.SUCCESS:
-        # GitHub shows the reason in the log and as an error annotation.
-        await io.write([f"##[error]{outcome.error}"], stream="stderr")
-        await io.annotate("error", outcome.error)
+        # GitHub shows the reason in the log and as an error annotation (a tripped
+        # safety gate that degrades the step is a warning: the run goes on).
+        level = "warning" if outcome.outcome is Conclusion.DEGRADED else "error"
+        await io.write([f"##[{level}]{outcome.error}"], stream="stderr")
+        await io.annotate(level, outcome.error)
 
     conclusion = outcome.outcome
     if conclusion is Conclusion.FAILURE and _continue_on_error(step, scope):
@@ -98,7 +105,11 @@ async def run_step(step: Step, scope: StepScope, io: StepOutput) -> StepResult:
             "conclusion": conclusion.value,
         }
     return StepResult(
-        outcome=outcome.outcome, conclusion=conclusion, outputs=outcome.outputs, error=outcome.error
+        outcome=outcome.outcome,
+        conclusion=conclusion,
+        outputs=outcome.outputs,
+        error=outcome.error,
+        tripped=outcome.tripped,
     )
 
 

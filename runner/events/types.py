@@ -31,6 +31,7 @@ class EventType(StrEnum):
     STEP_ANNOTATION = "step.annotation"
     STEP_COMPLETED = "step.completed"
     SKILL_STARTED = "skill.started"
+    SKILL_STEP = "skill.step"  # a step inside a skill: started, completed, skipped, degraded, ...
     SKILL_COMPLETED = "skill.completed"
 
 

@@ -7,12 +7,16 @@ Other packages import from here only:
     expand_matrix / matrix_filter    strategy.matrix -> its combinations, in GitHub's order
     load_yaml / to_json / Node ...   YAML 1.2 with positions, for other definition files
     parse_steps                      the step parser, for skills (pass parse_gate to allow `gate:`)
+    load_skill / parse_skill         a skill file -> Skill (calls to other skills in Skill.calls)
 """
 
 from __future__ import annotations
 
 from runner.model.action import load_action, parse_action
+from runner.model.gate import parse_gate
 from runner.model.matrix import MAX_COMBINATIONS, expand_matrix, matrix_filter
+from runner.model.skill import SKILL_ID, Skill, SkillCall, load_skill, parse_skill
+from runner.model.skill_interface import SKILL_INPUT_TYPES
 from runner.model.steps import COMPOSITE_STEP_KEYS, WORKFLOW_STEP_KEYS, GateParser, parse_steps
 from runner.model.types import (
     Action,
@@ -37,6 +41,8 @@ from runner.model.yaml_nodes import MappingNode, Node, ScalarNode, SequenceNode,
 __all__ = [
     "COMPOSITE_STEP_KEYS",
     "MAX_COMBINATIONS",
+    "SKILL_ID",
+    "SKILL_INPUT_TYPES",
     "WORKFLOW_STEP_KEYS",
     "Action",
     "Concurrency",
@@ -53,16 +59,21 @@ __all__ = [
     "ScalarNode",
     "SecretSpec",
     "SequenceNode",
+    "Skill",
+    "SkillCall",
     "Step",
     "StepKind",
     "Strategy",
     "Workflow",
     "expand_matrix",
     "load_action",
+    "load_skill",
     "load_workflow",
     "load_yaml",
     "matrix_filter",
     "parse_action",
+    "parse_gate",
+    "parse_skill",
     "parse_steps",
     "parse_workflow",
     "read_text",

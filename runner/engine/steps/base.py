@@ -19,6 +19,8 @@ class StepOutcome:
     outcome: Conclusion
     outputs: dict[str, str] = field(default_factory=dict)
     error: str | None = None  # why it failed, in GitHub's words where GitHub has some
+    exit_code: int | None = None  # a process step's exit code (what a safety gate checks)
+    tripped: str | None = None  # the safety-gate limit that tripped, if one did
 
 
 class StepExecutor(Protocol):

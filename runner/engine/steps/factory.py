@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from runner.engine.steps.checkout import CheckoutStep
 from runner.engine.steps.composite import CompositeStep
 from runner.engine.steps.run import RunStep
+from runner.engine.steps.skill import SkillStep
 from runner.engine.steps.unsupported import DockerActionStep, RemoteActionStep
 from runner.errors import RunError
 from runner.model import StepKind
@@ -20,6 +21,7 @@ _EXECUTORS: dict[StepKind, StepExecutor] = {
     StepKind.LOCAL_ACTION: CompositeStep(),
     StepKind.REMOTE_ACTION: RemoteActionStep(),
     StepKind.DOCKER_ACTION: DockerActionStep(),
+    StepKind.SKILL: SkillStep(),
 }
 
 

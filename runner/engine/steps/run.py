@@ -55,17 +55,22 @@ class RunStep:
         files.collect()  # RunError for a malformed file: the step fails
         _apply_files(files, scope, io)
         outputs = {**io.outputs, **files.outputs}
-        if outcome.exit_code != 0:
+        code = outcome.exit_code
+        if code != 0:
             return StepOutcome(
-                outcome=Conclusion.FAILURE, outputs=outputs, error=exit_message(outcome.exit_code)
+                outcome=Conclusion.FAILURE,
+                outputs=outputs,
+                error=exit_message(code),
+                exit_code=code,
             )
         if io.failed_commands:
             return StepOutcome(
                 outcome=Conclusion.FAILURE,
                 outputs=outputs,
                 error=f"disabled command used: {io.failed_commands[0]}",
+                exit_code=code,
             )
-        return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs)
+        return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs, exit_code=code)
 
 
 async def _spawn(
