@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 MARKER_VAR = "STAX_PROCESS_MARKER"
 _POLL_S = 0.02
+_EXEC_GLANCE_S = 0.005
 _T = TypeVar("_T")
 _HAVE_PROC = os.path.exists("/proc/self/stat")
 
@@ -141,6 +142,10 @@ def marked_pids(marker: str) -> list[int]:
 async def sweep_marked(marker: str, *, grace_s: float) -> int:
     """Terminate every process whose marker starts with `marker`; return how many there were."""
     pids = marked_pids(marker)
+    # A process in the middle of an exec shows an empty environment for a moment: a
+    # second look shortly after catches it.
+    await trio.sleep(_EXEC_GLANCE_S)
+    pids = sorted({*pids, *marked_pids(marker)})
     if not pids:
         return 0
     for pid in pids:

@@ -53,7 +53,9 @@ async def test_sweep_marked_finds_processes_by_marker_prefix() -> None:
         _spawn("exec sleep 30", **{MARKER_VAR: "run-y:job-a:"}) as other,
     ):
         try:
-            assert marked_pids("run-x:") == [mine.pid]
+            with trio.fail_after(5):  # `bash -c "exec sleep"` may still be mid-exec
+                while marked_pids("run-x:") != [mine.pid]:  # noqa: ASYNC110
+                    await trio.sleep(0.01)
             with trio.fail_after(5):
                 assert await sweep_marked("run-x:", grace_s=1) == 1
             mine.wait(timeout=5)
