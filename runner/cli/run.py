@@ -26,7 +26,7 @@ from runner.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 from runner.cli.render import JsonRenderer, TerminalRenderer
 from runner.config import Settings, load_settings
 from runner.dotenv import parse_assignment, read_dotenv
-from runner.engine import RunRequest, WorkflowRun
+from runner.engine import Approver, RunRequest, WorkflowRun
 from runner.errors import ConfigError
 from runner.events.types import Event
 from runner.model import load_workflow
@@ -34,6 +34,7 @@ from runner.model import load_workflow
 if TYPE_CHECKING:
     import argparse
 
+    from runner.engine.records import RunRecord
     from runner.expressions import JSONValue
 
 Renderer = Callable[[Event], None]
@@ -111,6 +112,23 @@ def run_command(args: argparse.Namespace) -> int:
 async def _run_locally(
     settings: Settings, request: RunRequest, render: Renderer, interactive: bool
 ) -> int:
+    record, interrupted = await run_in_process(
+        settings, request, render, approvals=TerminalApprover(interactive=interactive)
+    )
+    return exit_code(record.conclusion, interrupted=interrupted)
+
+
+async def run_in_process(
+    settings: Settings,
+    request: RunRequest,
+    render: Renderer,
+    *,
+    approvals: Approver | None = None,
+    what: str = "run",
+) -> tuple[RunRecord, bool]:
+    """Run `request` here, writing the same store a daemon would (so `stax log` and `stax
+    runs` see it), rendering each event once committed. Ctrl-C cancels, twice kills.
+    Returns the final record and whether Ctrl-C interrupted it."""
     from runner.events.store import EventStore
 
     def publish(batch: list[Event]) -> None:
@@ -124,7 +142,7 @@ async def _run_locally(
         assert store is not None
         store.open()
     except ConfigError as exc:
-        sys.stderr.write(f"stax: {exc}: this run is not recorded\n")
+        sys.stderr.write(f"stax: {exc}: this {what} is not recorded\n")
         store = None
     try:
         async with trio.open_nursery() as nursery:
@@ -133,9 +151,7 @@ async def _run_locally(
                 sink: Any = store
             else:
                 sink = CallbackSink(render)
-            run = WorkflowRun(
-                request, settings, sink, approvals=TerminalApprover(interactive=interactive)
-            )
+            run = WorkflowRun(request, settings, sink, approvals=approvals)
             record = run.prepare()
             if store is not None:
                 record.run_number = await store.next_run_number(record.workflow)
@@ -145,7 +161,7 @@ async def _run_locally(
     finally:
         if store is not None:
             store.close()
-    return exit_code(record.conclusion, interrupted=interrupted)
+    return record, interrupted
 
 
 async def _run_with_signals(run: WorkflowRun) -> bool:

@@ -25,6 +25,7 @@ import trio
 
 from runner.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from runner.cli.render import Palette, format_duration, wants_color
+from runner.cli.run import run_in_process
 from runner.config import Settings, load_settings
 from runner.dotenv import parse_assignment, read_dotenv
 from runner.skills import describe_skill, load_catalog, resolve_skill_inputs, skill_summary
@@ -32,7 +33,6 @@ from runner.skills import describe_skill, load_catalog, resolve_skill_inputs, sk
 if TYPE_CHECKING:
     import argparse
 
-    from runner.engine import WorkflowRun
     from runner.events.types import Event
     from runner.expressions import JSONValue
     from runner.model import Skill
@@ -238,10 +238,7 @@ async def _run_locally(
     settings: Settings, skill: Skill, inputs: dict[str, JSONValue], view: Progress
 ) -> int:
     from runner.api.skill_events import ExecutionView
-    from runner.cli.run import CallbackSink
-    from runner.engine import WorkflowRun, new_run_id
-    from runner.errors import ConfigError
-    from runner.events.store import EventStore
+    from runner.engine import new_run_id
     from runner.events.types import EventType
     from runner.skills import execution_request, new_trace_id
 
@@ -256,10 +253,6 @@ async def _run_locally(
         for kind, data in execution.feed(event):
             view.wire(kind, data)
 
-    def publish(batch: list[Event]) -> None:
-        for event in batch:
-            show(event)
-
     secrets = read_dotenv(settings.secrets_file) if settings.secrets_file.is_file() else {}
     request = execution_request(
         skill,
@@ -270,56 +263,8 @@ async def _run_locally(
         trace_id=trace_id,
         secrets=secrets,
     )
-    store: EventStore | None = EventStore(
-        settings.data_dir, publish=publish, retention_runs=settings.retention_runs
-    )
-    try:
-        assert store is not None
-        store.open()
-    except ConfigError as exc:
-        sys.stderr.write(f"stax: {exc}: this execution is not recorded\n")
-        store = None
-    try:
-        async with trio.open_nursery() as nursery:
-            sink: Any
-            if store is not None:
-                await nursery.start(store.run)
-                sink = store
-            else:
-                sink = CallbackSink(show)
-            run = WorkflowRun(request, settings, sink)
-            record = run.prepare()
-            if store is not None:
-                record.run_number = await store.next_run_number(record.workflow)
-            interrupted = await _run_with_signals(run)
-            if store is not None:
-                store.close_writer()
-    finally:
-        if store is not None:
-            store.close()
+    _, interrupted = await run_in_process(settings, request, show, what="execution")
     return view.exit_code(interrupted=interrupted)
-
-
-async def _run_with_signals(run: WorkflowRun) -> bool:
-    """Run to the end; the first Ctrl-C cancels, the second kills. True if interrupted."""
-    interrupted = False
-    async with trio.open_nursery() as nursery:
-
-        async def watch() -> None:
-            nonlocal interrupted
-            with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for _ in signals:
-                    if interrupted:
-                        run.kill()
-                    else:
-                        interrupted = True
-                        sys.stderr.write("\nstax: cancelling (Ctrl-C again to kill)\n")
-                        run.cancel("cancelled by Ctrl-C")
-
-        nursery.start_soon(watch)
-        await run.run()
-        nursery.cancel_scope.cancel()
-    return interrupted
 
 
 async def _run_in_daemon(
