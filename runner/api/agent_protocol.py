@@ -40,7 +40,7 @@ from runner.api.agent_threads import (
     thread_object,
     thread_state,
 )
-from runner.api.app import authorized, register_error_format
+from runner.api.app import authorized, json_object, register_error_format
 from runner.api.openapi import document, error_response, json_body, json_response, path_param
 from runner.api.sse import event_stream
 from runner.errors import ApiError
@@ -102,17 +102,8 @@ def _json(payload: JSONValue, status: int = 200, headers: dict[str, str] | None 
 
 
 async def _body() -> dict[str, Any]:
-    """The JSON object the request carries ({} when empty); 422 otherwise."""
-    raw = await request.get_data(as_text=False)
-    if not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(422, "invalid_request_error", f"the body is not JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise ApiError(422, "invalid_request_error", "the body must be a JSON object")
-    return value
+    """The JSON object the request carries ({} when empty); 422 otherwise (seed 004)."""
+    return await json_object(empty_ok=True, not_json_status=422)
 
 
 def _checked_id(thread_id: str) -> str:

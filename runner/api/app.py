@@ -89,15 +89,18 @@ def _json_text(payload: JSONValue) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
 
-async def json_object(*, empty_ok: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object: 400 when it is not JSON, 422 when not an object."""
+async def json_object(*, empty_ok: bool = False, not_json_status: int = 400) -> dict[str, Any]:
+    """The request body as a JSON object: `not_json_status` (400, or what the family's
+    contract says) when it is not JSON, 422 when it is not an object."""
     raw = await request.get_data(as_text=False)
     if not raw.strip() and empty_ok:
         return {}
     try:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_request_error", f"the body is not valid JSON: {exc}") from None
+        raise ApiError(
+            not_json_status, "invalid_request_error", f"the body is not valid JSON: {exc}"
+        ) from None
     if not isinstance(value, dict):
         raise ApiError(422, "invalid_request_error", "the body must be a JSON object")
     return value
