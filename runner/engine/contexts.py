@@ -193,6 +193,34 @@ def build_runner_context(temp_dir: Path, tool_cache: Path) -> dict[str, JSONValu
     }
 
 
+# The `github` and `runner` context values every step also gets as GITHUB_* / RUNNER_*.
+_GITHUB_ENV = (
+    "actor",
+    "actor_id",
+    "api_url",
+    "base_ref",
+    "event_name",
+    "event_path",
+    "graphql_url",
+    "head_ref",
+    "ref",
+    "ref_name",
+    "ref_type",
+    "repository",
+    "repository_owner",
+    "run_id",
+    "run_number",
+    "server_url",
+    "sha",
+    "triggering_actor",
+    "workflow",
+    "workflow_ref",
+    "workflow_sha",
+    "workspace",
+)
+_RUNNER_ENV = ("arch", "name", "os", "temp", "tool_cache")
+
+
 def build_base_env(
     github: Mapping[str, JSONValue],
     runner: Mapping[str, JSONValue],
@@ -200,44 +228,17 @@ def build_base_env(
 ) -> dict[str, str]:
     """The host environment plus what every GitHub runner sets for every step."""
     env = dict(os.environ)
+    env.update({"CI": "true", "GITHUB_ACTIONS": "true", "STAX": "true"})
+    env.update({f"GITHUB_{key.upper()}": str(github[key]) for key in _GITHUB_ENV})
+    env.update({f"RUNNER_{key.upper()}": str(runner[key]) for key in _RUNNER_ENV})
     env.update(
         {
-            "CI": "true",
-            "GITHUB_ACTIONS": "true",
-            "STAX": "true",
-            "GITHUB_ACTOR": str(github["actor"]),
-            "GITHUB_ACTOR_ID": str(github["actor_id"]),
-            "GITHUB_API_URL": str(github["api_url"]),
-            "GITHUB_BASE_REF": str(github["base_ref"]),
-            "GITHUB_EVENT_NAME": str(github["event_name"]),
-            "GITHUB_EVENT_PATH": str(github["event_path"]),
-            "GITHUB_GRAPHQL_URL": str(github["graphql_url"]),
-            "GITHUB_HEAD_REF": str(github["head_ref"]),
-            "GITHUB_REF": str(github["ref"]),
-            "GITHUB_REF_NAME": str(github["ref_name"]),
             "GITHUB_REF_PROTECTED": "false",
-            "GITHUB_REF_TYPE": str(github["ref_type"]),
-            "GITHUB_REPOSITORY": str(github["repository"]),
             "GITHUB_REPOSITORY_ID": "0",
-            "GITHUB_REPOSITORY_OWNER": str(github["repository_owner"]),
             "GITHUB_REPOSITORY_OWNER_ID": "0",
             "GITHUB_RETENTION_DAYS": "0",
             "GITHUB_RUN_ATTEMPT": "1",
-            "GITHUB_RUN_ID": str(github["run_id"]),
-            "GITHUB_RUN_NUMBER": str(github["run_number"]),
-            "GITHUB_SERVER_URL": str(github["server_url"]),
-            "GITHUB_SHA": str(github["sha"]),
-            "GITHUB_TRIGGERING_ACTOR": str(github["triggering_actor"]),
-            "GITHUB_WORKFLOW": str(github["workflow"]),
-            "GITHUB_WORKFLOW_REF": str(github["workflow_ref"]),
-            "GITHUB_WORKFLOW_SHA": str(github["workflow_sha"]),
-            "GITHUB_WORKSPACE": str(github["workspace"]),
-            "RUNNER_ARCH": str(runner["arch"]),
             "RUNNER_ENVIRONMENT": "self-hosted",
-            "RUNNER_NAME": str(runner["name"]),
-            "RUNNER_OS": str(runner["os"]),
-            "RUNNER_TEMP": str(runner["temp"]),
-            "RUNNER_TOOL_CACHE": str(runner["tool_cache"]),
         }
     )
     env.update(workflow_env_extra)
