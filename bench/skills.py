@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -28,7 +27,7 @@ import httpx
 import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.stream import free_port
+from bench.stream import Daemon
 
 SKILL = """
     id: bench.echo
@@ -45,38 +44,14 @@ BODY = {"inputs": {"text": "hello"}}
 PATH = "/v1/skills/bench.echo/execute"
 
 
-class Daemon:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = free_port()
-        (root / "skills").mkdir()
-        (root / "skills" / "echo.yml").write_text(textwrap.dedent(SKILL))
-        (root / "stax.toml").write_text(
-            f'port = {self.port}\nretention_runs = 100000\nskills_dirs = ["skills"]\n'
-            "[rate_limit]\nrequests = 1000000\nwindow_seconds = 1\n"
-        )
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "runner", "serve"],
-            cwd=root,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{self.url}/api/health", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        self.headers = {"x-api-key": (root / ".stax" / "token").read_text().strip()}
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+def start_daemon(root: Path) -> Daemon:
+    (root / "skills").mkdir()
+    (root / "skills" / "echo.yml").write_text(textwrap.dedent(SKILL))
+    return Daemon(
+        root,
+        config='retention_runs = 100000\nskills_dirs = ["skills"]\n'
+        "[rate_limit]\nrequests = 1000000\nwindow_seconds = 1\n",
+    )
 
 
 def sequential(daemon: Daemon, n: int) -> list[float]:
@@ -143,7 +118,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        daemon = Daemon(Path(tmp))
+        daemon = start_daemon(Path(tmp))
         try:
             sequential(daemon, 20)  # warm up (imports, caches, the first run numbers)
             plain = sequential(daemon, args.n)

@@ -41,10 +41,12 @@ def free_port() -> int:
 
 
 class Daemon:
-    def __init__(self, root: Path) -> None:
+    """A `stax serve` in `root` on a free port; `config` is the rest of its stax.toml."""
+
+    def __init__(self, root: Path, *, config: str = "retention_runs = 1000\n") -> None:
         self.root = root
         self.port = free_port()
-        (root / "stax.toml").write_text(f"port = {self.port}\nretention_runs = 1000\n")
+        (root / "stax.toml").write_text(f"port = {self.port}\n{config}")
         (root / "workflows").mkdir(exist_ok=True)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runner", "serve"],
@@ -64,6 +66,10 @@ class Daemon:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"x-api-key": self.token}
 
     def workflow(self, name: str, script: str) -> None:
         body = textwrap.indent(textwrap.dedent(script).strip(), " " * 14)

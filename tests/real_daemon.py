@@ -86,6 +86,35 @@ class Project:
     def get(self, path: str) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", timeout=10)
 
+    def canonical_events(
+        self,
+        run_id: str,
+        *,
+        after: str = "0",
+        until: str = '"type":"run.completed"',
+        limit_s: float = 30,
+    ) -> list[tuple[str, str]]:
+        """(id, data) of the run's canonical events after `after`, up to the first whose
+        data holds `until`, or until `limit_s` has passed."""
+        out: list[tuple[str, str]] = []
+        deadline = time.monotonic() + limit_s
+        with httpx.stream(
+            "GET",
+            f"{self.url}/api/events",
+            timeout=5,
+            params={"runId": run_id, "format": "canonical"},
+            headers={"Last-Event-ID": after},
+        ) as response:
+            current = ""
+            for line in response.iter_lines():
+                if line.startswith("id: "):
+                    current = line[4:]
+                elif line.startswith("data: ") and current:
+                    out.append((current, line[6:]))
+                    if until in line or time.monotonic() > deadline:
+                        break
+        return out
+
     def wait_run(self, run_id: str, timeout: float = 20) -> dict:  # type: ignore[type-arg]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

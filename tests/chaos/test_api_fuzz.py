@@ -17,21 +17,44 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_status(
     tool = shutil.which("schemathesis") or shutil.which("st")
     if tool is None:
         pytest.skip("schemathesis is not installed (pip install -e '.[test]')")
-    project.workflow("hello", """
+    project.workflow(
+        "hello",
+        """
         on: push
         jobs:
           a:
             runs-on: ubuntu-latest
             steps:
               - run: echo hi
-    """)
+    """,
+    )
     project.serve()
     result = subprocess.run(
-        [tool, "run", f"{project.url}/openapi.json",
-         "-H", f"Authorization: Bearer {project.token}",
-         "--checks", "not_a_server_error,status_code_conformance",
-         "--phases", "examples,coverage,fuzzing", "--max-examples", "10", "--seed", "7",
-         "--request-timeout", "5", "--generation-database", "none",
-         "--exclude-path-regex", "stream|/api/events"],
-        cwd=project.root, capture_output=True, text=True, timeout=240, check=False)
+        [
+            tool,
+            "run",
+            f"{project.url}/openapi.json",
+            "-H",
+            f"Authorization: Bearer {project.token}",
+            "--checks",
+            "not_a_server_error,status_code_conformance",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            "10",
+            "--seed",
+            "7",
+            "--request-timeout",
+            "5",
+            "--generation-database",
+            "none",
+            "--exclude-path-regex",
+            "stream|/api/events",
+        ],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-6000:]

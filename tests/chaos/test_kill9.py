@@ -13,8 +13,6 @@ import random
 import time
 from pathlib import Path
 
-import httpx
-
 from tests.real_daemon import Project, alive
 
 TRIALS = 20
@@ -43,30 +41,6 @@ BUSY = """
 """
 
 
-def read_events(
-    project: Project, run_id: str, *, after: str = "0", limit_s: float = 0.0
-) -> list[tuple[str, str]]:
-    """(id, data) of the run's canonical events; stops at run.completed or after limit_s."""
-    out: list[tuple[str, str]] = []
-    deadline = time.monotonic() + (limit_s or 30)
-    with httpx.stream(
-        "GET",
-        f"{project.url}/api/events",
-        timeout=5,
-        params={"runId": run_id, "format": "canonical"},
-        headers={"Last-Event-ID": after},
-    ) as response:
-        current = ""
-        for line in response.iter_lines():
-            if line.startswith("id: "):
-                current = line[4:]
-            elif line.startswith("data: ") and current:
-                out.append((current, line[6:]))
-                if '"type":"run.completed"' in line or time.monotonic() > deadline:
-                    break
-    return out
-
-
 def test_twenty_kill_9_trials(project: Project) -> None:
     rng = random.Random(20261122)
     pids_file = project.root / "pids"
@@ -78,7 +52,7 @@ def test_twenty_kill_9_trials(project: Project) -> None:
         body = {"workflow": "busy", "env": {"PIDS": str(pids_file)}}
         run_id = project.post("/api/runs", body).json()["runId"]
         # A client reads for a random while; then the daemon dies mid-run.
-        seen = read_events(project, run_id, limit_s=rng.uniform(0.05, 0.6))
+        seen = project.canonical_events(run_id, limit_s=rng.uniform(0.05, 0.6))
         daemon.kill()
         daemon.wait(timeout=10)
 
@@ -90,12 +64,12 @@ def test_twenty_kill_9_trials(project: Project) -> None:
             assert run["error"] == "daemon stopped", (trial, run)
             for job in run["jobs"]:
                 assert job["status"] == "completed", (trial, job)
-        replay = dict(read_events(project, run_id))
+        replay = dict(project.canonical_events(run_id))
         for seq, data in seen:
             assert replay[seq] == data, (trial, seq)
         checked_events += len(seen)
         if seen:
-            resumed = read_events(project, run_id, after=seen[-1][0])
+            resumed = project.canonical_events(run_id, after=seen[-1][0])
             ids = [int(s) for s, _ in resumed]
             assert ids == sorted(ids), trial
             assert ids[0] > int(seen[-1][0]), trial

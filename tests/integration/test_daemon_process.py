@@ -7,8 +7,6 @@ import signal
 import time
 from typing import TYPE_CHECKING
 
-import httpx
-
 from tests.real_daemon import Project, alive
 
 if TYPE_CHECKING:
@@ -69,21 +67,7 @@ def test_kill_9_mid_run_then_restart_ends_the_run_and_keeps_every_seen_event(
     run_id = project.post("/api/runs", {"workflow": "slow"}).json()["runId"]
     child = wait_file(project.root / "child.pid")
     # A client that saw the run so far, with the ids it got.
-    seen: dict[str, str] = {}
-    with httpx.stream(
-        "GET",
-        f"{project.url}/api/events",
-        params={"runId": run_id, "lastEventId": "0", "format": "canonical"},
-        timeout=10,
-    ) as response:
-        block = ""
-        for line in response.iter_lines():
-            if line.startswith("id: "):
-                block = line[4:]
-            elif line.startswith("data: ") and block:
-                seen[block] = line[6:]
-                if '"ready"' in line:
-                    break
+    seen = dict(project.canonical_events(run_id, until='"ready"'))
     daemon.kill()
     daemon.wait(timeout=10)
     assert alive(child)  # orphaned by the crash, for now
@@ -98,21 +82,7 @@ def test_kill_9_mid_run_then_restart_ends_the_run_and_keeps_every_seen_event(
         time.sleep(0.05)
     assert not alive(child)  # swept by its marker on restart
     # Every event the client had is still there, under the same seq.
-    replay: dict[str, str] = {}
-    with httpx.stream(
-        "GET",
-        f"{project.url}/api/events",
-        params={"runId": run_id, "lastEventId": "0", "format": "canonical"},
-        timeout=10,
-    ) as response:
-        current = ""
-        for line in response.iter_lines():
-            if line.startswith("id: "):
-                current = line[4:]
-            elif line.startswith("data: ") and current:
-                replay[current] = line[6:]
-                if '"run.completed"' in line:
-                    break
+    replay = dict(project.canonical_events(run_id))
     for seq, data in seen.items():
         assert replay[seq] == data
 

@@ -7,6 +7,7 @@
 // {"connections", "lastIds", "statuses", "readyState"}.
 // usage: node follow_threads.mjs URL CUT_AFTER_BYTES
 import { EventSource } from 'eventsource';
+import { cuttingFetch } from './cutting_fetch.mjs';
 
 // The client waits 3 s before reconnecting (its default, as the server sends no
 // `retry:`); shorten that one delay so the test stays fast.
@@ -14,37 +15,10 @@ const realSetTimeout = globalThis.setTimeout;
 globalThis.setTimeout = (fn, ms, ...args) => realSetTimeout(fn, ms === 3000 ? 20 : ms, ...args);
 
 const [url, cutAfter] = process.argv.slice(2);
-let connections = 0;
-const lastIds = [];
-const statuses = [];
 
-const cuttingFetch = async (input, init) => {
-  connections += 1;
-  lastIds.push(init?.headers?.['Last-Event-ID'] ?? init?.headers?.get?.('Last-Event-ID') ?? null);
-  const response = await fetch(input, init);
-  statuses.push(response.status);
-  if (connections > 1) return response;
-  const reader = response.body.getReader();
-  let seen = 0;
-  const body = new ReadableStream({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) { controller.close(); return; }
-      const room = Number(cutAfter) - seen;
-      seen += value.length;
-      if (room <= value.length) {
-        controller.enqueue(value.slice(0, Math.max(room, 0)));
-        controller.error(new Error('connection cut by the test'));
-        reader.cancel().catch(() => {});
-        return;
-      }
-      controller.enqueue(value);
-    },
-  });
-  return new Response(body, { status: response.status, headers: response.headers });
-};
+const log = { connections: 0, lastIds: [], statuses: [] };
 
-const source = new EventSource(url, { fetch: cuttingFetch });
+const source = new EventSource(url, { fetch: cuttingFetch(cutAfter, log) });
 const names = ['connected', 'thread_output', 'thread_blocked', 'thread_started', 'thread_completed',
   'thread_failed', 'thread_turn_complete', 'thread_status', 'thread_tool_running'];
 for (const name of names) {
@@ -54,7 +28,7 @@ for (const name of names) {
 }
 source.addEventListener('error', () => {
   if (source.readyState !== source.CLOSED) return; // a cut: it reconnects by itself
-  process.stdout.write(JSON.stringify({ connections, lastIds, statuses, readyState: source.readyState }) + '\n');
+  process.stdout.write(JSON.stringify({ ...log, readyState: source.readyState }) + '\n');
   process.exit(0);
 });
 realSetTimeout(() => { process.stderr.write('timed out\n'); process.exit(2); }, 30000);
