@@ -106,10 +106,15 @@ class Daemon:
         self.proc.wait(timeout=30)
 
 
-async def open_stream(port: int, query: str) -> trio.SocketStream:
+async def open_stream(
+    port: int, query: str, *, path: str = "/api/events", token: str | None = None
+) -> trio.SocketStream:
+    """A raw GET of an SSE route (`path?query`), headers sent, nothing read yet."""
     stream = await trio.open_tcp_stream("127.0.0.1", port)
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    target = f"{path}?{query}" if query else path
     await stream.send_all(
-        f"GET /api/events?{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}"
         "Accept: text/event-stream\r\n\r\n".encode()
     )
     return stream
