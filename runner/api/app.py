@@ -28,6 +28,7 @@ from runner.api.auth import (
     presented_token,
     token_matches,
 )
+from runner.api.request_body import WholeBody
 from runner.errors import ApiError, StaxError
 from runner.expressions.values import JSONValue
 
@@ -76,13 +77,18 @@ def register_error_format(prefix: str, fmt: ErrorFormat) -> None:
 
 def error_response(error: ApiError) -> Response:
     path = request.path if request else ""
-    fmt = next((f for prefix, f in ERROR_FORMATS if path.startswith(prefix)), rest_error)
     response = Response(
-        _json_text(fmt(error)), status=error.status, content_type="application/json"
+        error_text(path, error), status=error.status, content_type="application/json"
     )
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="stax"'
     return response
+
+
+def error_text(path: str, error: ApiError) -> str:
+    """The error's JSON body in the format of the family `path` belongs to."""
+    fmt = next((f for prefix, f in ERROR_FORMATS if path.startswith(prefix)), rest_error)
+    return _json_text(fmt(error))
 
 
 def _json_text(payload: JSONValue) -> str:
@@ -202,7 +208,19 @@ def create_app(services: Services) -> QuartTrio:
         dashboard,
     ):
         app.register_blueprint(family.blueprint)
+    app.asgi_app = WholeBody(  # type: ignore[method-assign]
+        app.asgi_app,
+        limit=lambda: int(app.config["MAX_CONTENT_LENGTH"]),
+        too_large=_too_large,
+    )
     return app
+
+
+def _too_large(path: str, limit: int) -> str:
+    return error_text(
+        path,
+        ApiError(413, "request_too_large", f"the request body is over {limit} bytes"),
+    )
 
 
 # Endpoints that answer without a token whatever the settings (health checks).
