@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+# The largest request body any route accepts (bodies are small JSON documents).
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
 ErrorFormat = Callable[[ApiError], JSONValue]
 
 
@@ -139,7 +142,7 @@ def create_app(services: Services) -> QuartTrio:
 
     app = QuartTrio("stax")
     app.config["STAX_DAEMON"] = services
-    app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     settings = services.settings
     reads_need_token = settings.auth.read == "token" or not is_loopback(settings.host)
@@ -210,7 +213,7 @@ def create_app(services: Services) -> QuartTrio:
         app.register_blueprint(family.blueprint)
     app.asgi_app = WholeBody(  # type: ignore[method-assign]
         app.asgi_app,
-        limit=lambda: int(app.config["MAX_CONTENT_LENGTH"]),
+        limit=MAX_BODY_BYTES,
         too_large=_too_large,
     )
     return app

@@ -28,11 +28,9 @@ if TYPE_CHECKING:
 
 
 class WholeBody:
-    def __init__(
-        self, app: ASGIApp, *, limit: Callable[[], int], too_large: Callable[[str, int], str]
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, too_large: Callable[[str, int], str]) -> None:
         self.app = app
-        self.limit = limit  # read per request: the app's MAX_CONTENT_LENGTH may change
+        self.limit = limit
         self.too_large = too_large  # (path, limit) -> the 413's JSON body
 
     async def __call__(
@@ -41,7 +39,7 @@ class WholeBody:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit()
+        limit = self.limit
         if _declared_length(scope) > limit:
             await self._refuse(scope["path"], limit, send)
             return

@@ -12,6 +12,8 @@ import pytest
 import trio
 import trio.lowlevel
 
+from runner.api.app import MAX_BODY_BYTES
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
@@ -101,9 +103,6 @@ async def test_a_late_body_does_not_leave_its_connection_hanging(
     assert b'"status":"ok"' in payload
 
 
-LIMIT = 4 * 1024 * 1024  # create_app's MAX_CONTENT_LENGTH
-
-
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
 async def test_a_body_over_the_limit_is_refused_and_its_connection_closed(
     daemon: Daemon, framing: str
@@ -113,11 +112,11 @@ async def test_a_body_over_the_limit_is_refused_and_its_connection_closed(
         with trio.fail_after(10):
             if framing == "content-length":
                 # Refused from the header alone: none of the body is read.
-                headers["Content-Length"] = str(2 * LIMIT)
+                headers["Content-Length"] = str(2 * MAX_BODY_BYTES)
                 await conn.send(conn.head("POST", "/api/runs", headers))
             else:
                 headers["Transfer-Encoding"] = "chunked"
-                chunk = b" " * (LIMIT + 1)
+                chunk = b" " * (MAX_BODY_BYTES + 1)
                 await conn.send(conn.head("POST", "/api/runs", headers))
                 await conn.send(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
             status, response_headers, payload = await conn.response()
@@ -126,7 +125,7 @@ async def test_a_body_over_the_limit_is_refused_and_its_connection_closed(
             assert json.loads(payload) == {
                 "error": {
                     "type": "request_too_large",
-                    "message": f"the request body is over {LIMIT} bytes",
+                    "message": f"the request body is over {MAX_BODY_BYTES} bytes",
                 }
             }
             assert await conn.closed()
