@@ -37,7 +37,7 @@ class LineSplitter:
         lines = text.split("\n")
         if "\r" in text:
             lines = [line[:-1] if line.endswith("\r") else line for line in lines]
-        if end > self._max and any(len(line) > self._max // 4 for line in lines):
+        if end > self._max and max(map(len, lines)) > self._max // 4:
             # Only here can a line be over the cap (a char is at most 4 bytes).
             lines = [piece for line in lines for piece in self._cut(line)]
         if len(self._pending) > self._max:
