@@ -42,12 +42,12 @@ LINGER_S = 0.002
 _RETRY_FIRST_S = 0.05
 _RETRY_MAX_S = 2.0
 log = logging.getLogger("stax.store")
-_SCHEMA_VERSION = "1"
+_SCHEMA_VERSION = "2"  # 2: events.lines
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type TEXT NOT NULL, run_id TEXT NOT NULL,
-    job_id TEXT, step_number INTEGER, data TEXT NOT NULL);
+    job_id TEXT, step_number INTEGER, data TEXT NOT NULL, lines BLOB);
 CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, seq);
 CREATE INDEX IF NOT EXISTS events_logs ON events (run_id, job_id, step_number, seq)
     WHERE type = 'step.log';
@@ -82,8 +82,38 @@ def _dumps(data: JSONValue) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
+def _split_lines(event: Event) -> tuple[str, bytes | None]:
+    """The stored form of an event's data: JSON, and a log chunk's lines apart.
+
+    A log chunk's lines (most of what the store writes) go in `events.lines` as UTF-8
+    joined by newlines: that is one copy, where JSON-encoding them cost the writer more
+    than SQLite did (and held the GIL the engine needs). A line never holds a newline
+    (the line splitter cuts there); a chunk that breaks that rule, or is empty, stays
+    JSON.
+    """
+    data = event.data
+    lines = data.get("lines") if event.type is EventType.STEP_LOG else None
+    if isinstance(lines, list) and lines:
+        try:
+            text = "\n".join(lines)  # type: ignore[arg-type]
+        except TypeError:
+            return _dumps(data), None
+        if text.count("\n") == len(lines) - 1:
+            rest = {k: v for k, v in data.items() if k != "lines"}
+            return _dumps(rest), text.encode("utf-8", "surrogatepass")
+    return _dumps(data), None
+
+
+def _joined_lines(data: str, lines: bytes | None) -> dict[str, Any]:
+    """The event data `_split_lines` stored (`lines` comes back last, where it was)."""
+    out: dict[str, Any] = json.loads(data)
+    if lines is not None:
+        out["lines"] = lines.decode("utf-8", "surrogatepass").split("\n")
+    return out
+
+
 def _row_to_event(row: tuple[Any, ...]) -> Event:
-    seq, ts, type_, run_id, job_id, step_number, data = row
+    seq, ts, type_, run_id, job_id, step_number, data, lines = row
     return Event(
         seq=seq,
         ts=ts,
@@ -91,7 +121,7 @@ def _row_to_event(row: tuple[Any, ...]) -> Event:
         run_id=run_id,
         job_id=job_id,
         step_number=step_number,
-        data=json.loads(data),
+        data=_joined_lines(data, lines),
     )
 
 
@@ -141,7 +171,14 @@ class EventStore:
         try:
             conn = self._connect()
             conn.executescript(_SCHEMA)
-            conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+            if "lines" not in columns:  # a store from before schema 2
+                conn.execute("ALTER TABLE events ADD COLUMN lines BLOB")
+            conn.execute(
+                "INSERT INTO meta VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET "
+                "value = excluded.value",
+                (_SCHEMA_VERSION,),
+            )
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('last_seq', '0')")
             conn.commit()
             row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
@@ -253,13 +290,13 @@ class EventStore:
                         event.run_id,
                         event.job_id,
                         event.step_number,
-                        _dumps(event.data),
+                        *_split_lines(event),
                     )
                 )
                 last_by_run[event.run_id] = seq
                 if event.type is not EventType.STEP_LOG:
                     completed_runs |= self._update_snapshots(conn, event)
-            conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             # Once per run and batch, not per event: what `stax log RUN_ID` reads up to.
             conn.executemany(
                 "UPDATE runs SET last_seq = ? WHERE id = ?",
@@ -412,7 +449,7 @@ class EventStore:
         max_bytes: int | None = None,
     ) -> list[Event]:
         """Committed events with seq > `seq` (and <= `until`), oldest first, at most `limit`
-        of them and, with `max_bytes`, about that much stored JSON (at least one event): a
+        of them and, with `max_bytes`, about that much stored data (at least one event): a
         page of log chunks can otherwise hold millions of lines."""
 
         def query(conn: sqlite3.Connection) -> list[Event]:
@@ -432,7 +469,7 @@ class EventStore:
             total = 0
             for row in conn.execute(sql, args):
                 events.append(_row_to_event(row))
-                total += len(row[-1])
+                total += len(row[-2]) + len(row[-1] or b"")
                 if total >= max_bytes:
                     break
             return events
@@ -526,12 +563,12 @@ class EventStore:
             if known is None:
                 return None
             lines: list[str] = []
-            for (data,) in conn.execute(
-                "SELECT data FROM events WHERE type = 'step.log' AND run_id = ? AND "
+            for data, stored in conn.execute(
+                "SELECT data, lines FROM events WHERE type = 'step.log' AND run_id = ? AND "
                 "job_id = ? AND step_number = ? ORDER BY seq",
                 (run_id, job_id, step_number),
             ):
-                lines.extend(json.loads(data)["lines"])
+                lines.extend(_joined_lines(data, stored)["lines"])
             return lines
 
         result: list[str] | None = await self._read(query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING
 
 import pytest
@@ -11,6 +12,7 @@ from runner.config import load_settings
 from runner.engine import RunRequest, WorkflowRun
 from runner.errors import ConfigError
 from runner.events import EventStore
+from runner.events.types import Event, EventType
 from runner.model import parse_workflow
 
 if TYPE_CHECKING:
@@ -101,3 +103,71 @@ def test_one_writer_per_data_dir_and_readers_beside_it(tmp_path: Path) -> None:
     writer.close()
     with pytest.raises(ConfigError, match="no runs recorded yet"):
         EventStore(tmp_path / "empty").open_readonly()
+
+
+def log_chunk(run_id: str, seq_hint: int, lines: list[str]) -> Event:
+    return Event(
+        type=EventType.STEP_LOG,
+        run_id=run_id,
+        job_id="j",
+        step_number=1,
+        data={"stream": "stdout", "lines": lines},
+        ts=seq_hint,
+    )
+
+
+CHUNKS = [
+    ["plain", "", "tab\there", "cr\rinside", "ünïcödé ✓", "nul\0byte", "lone \udc80 surrogate"],
+    [""],  # one empty line
+    [],  # no lines at all
+    ["a line\nholding a newline", "kept as it was"],  # breaks the splitter's rule: stays JSON
+]
+
+
+async def test_log_chunks_read_back_exactly_as_written(tmp_path: Path) -> None:
+    store = EventStore(tmp_path / "data")
+    store.open()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(store.run)
+        for i, lines in enumerate(CHUNKS):
+            await store.emit(log_chunk("r1", i, lines))
+        store.close_writer()
+    events = await store.read_after(0)
+    assert [e.data for e in events] == [{"stream": "stdout", "lines": lines} for lines in CHUNKS]
+    assert [list(e.data) for e in events] == [["stream", "lines"]] * len(CHUNKS)  # key order
+    store.close()
+
+
+async def test_a_store_from_schema_1_opens_and_keeps_its_events(tmp_path: Path) -> None:
+    """Schema 1 kept a chunk's lines in the JSON data; such a store still reads back, and
+    takes new events beside the old ones."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    old = sqlite3.connect(data_dir / "stax.db")
+    old.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type TEXT NOT NULL,
+            run_id TEXT NOT NULL, job_id TEXT, step_number INTEGER, data TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema', '1'), ('last_seq', '1');
+        INSERT INTO events VALUES
+            (1, 0, 'step.log', 'r0', 'j', 1, '{"stream":"stderr","lines":["old","lines"]}');
+        """
+    )
+    old.commit()
+    old.close()
+    store = EventStore(data_dir)
+    store.open()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(store.run)
+        await store.emit(log_chunk("r1", 1, ["new", "lines"]))
+        store.close_writer()
+    events = await store.read_after(0)
+    assert [(e.seq, e.data) for e in events] == [
+        (1, {"stream": "stderr", "lines": ["old", "lines"]}),
+        (2, {"stream": "stdout", "lines": ["new", "lines"]}),
+    ]
+    store.close()
+    with sqlite3.connect(data_dir / "stax.db") as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
