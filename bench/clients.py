@@ -1,31 +1,46 @@
 """Does a crowd of bad clients slow the engine? (run by hand; prints a table)
 
-    python bench/clients.py [--lines 300000] [--churn 1000] [--stalled 50]
+    python bench/clients.py [--lines 1000000] [--churn 1000] [--stalled 50] [--reps 5]
 
 Times the same run — one job of 50 quick steps and a step logging --lines lines — on a
-real daemon three ways: alone; while --churn clients connect to /api/events and drop
-(each reads its first bytes and hangs up; --churn of them spread over the time the run
-takes alone, one after another); and while
---stalled clients connect and then never read again. Target: within 10% of alone.
-Also prints the daemon's RSS after each phase and how many stalled streams the write
-watch cut.
+real daemon, in four phases:
+
+* alone;
+* while --churn clients connect to /api/events and drop (each reads its first bytes and
+  hangs up), spread evenly over the time the run takes alone, one after another;
+* while --stalled clients following step.log stop reading during the run (they read
+  their first bytes, then never again: they cost what any subscriber costs until their
+  socket buffers fill);
+* beside --stalled clients that stopped reading before the run (a previous run filled
+  their socket buffers): what a stuck client costs once it is stuck.
+
+Phases take turns, rep by rep, so the machine's drift hits them alike. For each phase:
+the median run time, its ratio to alone (target: within 10%), the daemon's CPU seconds
+per run (its event-loop thread, and its other threads: the store's writer), and its
+RSS afterwards. These machines are noisy: compare ratios within one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
+from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.stream import Daemon, open_stream
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 QUICK_STEPS = 50
+_TICK = os.sysconf("SC_CLK_TCK")
 
 
 def workflow(lines: int) -> str:
@@ -40,6 +55,22 @@ def timed_run(daemon: Daemon) -> float:
     run = daemon.wait(daemon.start("load"))
     assert run["conclusion"] == "success", run
     return float(run["duration_ms"]) / 1000
+
+
+def thread_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the process's main thread, and of its other threads."""
+    main = other = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a worker thread that just ended
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / _TICK
+        if task.name == str(pid):
+            main += seconds
+        else:
+            other += seconds
+    return main, other
 
 
 def with_churn(daemon: Daemon, clients: int, alone: float) -> float:
@@ -71,13 +102,15 @@ def with_churn(daemon: Daemon, clients: int, alone: float) -> float:
     return trio.run(main)
 
 
-def with_stalled(daemon: Daemon, clients: int) -> float:
+def with_stalled(daemon: Daemon, clients: int, *, stuck_before: bool) -> float:
     async def main() -> float:
         streams = []
         for _ in range(clients):
             stream = await open_stream(daemon.port, "types=step.log")
             await stream.receive_some(4096)
             streams.append(stream)  # never read again
+        if stuck_before:
+            await trio.to_thread.run_sync(timed_run, daemon)  # fills their buffers
         duration = await trio.to_thread.run_sync(timed_run, daemon)
         for stream in streams:
             await stream.aclose()
@@ -87,42 +120,60 @@ def with_stalled(daemon: Daemon, clients: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--lines", type=int, default=300_000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--churn", type=int, default=1000)
     parser.add_argument("--stalled", type=int, default=50)
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args()
+    times: dict[str, list[float]] = defaultdict(list)
+    cpu: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    rss: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         daemon = Daemon(Path(tmp))
         try:
             (daemon.root / "workflows" / "load.yml").write_text(workflow(args.lines))
             timed_run(daemon)  # warm up
-            alone = statistics.median(timed_run(daemon) for _ in range(args.reps))
-            phases = {
+            alone = statistics.median(timed_run(daemon) for _ in range(3))
+            phases: dict[str, Callable[[], float]] = {
                 "alone": lambda: timed_run(daemon),
                 f"{args.churn} clients connecting and dropping": lambda: with_churn(
                     daemon, args.churn, alone
                 ),
-                f"{args.stalled} clients that stop reading": lambda: with_stalled(
-                    daemon, args.stalled
+                f"{args.stalled} clients stop reading during it": lambda: with_stalled(
+                    daemon, args.stalled, stuck_before=False
+                ),
+                f"{args.stalled} clients stuck before it": lambda: with_stalled(
+                    daemon, args.stalled, stuck_before=True
                 ),
             }
-            rows = []
-            base = 0.0
-            for name, phase in phases.items():
-                times = [phase() for _ in range(args.reps)]
-                median = statistics.median(times)
-                base = base or median
-                rows.append((name, median, median / base, daemon.rss_kib()))
-            health = httpx.get(f"{daemon.url}/api/health", timeout=10).json()
+            for _ in range(args.reps):
+                for name, phase in phases.items():
+                    before = thread_cpu(daemon.proc.pid)
+                    times[name].append(phase())
+                    after = thread_cpu(daemon.proc.pid)
+                    runs = 2 if "before" in name else 1
+                    cpu[name].append(((after[0] - before[0]) / runs, (after[1] - before[1]) / runs))
+                    rss[name] = daemon.rss_kib()
+            health = daemon.http.get("/api/health").json()
         finally:
             daemon.stop()
-    print(f"{'phase':<40} {'run (median)':>13} {'vs alone':>9} {'daemon RSS':>11}")
-    for name, median, ratio, rss in rows:
-        print(f"{name:<40} {median:>12.3f}s {ratio:>8.2f}x {rss / 1024:>9.1f} MB")
+    base = statistics.median(times["alone"])
     print(
-        f"\nstreams cut by the write timeout: {health.get('streams_cut')}; "
+        f"{'phase':<40} {'run (median)':>13} {'vs alone':>9} "
+        f"{'daemon CPU/run: loop + others':>30} {'daemon RSS':>11}"
+    )
+    for name, values in times.items():
+        median = statistics.median(values)
+        loop = statistics.median(c[0] for c in cpu[name])
+        others = statistics.median(c[1] for c in cpu[name])
+        print(
+            f"{name:<40} {median:>12.3f}s {median / base:>8.2f}x "
+            f"{f'{loop:.2f} s + {others:.2f} s':>30} {rss[name] / 1024:>9.1f} MB"
+        )
+    print(
+        f"\n(median of {args.reps}, phases interleaved; {os.cpu_count()} CPUs) "
+        f"streams cut by the write timeout: {health.get('streams_cut')}; "
         f"subscribers left: {health.get('subscribers')}; target: every ratio <= 1.10"
     )
 

@@ -63,7 +63,9 @@ class StreamSettings:
     agent_heartbeat_seconds: float = 5.0
     agent_idle_close_seconds: float = 300.0
     write_timeout_seconds: float = 30.0  # a stream whose client takes no bytes is ended
-    subscriber_buffer: int = 64  # batches (shared with other subscribers, not copied)
+    # Events queued per live subscriber (a log chunk counts its lines) before it is dropped
+    # to catch up from the store. Shared with other subscribers, not copied.
+    subscriber_buffer: int = 50_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -101,7 +101,7 @@ def frame_cache(name: str) -> FrameCache[str]:
 
 Encoder = Callable[[Event], str]
 T = TypeVar("T")
-WRITE_MAX = 1 << 20  # characters per write
+WRITE_MAX = 1 << 18  # characters per write
 
 
 class FrameCache(Generic[T]):

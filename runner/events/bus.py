@@ -1,24 +1,30 @@
 """The multicast bus: every committed batch of events, to every subscriber.
 
 Invariant: publishing never blocks and never waits on a subscriber, so no
-reader, however slow, can slow a run down. Each subscriber owns a bounded
-channel fed with `send_nowait`. A subscriber whose channel is full has
-fallen behind: its send side is closed and it is dropped from the bus. Its
-reader then drains what was queued, sees EndOfChannel, and catches up from
-the store (see follow.py), which is how it still gets every event exactly
-once and in order.
+reader, however slow, can slow a run down. Each subscriber owns a channel
+fed with `send_nowait` and bounded by what it holds: events, a log chunk
+counting as its lines. A subscriber that would go over its bound has fallen
+behind: its send side is closed and it is dropped from the bus. Its reader
+then drains what was queued, sees EndOfChannel, and catches up from the
+store (see follow.py), which is how it still gets every event exactly once
+and in order.
 
 Items are whole batches (one store commit each), so a busy run costs one
-channel operation per commit per subscriber, not one per event.
+channel operation per commit per subscriber, not one per event. The bound
+counts lines, not batches, because a subscriber that stopped reading keeps
+every batch it holds alive: under load one batch holds thousands of lines,
+and a bound in batches let a few stuck clients pin a whole run's log in
+memory (and slow the next run by half while the allocator carried it).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import trio
 
-from runner.events.types import Event
+from runner.events.types import Event, EventType
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,19 +39,26 @@ class Subscription:
     """One subscriber's live feed. Iterate `receive()`; EndOfChannel means "lagged or
     closed: catch up from the store" (check `lagged`)."""
 
-    __slots__ = ("_bus", "_receive", "_send", "lagged")
+    __slots__ = ("_bus", "_queued", "_receive", "_send", "lagged", "limit")
 
-    def __init__(self, bus: Bus, buffer: int) -> None:
+    def __init__(self, bus: Bus, limit: int) -> None:
         self._bus = bus
-        self._send, self._receive = trio.open_memory_channel[list[Event]](buffer)
+        # Unbounded as a channel: the bus bounds it by weight (see `Bus.publish`).
+        self._send, self._receive = trio.open_memory_channel[tuple[list[Event], int]](math.inf)
+        self._queued = 0  # the weight of the batches waiting here
+        self.limit = limit
         self.lagged = False
 
     async def receive(self) -> list[Event]:
         """The next committed batch. Raises trio.EndOfChannel once dropped or closed."""
-        return await self._receive.receive()
+        batch, weight = await self._receive.receive()
+        self._queued -= weight
+        return batch
 
     def receive_nowait(self) -> list[Event]:
-        return self._receive.receive_nowait()
+        batch, weight = self._receive.receive_nowait()
+        self._queued -= weight
+        return batch
 
     def close(self) -> None:
         """Leave the bus (idempotent). Call it in a `finally`."""
@@ -54,9 +67,18 @@ class Subscription:
         self._receive.close()
 
 
+def weight(batch: list[Event]) -> int:
+    """What a batch costs a subscriber's bound: one per event, a log chunk its lines."""
+    total = 0
+    for event in batch:
+        lines = event.data.get("lines") if event.type is EventType.STEP_LOG else None
+        total += len(lines) if isinstance(lines, list) else 1
+    return total
+
+
 class Bus:
-    def __init__(self, *, buffer: int = 1024) -> None:
-        self.buffer = buffer
+    def __init__(self, *, buffer: int = 50_000) -> None:
+        self.buffer = buffer  # the weight a subscriber may hold before it is dropped
         self._subscribers: set[Subscription] = set()
         self._closed = False
         self._batches = 0
@@ -64,7 +86,7 @@ class Bus:
         self._lagged = 0
 
     def subscribe(self, *, buffer: int | None = None) -> Subscription:
-        """Start receiving every batch published from now on."""
+        """Start receiving every batch published from now on (`buffer`: its bound)."""
         sub = Subscription(self, buffer or self.buffer)
         if self._closed:
             sub._send.close()
@@ -78,13 +100,21 @@ class Bus:
             return
         self._batches += 1
         self._events += len(batch)
+        if not self._subscribers:
+            return
+        cost = weight(batch)
         for sub in list(self._subscribers):
-            try:
-                sub._send.send_nowait(batch)
-            except trio.WouldBlock:
+            # An empty queue takes any batch, however heavy: dropping everyone for one big
+            # commit would only send them all to the store at once.
+            if sub._queued and sub._queued + cost > sub.limit:
                 self._drop(sub)
+                continue
+            try:
+                sub._send.send_nowait((batch, cost))
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 self._subscribers.discard(sub)
+                continue
+            sub._queued += cost
 
     def close(self) -> None:
         """End every subscription (daemon shutdown): readers see EndOfChannel."""
