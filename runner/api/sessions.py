@@ -125,12 +125,21 @@ async def _run(services: Services, session: str) -> dict[str, JSONValue]:
     """The run snapshot (with jobs) a session id names, else 404."""
     run_id = run_id_of(session)
     run = await services.store.get_run(run_id) if run_id else None
-    if run is None and run_id:
-        active = services.manager.active.get(run_id)
-        if active is not None and active.record is not None:
-            # Started a moment ago: its first events are not committed yet.
+    active = services.manager.active.get(run_id) if run_id else None
+    if active is not None and active.record is not None:
+        # Started a moment ago: its first events (the run's, or its jobs') may not be
+        # committed yet, but its threads exist from the start.
+        live: list[JSONValue] = [job.snapshot() for job in active.record.jobs.values()]
+        if run is None:
             run = active.record.snapshot()
-            run["jobs"] = [job.snapshot() for job in active.record.jobs.values()]
+            run["jobs"] = live
+        else:
+            stored = run.get("jobs")
+            jobs = list(stored) if isinstance(stored, list) else []
+            known = {job.get("id") for job in jobs if isinstance(job, dict)}
+            run["jobs"] = jobs + [
+                job for job in live if isinstance(job, dict) and job.get("id") not in known
+            ]
     if run is None:
         raise ApiError(404, "not_found_error", f"no session {session!r}")
     return run

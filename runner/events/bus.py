@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import trio
 
-from runner.events.types import Event, EventType
+from runner.events.types import Event, weight
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,13 +51,13 @@ class Subscription:
 
     async def receive(self) -> list[Event]:
         """The next committed batch. Raises trio.EndOfChannel once dropped or closed."""
-        batch, weight = await self._receive.receive()
-        self._queued -= weight
+        batch, cost = await self._receive.receive()
+        self._queued -= cost
         return batch
 
     def receive_nowait(self) -> list[Event]:
-        batch, weight = self._receive.receive_nowait()
-        self._queued -= weight
+        batch, cost = self._receive.receive_nowait()
+        self._queued -= cost
         return batch
 
     def close(self) -> None:
@@ -65,15 +65,6 @@ class Subscription:
         self._bus._subscribers.discard(self)
         self._send.close()
         self._receive.close()
-
-
-def weight(batch: list[Event]) -> int:
-    """What a batch costs a subscriber's bound: one per event, a log chunk its lines."""
-    total = 0
-    for event in batch:
-        lines = event.data.get("lines") if event.type is EventType.STEP_LOG else None
-        total += len(lines) if isinstance(lines, list) else 1
-    return total
 
 
 class Bus:

@@ -13,6 +13,10 @@ in one transaction on a worker thread, then publishes. Under load batches
 fill at once; when idle an event waits at most a couple of milliseconds.
 Reads use a small pool of separate connections (WAL lets them run beside
 the writer).
+
+What waits for the writer is bounded by the lines it holds (`queue_lines`),
+not by its count of events: the engine then runs at the pace the store
+commits, and a run's log never piles up in memory ahead of the disk.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import math
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -30,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from runner.errors import ConfigError
-from runner.events.types import Event, EventType
+from runner.events.types import Event, EventType, weight
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -134,13 +139,18 @@ class EventStore:
         *,
         publish: Publisher | None = None,
         retention_runs: int = 0,
-        queue_size: int = 4096,
+        queue_lines: int = 200_000,
     ) -> None:
         self.data_dir = data_dir
         self.path = data_dir / "stax.db"
         self.publish = publish or (lambda batch: None)
         self.retention_runs = retention_runs
-        self._send, self._receive = trio.open_memory_channel[Event](queue_size)
+        # Events waiting for the writer, bounded by what they hold (see `emit`), not by
+        # their number: the channel itself is unbounded.
+        self._send, self._receive = trio.open_memory_channel[Event](math.inf)
+        self.queue_lines = queue_lines
+        self._queued = 0  # the weight waiting in the channel
+        self._room = trio.lowlevel.ParkingLot()  # emitters waiting for the writer
         self._write_limiter = trio.CapacityLimiter(1)
         self._conn: sqlite3.Connection | None = None
         self._readers: list[sqlite3.Connection] = []
@@ -207,9 +217,24 @@ class EventStore:
     # -- writing ----------------------------------------------------------------
     async def emit(self, event: Event) -> None:
         """Queue an event for the next commit (the engine's EventSink). Waits only when
-        the queue is full: that is the engine's backpressure (and, while the disk is
-        full, what holds runs still until it is not)."""
-        await self._send.send(event)
+        the queue holds `queue_lines` (a log chunk weighs its lines): that is the
+        engine's backpressure (and, while the disk is full, what holds runs still until
+        it is not). An empty queue takes any event, however heavy."""
+        cost = weight((event,))
+        while self._queued and self._queued + cost > self.queue_lines:
+            await self._room.park()
+        await trio.lowlevel.checkpoint_if_cancelled()
+        self._send.send_nowait(event)
+        self._queued += cost
+        await trio.lowlevel.cancel_shielded_checkpoint()
+
+    async def _next(self) -> Event:
+        """The writer's next event from the queue (EndOfChannel once closed and drained),
+        making room for the emitters."""
+        event = await self._receive.receive()
+        self._queued -= weight((event,))
+        self._room.unpark_all()
+        return event
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """The writer. Runs until `close_writer()` and the queue is drained."""
@@ -220,7 +245,7 @@ class EventStore:
             closing = False
             while not closing:
                 try:
-                    batch = [await self._receive.receive()]
+                    batch = [await self._next()]
                 except trio.EndOfChannel:
                     return
                 # Linger a moment for more: a step's started/status/log/completed events
@@ -229,7 +254,7 @@ class EventStore:
                 with trio.move_on_after(LINGER_S):
                     while len(batch) < BATCH_MAX:
                         try:
-                            batch.append(await self._receive.receive())
+                            batch.append(await self._next())
                         except trio.EndOfChannel:
                             closing = True
                             break

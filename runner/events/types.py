@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from runner.expressions.values import JSONValue
 
 
@@ -86,3 +88,14 @@ class Event:
             out["step_number"] = self.step_number
         out["data"] = self.data
         return out
+
+
+def weight(events: Iterable[Event]) -> int:
+    """What events cost a queue bounded by what it holds: one each, a log chunk its lines.
+    (Under load one log chunk holds thousands of lines; counting it as one event would
+    let a queue of a few thousand events pin a whole run's log.)"""
+    total = 0
+    for event in events:
+        lines = event.data.get("lines") if event.type is EventType.STEP_LOG else None
+        total += len(lines) if isinstance(lines, list) else 1
+    return total

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import trio
 
-from runner.events.bus import Bus, weight
-from runner.events.types import Event, EventType
+from runner.events.bus import Bus
+from runner.events.types import Event, EventType, weight
 
 
 def chunk(lines: int) -> Event:

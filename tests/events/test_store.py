@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import trio
+import trio.testing
 
 from runner.config import load_settings
 from runner.engine import RunRequest, WorkflowRun
@@ -171,3 +172,27 @@ async def test_a_store_from_schema_1_opens_and_keeps_its_events(tmp_path: Path) 
     store.close()
     with sqlite3.connect(data_dir / "stax.db") as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+
+
+async def test_the_writer_queue_is_bounded_by_lines_and_loses_nothing(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    """The engine waits once the queue holds `queue_lines` lines (backpressure, and what
+    bounds memory when the writer lags); a heavy chunk into an empty queue never waits;
+    an emit cancelled while waiting queued nothing."""
+    store = EventStore(tmp_path / "data", queue_lines=1000)
+    store.open()
+    await store.emit(log_chunk("r1", 0, ["x"] * 1500))  # empty queue: taken at once
+    with trio.move_on_after(10) as waited:
+        await store.emit(log_chunk("r1", 1, ["never queued"]))
+    assert waited.cancelled_caught
+    async with trio.open_nursery() as nursery:
+        await nursery.start(store.run)
+        await store.emit(
+            log_chunk("r1", 2, ["y"] * 600)
+        )  # room again once the writer took the first
+        await store.emit(log_chunk("r1", 3, ["z"] * 600))
+        store.close_writer()
+    events = await store.read_after(0)
+    assert [len(e.data["lines"]) for e in events] == [1500, 600, 600]  # type: ignore[arg-type]
+    store.close()
