@@ -16,6 +16,7 @@ goes on up.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import time
@@ -97,20 +98,23 @@ async def run_process(
 
 
 class _Child:
-    """A spawned step process: its pipes as trio streams, and a way to wait for it.
+    """A spawned step process: its pipes' read ends (non-blocking fds), and a way to
+    wait for it.
 
     Spawned synchronously: with vfork the loop blocks for well under a
     millisecond, less than handing Popen to a worker thread (what
     trio.lowlevel.open_process does) costs, and a step pays it every time.
-    Waiting uses a pidfd (Linux 5.3+), else a worker thread.
+    Waiting uses a pidfd (Linux 5.3+), else a worker thread. The pipes are
+    read with os.read and trio.lowlevel.wait_readable, not trio's FdStream:
+    that one toggles and restores the blocking flag with a syscall each way.
     """
 
     __slots__ = ("_pidfd", "_popen", "stderr", "stdout")
 
     def __init__(self, popen: subprocess.Popen[bytes], stdout: int, stderr: int) -> None:
         self._popen = popen
-        self.stdout = trio.lowlevel.FdStream(stdout)
-        self.stderr = trio.lowlevel.FdStream(stderr)
+        self.stdout = stdout
+        self.stderr = stderr
         self._pidfd: int | None = _pidfd_open(popen.pid)
 
     @classmethod
@@ -121,7 +125,7 @@ class _Child:
         try:
             popen = subprocess.Popen(
                 list(request.argv),
-                stdin=subprocess.DEVNULL,
+                stdin=_devnull(),
                 stdout=out_write,
                 stderr=err_write,
                 cwd=request.cwd,
@@ -135,6 +139,9 @@ class _Child:
         finally:
             os.close(out_write)
             os.close(err_write)
+        # Only our read ends: the child's ends stay blocking, as programs expect.
+        os.set_blocking(out_read, False)
+        os.set_blocking(err_read, False)
         return cls(popen, out_read, err_read)
 
     @property
@@ -158,12 +165,19 @@ class _Child:
         return returncode
 
     async def aclose(self) -> None:
-        await self.stdout.aclose()
-        await self.stderr.aclose()
-        if self._pidfd is not None:
-            trio.lowlevel.notify_closing(self._pidfd)
-            os.close(self._pidfd)
-            self._pidfd = None
+        for fd in (self.stdout, self.stderr, self._pidfd):
+            if fd is not None:
+                trio.lowlevel.notify_closing(fd)
+                os.close(fd)
+        self._pidfd = None
+        await trio.lowlevel.checkpoint()
+
+
+@functools.cache
+def _devnull() -> int:
+    """One read-only /dev/null for every step's stdin, opened once (Popen's DEVNULL
+    opens and closes it on every spawn). Close-on-exec: the child gets its dup2."""
+    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
 
 
 async def _read_until_exit(proc: _Child, readers: tuple[_Reader, ...]) -> None:
@@ -208,18 +222,13 @@ def _pidfd_open(pid: int) -> int | None:
 
 
 class _Reader:
-    """One pipe: read chunks, split them into lines, hand them on."""
+    """One pipe (its non-blocking read end): read chunks, split them into lines, hand
+    them on."""
 
-    __slots__ = ("_at_eof", "_on_lines", "_splitter", "_stream", "eof", "name")
+    __slots__ = ("_at_eof", "_fd", "_on_lines", "_splitter", "eof", "name")
 
-    def __init__(
-        self,
-        stream: trio.abc.ReceiveStream,
-        name: str,
-        on_lines: LineHandler,
-        max_line_bytes: int,
-    ) -> None:
-        self._stream = stream
+    def __init__(self, fd: int, name: str, on_lines: LineHandler, max_line_bytes: int) -> None:
+        self._fd = fd
         self.name = name
         self._on_lines = on_lines
         self._splitter = LineSplitter(max_line_bytes)
@@ -230,16 +239,26 @@ class _Reader:
         """Read until EOF (or cancellation: then what is unread stays in the pipe)."""
         while not self.eof:
             try:
-                chunk = await self._stream.receive_some(_READ_SIZE)
-            except (trio.ClosedResourceError, trio.BrokenResourceError):
+                chunk = os.read(self._fd, _READ_SIZE)
+            except BlockingIOError:
+                try:
+                    await trio.lowlevel.wait_readable(self._fd)
+                except trio.ClosedResourceError:
+                    chunk = b""
+                else:
+                    continue
+            except OSError:
                 chunk = b""
             if not chunk:
                 self.eof = True
                 self._at_eof.set()
                 return
-            lines = self._splitter.feed(bytes(chunk))
+            lines = self._splitter.feed(chunk)
             if lines:
                 await self._on_lines(self.name, lines)
+            # A chunk is a checkpoint: a process that never stops writing must not
+            # keep the other tasks (the exit watcher, a cancellation) from running.
+            await trio.lowlevel.checkpoint()
 
     async def wait_eof(self) -> None:
         await self._at_eof.wait()
