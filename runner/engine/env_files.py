@@ -86,14 +86,16 @@ class StepFiles:
                 pass
 
     def _text(self, kind: str) -> str:
+        path = self.path(kind)
         try:
-            fd = os.open(self.path(kind), os.O_RDONLY | os.O_CLOEXEC)
+            # The usual case is an empty file: one stat, not open + fstat + close.
+            size = os.stat(path).st_size
+            if size == 0:
+                return ""
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             return ""
         try:
-            size = os.fstat(fd).st_size
-            if size == 0:
-                return ""  # the usual case: no read at all
             chunks = []
             while chunk := os.read(fd, max(size, 65536)):
                 chunks.append(chunk)
