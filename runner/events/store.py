@@ -7,7 +7,8 @@ never reused (the last one is kept in `meta`, even when retention deletes
 every event).
 
 One writer task owns the write connection. It takes the first waiting
-event, then whatever else arrives within LINGER_S (up to BATCH_MAX),
+event, then whatever else arrives within its linger (LINGER_S in the daemon,
+longer for a local run nobody follows live; up to BATCH_MAX),
 assigns seqs, inserts the events and updates the run/job/step snapshot rows
 in one transaction on a worker thread, then publishes. Under load batches
 fill at once; when idle an event waits at most a couple of milliseconds.
@@ -140,6 +141,7 @@ class EventStore:
         publish: Publisher | None = None,
         retention_runs: int = 0,
         queue_lines: int = 200_000,
+        linger_s: float = LINGER_S,
     ) -> None:
         self.data_dir = data_dir
         self.path = data_dir / "stax.db"
@@ -149,6 +151,8 @@ class EventStore:
         # their number: the channel itself is unbounded.
         self._send, self._receive = trio.open_memory_channel[Event](math.inf)
         self.queue_lines = queue_lines
+        self.linger_s = linger_s
+        self._closing = trio.Event()
         self._queued = 0  # the weight waiting in the channel
         self._room = trio.lowlevel.ParkingLot()  # emitters waiting for the writer
         self._write_limiter = trio.CapacityLimiter(1)
@@ -259,9 +263,14 @@ class EventStore:
                 # then share one commit instead of paying a thread hop and a transaction
                 # each. The engine never waits for commits, so this costs it nothing.
                 # One sleep, then take what came: waking up for each event as it comes
-                # costs the engine's thread a task switch per event.
-                if self._receive.statistics().current_buffer_used < BATCH_MAX:
-                    await trio.sleep(LINGER_S)
+                # costs the engine's thread a task switch per event. Not when the queue
+                # is heavy already: the batch is full, and emitters may be waiting.
+                if (
+                    self._receive.statistics().current_buffer_used < BATCH_MAX
+                    and self._queued < self.queue_lines // 2
+                ):
+                    with trio.move_on_after(self.linger_s):
+                        await self._closing.wait()  # the last events need not linger
                 while len(batch) < BATCH_MAX:
                     try:
                         batch.append(self._next_nowait())
@@ -275,6 +284,7 @@ class EventStore:
     def close_writer(self) -> None:
         """No more events: the writer drains what is queued, then returns."""
         self._send.close()
+        self._closing.set()
 
     async def _commit(self, batch: list[Event]) -> None:
         """Commit `batch`, retrying until the store can be written again.
