@@ -58,28 +58,31 @@ def timed_run(daemon: Daemon) -> float:
 
 
 def thread_cpu(pid: int) -> tuple[float, float]:
-    """CPU seconds so far of the process's main thread, and of its other threads."""
-    main = other = 0.0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:  # a worker thread that just ended
-            continue
-        seconds = (int(fields[11]) + int(fields[12])) / _TICK
-        if task.name == str(pid):
-            main += seconds
-        else:
-            other += seconds
-    return main, other
+    """CPU seconds so far of the process's main thread, and of all its other threads
+    (the process's total, which keeps the time of threads that have ended, minus the
+    main thread's)."""
+
+    def seconds(stat: Path) -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+
+    main = seconds(Path(f"/proc/{pid}/task/{pid}/stat"))
+    return main, seconds(Path(f"/proc/{pid}/stat")) - main
+
+
+CHURNED: list[int] = []  # connections made while the run ran, per churn phase
 
 
 def with_churn(daemon: Daemon, clients: int, alone: float) -> float:
     async def main() -> float:
         done = trio.Event()
         durations: list[float] = []
+        made = 0
 
         async def churn() -> None:
-            # `clients` connections spread evenly over the alone-run's duration.
+            # `clients` connections spread evenly over the alone-run's duration (each one
+            # after the last: a slow daemon gets fewer).
+            nonlocal made
             interval = alone / clients
             for _ in range(clients):
                 if done.is_set():
@@ -88,6 +91,7 @@ def with_churn(daemon: Daemon, clients: int, alone: float) -> float:
                 stream = await open_stream(daemon.port, "")
                 await stream.receive_some(4096)
                 await stream.aclose()
+                made += 1
                 await trio.sleep_until(started + interval)
 
         async def run() -> None:
@@ -97,6 +101,7 @@ def with_churn(daemon: Daemon, clients: int, alone: float) -> float:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(churn)
             nursery.start_soon(run)
+        CHURNED.append(made)
         return durations[0]
 
     return trio.run(main)
@@ -173,6 +178,7 @@ def main() -> None:
         )
     print(
         f"\n(median of {args.reps}, phases interleaved; {os.cpu_count()} CPUs) "
+        f"connections made during a churned run: {statistics.median(CHURNED):.0f}; "
         f"streams cut by the write timeout: {health.get('streams_cut')}; "
         f"subscribers left: {health.get('subscribers')}; target: every ratio <= 1.10"
     )
