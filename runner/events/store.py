@@ -233,16 +233,15 @@ class EventStore:
         await trio.lowlevel.cancel_shielded_checkpoint()
 
     async def _next(self) -> Event:
-        """The writer's next event from the queue (EndOfChannel once closed and drained),
-        making room for the emitters."""
-        event = await self._receive.receive()
-        self._queued -= weight((event,))
-        self._room.unpark_all()
-        return event
+        """The writer's next event from the queue (EndOfChannel once closed and drained)."""
+        return self._took(await self._receive.receive())
 
     def _next_nowait(self) -> Event:
         """`_next` for an event already queued (WouldBlock when there is none)."""
-        event = self._receive.receive_nowait()
+        return self._took(self._receive.receive_nowait())
+
+    def _took(self, event: Event) -> Event:
+        """`event` left the queue: make room for the emitters."""
         self._queued -= weight((event,))
         self._room.unpark_all()
         return event
