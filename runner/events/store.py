@@ -163,6 +163,7 @@ class EventStore:
         self._batches = 0
         self._events = 0
         self.failed: str | None = None
+        self._lines_sql = "lines"  # "NULL" when reading a schema 1 store (see open_readonly)
 
     # -- lifecycle ------------------------------------------------------------
     def open_readonly(self) -> None:
@@ -173,6 +174,8 @@ class EventStore:
             raise ConfigError(f"no runs recorded yet (no store at {self.path})")
         with self._reader() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
+            if not _has_lines_column(conn):  # a schema 1 store nobody has written since
+                self._lines_sql = "NULL"
         self.last_seq = int(row[0])
 
     def open(self) -> None:
@@ -185,8 +188,7 @@ class EventStore:
         try:
             conn = self._connect()
             conn.executescript(_SCHEMA)
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
-            if "lines" not in columns:  # a store from before schema 2
+            if not _has_lines_column(conn):  # a store from before schema 2
                 conn.execute("ALTER TABLE events ADD COLUMN lines BLOB")
             conn.execute(
                 "INSERT INTO meta VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET "
@@ -467,6 +469,10 @@ class EventStore:
         )
 
     # -- reading ----------------------------------------------------------------
+    def _columns(self) -> str:
+        """The events columns, in `_row_to_event`'s order."""
+        return f"seq, ts, type, run_id, job_id, step_number, data, {self._lines_sql}"
+
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
         conn = self._readers.pop() if self._readers else self._connect()
@@ -499,7 +505,7 @@ class EventStore:
         page of log chunks can otherwise hold millions of lines."""
 
         def query(conn: sqlite3.Connection) -> list[Event]:
-            sql = "SELECT * FROM events WHERE seq > ?"
+            sql = f"SELECT {self._columns()} FROM events WHERE seq > ?"
             args: list[Any] = [seq]
             if run_id is not None:
                 sql += " AND run_id = ?"
@@ -525,7 +531,9 @@ class EventStore:
 
     async def get_event(self, seq: int) -> Event | None:
         def query(conn: sqlite3.Connection) -> Event | None:
-            row = conn.execute("SELECT * FROM events WHERE seq = ?", (seq,)).fetchone()
+            row = conn.execute(
+                f"SELECT {self._columns()} FROM events WHERE seq = ?", (seq,)
+            ).fetchone()
             return _row_to_event(row) if row else None
 
         result: Event | None = await self._read(query)
@@ -610,7 +618,8 @@ class EventStore:
                 return None
             lines: list[str] = []
             for data, stored in conn.execute(
-                "SELECT data, lines FROM events WHERE type = 'step.log' AND run_id = ? AND "
+                f"SELECT data, {self._lines_sql} FROM events WHERE type = 'step.log' AND "
+                "run_id = ? AND "
                 "job_id = ? AND step_number = ? ORDER BY seq",
                 (run_id, job_id, step_number),
             ):
@@ -626,6 +635,10 @@ def _rollback(conn: sqlite3.Connection) -> None:
     disk), and a second ROLLBACK would then hide the real error behind its own."""
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+def _has_lines_column(conn: sqlite3.Connection) -> bool:
+    return any(row[1] == "lines" for row in conn.execute("PRAGMA table_info(events)"))
 
 
 def _take_lock(path: Path) -> int:

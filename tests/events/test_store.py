@@ -158,6 +158,12 @@ async def test_a_store_from_schema_1_opens_and_keeps_its_events(tmp_path: Path) 
     )
     old.commit()
     old.close()
+    reader = EventStore(data_dir)  # `stax log` before anything wrote the store again
+    reader.open_readonly()
+    assert [(e.seq, e.data) for e in await reader.read_after(0)] == [
+        (1, {"stream": "stderr", "lines": ["old", "lines"]})
+    ]
+    reader.close()
     store = EventStore(data_dir)
     store.open()
     async with trio.open_nursery() as nursery:
