@@ -3,6 +3,7 @@ and event is read into its proper class, with the SDK's strict response validati
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -148,17 +149,26 @@ async def test_sdk_follows_a_live_thread_through_an_approval(daemon_factory: Dae
 
     def follow() -> list[Any]:
         events = []
-        with (
-            sdk(daemon) as client,
-            client.beta.sessions.threads.events.stream(deploy, session_id=session) as stream,
-        ):
-            for event in stream:
-                events.append(event)
-                if (
-                    event.type == "session.thread_status_idle"
-                    and event.stop_reason.type == "requires_action"
-                ):
-                    trio.from_thread.run(approve_deploy, trio_token=token)
+        with sdk(daemon) as client:
+            # deploy's thread exists once deploy is queued (after build and package): a
+            # client asks for it until it is there, as for any thread not yet spawned.
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    client.beta.sessions.threads.retrieve(deploy, session_id=session)
+                    break
+                except anthropic.NotFoundError:
+                    assert time.monotonic() < deadline, "deploy was never queued"
+                    time.sleep(0.01)
+            stream = client.beta.sessions.threads.events.stream(deploy, session_id=session)
+            with stream:
+                for event in stream:
+                    events.append(event)
+                    if (
+                        event.type == "session.thread_status_idle"
+                        and event.stop_reason.type == "requires_action"
+                    ):
+                        trio.from_thread.run(approve_deploy, trio_token=token)
         return events
 
     async def approve_deploy() -> None:
