@@ -20,10 +20,13 @@ import trio
 class JobControl:
     """Cancels the running step of one job, once, for a reason."""
 
-    __slots__ = ("_cancelled", "_scope", "process_groups", "reason", "timed_out")
+    __slots__ = ("_cancelled", "_scope", "process_groups", "reason", "runner_slot", "timed_out")
 
     def __init__(self) -> None:
         self._scope: trio.CancelScope | None = None
+        # The parallel-jobs place this job holds now (None while it holds none: before it
+        # starts, and while it waits for an approval, which takes no runner on GitHub).
+        self.runner_slot: trio.CapacityLimiter | None = None
         self._cancelled = trio.Event()
         self.reason: str | None = None
         self.timed_out = False

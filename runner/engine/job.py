@@ -176,6 +176,10 @@ async def _approval(plan: JobPlan, run: RunScope, record: JobRecord, control: Jo
     if run.approve_all:
         approved, by = True, "--approve"
     else:
+        # Waiting takes no runner (as on GitHub): other jobs may use this job's place.
+        slot, control.runner_slot = control.runner_slot, None
+        if slot is not None:
+            slot.release_on_behalf_of(control)
         with trio.CancelScope() as waiting:
             # A cancelled run stops waiting; the job then ends as cancelled.
             async with trio.open_nursery() as nursery:
@@ -189,6 +193,9 @@ async def _approval(plan: JobPlan, run: RunScope, record: JobRecord, control: Jo
                 nursery.cancel_scope.cancel()
         if waiting.cancelled_caught:
             approved, by = False, "cancelled"
+        if approved and slot is not None:
+            await slot.acquire_on_behalf_of(control)
+            control.runner_slot = slot
     record.status = Status.IN_PROGRESS
     await run.reporter.job_unblocked(record, approved=approved, by=by)
     if not approved and by != "cancelled":

@@ -222,7 +222,9 @@ class Scheduler:
                 result = await self._start_instance(plan, control)
             finally:
                 matrix_limiter.release_on_behalf_of(control)
-                self.limiter.release_on_behalf_of(control)
+                if control.runner_slot is not None:
+                    control.runner_slot.release_on_behalf_of(control)
+                    control.runner_slot = None
             results.append(result)
             outcome.outputs.update(result.outputs)
             if fail_fast and result.conclusion is Conclusion.FAILURE and not plan.continue_on_error:
@@ -237,6 +239,7 @@ class Scheduler:
             for plan, control in plans:
                 await matrix_limiter.acquire_on_behalf_of(control)
                 await self.limiter.acquire_on_behalf_of(control)
+                control.runner_slot = self.limiter
                 nursery.start_soon(one, plan, control)
         outcome.result = combine_results([r.conclusion for r in results])
 

@@ -275,6 +275,55 @@ async def test_cancelling_while_waiting_for_approval_cancels_the_job(run_yaml: R
     assert result.first(EventType.JOB_UNBLOCKED, "deploy").data["approved"] is False
 
 
+async def test_a_job_waiting_for_approval_leaves_its_runner_place_to_others(
+    run_yaml: Runner,
+) -> None:
+    """One place for jobs: `deploy` waits for an approval that comes only once `other` has
+    run, so `other` must get the place deploy holds while it waits (as on GitHub, where
+    waiting takes no runner). Then deploy takes a place again and runs."""
+
+    class _AfterOther:
+        def __init__(self) -> None:
+            self.go = trio.Event()
+
+        async def wait_for_approval(
+            self, run_id: str, job_id: str, environment: str
+        ) -> tuple[bool, str]:
+            await self.go.wait()
+            return True, "tester"
+
+    approver = _AfterOther()
+
+    async def control(run: WorkflowRun, sink: WatchingSink) -> None:
+        await sink.wait_for(lambda e: e.type is EventType.JOB_COMPLETED and e.job_id == "other")
+        approver.go.set()
+
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          deploy:
+            runs-on: ubuntu-latest
+            environment: production
+            steps: [{run: echo deployed}]
+          other:
+            runs-on: ubuntu-latest
+            steps: [{run: echo other}]
+        """,
+        settings_overrides={**_PROTECTED, "max_parallel_jobs": 1},
+        approvals=approver,
+        control=control,
+        limit_s=10,
+    )
+    assert result.job_conclusions() == {"deploy": "success", "other": "success"}
+    assert (
+        result.seq(EventType.JOB_BLOCKED, "deploy")
+        < result.seq(EventType.JOB_STARTED, "other")
+        < result.seq(EventType.JOB_COMPLETED, "other")
+        < result.seq(EventType.STEP_STARTED, "deploy")
+    )
+
+
 async def test_a_bad_concurrency_expression_fails_the_job_not_the_engine(
     run_yaml: Runner,
 ) -> None:
