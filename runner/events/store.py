@@ -164,6 +164,7 @@ class EventStore:
         self._events = 0
         self.failed: str | None = None
         self._lines_sql = "lines"  # "NULL" when reading a schema 1 store (see open_readonly)
+        self._lines_checked = False
 
     # -- lifecycle ------------------------------------------------------------
     def open_readonly(self) -> None:
@@ -172,10 +173,13 @@ class EventStore:
         Raises ConfigError when there is no store yet."""
         if not self.path.is_file():
             raise ConfigError(f"no runs recorded yet (no store at {self.path})")
-        with self._reader() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
-            if not _has_lines_column(conn):  # a schema 1 store nobody has written since
-                self._lines_sql = "NULL"
+        try:
+            with self._reader() as conn:
+                _refuse_newer_schema(conn, self.path)
+                row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
+                self._lines_expression(conn)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{self.path}: cannot read the store: {exc}") from None
         self.last_seq = int(row[0])
 
     def open(self) -> None:
@@ -185,9 +189,11 @@ class EventStore:
         except OSError as exc:
             raise ConfigError(f"data dir {self.data_dir}: {exc.strerror}") from None
         self._lock_fd = _take_lock(self.data_dir / "stax.lock")
+        conn: sqlite3.Connection | None = None
         try:
             conn = self._connect()
             conn.executescript(_SCHEMA)
+            _refuse_newer_schema(conn, self.path)
             if not _has_lines_column(conn):  # a store from before schema 2
                 conn.execute("ALTER TABLE events ADD COLUMN lines BLOB")
             conn.execute(
@@ -199,8 +205,12 @@ class EventStore:
             conn.commit()
             row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
             self.last_seq = int(row[0])
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, ConfigError) as exc:
+            if conn is not None:
+                conn.close()
             self.close()
+            if isinstance(exc, ConfigError):
+                raise
             raise ConfigError(f"{self.path}: cannot open the store: {exc}") from None
         self._conn = conn
 
@@ -225,10 +235,14 @@ class EventStore:
         """Queue an event for the next commit (the engine's EventSink). Waits only when
         the queue holds `queue_lines` (a log chunk weighs its lines): that is the
         engine's backpressure (and, while the disk is full, what holds runs still until
-        it is not). An empty queue takes any event, however heavy."""
-        cost = weight((event,))
-        while self._queued and self._queued + cost > self.queue_lines:
+        it is not). An empty queue takes any event, however heavy.
+
+        Raises trio.ClosedResourceError once `close_writer()` was called."""
+        cost = self._cost(event)
+        while not self._closing.is_set() and self._queued + cost > self.queue_lines:
             await self._room.park()
+        if self._closing.is_set():
+            raise trio.ClosedResourceError("the event store is closed for writing")
         await trio.lowlevel.checkpoint_if_cancelled()
         self._send.send_nowait(event)
         self._queued += cost
@@ -242,9 +256,15 @@ class EventStore:
         """`_next` for an event already queued (WouldBlock when there is none)."""
         return self._took(self._receive.receive_nowait())
 
+    def _cost(self, event: Event) -> int:
+        """What `event` counts against `queue_lines`: its weight, but at most half the
+        bound, so a chunk heavier than the bound waits for a half-empty queue (not an
+        empty one, which steady output elsewhere might never leave)."""
+        return min(weight((event,)), max(1, self.queue_lines // 2))
+
     def _took(self, event: Event) -> Event:
         """`event` left the queue: make room for the emitters."""
-        self._queued -= weight((event,))
+        self._queued -= self._cost(event)
         self._room.unpark_all()
         return event
 
@@ -286,6 +306,7 @@ class EventStore:
         """No more events: the writer drains what is queued, then returns."""
         self._send.close()
         self._closing.set()
+        self._room.unpark_all()  # emitters waiting for room: closed now
 
     async def _commit(self, batch: list[Event]) -> None:
         """Commit `batch`, retrying until the store can be written again.
@@ -469,9 +490,19 @@ class EventStore:
         )
 
     # -- reading ----------------------------------------------------------------
-    def _columns(self) -> str:
+    def _lines_expression(self, conn: sqlite3.Connection) -> str:
+        """How to select `events.lines`: NULL for a schema 1 store nobody has written since
+        (asked again on each read, until a writer adds the column: `stax log -f` may
+        outlive that moment)."""
+        if self._lines_sql == "NULL" or not self._lines_checked:
+            self._lines_sql = "lines" if _has_lines_column(conn) else "NULL"
+            self._lines_checked = True
+        return self._lines_sql
+
+    def _columns(self, conn: sqlite3.Connection) -> str:
         """The events columns, in `_row_to_event`'s order."""
-        return f"seq, ts, type, run_id, job_id, step_number, data, {self._lines_sql}"
+        lines = self._lines_expression(conn)
+        return f"seq, ts, type, run_id, job_id, step_number, data, {lines}"
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
@@ -505,7 +536,7 @@ class EventStore:
         page of log chunks can otherwise hold millions of lines."""
 
         def query(conn: sqlite3.Connection) -> list[Event]:
-            sql = f"SELECT {self._columns()} FROM events WHERE seq > ?"
+            sql = f"SELECT {self._columns(conn)} FROM events WHERE seq > ?"
             args: list[Any] = [seq]
             if run_id is not None:
                 sql += " AND run_id = ?"
@@ -532,7 +563,7 @@ class EventStore:
     async def get_event(self, seq: int) -> Event | None:
         def query(conn: sqlite3.Connection) -> Event | None:
             row = conn.execute(
-                f"SELECT {self._columns()} FROM events WHERE seq = ?", (seq,)
+                f"SELECT {self._columns(conn)} FROM events WHERE seq = ?", (seq,)
             ).fetchone()
             return _row_to_event(row) if row else None
 
@@ -618,7 +649,8 @@ class EventStore:
                 return None
             lines: list[str] = []
             for data, stored in conn.execute(
-                f"SELECT data, {self._lines_sql} FROM events WHERE type = 'step.log' AND "
+                f"SELECT data, {self._lines_expression(conn)} FROM events "
+                "WHERE type = 'step.log' AND "
                 "run_id = ? AND "
                 "job_id = ? AND step_number = ? ORDER BY seq",
                 (run_id, job_id, step_number),
@@ -635,6 +667,16 @@ def _rollback(conn: sqlite3.Connection) -> None:
     disk), and a second ROLLBACK would then hide the real error behind its own."""
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+def _refuse_newer_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """A store a newer stax wrote may hold what this one would misread or overwrite."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if row is not None and row[0].isdigit() and int(row[0]) > int(_SCHEMA_VERSION):
+        raise ConfigError(
+            f"{path}: written by a newer stax (store schema {row[0]}; this stax knows "
+            f"{_SCHEMA_VERSION} at most): upgrade stax, or use another data dir"
+        )
 
 
 def _has_lines_column(conn: sqlite3.Connection) -> bool:

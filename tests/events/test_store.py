@@ -163,7 +163,6 @@ async def test_a_store_from_schema_1_opens_and_keeps_its_events(tmp_path: Path) 
     assert [(e.seq, e.data) for e in await reader.read_after(0)] == [
         (1, {"stream": "stderr", "lines": ["old", "lines"]})
     ]
-    reader.close()
     store = EventStore(data_dir)
     store.open()
     async with trio.open_nursery() as nursery:
@@ -175,6 +174,11 @@ async def test_a_store_from_schema_1_opens_and_keeps_its_events(tmp_path: Path) 
         (1, {"stream": "stderr", "lines": ["old", "lines"]}),
         (2, {"stream": "stdout", "lines": ["new", "lines"]}),
     ]
+    # A follower opened before the upgrade (`stax log -f`) reads the new rows whole.
+    assert [e.data for e in await reader.read_after(1)] == [
+        {"stream": "stdout", "lines": ["new", "lines"]}
+    ]
+    reader.close()
     store.close()
     with sqlite3.connect(data_dir / "stax.db") as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
@@ -184,21 +188,64 @@ async def test_the_writer_queue_is_bounded_by_lines_and_loses_nothing(
     tmp_path: Path, autojump_clock: trio.testing.MockClock
 ) -> None:
     """The engine waits once the queue holds `queue_lines` lines (backpressure, and what
-    bounds memory when the writer lags); a heavy chunk into an empty queue never waits;
-    an emit cancelled while waiting queued nothing."""
+    bounds memory when the writer lags); an emit cancelled while waiting queued nothing;
+    a chunk heavier than the bound waits only for a half-empty queue."""
     store = EventStore(tmp_path / "data", queue_lines=1000)
     store.open()
-    await store.emit(log_chunk("r1", 0, ["x"] * 1500))  # empty queue: taken at once
+    await store.emit(log_chunk("r1", 0, ["a"] * 400))
+    await store.emit(log_chunk("r1", 1, ["b"] * 400))
     with trio.move_on_after(10) as waited:
-        await store.emit(log_chunk("r1", 1, ["never queued"]))
+        await store.emit(log_chunk("r1", 2, ["never queued"] * 300))  # 1,100 > 1,000
     assert waited.cancelled_caught
     async with trio.open_nursery() as nursery:
         await nursery.start(store.run)
-        await store.emit(
-            log_chunk("r1", 2, ["y"] * 600)
-        )  # room again once the writer took the first
-        await store.emit(log_chunk("r1", 3, ["z"] * 600))
+        await store.emit(log_chunk("r1", 3, ["c"] * 300))  # room once the writer took some
+        await store.emit(log_chunk("r1", 4, ["d"] * 5000))  # heavier than the whole bound
         store.close_writer()
     events = await store.read_after(0)
-    assert [len(e.data["lines"]) for e in events] == [1500, 600, 600]  # type: ignore[arg-type]
+    assert [len(e.data["lines"]) for e in events] == [400, 400, 300, 5000]  # type: ignore[arg-type]
     store.close()
+
+
+async def test_closing_the_writer_ends_emitters_waiting_for_room(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    store = EventStore(tmp_path / "data", queue_lines=100)
+    store.open()
+    await store.emit(log_chunk("r1", 0, ["x"] * 40))
+    await store.emit(log_chunk("r1", 1, ["x"] * 40))
+    refused: list[str] = []
+
+    async def waiting_emitter() -> None:
+        try:
+            await store.emit(log_chunk("r1", 2, ["y"] * 40))  # 120 > 100: waits
+        except trio.ClosedResourceError as exc:
+            refused.append(str(exc))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(waiting_emitter)
+        await trio.sleep(1)  # it is parked: no writer runs
+        assert refused == []
+        store.close_writer()
+    assert refused == ["the event store is closed for writing"]
+    with pytest.raises(trio.ClosedResourceError):
+        await store.emit(log_chunk("r1", 2, ["z"]))
+    store.close()
+
+
+def test_a_store_from_a_newer_stax_is_refused_not_misread(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first = EventStore(data_dir)
+    first.open()  # schema 2 now; then a newer stax moved it on
+    first.close()
+    with sqlite3.connect(data_dir / "stax.db") as conn:
+        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+    conn.close()
+    for opener in ("open", "open_readonly"):
+        store = EventStore(data_dir)
+        with pytest.raises(ConfigError, match="written by a newer stax"):
+            getattr(store, opener)()
+        store.close()
+    with sqlite3.connect(data_dir / "stax.db") as conn:  # and left as it was
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
+    conn.close()
