@@ -13,8 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from typing import TYPE_CHECKING
 
 import trio
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 
 class JobControl:
@@ -48,6 +52,21 @@ class JobControl:
 
     async def wait_cancelled(self) -> None:
         await self._cancelled.wait()
+
+    @contextlib.asynccontextmanager
+    async def interruptible(self) -> AsyncIterator[trio.CancelScope]:
+        """A scope that ends early once this job is cancelled (a run cancel, fail-fast):
+        for the waits outside a step (an approval, a parallel-job place)."""
+        with trio.CancelScope() as scope:
+            async with trio.open_nursery() as nursery:
+
+                async def stop_on_cancel() -> None:
+                    await self.wait_cancelled()
+                    scope.cancel()
+
+                nursery.start_soon(stop_on_cancel)
+                yield scope
+                nursery.cancel_scope.cancel()
 
     def open_step_scope(self) -> trio.CancelScope:
         """The scope a step runs in. A step started after cancellation (cleanup) runs

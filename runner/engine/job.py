@@ -173,6 +173,7 @@ async def _approval(plan: JobPlan, run: RunScope, record: JobRecord, control: Jo
     reason = f"Waiting for approval to deploy to environment {name!r}"
     record.status = Status.WAITING
     await run.reporter.job_blocked(record, reason=reason, environment=name)
+    slot = None
     if run.approve_all:
         approved, by = True, "--approve"
     else:
@@ -180,26 +181,21 @@ async def _approval(plan: JobPlan, run: RunScope, record: JobRecord, control: Jo
         slot, control.runner_slot = control.runner_slot, None
         if slot is not None:
             slot.release_on_behalf_of(control)
-        with trio.CancelScope() as waiting:
-            # A cancelled run stops waiting; the job then ends as cancelled.
-            async with trio.open_nursery() as nursery:
-
-                async def stop_on_cancel() -> None:
-                    await control.wait_cancelled()
-                    waiting.cancel()
-
-                nursery.start_soon(stop_on_cancel)
-                approved, by = await run.approvals.wait_for_approval(run.record.id, record.id, name)
-                nursery.cancel_scope.cancel()
+        # A cancelled run stops waiting; the job then ends as cancelled.
+        async with control.interruptible() as waiting:
+            approved, by = await run.approvals.wait_for_approval(run.record.id, record.id, name)
         if waiting.cancelled_caught:
             approved, by = False, "cancelled"
-        if approved and slot is not None:
-            await slot.acquire_on_behalf_of(control)
-            control.runner_slot = slot
     record.status = Status.IN_PROGRESS
     await run.reporter.job_unblocked(record, approved=approved, by=by)
     if not approved and by != "cancelled":
         record.error = f"Approval for environment {name!r} was rejected ({by})"
+    if approved and slot is not None:
+        # A place again, queued behind the jobs that took it meanwhile; a cancel while
+        # queued leaves the job placeless, and it ends cancelled without a step.
+        async with control.interruptible():
+            await slot.acquire_on_behalf_of(control)
+            control.runner_slot = slot
     return approved
 
 

@@ -278,11 +278,12 @@ async def test_cancelling_while_waiting_for_approval_cancels_the_job(run_yaml: R
 async def test_a_job_waiting_for_approval_leaves_its_runner_place_to_others(
     run_yaml: Runner,
 ) -> None:
-    """One place for jobs: `deploy` waits for an approval that comes only once `other` has
-    run, so `other` must get the place deploy holds while it waits (as on GitHub, where
-    waiting takes no runner). Then deploy takes a place again and runs."""
+    """One place for jobs. The first matrix instance (they take places in declaration
+    order) waits for an approval that comes only once the second has run: the second
+    must get the place the first holds while it waits (as on GitHub, where waiting takes
+    no runner). Approved, the first takes a place again and runs."""
 
-    class _AfterOther:
+    class _AfterTheOther:
         def __init__(self) -> None:
             self.go = trio.Event()
 
@@ -292,36 +293,71 @@ async def test_a_job_waiting_for_approval_leaves_its_runner_place_to_others(
             await self.go.wait()
             return True, "tester"
 
-    approver = _AfterOther()
+    approver = _AfterTheOther()
 
     async def control(run: WorkflowRun, sink: WatchingSink) -> None:
-        await sink.wait_for(lambda e: e.type is EventType.JOB_COMPLETED and e.job_id == "other")
+        await sink.wait_for(lambda e: e.type is EventType.JOB_COMPLETED and e.job_id == "ship.2")
         approver.go.set()
 
     result = await run_yaml(
         """
         on: push
         jobs:
-          deploy:
+          ship:
+            strategy:
+              matrix:
+                target: [production, docs]
             runs-on: ubuntu-latest
-            environment: production
-            steps: [{run: echo deployed}]
-          other:
-            runs-on: ubuntu-latest
-            steps: [{run: echo other}]
+            environment: ${{ matrix.target == 'production' && 'production' || '' }}
+            steps:
+              - run: echo ${{ matrix.target }}
         """,
         settings_overrides={**_PROTECTED, "max_parallel_jobs": 1},
         approvals=approver,
         control=control,
         limit_s=10,
     )
-    assert result.job_conclusions() == {"deploy": "success", "other": "success"}
+    assert result.job_conclusions() == {"ship.1": "success", "ship.2": "success"}
     assert (
-        result.seq(EventType.JOB_BLOCKED, "deploy")
-        < result.seq(EventType.JOB_STARTED, "other")
-        < result.seq(EventType.JOB_COMPLETED, "other")
-        < result.seq(EventType.STEP_STARTED, "deploy")
+        result.seq(EventType.JOB_BLOCKED, "ship.1")
+        < result.seq(EventType.JOB_STARTED, "ship.2")
+        < result.seq(EventType.JOB_COMPLETED, "ship.2")
+        < result.seq(EventType.JOB_UNBLOCKED, "ship.1")
+        < result.seq(EventType.STEP_STARTED, "ship.1")
     )
+
+
+async def test_a_cancel_while_an_approved_job_queues_for_a_place_ends_it_cleanly(
+    run_yaml: Runner,
+) -> None:
+    """Approved while the only place is taken, the job queues for it; cancelling the run
+    then ends it cancelled, without a step, and nothing is released twice."""
+
+    async def control(run: WorkflowRun, sink: WatchingSink) -> None:
+        await sink.wait_for(lambda e: e.type is EventType.JOB_UNBLOCKED and e.job_id == "ship.1")
+        run.cancel("user gave up")
+
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          ship:
+            strategy:
+              matrix:
+                target: [production, docs]
+            runs-on: ubuntu-latest
+            environment: ${{ matrix.target == 'production' && 'production' || '' }}
+            steps:
+              - run: ${{ matrix.target == 'docs' && 'sleep 30' || 'echo shipped' }}
+        """,
+        settings_overrides={**_PROTECTED, "max_parallel_jobs": 1},
+        approvals=_Approver(True),
+        control=control,
+        limit_s=10,
+    )
+    assert result.conclusion == "cancelled"
+    assert result.job("ship.1").conclusion == "cancelled"
+    assert result.job("ship.1").steps == []
 
 
 async def test_a_bad_concurrency_expression_fails_the_job_not_the_engine(
