@@ -275,6 +275,23 @@ async def test_cancelling_while_waiting_for_approval_cancels_the_job(run_yaml: R
     assert result.first(EventType.JOB_UNBLOCKED, "deploy").data["approved"] is False
 
 
+def _two_targets(*, docs_run: str) -> str:
+    """A matrix whose first instance (ship.1) deploys to the protected environment and
+    whose second (ship.2) runs `docs_run`; instances take places in declaration order."""
+    return """
+        on: push
+        jobs:
+          ship:
+            strategy:
+              matrix:
+                target: [production, docs]
+            runs-on: ubuntu-latest
+            environment: ${{ matrix.target == 'production' && 'production' || '' }}
+            steps:
+              - run: ${{ matrix.target == 'docs' && 'DOCS_RUN' || 'echo shipped' }}
+    """.replace("DOCS_RUN", docs_run)
+
+
 async def test_a_job_waiting_for_approval_leaves_its_runner_place_to_others(
     run_yaml: Runner,
 ) -> None:
@@ -300,18 +317,7 @@ async def test_a_job_waiting_for_approval_leaves_its_runner_place_to_others(
         approver.go.set()
 
     result = await run_yaml(
-        """
-        on: push
-        jobs:
-          ship:
-            strategy:
-              matrix:
-                target: [production, docs]
-            runs-on: ubuntu-latest
-            environment: ${{ matrix.target == 'production' && 'production' || '' }}
-            steps:
-              - run: echo ${{ matrix.target }}
-        """,
+        _two_targets(docs_run="echo docs"),
         settings_overrides={**_PROTECTED, "max_parallel_jobs": 1},
         approvals=approver,
         control=control,
@@ -338,18 +344,7 @@ async def test_a_cancel_while_an_approved_job_queues_for_a_place_ends_it_cleanly
         run.cancel("user gave up")
 
     result = await run_yaml(
-        """
-        on: push
-        jobs:
-          ship:
-            strategy:
-              matrix:
-                target: [production, docs]
-            runs-on: ubuntu-latest
-            environment: ${{ matrix.target == 'production' && 'production' || '' }}
-            steps:
-              - run: ${{ matrix.target == 'docs' && 'sleep 30' || 'echo shipped' }}
-        """,
+        _two_targets(docs_run="sleep 30"),
         settings_overrides={**_PROTECTED, "max_parallel_jobs": 1},
         approvals=_Approver(True),
         control=control,
