@@ -163,8 +163,7 @@ class EventStore:
         self._batches = 0
         self._events = 0
         self.failed: str | None = None
-        self._lines_sql = "lines"  # "NULL" when reading a schema 1 store (see open_readonly)
-        self._lines_checked = False
+        self._lines_sql: str | None = None  # how to select events.lines (_lines_expression)
 
     # -- lifecycle ------------------------------------------------------------
     def open_readonly(self) -> None:
@@ -494,9 +493,8 @@ class EventStore:
         """How to select `events.lines`: NULL for a schema 1 store nobody has written since
         (asked again on each read, until a writer adds the column: `stax log -f` may
         outlive that moment)."""
-        if self._lines_sql == "NULL" or not self._lines_checked:
+        if self._lines_sql != "lines":
             self._lines_sql = "lines" if _has_lines_column(conn) else "NULL"
-            self._lines_checked = True
         return self._lines_sql
 
     def _columns(self, conn: sqlite3.Connection) -> str:
