@@ -147,9 +147,9 @@ class EventStore:
         self.path = data_dir / "stax.db"
         self.publish = publish or (lambda batch: None)
         self.retention_runs = retention_runs
-        # Events waiting for the writer, bounded by what they hold (see `emit`), not by
-        # their number: the channel itself is unbounded.
-        self._send, self._receive = trio.open_memory_channel[Event](math.inf)
+        # Events waiting for the writer, each with its cost, bounded by what they hold
+        # (see `emit`), not by their number: the channel itself is unbounded.
+        self._send, self._receive = trio.open_memory_channel[tuple[Event, int]](math.inf)
         self.queue_lines = queue_lines
         self.linger_s = linger_s
         self._closing = trio.Event()
@@ -237,13 +237,15 @@ class EventStore:
         it is not). An empty queue takes any event, however heavy.
 
         Raises trio.ClosedResourceError once `close_writer()` was called."""
-        cost = self._cost(event)
+        # A chunk heavier than the bound counts half the bound: it waits for a half-empty
+        # queue, not an empty one, which steady output elsewhere might never leave.
+        cost = min(weight((event,)), max(1, self.queue_lines // 2))
         while not self._closing.is_set() and self._queued + cost > self.queue_lines:
             await self._room.park()
         if self._closing.is_set():
             raise trio.ClosedResourceError("the event store is closed for writing")
         await trio.lowlevel.checkpoint_if_cancelled()
-        self._send.send_nowait(event)
+        self._send.send_nowait((event, cost))
         self._queued += cost
         await trio.lowlevel.cancel_shielded_checkpoint()
 
@@ -255,15 +257,10 @@ class EventStore:
         """`_next` for an event already queued (WouldBlock when there is none)."""
         return self._took(self._receive.receive_nowait())
 
-    def _cost(self, event: Event) -> int:
-        """What `event` counts against `queue_lines`: its weight, but at most half the
-        bound, so a chunk heavier than the bound waits for a half-empty queue (not an
-        empty one, which steady output elsewhere might never leave)."""
-        return min(weight((event,)), max(1, self.queue_lines // 2))
-
-    def _took(self, event: Event) -> Event:
-        """`event` left the queue: make room for the emitters."""
-        self._queued -= self._cost(event)
+    def _took(self, item: tuple[Event, int]) -> Event:
+        """An event (with its cost) left the queue: make room for the emitters."""
+        event, cost = item
+        self._queued -= cost
         self._room.unpark_all()
         return event
 
@@ -279,18 +276,17 @@ class EventStore:
                     batch = [await self._next()]
                 except trio.EndOfChannel:
                     return
-                # Linger a moment for more: a step's started/status/log/completed events
-                # then share one commit instead of paying a thread hop and a transaction
-                # each. The engine never waits for commits, so this costs it nothing.
-                # One sleep, then take what came: waking up for each event as it comes
-                # costs the engine's thread a task switch per event. Not when the queue
-                # is heavy already: the batch is full, and emitters may be waiting.
+                # Linger a moment (one sleep, then take what came): a step's started, log
+                # and completed events then share one commit instead of a thread hop and a
+                # transaction each, and the writer does not wake once per event. Not when
+                # the queue is half full already (the batch is full and emitters may be
+                # waiting), nor once closing (the last events need not wait).
                 if (
                     self._receive.statistics().current_buffer_used < BATCH_MAX
                     and self._queued < self.queue_lines // 2
                 ):
                     with trio.move_on_after(self.linger_s):
-                        await self._closing.wait()  # the last events need not linger
+                        await self._closing.wait()
                 while len(batch) < BATCH_MAX:
                     try:
                         batch.append(self._next_nowait())
