@@ -69,6 +69,20 @@ class StreamSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionSettings:
+    """How long the daemon keeps a connection that has stopped making progress."""
+
+    # No request in progress (between keep-alive requests, or a request head that never
+    # completes): the connection is closed.
+    idle_timeout_seconds: float = 75.0
+    # A request whose head arrived must have its body whole within this: else 408, closed.
+    body_timeout_seconds: float = 30.0
+    # Bytes sent that the peer has not acknowledged for this long end the connection
+    # (TCP_USER_TIMEOUT): a peer that vanished without closing (a half-open connection).
+    unacknowledged_timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     root: Path  # the directory holding stax.toml (or the cwd without one)
     config_path: Path | None = None
@@ -87,6 +101,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     streams: StreamSettings = field(default_factory=StreamSettings)
+    connections: ConnectionSettings = field(default_factory=ConnectionSettings)
     agent_protocol: bool = True
 
     @property
@@ -126,6 +141,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "auth": dict,
     "rate_limit": dict,
     "streams": dict,
+    "connections": dict,
 }
 
 
@@ -209,6 +225,10 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         )
     if "streams" in raw:
         changes["streams"] = _parse_table(raw["streams"], StreamSettings, "streams", fail)
+    if "connections" in raw:
+        changes["connections"] = _parse_table(
+            raw["connections"], ConnectionSettings, "connections", fail
+        )
     return replace(settings, **changes)
 
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import trio
-from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve as hypercorn_serve
 
 from runner.api.app import Services, create_app
 from runner.api.auth import check_bind, load_or_create_token
+from runner.api.http_server import hypercorn_config
 from runner.api.sse import StreamWatch
 from runner.engine.manager import RunManager
 from runner.engine.recovery import close_unfinished_runs
@@ -84,7 +84,7 @@ async def serve(
                 )
                 app = create_app(services)
                 await runs_nursery.start(services.watch.run)
-                config = _hypercorn_config(settings)
+                config = hypercorn_config(settings)
                 http_stopped = trio.Event()
 
                 async def stop_trigger() -> None:
@@ -120,18 +120,6 @@ async def _wait_for_signal(shutdown: trio.Event) -> None:
         async for _ in signals:
             shutdown.set()
             return
-
-
-def _hypercorn_config(settings: Settings) -> HypercornConfig:
-    config = HypercornConfig()
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    config.bind = [f"{host}:{settings.port}"]
-    config.graceful_timeout = 2.0
-    config.keep_alive_timeout = 75
-    config.accesslog = None
-    config.errorlog = logging.getLogger("stax.http")
-    config.include_server_header = False
-    return config
 
 
 def _port_of(bind: str) -> int:

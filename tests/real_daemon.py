@@ -10,7 +10,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -58,9 +58,13 @@ class Project:
             check=False,
         )
 
-    def serve(self) -> subprocess.Popen[bytes]:
+    def serve(self, **popen: Any) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
-            [*STAX, "serve"], cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [*STAX, "serve"],
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **popen,
         )
         self.daemons.append(proc)
         deadline = time.monotonic() + 15

@@ -214,16 +214,17 @@ def create_app(services: Services) -> QuartTrio:
     app.asgi_app = WholeBody(  # type: ignore[method-assign]
         app.asgi_app,
         limit=MAX_BODY_BYTES,
-        too_large=_too_large,
+        timeout_s=settings.connections.body_timeout_seconds,
+        refusal=_refusal,
     )
     return app
 
 
-def _too_large(path: str, limit: int) -> str:
-    return error_text(
-        path,
-        ApiError(413, "request_too_large", f"the request body is over {limit} bytes"),
-    )
+_REFUSALS = {413: "request_too_large", 408: "request_timeout"}
+
+
+def _refusal(path: str, status: int, message: str) -> str:
+    return error_text(path, ApiError(status, _REFUSALS[status], message))
 
 
 # Endpoints that answer without a token whatever the settings (health checks).

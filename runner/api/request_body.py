@@ -6,12 +6,15 @@ headers alone, while the client is still sending a few bytes of JSON. The respon
 arrives whole, but the next request on that connection is never read. So every request's
 body is received in full before the app sees the request; the app then reads it from
 memory. A body over the limit is answered 413 here, without reading the rest of it, and
-the connection is closed after the answer.
+a body that is not whole within the deadline 408; either way the connection is closed
+after the answer.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+import trio
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -28,10 +31,18 @@ if TYPE_CHECKING:
 
 
 class WholeBody:
-    def __init__(self, app: ASGIApp, *, limit: int, too_large: Callable[[str, int], str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        timeout_s: float,
+        refusal: Callable[[str, int, str], str],
+    ) -> None:
         self.app = app
         self.limit = limit
-        self.too_large = too_large  # (path, limit) -> the 413's JSON body
+        self.timeout_s = timeout_s
+        self.refusal = refusal  # (path, status, message) -> the refusal's JSON body
 
     async def __call__(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
@@ -40,22 +51,29 @@ class WholeBody:
             await self.app(scope, receive, send)
             return
         limit = self.limit
+        too_large = f"the request body is over {limit} bytes"
         if _declared_length(scope) > limit:
-            await self._refuse(scope["path"], limit, send)
+            await self._refuse(scope["path"], 413, too_large, send)
             return
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client left before its request was whole: nobody to answer
-            chunks.append(message["body"])
-            size += len(message["body"])
-            if size > limit:
-                await self._refuse(scope["path"], limit, send)
-                return
-            if not message.get("more_body", False):
-                break
+        # A client that stops sending mid-body (or vanished) must not hold a task forever.
+        with trio.move_on_after(self.timeout_s) as deadline:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client left before its request was whole: nobody to answer
+                chunks.append(message["body"])
+                size += len(message["body"])
+                if size > limit:
+                    await self._refuse(scope["path"], 413, too_large, send)
+                    return
+                if not message.get("more_body", False):
+                    break
+        if deadline.cancelled_caught:
+            too_slow = f"the request body was not whole within {self.timeout_s:g} seconds"
+            await self._refuse(scope["path"], 408, too_slow, send)
+            return
         replay: list[ASGIReceiveEvent] = [
             {"type": "http.request", "body": b"".join(chunks), "more_body": False}
         ]
@@ -65,12 +83,12 @@ class WholeBody:
 
         await self.app(scope, buffered_receive, send)
 
-    async def _refuse(self, path: str, limit: int, send: ASGISendCallable) -> None:
-        body = self.too_large(path, limit).encode()
+    async def _refuse(self, path: str, status: int, message: str, send: ASGISendCallable) -> None:
+        body = self.refusal(path, status, message).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,21 @@ def serve_command(args: argparse.Namespace) -> int:
             )
             sys.stderr.flush()
 
+    raise_open_file_limit()
     trio.run(main)
     sys.stderr.write("stax daemon stopped\n")
     return EXIT_OK
+
+
+# Enough for a thousand clients at once beside the runs' pipes and the store's files.
+OPEN_FILES_WANTED = 1 << 16
+
+
+def raise_open_file_limit() -> None:
+    """Lift the soft limit on open files (often 1,024) toward OPEN_FILES_WANTED, within the
+    hard limit: every client connection holds a descriptor, and a flood of them must not
+    leave a step without the pipes it needs."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES_WANTED if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES_WANTED)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))

@@ -1,10 +1,13 @@
-"""Keep-alive connections over raw TCP: a request answered before its body arrived (a 401,
-404 or 405 decided from the headers) must not leave the connection hanging, and a body
-over the limit is answered 413 on a connection the daemon then closes."""
+"""Connections over raw TCP: a request answered before its body arrived (a 401, 404 or
+405 decided from the headers) must not leave the connection hanging; a body over the
+limit is answered 413, and one that stops coming 408, on a connection the daemon then
+closes; a connection that never completes a request is closed after the idle timeout,
+and one whose peer vanished by the kernel (TCP_USER_TIMEOUT)."""
 
 from __future__ import annotations
 
 import json
+import socket
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -13,11 +16,14 @@ import trio
 import trio.lowlevel
 
 from runner.api.app import MAX_BODY_BYTES
+from runner.api.http_server import hypercorn_config
+from runner.config import ConnectionSettings, Settings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from pathlib import Path
 
-    from tests.api.conftest import Daemon
+    from tests.api.conftest import Daemon, DaemonFactory
 
 
 class Connection:
@@ -151,3 +157,80 @@ async def test_a_body_within_the_limit_reaches_the_route_whole(daemon: Daemon) -
                     await conn.send(body[5:])
                 status, _, payload = await conn.response()
                 assert status == 422, payload  # "approve" must be a boolean: the body was read
+
+
+async def test_a_body_that_stops_coming_is_answered_408_and_its_connection_closed(
+    daemon_factory: DaemonFactory,
+) -> None:
+    daemon = await daemon_factory(connections=ConnectionSettings(body_timeout_seconds=0.5))
+    daemon.write_workflow(
+        "hello.yml", "on: push\njobs:\n  a:\n    runs-on: local\n    steps:\n      - run: 'true'\n"
+    )
+    body = b'{"workflow": "hello"}'
+    headers = {
+        **daemon.auth,
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+    }
+    async with connect(daemon) as conn:
+        with trio.fail_after(10):
+            started = trio.current_time()
+            await conn.send(conn.head("POST", "/api/runs", headers) + body[:5])
+            status, response_headers, payload = await conn.response()
+            assert trio.current_time() - started >= 0.5
+            assert status == 408
+            assert response_headers["connection"] == "close"
+            assert json.loads(payload) == {
+                "error": {
+                    "type": "request_timeout",
+                    "message": "the request body was not whole within 0.5 seconds",
+                }
+            }
+            assert await conn.closed()
+    async with daemon.client() as client:
+        assert (await client.get("/api/runs")).json()["runs"] == []  # the half request ran nothing
+
+
+async def _trickle(conn: Connection, data: bytes) -> None:
+    for i in range(len(data)):
+        await conn.send(data[i : i + 1])
+        await trio.sleep(0.05)
+
+
+@pytest.mark.parametrize("sent", ["nothing", "half a head", "a head trickled byte by byte"])
+async def test_a_connection_without_a_whole_request_is_closed_after_the_idle_timeout(
+    daemon_factory: DaemonFactory, sent: str
+) -> None:
+    daemon = await daemon_factory(connections=ConnectionSettings(idle_timeout_seconds=0.5))
+    head = f"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{daemon.address.port}\r\nX-Pad: "
+    async with connect(daemon) as conn, trio.open_nursery() as nursery:
+        if sent == "half a head":
+            await conn.send(head.encode())
+        elif sent == "a head trickled byte by byte":
+            nursery.start_soon(_trickle, conn, head.encode() + b"x" * 200)  # ~10 s of it
+        started = trio.current_time()
+        with trio.fail_after(10):
+            assert await conn.closed()
+        assert 0.4 <= trio.current_time() - started < 5
+        nursery.cancel_scope.cancel()
+
+
+def test_accepted_connections_inherit_the_unacknowledged_timeout(tmp_path: Path) -> None:
+    """The daemon sets TCP_USER_TIMEOUT on its listening socket; what it accepts inherits
+    it, so a peer that vanished mid-stream is dropped by the kernel once our bytes go
+    unacknowledged that long (a stream's heartbeats make sure there are bytes)."""
+    if not hasattr(socket, "TCP_USER_TIMEOUT"):
+        pytest.skip("TCP_USER_TIMEOUT is Linux's")
+    settings = Settings(
+        root=tmp_path,
+        port=0,
+        connections=ConnectionSettings(unacknowledged_timeout_seconds=12.5),
+    )
+    (listener,) = hypercorn_config(settings).create_sockets().insecure_sockets
+    with listener:
+        listener.listen()
+        with socket.create_connection(listener.getsockname()[:2]) as _client:
+            accepted, _ = listener.accept()
+            with accepted:
+                timeout = accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT)
+    assert timeout == 12_500

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import resource
 import signal
+import socket
 import time
-from typing import TYPE_CHECKING
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
 
 from tests.real_daemon import Project, alive
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 SLOW = """
     on: push
@@ -41,6 +43,44 @@ def test_a_second_daemon_on_the_same_data_dir_is_refused(project: Project) -> No
     other = project.stax("serve", "--port", "0", timeout=15)
     assert other.returncode == 2
     assert "is in use by stax pid" in other.stderr
+
+
+def test_a_thousand_open_connections_leave_the_runs_their_pipes(project: Project) -> None:
+    """Started with a soft limit of 128 open files (systems default to 1,024), the daemon
+    lifts it: a crowd of clients holding connections must not starve a run of pipes."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 4096:
+        pytest.skip(f"the hard limit on open files here is {hard}")
+    daemon = project.serve(
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+    )
+    project.workflow("steps", STEPS)
+    head = f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{project.port}\r\n\r\n".encode()
+    with ExitStack() as held:
+        for _ in range(1000):
+            client = held.enter_context(
+                socket.create_connection(("127.0.0.1", project.port), timeout=10)
+            )
+            client.sendall(head)
+        client.settimeout(15)
+        assert client.recv(4096).startswith(b"HTTP/1.1 200")  # the last one was served
+        run_id = project.post("/api/runs", {"workflow": "steps"}).json()["runId"]
+        assert project.wait_run(run_id)["conclusion"] == "success"
+    limits = Path(f"/proc/{daemon.pid}/limits").read_text()
+    soft = next(line.split()[3] for line in limits.splitlines() if "open files" in line)
+    assert int(soft) >= min(1000, hard)
+
+
+STEPS = """
+    on: push
+    jobs:
+      a:
+        runs-on: ubuntu-latest
+        steps:
+          - run: echo one
+          - run: echo two | tr a-z A-Z
+          - run: seq 1 100 | wc -l
+"""
 
 
 def test_sigterm_cancels_runs_kills_their_processes_and_exits_cleanly(project: Project) -> None:

@@ -1,0 +1,59 @@
+"""stax.toml parsing: values reach Settings, mistakes name the file and the key."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from runner.config import ConnectionSettings, StreamSettings, load_settings
+from runner.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from runner.config import Settings
+
+
+def settings_from(tmp_path: Path, text: str) -> Settings:
+    (tmp_path / "stax.toml").write_text(text)
+    return load_settings(start=tmp_path)
+
+
+def test_tables_override_only_the_keys_they_name(tmp_path: Path) -> None:
+    settings = settings_from(
+        tmp_path,
+        "port = 0\n[connections]\nbody_timeout_seconds = 5\n[streams]\nping_seconds = 2.5\n",
+    )
+    assert settings.connections == ConnectionSettings(body_timeout_seconds=5.0)
+    assert settings.streams == StreamSettings(ping_seconds=2.5)
+    assert isinstance(settings.connections.body_timeout_seconds, float)
+
+
+def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, 'data_dir = "state"\nworkflow_dirs = ["ci"]\n')
+    assert settings.data_dir == tmp_path.resolve() / "state"
+    assert settings.workflow_dirs == (tmp_path.resolve() / "ci",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("prot = 1\n", "prot: unknown setting (allowed: "),
+        ('port = "80"\n', "port: expected an integer, got str"),
+        ("port = 70000\n", "port: must be between 0 and 65535"),
+        ("allow_remote = 1\n", "allow_remote: expected true or false, got int"),
+        ("[connections]\nidle = 3\n", "connections.idle: unknown setting (allowed: "),
+        ("[connections]\nbody_timeout_seconds = 0\n", "connections.body_timeout_seconds: "),
+        ("[connections]\nidle_timeout_seconds = true\n", "expected a positive number"),
+        ("[streams]\nping_seconds = -1\n", "streams.ping_seconds: expected a positive number"),
+        ('[auth]\nread = "closed"\n', 'auth.read: expected "open" or "token"'),
+        ('[labels]\ngpu = "cloud"\n', 'labels.gpu: expected "host" or "skip"'),
+        ("port = \n", "stax.toml: "),
+    ],
+)
+def test_a_mistake_names_the_file_and_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from(tmp_path, text)
+    assert str(caught.value).startswith(f"{tmp_path / 'stax.toml'}: ")
+    assert message in str(caught.value)
