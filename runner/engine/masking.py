@@ -66,6 +66,23 @@ class Masker:
         # A value spanning a newline changed the line count: mask line by line.
         return [self._pattern.sub(MASK, line) for line in lines]
 
+    def safe_cut(self, text: str, furthest: int) -> int:
+        """Where to cut a line too long to keep whole (process.LineSplitter's `safe_cut`):
+        at or before `furthest`, never inside a hidden value, and far enough back that a
+        value starting before the cut ends before `text` does — so its whole is here to
+        be seen, even when the line has not finished arriving."""
+        if not self._values:
+            return furthest
+        cut = furthest - (max(map(len, self._values)) - 1)
+        moved = True
+        while moved and cut > 0:
+            moved = False
+            for value in self._values:
+                start = text.find(value, max(0, cut - len(value) + 1), cut + len(value) - 1)
+                if 0 <= start < cut:
+                    cut, moved = start, True
+        return cut if cut > 0 else furthest
+
     def mask_value(self, value: JSONValue) -> JSONValue:
         """Mask every string inside a JSON value (keys included)."""
         if self._pattern is None:

@@ -7,10 +7,16 @@ a Python call per line, which is most of the budget at a million lines a
 second), and keeps the tail for the next chunk. A line that grows past
 `max_line_bytes` without a newline is cut there (on a UTF-8 character
 boundary), so a process writing 10 MB without a newline never makes stax
-buffer 10 MB.
+buffer 10 MB. Whoever masks the lines may move a cut earlier (`safe_cut`), so
+that no hidden value is split between two pieces and escapes its mask.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+# (the line's text, the furthest cut) -> the cut to make, 0 < cut <= furthest
+SafeCut = Callable[[str, int], int]
 
 DEFAULT_MAX_LINE_BYTES = 64 * 1024
 
@@ -19,10 +25,13 @@ class LineSplitter:
     """Split a byte stream into text lines: `\\n` ends a line, a trailing `\\r` is dropped,
     invalid UTF-8 is replaced, and no line is longer than `max_line_bytes` bytes."""
 
-    __slots__ = ("_max", "_pending")
+    __slots__ = ("_max", "_pending", "_safe_cut")
 
-    def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+    def __init__(
+        self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, safe_cut: SafeCut | None = None
+    ) -> None:
         self._max = max_line_bytes
+        self._safe_cut = safe_cut
         self._pending = b""
 
     def feed(self, chunk: bytes) -> list[str]:
@@ -53,24 +62,52 @@ class LineSplitter:
         return [text[:-1] if text.endswith("\r") else text]
 
     def _cut_long_pending(self) -> list[str]:
-        out: list[str] = []
-        while len(self._pending) > self._max:
-            cut = _utf8_boundary(self._pending, self._max)
-            out.append(self._pending[:cut].decode("utf-8", errors="replace"))
-            self._pending = self._pending[cut:]
-        return out
+        if len(self._pending) <= self._max:
+            return []
+        whole = _whole_characters(self._pending)
+        pieces, rest = self._pieces(self._pending[:whole].decode("utf-8", errors="replace"))
+        self._pending = rest.encode() + self._pending[whole:]
+        return pieces
 
     def _cut(self, line: str) -> list[str]:
-        encoded = line.encode("utf-8", errors="surrogatepass")
-        if len(encoded) <= self._max:
-            return [line]
+        pieces, rest = self._pieces(line)
+        return [*pieces, rest]
+
+    def _pieces(self, text: str) -> tuple[list[str], str]:
+        """Cut pieces of at most `max_line_bytes` off `text` until the rest fits."""
         pieces = []
-        while len(encoded) > self._max:
-            cut = _utf8_boundary(encoded, self._max)
-            pieces.append(encoded[:cut].decode("utf-8", errors="replace"))
-            encoded = encoded[cut:]
-        pieces.append(encoded.decode("utf-8", errors="replace"))
-        return pieces
+        while _utf8_length(text) > self._max:
+            cut = _characters_within(text, self._max)
+            if self._safe_cut is not None:
+                cut = self._safe_cut(text, cut)
+            pieces.append(text[:cut])
+            text = text[cut:]
+        return pieces, text
+
+
+def _utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", errors="surrogatepass"))
+
+
+def _characters_within(text: str, limit: int) -> int:
+    """How many of `text`'s leading characters fit in `limit` bytes of UTF-8."""
+    if text.isascii():
+        return limit
+    encoded = text.encode("utf-8", errors="surrogatepass")
+    return len(encoded[: _utf8_boundary(encoded, limit)].decode("utf-8", errors="surrogatepass"))
+
+
+def _whole_characters(data: bytes) -> int:
+    """The length of `data` without a multi-byte character its end leaves unfinished."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 == 0x80:
+            continue  # a continuation byte: the character starts further back
+        if byte >= 0xC0:  # a lead byte: how long is its character?
+            size = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return len(data) - back if back < size else len(data)
+        return len(data)
+    return len(data)
 
 
 def _utf8_boundary(data: bytes, limit: int) -> int:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import trio
 
 from runner.process.group import terminate_group
-from runner.process.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter
+from runner.process.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, SafeCut
 
 # Called with the stream name ("stdout" or "stderr") and the lines one read completed.
 LineHandler = Callable[[str, list[str]], Awaitable[None]]
@@ -44,6 +44,7 @@ class StepProcess:
     cwd: str
     env: Mapping[str, str]
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    safe_cut: SafeCut | None = None  # where a line over max_line_bytes may be cut
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,8 +79,12 @@ async def run_process(
     if on_spawn is not None:
         on_spawn(pgid)
     readers = (
-        _Reader(proc.stdout, "stdout", on_lines, request.max_line_bytes),
-        _Reader(proc.stderr, "stderr", on_lines, request.max_line_bytes),
+        _Reader(
+            proc.stdout, "stdout", on_lines, LineSplitter(request.max_line_bytes, request.safe_cut)
+        ),
+        _Reader(
+            proc.stderr, "stderr", on_lines, LineSplitter(request.max_line_bytes, request.safe_cut)
+        ),
     )
     try:
         await _read_until_exit(proc, readers)
@@ -227,11 +232,11 @@ class _Reader:
 
     __slots__ = ("_at_eof", "_fd", "_on_lines", "_splitter", "eof", "name")
 
-    def __init__(self, fd: int, name: str, on_lines: LineHandler, max_line_bytes: int) -> None:
+    def __init__(self, fd: int, name: str, on_lines: LineHandler, splitter: LineSplitter) -> None:
         self._fd = fd
         self.name = name
         self._on_lines = on_lines
-        self._splitter = LineSplitter(max_line_bytes)
+        self._splitter = splitter
         self._at_eof = trio.Event()
         self.eof = False
 

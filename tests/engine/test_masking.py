@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from runner.engine.masking import Masker
+from hypothesis import given
+from hypothesis import strategies as st
+
+from runner.engine.masking import MASK, Masker
 from runner.events.types import EventType
+from runner.process import LineSplitter
 
 if TYPE_CHECKING:
     from tests.engine.conftest import Runner
@@ -145,3 +149,59 @@ def test_masker_multi_line_values_mask_each_line() -> None:
     assert masker.mask_lines(["one", "two", "x"]) == ["***", "***", "x"]
     assert masker.mask("a one\ntwo b") == "a *** b"
     assert masker.mask_value({"k one": ["two", 1, None]}) == {"k ***": ["***", 1, None]}
+
+
+async def test_a_value_across_the_cut_of_an_over_long_line_stays_masked(run_yaml: Runner) -> None:
+    """A line over 64 KiB is cut into pieces; the cut must not split a hidden value into two
+    halves that each escape the mask — whether the line arrives whole or the value's end
+    has not been written yet when the cut is made."""
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  python3 -c "import os, sys, time; v = os.environ['V']; \\
+                    sys.stdout.write('x' * 65530 + v + chr(10)); sys.stdout.flush(); \\
+                    os.write(1, b'y' * 65531 + v[:4].encode()); time.sleep(0.2); \\
+                    os.write(1, (v[4:] + chr(10)).encode())"
+        """,
+        secrets={"V": SECRET},
+        env={"V": SECRET},
+    )
+    out = result.output("j", 1)
+    text = "".join(out)
+    assert text == "x" * 65530 + "***" + "y" * 65531 + "***"
+    assert all(len(piece) <= 64 * 1024 for piece in out)
+    for fragment in (SECRET[:4], SECRET[4:], SECRET[:6], SECRET[6:]):
+        assert fragment not in result.all_json()
+
+
+@given(
+    secrets=st.lists(st.text("abc", min_size=1, max_size=6), min_size=1, max_size=3),
+    parts=st.lists(st.sampled_from(["a", "b", "c", "é", "\n", "S0", "S1", "S2"]), max_size=120),
+    reads=st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=30),
+    limit=st.integers(min_value=16, max_value=40),
+)
+def test_no_cut_splits_a_hidden_value(
+    secrets: list[str], parts: list[str], reads: list[int], limit: int
+) -> None:
+    """Whatever the reads and however long the lines, masking the pieces hides what
+    masking the whole lines hides."""
+    text = "".join(secrets[int(p[1]) % len(secrets)] if p.startswith("S") else p for p in parts)
+    data = text.encode()
+    masker = Masker(secrets)
+    splitter = LineSplitter(max_line_bytes=limit, safe_cut=masker.safe_cut)
+    pieces: list[str] = []
+    position, turn = 0, 0
+    while position < len(data):
+        size = reads[turn % len(reads)]
+        pieces.extend(splitter.feed(data[position : position + size]))
+        position, turn = position + size, turn + 1
+    pieces.extend(splitter.flush())
+    assert all(len(piece.encode()) <= limit for piece in pieces)
+    masked = "".join(masker.mask(piece) for piece in pieces)
+    whole = "".join(masker.mask(line) for line in text.split("\n"))
+    assert masked.replace(MASK, "") == whole.replace(MASK, "")

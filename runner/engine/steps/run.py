@@ -87,7 +87,7 @@ async def _spawn(
 
     try:
         return await run_process(
-            StepProcess(argv=argv, cwd=cwd, env=env),
+            StepProcess(argv=argv, cwd=cwd, env=env, safe_cut=io.masker.safe_cut),
             io.on_lines,
             grace_s=scope.run.settings.step_kill_grace_seconds,
             on_spawn=track,
