@@ -26,6 +26,7 @@ from runner.engine.recovery import close_unfinished_runs
 from runner.events.bus import Bus
 from runner.events.store import EventStore
 from runner.events.thread_store import ThreadStore
+from runner.memory import trim_memory_periodically
 
 if TYPE_CHECKING:
     from runner.config import Settings
@@ -84,6 +85,7 @@ async def serve(
                 )
                 app = create_app(services)
                 await runs_nursery.start(services.watch.run)
+                runs_nursery.start_soon(trim_memory_periodically)
                 config = hypercorn_config(settings)
                 http_stopped = trio.Event()
 
