@@ -63,17 +63,24 @@ def sample(daemon: Daemon) -> dict[str, float]:
     }
 
 
+BROKEN: list[str] = []  # streams the daemon broke off (it should end none of these)
+
+
 async def clients(daemon: Daemon, stop: trio.Event, rng: random.Random) -> None:
     async def one() -> None:
         while not stop.is_set():
             query = rng.choice(["", "lastEventId=0", "types=run.completed", "types=step.log"])
-            stream = await open_stream(daemon.port, query)
-            with trio.move_on_after(rng.uniform(0.1, 5)):
-                if rng.random() < 0.2:
-                    await trio.sleep_forever()  # stalls: never reads
-                while await stream.receive_some(65536):
-                    pass
-            await stream.aclose()
+            try:
+                stream = await open_stream(daemon.port, query)
+                with trio.move_on_after(rng.uniform(0.1, 5)):
+                    if rng.random() < 0.2:
+                        await trio.sleep_forever()  # stalls: never reads
+                    while await stream.receive_some(65536):
+                        pass
+                await stream.aclose()
+            except (trio.BrokenResourceError, OSError) as exc:
+                BROKEN.append(str(exc))
+                await trio.sleep(1)
 
     async with trio.open_nursery() as nursery:
         for _ in range(20):
@@ -142,7 +149,10 @@ def main() -> None:
         verdict.append(
             f"{key}: {early:.1f} -> {late:.1f} ({'flat' if late <= early * 1.25 + 2 else 'GROWING'})"
         )
-    print(f"\nruns: {len(run_ids)}, unfinished: {len(unfinished)}; events checked: {seqs}")
+    print(
+        f"\nruns: {len(run_ids)}, unfinished: {len(unfinished)}; events checked: {seqs}; "
+        f"client streams broken off: {len(BROKEN)} {BROKEN[:3]}"
+    )
     print("; ".join(verdict))
 
 
