@@ -1,9 +1,12 @@
 """Does a crowd of bad clients slow the engine? (run by hand; prints a table)
 
     python bench/clients.py [--lines 1000000] [--churn 1000] [--stalled 50] [--reps 5]
+    python bench/clients.py --workload tests [--seconds 10] ...
 
-Times the same run — one job of 50 quick steps and a step logging --lines lines — on a
-real daemon, in four phases:
+Times the same run on a real daemon — by default one job of 50 quick steps and a step
+logging --lines lines, which keeps the daemon's event loop busy; with `--workload tests`
+a job whose steps compute like a test suite does (one core, ~--seconds in all, a few
+hundred lines each), which leaves the daemon mostly waiting — in four phases:
 
 * alone;
 * while --churn clients connect to /api/events and drop (each reads its first bytes and
@@ -49,6 +52,25 @@ def workflow(lines: int) -> str:
         f"on: push\njobs:\n  main:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
         f"      - run: yes \"$(printf 'x%.0s' $(seq 1 79))\" | head -n {lines}\n"
     )
+
+
+def tests_workflow(seconds: float) -> str:
+    """Ten steps, each ~seconds/10 of CPU in one process and 500 lines of output, written
+    one line at a time."""
+    rounds = max(1, round(seconds * 600_000 / 10))  # ~600k sha256 rounds a second here
+    step = (
+        "      - env:\n"
+        "          PYTHONUNBUFFERED: '1'  # a line per write, as a test runner's progress\n"
+        "        run: |\n"
+        '          python3 -c "import hashlib\n'
+        "          h = b'x'\n"
+        f"          for i in range({rounds}):\n"
+        "              h = hashlib.sha256(h * 16).digest()\n"
+        "              if i % "
+        + str(max(1, rounds // 500))
+        + " == 0: print('test', i, 'ok', h.hex())\"\n"
+    )
+    return f"on: push\njobs:\n  main:\n    runs-on: ubuntu-latest\n    steps:\n{step * 10}"
 
 
 def timed_run(daemon: Daemon) -> float:
@@ -126,7 +148,9 @@ def with_stalled(daemon: Daemon, clients: int, *, stuck_before: bool) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", choices=["log", "tests"], default="log")
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--churn", type=int, default=1000)
     parser.add_argument("--stalled", type=int, default=50)
     parser.add_argument("--reps", type=int, default=5)
@@ -137,7 +161,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         daemon = Daemon(Path(tmp))
         try:
-            (daemon.root / "workflows" / "load.yml").write_text(workflow(args.lines))
+            load = workflow(args.lines) if args.workload == "log" else tests_workflow(args.seconds)
+            (daemon.root / "workflows" / "load.yml").write_text(load)
             timed_run(daemon)  # warm up
             alone = statistics.median(timed_run(daemon) for _ in range(3))
             phases: dict[str, Callable[[], float]] = {
