@@ -106,8 +106,22 @@ def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any
 
 
 def document(path: str, method: str, operation: dict[str, Any]) -> None:
-    """Describe one route (OpenAPI path syntax: /api/runs/{runId})."""
+    """Describe one route (OpenAPI path syntax: /api/runs/{runId}). A route that takes a
+    body also answers, before it runs, what runner/api/request_body.py refuses."""
+    if "requestBody" in operation:
+        responses = operation.setdefault("responses", {})
+        errors = [r for status, r in responses.items() if status.startswith("4")]
+        content = errors[0]["content"] if errors else error_response("")["content"]
+        for status, description in _BODY_REFUSALS.items():
+            responses.setdefault(status, {"description": description, "content": content})
     _PATHS.setdefault(path, {})[method.lower()] = operation
+
+
+_BODY_REFUSALS = {
+    "408": "the body did not arrive whole in time ([connections] body_timeout_seconds); "
+    "the connection is closed",
+    "413": "the body is over 4 MiB; the connection is closed",
+}
 
 
 def openapi_document() -> dict[str, Any]:

@@ -217,3 +217,20 @@ async def test_openapi_documents_every_route(daemon: Daemon) -> None:
             continue  # the dashboard's pages and assets are HTML, not API
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             assert (shape(rule.rule), method.lower()) in documented, (rule.rule, method)
+
+
+async def test_every_route_with_a_body_documents_the_body_refusals(daemon: Daemon) -> None:
+    async with daemon.client() as client:
+        document = (await client.get("/openapi.json")).json()
+    with_body = [
+        (path, method, operation)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    ]
+    assert len(with_body) >= 5
+    for path, method, operation in with_body:
+        assert {"408", "413"} <= set(operation["responses"]), (path, method)
+        other_errors = [r for s, r in operation["responses"].items() if s[0] == "4"]
+        # In the family's own error format, as the other refusals of that route.
+        assert operation["responses"]["413"]["content"] == other_errors[0]["content"]
