@@ -245,6 +245,9 @@ def _parse_auth(table: Mapping[str, Any], fail: Any) -> AuthSettings:
     return AuthSettings(read=read, tokens=tuple(tokens))
 
 
+_FOREVER = 10**9  # (~32 years) above it, a number is a mistake (or inf, or nan)
+
+
 def _parse_table(table: Mapping[str, Any], cls: Any, name: str, fail: Any) -> Any:
     defaults = cls()
     changes: dict[str, Any] = {}
@@ -253,7 +256,11 @@ def _parse_table(table: Mapping[str, Any], cls: Any, name: str, fail: Any) -> An
             allowed = ", ".join(sorted(defaults.__dataclass_fields__))
             raise fail(f"{name}.{key}", f"unknown setting (allowed: {allowed})")
         default = getattr(defaults, key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not 0 < value < _FOREVER
+        ):
             raise fail(f"{name}.{key}", "expected a positive number")
         changes[key] = type(default)(value)
     return replace(defaults, **changes)

@@ -41,7 +41,14 @@ from runner.api.agent_threads import (
     thread_state,
 )
 from runner.api.app import authorized, json_object, register_error_format
-from runner.api.openapi import document, error_response, json_body, json_response, path_param
+from runner.api.openapi import (
+    document,
+    error_response,
+    json_body,
+    json_response,
+    path_param,
+    register_error_schema,
+)
 from runner.api.sse import event_stream
 from runner.errors import ApiError
 
@@ -59,8 +66,15 @@ def langgraph_error(error: ApiError) -> JSONValue:
     return {"error": error.error_type, "detail": error.message}
 
 
-register_error_format("/threads", langgraph_error)
-register_error_format("/assistants", langgraph_error)
+LANGGRAPH_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
+}
+
+for _prefix in ("/threads", "/assistants"):
+    register_error_format(_prefix, langgraph_error)
+    register_error_schema(_prefix, LANGGRAPH_ERROR_SCHEMA)
 
 
 def _services() -> Services:
@@ -310,7 +324,10 @@ document(
             required=False,
         ),
         "responses": {
-            "200": json_response("An array of assistants (X-Pagination-Next: the next offset)"),
+            "200": json_response(
+                "An array of assistants (X-Pagination-Next: the next offset)",
+                {"type": "array", "items": {"type": "object"}},
+            ),
             "422": error_response("malformed body"),
             **_COMMON,
         },

@@ -40,8 +40,9 @@ def hypercorn_config(settings: Settings) -> Config:
     config.bind = [f"{host}:{settings.port}"]
     config.graceful_timeout = 2.0
     config.keep_alive_timeout = settings.connections.idle_timeout_seconds
-    config.unacknowledged_timeout_ms = round(
-        settings.connections.unacknowledged_timeout_seconds * 1000
+    # The kernel takes milliseconds in an unsigned int: at least 1 (0 would mean "off").
+    config.unacknowledged_timeout_ms = min(
+        max(1, round(settings.connections.unacknowledged_timeout_seconds * 1000)), 2**31 - 1
     )
     config.accesslog = None
     config.errorlog = logging.getLogger("stax.http")

@@ -105,15 +105,28 @@ def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
+# Path prefix -> the error body schema of that family (app.register_error_format's
+# counterpart); the first match wins, ERROR_SCHEMA otherwise.
+_ERROR_SCHEMAS: list[tuple[str, dict[str, Any]]] = []
+
+
+def register_error_schema(prefix: str, schema: dict[str, Any]) -> None:
+    _ERROR_SCHEMAS.insert(0, (prefix, schema))
+
+
 def document(path: str, method: str, operation: dict[str, Any]) -> None:
-    """Describe one route (OpenAPI path syntax: /api/runs/{runId}). A route that takes a
-    body also answers, before it runs, what runner/api/request_body.py refuses."""
+    """Describe one route (OpenAPI path syntax: /api/runs/{runId}). Its error answers are
+    in its family's error format; a route that takes a body also answers, before it runs,
+    what runner/api/request_body.py refuses."""
+    responses = operation.setdefault("responses", {})
     if "requestBody" in operation:
-        responses = operation.setdefault("responses", {})
-        errors = [r for status, r in responses.items() if status.startswith("4")]
-        content = errors[0]["content"] if errors else error_response("")["content"]
         for status, description in _BODY_REFUSALS.items():
-            responses.setdefault(status, {"description": description, "content": content})
+            responses.setdefault(status, error_response(description))
+    schema = next((s for prefix, s in _ERROR_SCHEMAS if path.startswith(prefix)), None)
+    if schema is not None:
+        for status, response in list(responses.items()):
+            if status[0] in "45":
+                responses[status] = error_response(response["description"], schema)
     _PATHS.setdefault(path, {})[method.lower()] = operation
 
 

@@ -57,7 +57,9 @@ class WholeBody:
             return
         chunks: list[bytes] = []
         size = 0
+        refusal: tuple[int, str] | None = None
         # A client that stops sending mid-body (or vanished) must not hold a task forever.
+        # (The refusal is sent outside the deadline's scope: never half a response.)
         with trio.move_on_after(self.timeout_s) as deadline:
             while True:
                 message = await receive()
@@ -66,13 +68,14 @@ class WholeBody:
                 chunks.append(message["body"])
                 size += len(message["body"])
                 if size > limit:
-                    await self._refuse(scope["path"], 413, too_large, send)
-                    return
+                    refusal = (413, too_large)
+                    break
                 if not message.get("more_body", False):
                     break
         if deadline.cancelled_caught:
-            too_slow = f"the request body was not whole within {self.timeout_s:g} seconds"
-            await self._refuse(scope["path"], 408, too_slow, send)
+            refusal = (408, f"the request body was not whole within {self.timeout_s:g} seconds")
+        if refusal is not None:
+            await self._refuse(scope["path"], *refusal, send)
             return
         replay: list[ASGIReceiveEvent] = [
             {"type": "http.request", "body": b"".join(chunks), "more_body": False}

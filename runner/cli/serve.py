@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import sys
 from pathlib import Path
@@ -56,8 +57,11 @@ OPEN_FILES_WANTED = 1 << 16
 def raise_open_file_limit() -> None:
     """Lift the soft limit on open files (often 1,024) toward OPEN_FILES_WANTED, within the
     hard limit: every client connection holds a descriptor, and a flood of them must not
-    leave a step without the pipes it needs."""
+    leave a step without the pipes it needs. (Steps inherit it: GitHub's hosted runners
+    give them 65,536 too.)"""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = OPEN_FILES_WANTED if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES_WANTED)
     if soft != resource.RLIM_INFINITY and soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        # (macOS caps the soft limit lower than its hard limit says: keep what we have.)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))

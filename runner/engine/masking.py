@@ -20,11 +20,12 @@ MASK = "***"
 class Masker:
     """The set of values to hide, and the one regex that finds any of them."""
 
-    __slots__ = ("_pattern", "_values")
+    __slots__ = ("_longest_in_a_line", "_pattern", "_values")
 
     def __init__(self, values: list[str] | tuple[str, ...] = ()) -> None:
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._longest_in_a_line = 0  # the longest value a single line can hold
         for value in values:
             self.add(value)
 
@@ -44,6 +45,9 @@ class Masker:
             # Longest first, so a secret that contains another is hidden whole.
             ordered = sorted(self._values, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            self._longest_in_a_line = max(
+                (len(v) for v in ordered if "\n" not in v and "\r" not in v), default=0
+            )
 
     def __bool__(self) -> bool:
         return self._pattern is not None
@@ -67,21 +71,25 @@ class Masker:
         return [self._pattern.sub(MASK, line) for line in lines]
 
     def safe_cut(self, text: str, furthest: int) -> int:
-        """Where to cut a line too long to keep whole (process.LineSplitter's `safe_cut`):
-        at or before `furthest`, never inside a hidden value, and far enough back that a
-        value starting before the cut ends before `text` does — so its whole is here to
-        be seen, even when the line has not finished arriving."""
-        if not self._values:
+        """Where to cut a line too long to keep whole (process.LineSplitter's `safe_cut`),
+        at or before `furthest`: never inside a value `mask` would hide, and far enough
+        back that a value starting before the cut ends within `text` — its whole is here
+        to be seen, even when the rest of the line has not arrived. (The cut moves back
+        at most half a piece: a value longer than that may still be cut.)"""
+        if self._pattern is None:
             return furthest
-        cut = furthest - (max(map(len, self._values)) - 1)
-        moved = True
-        while moved and cut > 0:
-            moved = False
-            for value in self._values:
-                start = text.find(value, max(0, cut - len(value) + 1), cut + len(value) - 1)
-                if 0 <= start < cut:
-                    cut, moved = start, True
-        return cut if cut > 0 else furthest
+        longest = self._longest_in_a_line
+        cut = max(furthest - (longest - 1), furthest // 2, 1)
+        # The matches `mask` makes: leftmost first, so scanned from the line's start.
+        for match in self._pattern.finditer(text, 0, cut + longest):
+            if match.end() <= cut:
+                continue
+            if match.start() < cut:  # the cut would split it: cut before it instead
+                if match.start() > 0:
+                    return match.start()
+                return match.end() if match.end() <= furthest else furthest
+            break
+        return cut
 
     def mask_value(self, value: JSONValue) -> JSONValue:
         """Mask every string inside a JSON value (keys included)."""

@@ -13,7 +13,7 @@ that no hidden value is split between two pieces and escapes its mask.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 # (the line's text, the furthest cut) -> the cut to make, 0 < cut <= furthest
 SafeCut = Callable[[str, int], int]
@@ -36,22 +36,31 @@ class LineSplitter:
 
     def feed(self, chunk: bytes) -> list[str]:
         """Return the lines completed by `chunk` (possibly none)."""
+        return [line for batch in self.batches(chunk) for line in batch]
+
+    def batches(self, chunk: bytes) -> Iterator[list[str]]:
+        """The lines completed by `chunk`, in order, in batches (usually one). A line over
+        the cap is cut only once the batches before it have been taken — and handled: an
+        `::add-mask::` among them is in force when `safe_cut` places the cut. Take them
+        all before feeding the next chunk."""
         data = self._pending + chunk if self._pending else chunk
         end = data.rfind(b"\n")
         if end < 0:
             self._pending = data
-            return self._cut_long_pending()
-        self._pending = data[end + 1 :]
-        text = data[:end].decode("utf-8", errors="replace")
-        lines = text.split("\n")
-        if "\r" in text:
-            lines = [line[:-1] if line.endswith("\r") else line for line in lines]
-        if end > self._max and max(map(len, lines)) > self._max // 4:
-            # Only here can a line be over the cap (a char is at most 4 bytes).
-            lines = [piece for line in lines for piece in self._cut(line)]
+        else:
+            self._pending = data[end + 1 :]
+            text = data[:end].decode("utf-8", errors="replace")
+            lines = text.split("\n")
+            if "\r" in text:
+                lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+            # Only here can a line be over the cap: a character is at most 4 bytes, and
+            # a byte decodes to at most 3 (an invalid one becomes U+FFFD).
+            if end * 3 > self._max and max(map(len, lines)) > self._max // 4:
+                yield from self._cut_lines(lines)
+            else:
+                yield lines
         if len(self._pending) > self._max:
-            lines.extend(self._cut_long_pending())
-        return lines
+            yield self._cut_long_pending()
 
     def flush(self) -> list[str]:
         """Return what is left after the stream ended (a last line without a newline)."""
@@ -59,7 +68,21 @@ class LineSplitter:
         if not data:
             return []
         text = data.decode("utf-8", errors="replace")
-        return [text[:-1] if text.endswith("\r") else text]
+        pieces, rest = self._pieces(text[:-1] if text.endswith("\r") else text)
+        return [*pieces, rest]
+
+    def _cut_lines(self, lines: list[str]) -> Iterator[list[str]]:
+        batch: list[str] = []
+        for line in lines:
+            if _utf8_length(line) <= self._max:
+                batch.append(line)
+                continue
+            if batch:
+                yield batch
+            pieces, rest = self._pieces(line)
+            batch = [*pieces, rest]
+        if batch:
+            yield batch
 
     def _cut_long_pending(self) -> list[str]:
         if len(self._pending) <= self._max:
@@ -69,17 +92,14 @@ class LineSplitter:
         self._pending = rest.encode() + self._pending[whole:]
         return pieces
 
-    def _cut(self, line: str) -> list[str]:
-        pieces, rest = self._pieces(line)
-        return [*pieces, rest]
-
     def _pieces(self, text: str) -> tuple[list[str], str]:
         """Cut pieces of at most `max_line_bytes` off `text` until the rest fits."""
         pieces = []
         while _utf8_length(text) > self._max:
-            cut = _characters_within(text, self._max)
-            if self._safe_cut is not None:
-                cut = self._safe_cut(text, cut)
+            furthest = _characters_within(text, self._max)
+            cut = furthest if self._safe_cut is None else self._safe_cut(text, furthest)
+            if not 0 < cut <= furthest:
+                cut = furthest
             pieces.append(text[:cut])
             text = text[cut:]
         return pieces, text

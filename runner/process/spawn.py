@@ -258,9 +258,9 @@ class _Reader:
                 self.eof = True
                 self._at_eof.set()
                 return
-            lines = self._splitter.feed(chunk)
-            if lines:
-                await self._on_lines(self.name, lines)
+            for lines in self._splitter.batches(chunk):
+                if lines:
+                    await self._on_lines(self.name, lines)
             # A chunk is a checkpoint: a process that never stops writing must not
             # keep the other tasks (the exit watcher, a cancellation) from running.
             await trio.lowlevel.checkpoint()

@@ -37,7 +37,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_status(
             "-H",
             f"Authorization: Bearer {project.token}",
             "--checks",
-            "not_a_server_error,status_code_conformance",
+            "not_a_server_error,status_code_conformance,response_schema_conformance",
             "--phases",
             "examples,coverage,fuzzing",
             "--max-examples",
