@@ -66,3 +66,11 @@ def test_splitting_never_loses_or_reorders_ascii_bytes(chunks: list[bytes], limi
     out.extend(splitter.flush())
     assert "".join(out) == ascii_data.replace(b"\n", b"").decode()
     assert all(len(line) <= limit for line in out)
+
+
+def test_a_line_of_invalid_bytes_is_cut_by_its_decoded_size() -> None:
+    """Each invalid byte becomes U+FFFD, three bytes: 90 of them are 270 bytes."""
+    splitter = LineSplitter(max_line_bytes=100)
+    lines = splitter.feed(b"\xff" * 90 + b"\n") + splitter.feed(b"\xfe" * 90) + splitter.flush()
+    assert "".join(lines) == "\ufffd" * 180
+    assert all(len(line.encode()) <= 100 for line in lines)
