@@ -7,6 +7,7 @@ and one whose peer vanished by the kernel (TCP_USER_TIMEOUT)."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -16,12 +17,10 @@ import trio
 import trio.lowlevel
 
 from runner.api.app import MAX_BODY_BYTES
-from runner.api.http_server import hypercorn_config
-from runner.config import ConnectionSettings, Settings
+from runner.config import ConnectionSettings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-    from pathlib import Path
 
     from tests.api.conftest import Daemon, DaemonFactory
 
@@ -218,23 +217,49 @@ async def test_a_connection_without_a_whole_request_is_closed_after_the_idle_tim
         nursery.cancel_scope.cancel()
 
 
-def test_accepted_connections_inherit_the_unacknowledged_timeout(tmp_path: Path) -> None:
-    """The daemon sets TCP_USER_TIMEOUT on its listening socket; what it accepts inherits
-    it, so a peer that vanished mid-stream is dropped by the kernel once our bytes go
-    unacknowledged that long (a stream's heartbeats make sure there are bytes)."""
+async def test_the_daemons_connections_carry_the_unacknowledged_timeout(
+    daemon_factory: DaemonFactory,
+) -> None:
+    """The daemon sets TCP_USER_TIMEOUT on its listening socket and what it accepts
+    inherits it, so the kernel drops a peer that vanished mid-stream once our bytes go
+    unacknowledged that long (a stream's heartbeats make sure there are bytes). Read back
+    from the daemon's own end of a connection (it runs in this process)."""
     if not hasattr(socket, "TCP_USER_TIMEOUT"):
         pytest.skip("TCP_USER_TIMEOUT is Linux's")
-    settings = Settings(
-        root=tmp_path,
-        port=0,
-        connections=ConnectionSettings(unacknowledged_timeout_seconds=12.5),
+    daemon = await daemon_factory(
+        connections=ConnectionSettings(unacknowledged_timeout_seconds=12.5)
     )
-    (listener,) = hypercorn_config(settings).create_sockets().insecure_sockets
-    with listener:
-        listener.setblocking(True)  # Hypercorn hands it over non-blocking
-        listener.listen()
-        with socket.create_connection(listener.getsockname()[:2]) as _client:
-            accepted, _ = listener.accept()
-            with accepted:
-                timeout = accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT)
-    assert timeout == 12_500
+    async with connect(daemon) as conn:
+        await conn.send(conn.head("GET", "/api/health", {}))
+        status, _, _ = await conn.response()  # accepted and served
+        assert status == 200
+        ours = conn.stream.socket.getsockname()
+        sockets = _sockets_of_this_process()
+        timeouts = [
+            server.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT)
+            for server in sockets
+            if server.getsockname()[1] == daemon.address.port and _peer(server) == ours
+        ]
+        for sock in sockets:
+            sock.close()
+    assert timeouts == [12_500]
+
+
+def _peer(sock: socket.socket) -> object:
+    try:
+        return sock.getpeername()
+    except OSError:
+        return None  # the listening socket
+
+
+def _sockets_of_this_process() -> list[socket.socket]:
+    found = []
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            sock = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue  # not a socket (or gone)
+        with sock:
+            if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+                found.append(sock.dup())
+    return found
