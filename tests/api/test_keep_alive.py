@@ -69,6 +69,10 @@ class Connection:
         self.buffer += data
 
 
+def json_headers(body: bytes, auth: dict[str, str]) -> dict[str, str]:
+    return {**auth, "Content-Type": "application/json", "Content-Length": str(len(body))}
+
+
 @asynccontextmanager
 async def connect(daemon: Daemon) -> AsyncIterator[Connection]:
     port = daemon.address.port
@@ -88,9 +92,7 @@ async def test_a_late_body_does_not_leave_its_connection_hanging(
     daemon: Daemon, path: str, with_token: bool, status: int
 ) -> None:
     body = b'{"workflow": "hello"}'
-    headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
-    if with_token:
-        headers |= daemon.auth
+    headers = json_headers(body, daemon.auth if with_token else {})
     async with connect(daemon) as conn:
         await conn.send(conn.head("POST", path, headers))
         # The body comes late. Were the answer sent before it arrived, the connection
@@ -139,11 +141,7 @@ async def test_a_body_over_the_limit_is_refused_and_its_connection_closed(
 async def test_a_body_within_the_limit_reaches_the_route_whole(daemon: Daemon) -> None:
     """Bodies sent whole or in pieces, answered from the body: one connection serves all."""
     body = b'{"approve": "yes"}'
-    headers = {
-        **daemon.auth,
-        "Content-Type": "application/json",
-        "Content-Length": str(len(body)),
-    }
+    headers = json_headers(body, daemon.auth)
     async with connect(daemon) as conn:
         with trio.fail_after(20):
             for i in range(20):
@@ -166,11 +164,7 @@ async def test_a_body_that_stops_coming_is_answered_408_and_its_connection_close
         "hello.yml", "on: push\njobs:\n  a:\n    runs-on: local\n    steps:\n      - run: 'true'\n"
     )
     body = b'{"workflow": "hello"}'
-    headers = {
-        **daemon.auth,
-        "Content-Type": "application/json",
-        "Content-Length": str(len(body)),
-    }
+    headers = json_headers(body, daemon.auth)
     async with connect(daemon) as conn:
         with trio.fail_after(10):
             started = trio.current_time()
