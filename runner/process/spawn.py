@@ -17,6 +17,7 @@ goes on up.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import subprocess
 import time
@@ -33,6 +34,12 @@ LineHandler = Callable[[str, list[str]], Awaitable[None]]
 
 _READ_SIZE = 256 * 1024
 _DRAIN_AFTER_EXIT_S = 0.25
+# _TRICKLE_CHUNKS small chunks in a row, each this soon after the one before, are a
+# trickle: the reader then lingers before each next read.
+_TRICKLE_BYTES = 4096
+_TRICKLE_GAP_S = 0.005
+_TRICKLE_CHUNKS = 3
+_TRICKLE_LINGER_S = 0.002
 _HAVE_PIDFD = hasattr(os, "pidfd_open")
 
 
@@ -230,7 +237,16 @@ class _Reader:
     """One pipe (its non-blocking read end): read chunks, split them into lines, hand
     them on."""
 
-    __slots__ = ("_at_eof", "_fd", "_on_lines", "_splitter", "eof", "name")
+    __slots__ = (
+        "_at_eof",
+        "_fd",
+        "_last_small",
+        "_on_lines",
+        "_small_in_a_row",
+        "_splitter",
+        "eof",
+        "name",
+    )
 
     def __init__(self, fd: int, name: str, on_lines: LineHandler, splitter: LineSplitter) -> None:
         self._fd = fd
@@ -239,6 +255,8 @@ class _Reader:
         self._splitter = splitter
         self._at_eof = trio.Event()
         self.eof = False
+        self._last_small = -math.inf  # when the last small chunk came
+        self._small_in_a_row = 0  # small chunks, each soon after the one before
 
     async def pump(self) -> None:
         """Read until EOF (or cancellation: then what is unread stays in the pipe)."""
@@ -261,9 +279,21 @@ class _Reader:
             for lines in self._splitter.batches(chunk):
                 if lines:
                     await self._on_lines(self.name, lines)
-            # A chunk is a checkpoint: a process that never stops writing must not
-            # keep the other tasks (the exit watcher, a cancellation) from running.
-            await trio.lowlevel.checkpoint()
+            now = trio.current_time()
+            if len(chunk) >= _TRICKLE_BYTES or now - self._last_small > _TRICKLE_GAP_S:
+                self._small_in_a_row = 0
+            if len(chunk) < _TRICKLE_BYTES:
+                self._small_in_a_row += 1
+                self._last_small = now
+            if self._small_in_a_row >= _TRICKLE_CHUNKS:
+                # A process writing a line at a time (a test runner's progress): let a
+                # few more writes gather, one event instead of one per write. (Not after
+                # a large chunk: a fast writer would stall on the full pipe meanwhile.)
+                await trio.sleep(_TRICKLE_LINGER_S)
+            else:
+                # A chunk is a checkpoint: a process that never stops writing must not
+                # keep the other tasks (the exit watcher, a cancellation) from running.
+                await trio.lowlevel.checkpoint()
 
     async def wait_eof(self) -> None:
         await self._at_eof.wait()

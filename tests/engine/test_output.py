@@ -102,3 +102,27 @@ async def test_a_step_that_closes_stdout_early_still_finishes(run_yaml: Runner) 
     assert sorted(result.output("j", 1)) == sorted(
         ["before", "on stderr", "##[error]Process completed with exit code 2."]
     )
+
+
+async def test_a_line_at_a_time_is_gathered_into_few_events(run_yaml: Runner) -> None:
+    """A process writing one line per write, as a test runner's progress does, costs a
+    wake-up, a read and an event per write unless the reader lingers on a trickle; the
+    lines arrive whole and in order either way."""
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - shell: python
+                run: |
+                  import os, time
+                  for i in range(300):
+                      os.write(1, f"test {i} ok\\n".encode())
+                      time.sleep(0.0002)
+    """
+    )
+    assert result.output("j", 1) == [f"test {i} ok" for i in range(300)]
+    chunks = [e for e in result.of_type(EventType.STEP_LOG) if e.step_number == 1]
+    assert len(chunks) < 100, len(chunks)
