@@ -42,6 +42,8 @@ class WholeBody:
         self.app = app
         self.limit = limit
         self.timeout_s = timeout_s
+        self.too_large = f"the request body is over {limit} bytes"
+        self.too_slow = f"the request body was not whole within {timeout_s:g} seconds"
         self.refusal = refusal  # (path, status, message) -> the refusal's JSON body
 
     async def __call__(
@@ -51,9 +53,8 @@ class WholeBody:
             await self.app(scope, receive, send)
             return
         limit = self.limit
-        too_large = f"the request body is over {limit} bytes"
         if _declared_length(scope) > limit:
-            await self._refuse(scope["path"], 413, too_large, send)
+            await self._refuse(scope["path"], 413, self.too_large, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -68,12 +69,12 @@ class WholeBody:
                 chunks.append(message["body"])
                 size += len(message["body"])
                 if size > limit:
-                    refusal = (413, too_large)
+                    refusal = (413, self.too_large)
                     break
                 if not message.get("more_body", False):
                     break
         if deadline.cancelled_caught:
-            refusal = (408, f"the request body was not whole within {self.timeout_s:g} seconds")
+            refusal = (408, self.too_slow)
         if refusal is not None:
             await self._refuse(scope["path"], *refusal, send)
             return

@@ -13,6 +13,7 @@ that no hidden value is split between two pieces and escapes its mask.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterator
 
 # (the line's text, the furthest cut) -> the cut to make, 0 < cut <= furthest
@@ -87,8 +88,9 @@ class LineSplitter:
     def _cut_long_pending(self) -> list[str]:
         if len(self._pending) <= self._max:
             return []
-        whole = _whole_characters(self._pending)
-        pieces, rest = self._pieces(self._pending[:whole].decode("utf-8", errors="replace"))
+        # Not final: a character the read left unfinished stays bytes, for the next chunk.
+        text, whole = codecs.utf_8_decode(self._pending, "replace", False)
+        pieces, rest = self._pieces(text)
         self._pending = rest.encode() + self._pending[whole:]
         return pieces
 
@@ -115,19 +117,6 @@ def _characters_within(text: str, limit: int) -> int:
         return limit
     encoded = text.encode("utf-8", errors="surrogatepass")
     return len(encoded[: _utf8_boundary(encoded, limit)].decode("utf-8", errors="surrogatepass"))
-
-
-def _whole_characters(data: bytes) -> int:
-    """The length of `data` without a multi-byte character its end leaves unfinished."""
-    for back in range(1, min(4, len(data)) + 1):
-        byte = data[-back]
-        if byte & 0xC0 == 0x80:
-            continue  # a continuation byte: the character starts further back
-        if byte >= 0xC0:  # a lead byte: how long is its character?
-            size = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
-            return len(data) - back if back < size else len(data)
-        return len(data)
-    return len(data)
 
 
 def _utf8_boundary(data: bytes, limit: int) -> int:

@@ -85,13 +85,10 @@ async def run_process(
     pgid = proc.pid
     if on_spawn is not None:
         on_spawn(pgid)
+    splitter = functools.partial(LineSplitter, request.max_line_bytes, request.safe_cut)
     readers = (
-        _Reader(
-            proc.stdout, "stdout", on_lines, LineSplitter(request.max_line_bytes, request.safe_cut)
-        ),
-        _Reader(
-            proc.stderr, "stderr", on_lines, LineSplitter(request.max_line_bytes, request.safe_cut)
-        ),
+        _Reader(proc.stdout, "stdout", on_lines, splitter()),
+        _Reader(proc.stderr, "stderr", on_lines, splitter()),
     )
     try:
         await _read_until_exit(proc, readers)
