@@ -2,6 +2,7 @@
 
     python bench/clients.py [--lines 1000000] [--churn 1000] [--stalled 50] [--reps 5]
     python bench/clients.py --workload tests [--seconds 10] ...
+    python bench/clients.py --engine inline ...   (the engine on the HTTP server's loop)
 
 Times the same run on a real daemon — by default one job of 50 quick steps and a step
 logging --lines lines, which keeps the daemon's event loop busy; with `--workload tests`
@@ -18,9 +19,11 @@ hundred lines each), which leaves the daemon mostly waiting — in four phases:
   their socket buffers): what a stuck client costs once it is stuck.
 
 Phases take turns, rep by rep, so the machine's drift hits them alike. For each phase:
-the median run time, its ratio to alone (target: within 10%), the daemon's CPU seconds
-per run (its event-loop thread, and its other threads: the store's writer), and its
-RSS afterwards. These machines are noisy: compare ratios within one run.
+the median run time, its ratio to alone (target: within 10%), CPU seconds per run of the
+daemon's HTTP process and of its engine process (the engine's event loop, and its other
+threads: the store's writer), and their RSS afterwards. With `--engine inline` the
+engine runs on the HTTP process's event loop, as `engine_process = false` has it: its
+columns are then that process's. These machines are noisy: compare ratios within one run.
 """
 
 from __future__ import annotations
@@ -91,6 +94,17 @@ def thread_cpu(pid: int) -> tuple[float, float]:
 
     main = seconds(Path(f"/proc/{pid}/task/{pid}/stat"))
     return main, seconds(Path(f"/proc/{pid}/stat")) - main
+
+
+def daemon_cpu(daemon: Daemon) -> tuple[float, float, float]:
+    """CPU seconds so far: the HTTP process (all its threads, when the engine has its own
+    process), the engine's event loop, the engine's other threads."""
+    engine = daemon.engine_pid
+    if engine is None:
+        loop, others = thread_cpu(daemon.proc.pid)
+        return 0.0, loop, others
+    http = sum(thread_cpu(daemon.proc.pid))
+    return (http, *thread_cpu(engine))
 
 
 CHURNED: list[int] = []  # connections made while the run ran, per churn phase
@@ -166,12 +180,14 @@ def main() -> None:
     parser.add_argument("--churn", type=int, default=1000)
     parser.add_argument("--stalled", type=int, default=50)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--engine", choices=["process", "inline"], default="process")
     args = parser.parse_args()
     times: dict[str, list[float]] = defaultdict(list)
-    cpu: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    rss: dict[str, int] = {}
+    cpu: dict[str, list[tuple[float, ...]]] = defaultdict(list)
+    rss: dict[str, tuple[int, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        daemon = Daemon(Path(tmp))
+        inline = "engine_process = false\n" if args.engine == "inline" else ""
+        daemon = Daemon(Path(tmp), config=f"retention_runs = 1000\n{inline}")
         try:
             load = workflow(args.lines) if args.workload == "log" else tests_workflow(args.seconds)
             (daemon.root / "workflows" / "load.yml").write_text(load)
@@ -191,30 +207,34 @@ def main() -> None:
             }
             for _ in range(args.reps):
                 for name, phase in phases.items():
-                    before = thread_cpu(daemon.proc.pid)
+                    before = daemon_cpu(daemon)
                     times[name].append(phase())
-                    after = thread_cpu(daemon.proc.pid)
+                    after = daemon_cpu(daemon)
                     runs = 2 if "before" in name else 1
-                    cpu[name].append(((after[0] - before[0]) / runs, (after[1] - before[1]) / runs))
-                    rss[name] = daemon.rss_kib()
+                    cpu[name].append(
+                        tuple((a - b) / runs for a, b in zip(after, before, strict=True))
+                    )
+                    engine = daemon.engine_pid
+                    rss[name] = (daemon.rss_kib(), daemon.rss_kib(engine) if engine else 0)
             health = settled_health(daemon)
         finally:
             daemon.stop()
     base = statistics.median(times["alone"])
     print(
-        f"{'phase':<40} {'run (median)':>13} {'vs alone':>9} "
-        f"{'daemon CPU/run: loop + others':>30} {'daemon RSS':>11}"
+        f"{'phase':<40} {'run (median)':>13} {'vs alone':>9} {'HTTP CPU/run':>13} "
+        f"{'engine CPU/run: loop + others':>30} {'RSS: HTTP + engine':>19}"
     )
     for name, values in times.items():
         median = statistics.median(values)
-        loop = statistics.median(c[0] for c in cpu[name])
-        others = statistics.median(c[1] for c in cpu[name])
+        http, loop, others = (statistics.median(c[i] for c in cpu[name]) for i in range(3))
+        memory = f"{rss[name][0] / 1024:.0f} + {rss[name][1] / 1024:.0f} MB"
         print(
-            f"{name:<40} {median:>12.3f}s {median / base:>8.2f}x "
-            f"{f'{loop:.2f} s + {others:.2f} s':>30} {rss[name] / 1024:>9.1f} MB"
+            f"{name:<40} {median:>12.3f}s {median / base:>8.2f}x {http:>11.2f} s "
+            f"{f'{loop:.2f} s + {others:.2f} s':>30} {memory:>19}"
         )
     print(
-        f"\n(median of {args.reps}, phases interleaved; {os.cpu_count()} CPUs) "
+        f"\n(median of {args.reps}, phases interleaved; engine: {args.engine}; "
+        f"{os.cpu_count()} CPUs) "
         f"connections made during a churned run: {statistics.median(CHURNED):.0f}; "
         f"streams cut by the write timeout: {health.get('streams_cut')}; "
         f"subscribers left: {health.get('subscribers')}; target: every ratio <= 1.10"

@@ -47,15 +47,19 @@ jobs:
 
 
 def sample(daemon: Daemon) -> dict[str, float]:
-    pid = daemon.proc.pid
+    """The daemon's figures: RSS, descriptors and threads summed over its HTTP process and
+    its engine process."""
+    pids = [daemon.proc.pid, *([daemon.engine_pid] if daemon.engine_pid else [])]
     health = httpx.get(f"{daemon.url}/api/health", timeout=10).json()
-    status = Path(f"/proc/{pid}/status").read_text()
-    threads = next(
-        int(line.split()[1]) for line in status.splitlines() if line.startswith("Threads:")
-    )
+    threads = 0
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        threads += next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("Threads:")
+        )
     return {
-        "rss_mb": daemon.rss_kib() / 1024,
-        "fds": len(os.listdir(f"/proc/{pid}/fd")),
+        "rss_mb": sum(daemon.rss_kib(pid) for pid in pids) / 1024,
+        "fds": sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in pids),
         "threads": threads,
         "subscribers": health["subscribers"],
         "runs_active": health["runs_active"],

@@ -95,11 +95,21 @@ class Daemon:
                 return run  # type: ignore[no-any-return]
             time.sleep(0.05)
 
-    def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+    def rss_kib(self, pid: int | None = None) -> int:
+        """The daemon's RSS (or that of `pid`, its engine process, say)."""
+        for line in Path(f"/proc/{pid or self.proc.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
         return 0
+
+    @property
+    def engine_pid(self) -> int | None:
+        """The daemon's engine process (None with `engine_process = false`)."""
+        pid = self.proc.pid
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            if b"runner.engine.host" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return int(child)
+        return None
 
     def stop(self) -> None:
         self.http.close()

@@ -103,6 +103,9 @@ class Settings:
     streams: StreamSettings = field(default_factory=StreamSettings)
     connections: ConnectionSettings = field(default_factory=ConnectionSettings)
     agent_protocol: bool = True
+    # The daemon's runs and store writer in a process of their own, beside the HTTP
+    # server (runner.engine.host): a crowd of clients then does not slow the runs.
+    engine_process: bool = True
 
     @property
     def parallel_jobs(self) -> int:
@@ -142,6 +145,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "rate_limit": dict,
     "streams": dict,
     "connections": dict,
+    "engine_process": bool,
 }
 
 
@@ -186,7 +190,14 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
 
     settings = Settings(root=path.parent.resolve(), config_path=path)
     changes: dict[str, Any] = {}
-    for key in ("host", "allow_remote", "max_parallel_jobs", "retention_runs", "agent_protocol"):
+    for key in (
+        "host",
+        "allow_remote",
+        "max_parallel_jobs",
+        "retention_runs",
+        "agent_protocol",
+        "engine_process",
+    ):
         if key in raw:
             changes[key] = raw[key]
     if "port" in raw:

@@ -1,16 +1,20 @@
 """serve(settings): the daemon, as one nursery that owns everything.
 
-Start order, each with a readiness handshake: store (open, writer running),
-recovery of runs a crash left open, the run manager, then Hypercorn. Stop
-order on SIGINT/SIGTERM (or `shutdown` being set): stop accepting runs and
+Start order, each with a readiness handshake: the engine (the store opened, its
+writer running, runs a crash left open closed, the run manager), then Hypercorn.
+Stop order on SIGINT/SIGTERM (or `shutdown` being set): stop accepting runs and
 cancel the running ones (their process groups are killed), stop Hypercorn,
 close the bus (every stream ends), drain the writer, close the store.
+
+The engine runs in a process of its own (runner.engine.host) unless stax.toml
+says `engine_process = false`: then on this event loop, beside Hypercorn.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,14 +25,17 @@ from runner.api.app import Services, create_app
 from runner.api.auth import check_bind, load_or_create_token
 from runner.api.http_server import hypercorn_config
 from runner.api.sse import StreamWatch
-from runner.engine.manager import RunManager
+from runner.engine.manager import RunManager, Runs
 from runner.engine.recovery import close_unfinished_runs
+from runner.engine.remote import EngineProcess, MirroredStore
 from runner.events.bus import Bus
 from runner.events.store import EventStore
 from runner.events.thread_store import ThreadStore
 from runner.memory import trim_memory_periodically
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from runner.config import Settings
 
 log = logging.getLogger("stax.daemon")
@@ -61,31 +68,25 @@ async def serve(
     check_bind(settings.host, allow_remote=settings.allow_remote)
     shutdown = shutdown if shutdown is not None else trio.Event()
     bus = Bus(buffer=settings.streams.subscriber_buffer)
-    store = EventStore(
-        settings.data_dir, publish=bus.publish, retention_runs=settings.retention_runs
-    )
-    store.open()
-    threads = ThreadStore(store.path)  # agent-protocol threads, beside the event log
-    try:
-        threads.open()
-        token = load_or_create_token(settings.data_dir)
-        async with trio.open_nursery() as nursery:
-            await nursery.start(store.run)
-            await close_unfinished_runs(store, reason="daemon stopped")
-            async with trio.open_nursery() as runs_nursery:
-                manager = RunManager(settings, store, runs_nursery)
+    engine = _engine_process if settings.engine_process else _engine_here
+    async with engine(settings, bus) as (store, runs):
+        threads = ThreadStore(store.path)  # agent-protocol threads, beside the event log
+        try:
+            threads.open()
+            token = load_or_create_token(settings.data_dir)
+            async with trio.open_nursery() as nursery:
                 services = Services(
                     settings=settings,
                     store=store,
                     bus=bus,
-                    manager=manager,
+                    manager=runs,
                     token=token,
                     threads=threads,
                     watch=StreamWatch(write_timeout_s=settings.streams.write_timeout_seconds),
                 )
                 app = create_app(services)
-                await runs_nursery.start(services.watch.run)
-                runs_nursery.start_soon(trim_memory_periodically)
+                await nursery.start(services.watch.run)
+                nursery.start_soon(trim_memory_periodically)
                 config = hypercorn_config(settings)
                 http_stopped = trio.Event()
 
@@ -107,13 +108,43 @@ async def serve(
                     DaemonAddress(host=settings.host, port=port, token=token, services=services)
                 )
                 await shutdown.wait()
-                await manager.shutdown(grace_s=settings.step_kill_grace_seconds)
+                await runs.shutdown(grace_s=settings.step_kill_grace_seconds)
                 bus.close()
                 http_stopped.set()
-                runs_nursery.cancel_scope.cancel()
-            store.close_writer()
+                nursery.cancel_scope.cancel()
+        finally:
+            threads.close()
+
+
+@asynccontextmanager
+async def _engine_process(settings: Settings, bus: Bus) -> AsyncIterator[tuple[EventStore, Runs]]:
+    """The runs and the store's writer in the engine process; this process reads."""
+    store = MirroredStore(settings.data_dir, publish=bus.publish)
+    try:
+        async with trio.open_nursery() as nursery:
+            engine = EngineProcess(settings, store, bus)
+            await nursery.start(engine.run)
+            yield store, engine
     finally:
-        threads.close()
+        store.close()
+
+
+@asynccontextmanager
+async def _engine_here(settings: Settings, bus: Bus) -> AsyncIterator[tuple[EventStore, Runs]]:
+    """The runs and the store's writer on this process's event loop."""
+    store = EventStore(
+        settings.data_dir, publish=bus.publish, retention_runs=settings.retention_runs
+    )
+    store.open()
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(store.run)
+            await close_unfinished_runs(store, reason="daemon stopped")
+            async with trio.open_nursery() as runs_nursery:
+                yield store, RunManager(settings, store, runs_nursery)
+                runs_nursery.cancel_scope.cancel()  # after `shutdown`: nothing is left
+            store.close_writer()  # the writer drains the queue, then returns
+    finally:
         store.close()
 
 

@@ -197,7 +197,9 @@ async def _input_respond(
                 "no_such_namespace",
                 f"interrupt {interrupt!r} is in namespace [{job_id!r}], not {namespace!r}",
             )
-        if not services.manager.approve(run_id, job_id, approved=approved, by="agent-protocol"):
+        if not await services.manager.approve(
+            run_id, job_id, approved=approved, by="agent-protocol"
+        ):
             raise CommandError(
                 "no_such_interrupt",
                 f"job {job_id!r} of run {run_id} is not waiting for an approval",

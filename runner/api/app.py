@@ -35,7 +35,7 @@ from runner.expressions.values import JSONValue
 if TYPE_CHECKING:
     from runner.api.sse import StreamWatch
     from runner.config import Settings
-    from runner.engine.manager import RunManager
+    from runner.engine.manager import Runs
     from runner.events.bus import Bus
     from runner.events.store import EventStore
     from runner.events.thread_store import ThreadStore
@@ -55,7 +55,7 @@ class Services:
     settings: Settings
     store: EventStore
     bus: Bus
-    manager: RunManager
+    manager: Runs
     token: str
     threads: ThreadStore
     watch: StreamWatch

@@ -134,7 +134,7 @@ async def get_run(run_id: str) -> Response:
 @blueprint.post("/api/runs/<run_id>/cancel")
 async def cancel_run(run_id: str) -> Response:
     services = _services()
-    if services.manager.cancel(run_id, "cancelled by request"):
+    if await services.manager.cancel(run_id, "cancelled by request"):
         return _json({"runId": run_id, "status": "cancelling"}, status=202)
     if await services.store.get_run(run_id) is None:
         raise ApiError(404, "not_found_error", f"no run {run_id!r}")
@@ -148,7 +148,7 @@ async def approve_job(run_id: str, job_id: str) -> Response:
     _check_fields(body, {"approve": bool, "comment": str})
     approved = body.get("approve", True)
     who = "api" if authorized(services) else "dashboard"
-    if services.manager.approve(run_id, job_id, approved=approved, by=who):
+    if await services.manager.approve(run_id, job_id, approved=approved, by=who):
         return _json({"runId": run_id, "jobId": job_id, "approved": approved}, status=200)
     run = await services.store.get_run(run_id)
     if run is None:

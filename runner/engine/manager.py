@@ -8,7 +8,7 @@ cancels every run before the store closes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 
@@ -17,6 +17,8 @@ from runner.engine.run import RunRequest, WorkflowRun
 from runner.errors import ApiError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from runner.config import Settings
     from runner.engine.records import RunRecord
     from runner.events.sink import EventSink
@@ -59,6 +61,30 @@ class RunApprovals:
         return (run_id, job_id) in self._waiting
 
 
+class ActiveRun(Protocol):
+    @property
+    def record(self) -> RunRecord | None: ...
+
+
+class Runs(Protocol):
+    """What the daemon's routes ask of its runs: RunManager in the daemon's own process,
+    or EngineProcess, which asks a RunManager in a process of its own."""
+
+    @property
+    def active(self) -> Mapping[str, ActiveRun]: ...
+
+    @property
+    def accepting(self) -> bool: ...
+
+    async def start(self, request: RunRequest) -> RunRecord: ...
+
+    async def cancel(self, run_id: str, reason: str = "cancelled") -> bool: ...
+
+    async def approve(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool: ...
+
+    async def shutdown(self, *, grace_s: float = 5.0) -> None: ...
+
+
 class RunManager:
     def __init__(
         self,
@@ -67,11 +93,13 @@ class RunManager:
         nursery: trio.Nursery,
         *,
         sink: EventSink | None = None,
+        on_end: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.sink = sink or store
         self.nursery = nursery
+        self.on_end = on_end  # told each run's id once the run is over
         self.approvals = RunApprovals()
         self.concurrency = ConcurrencyGroups()
         self.active: dict[str, WorkflowRun] = {}
@@ -111,10 +139,12 @@ class RunManager:
             await run.run()
         finally:
             self.active.pop(run.run_id, None)
+            if self.on_end is not None:
+                self.on_end(run.run_id)
             if not self.active:
                 self._idle.set()
 
-    def cancel(self, run_id: str, reason: str = "cancelled") -> bool:
+    async def cancel(self, run_id: str, reason: str = "cancelled") -> bool:
         """Cancel a running run; asked again while it is cancelling, kill it."""
         run = self.active.get(run_id)
         if run is None:
@@ -125,7 +155,7 @@ class RunManager:
             run.cancel(reason)
         return True
 
-    def approve(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool:
+    async def approve(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool:
         return self.approvals.decide(run_id, job_id, approved=approved, by=by)
 
     async def shutdown(self, *, grace_s: float = 5.0) -> None:

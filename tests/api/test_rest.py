@@ -8,6 +8,7 @@ import re
 import stat
 from typing import TYPE_CHECKING
 
+import pytest
 import trio
 
 from runner.config import EnvironmentSettings
@@ -122,7 +123,9 @@ async def test_runs_list_get_log_and_unknowns(daemon: Daemon) -> None:
         assert bad.status_code == 400
 
 
-async def test_cancel_a_running_run(daemon: Daemon) -> None:
+@pytest.mark.parametrize("engine_process", [True, False], ids=["engine process", "inline"])
+async def test_cancel_a_running_run(daemon_factory: DaemonFactory, engine_process: bool) -> None:
+    daemon = await daemon_factory(engine_process=engine_process)
     daemon.write_workflow(
         "slow.yml",
         """
@@ -153,8 +156,12 @@ async def test_cancel_a_running_run(daemon: Daemon) -> None:
     assert [s["conclusion"] for s in steps] == ["cancelled", "success"]
 
 
-async def test_approval_over_http(daemon_factory: DaemonFactory) -> None:
-    daemon = await daemon_factory(environments={"production": EnvironmentSettings(approval=True)})
+@pytest.mark.parametrize("engine_process", [True, False], ids=["engine process", "inline"])
+async def test_approval_over_http(daemon_factory: DaemonFactory, engine_process: bool) -> None:
+    daemon = await daemon_factory(
+        environments={"production": EnvironmentSettings(approval=True)},
+        engine_process=engine_process,
+    )
     daemon.write_workflow(
         "deploy.yml",
         """

@@ -1,8 +1,9 @@
 """The store's disk fills up during a run: the daemon says so, starts no new run, loses
 nothing it committed, and carries on when space returns.
 
-"Full" is a file-size limit (RLIMIT_FSIZE) put on the running daemon: SQLite's writes
-past it fail with EFBIG (Python ignores SIGXFSZ), exactly as on a full disk.
+"Full" is a file-size limit (RLIMIT_FSIZE) put on the running daemon's engine process
+(the store's writer): SQLite's writes past it fail with EFBIG (Python ignores SIGXFSZ),
+exactly as on a full disk.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import time
 
 import httpx
 
-from tests.real_daemon import Project
+from tests.real_daemon import Project, engine_pid
 
 LINES = 60_000
 
 
 def test_full_disk_pauses_the_log_refuses_new_runs_and_recovers(project: Project) -> None:
     daemon = project.serve()
+    writer = engine_pid(daemon)
     project.workflow(
         "noisy",
         f"""
@@ -33,7 +35,7 @@ def test_full_disk_pauses_the_log_refuses_new_runs_and_recovers(project: Project
     wal = project.root / ".stax" / "stax.db-wal"
     limit = (wal.stat().st_size if wal.exists() else 0) + 64 * 1024
     # Only the soft limit: raising it back needs no privilege.
-    resource.prlimit(daemon.pid, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+    resource.prlimit(writer, resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
     try:
         run_id = project.post("/api/runs", {"workflow": "noisy"}).json()["runId"]
         deadline = time.monotonic() + 20
@@ -51,7 +53,7 @@ def test_full_disk_pauses_the_log_refuses_new_runs_and_recovers(project: Project
         assert "cannot be written" in refused.json()["error"]["message"]
     finally:
         infinity = resource.RLIM_INFINITY
-        resource.prlimit(daemon.pid, resource.RLIMIT_FSIZE, (infinity, infinity))
+        resource.prlimit(writer, resource.RLIMIT_FSIZE, (infinity, infinity))
 
     run = project.wait_run(run_id, timeout=60)
     assert run["conclusion"] == "success"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.real_daemon import Project, alive
+from tests.real_daemon import Project, alive, engine_pid
 
 SLOW = """
     on: push
@@ -105,6 +105,7 @@ def test_kill_9_mid_run_then_restart_ends_the_run_and_keeps_every_seen_event(
     project: Project,
 ) -> None:
     daemon = project.serve()
+    engine = engine_pid(daemon)
     project.workflow("slow", SLOW)
     run_id = project.post("/api/runs", {"workflow": "slow"}).json()["runId"]
     child = wait_file(project.root / "child.pid")
@@ -112,6 +113,10 @@ def test_kill_9_mid_run_then_restart_ends_the_run_and_keeps_every_seen_event(
     seen = dict(project.canonical_events(run_id, until='"ready"'))
     daemon.kill()
     daemon.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while alive(engine) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not alive(engine)  # it dies with the daemon
     assert alive(child)  # orphaned by the crash, for now
 
     project.serve()

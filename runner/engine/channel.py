@@ -1,0 +1,48 @@
+"""Messages between the daemon and its engine process, over a socket pair.
+
+Each message is a Python object, pickled and prefixed by its length. Pickle is
+safe here because both ends are stax processes and the socket pair is theirs
+alone (it is inherited, never bound to an address).
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+from typing import Any
+
+import trio
+
+_LENGTH = struct.Struct("!I")
+_READ_SIZE = 1 << 20
+
+
+class MessageChannel:
+    def __init__(self, stream: trio.SocketStream) -> None:
+        self.stream = stream
+        self._send_lock = trio.Lock()  # a message is never interleaved with another
+        self._buffer = bytearray()
+
+    async def send(self, message: Any) -> None:
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        async with self._send_lock:
+            await self.stream.send_all(_LENGTH.pack(len(payload)) + payload)
+
+    async def receive(self) -> Any:
+        """The next message; trio.EndOfChannel once the other end closed."""
+        header = await self._read_exactly(_LENGTH.size)
+        (length,) = _LENGTH.unpack(header)
+        return pickle.loads(await self._read_exactly(length))
+
+    async def _read_exactly(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            data = await self.stream.receive_some(max(_READ_SIZE, size - len(self._buffer)))
+            if not data:
+                raise trio.EndOfChannel
+            self._buffer += data
+        out = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return out
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()

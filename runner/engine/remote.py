@@ -1,0 +1,266 @@
+"""EngineProcess: the daemon's runs, kept in the engine process (runner.engine.host).
+
+The daemon's routes ask it what they would ask a RunManager (the `Runs` protocol):
+start, cancel and approve go to the engine and wait for its answer; `active` is
+kept from the engine's messages. The engine reports how far the log is committed;
+while the bus has subscribers, the daemon reads the new events from the store
+(SQLite, beside the engine's writer) and publishes them, in seq order, as its own
+store would have. With nobody subscribed it reads nothing: a subscriber that comes
+later starts at the committed head, or replays from the store like any other.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from runner.engine.channel import MessageChannel
+from runner.errors import ApiError, ConfigError, RunError, StaxError
+from runner.events.follow import REPLAY_PAGE_BYTES
+from runner.events.store import EventStore, StoreStatistics
+
+if TYPE_CHECKING:
+    from runner.config import Settings
+    from runner.engine.records import RunRecord
+    from runner.engine.run import RunRequest
+    from runner.events.bus import Bus
+
+log = logging.getLogger("stax.daemon")
+
+
+class EngineGone(StaxError):
+    """The engine process ended without being asked to."""
+
+
+class MirroredStore(EventStore):
+    """The store as the daemon's HTTP side sees it while the engine process writes it:
+    reads go to SQLite as usual; `last_seq` and `statistics()` are the writer's, as the
+    engine last reported them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._reported: StoreStatistics | None = None
+
+    def report(self, stats: StoreStatistics) -> None:
+        self._reported = stats
+        self.last_seq = max(self.last_seq, stats.last_seq)
+
+    def statistics(self) -> StoreStatistics:
+        if self._reported is None:
+            return super().statistics()
+        return StoreStatistics(
+            last_seq=self.last_seq,
+            committed_batches=self._reported.committed_batches,
+            committed_events=self._reported.committed_events,
+            queued=self._reported.queued,
+            failed=self._reported.failed,
+        )
+
+
+@dataclass(slots=True)
+class RemoteRun:
+    """A run the engine is running, as it was when it started (what the routes show
+    until the run's first events are committed)."""
+
+    record: RunRecord | None
+
+
+@dataclass(slots=True)
+class _Call:
+    kind: str
+    done: trio.Event = field(default_factory=trio.Event)
+    ok: bool = False
+    value: Any = None
+
+
+_PUBLISH_PAGE = 2000  # events read from the store at a time
+
+
+class EngineProcess:
+    def __init__(self, settings: Settings, store: MirroredStore, bus: Bus) -> None:
+        self.settings = settings
+        self.store = store
+        self.bus = bus
+        self._published = 0  # the bus has had every event up to here
+        self._progress = trio.Event()  # the engine committed more (or stopped)
+        self.active: dict[str, RemoteRun] = {}
+        self.accepting = False
+        self.pid: int | None = None  # the engine process's, once started
+        self._channel: MessageChannel | None = None
+        self._calls: dict[int, _Call] = {}
+        self._ids = itertools.count(1)
+        self._stopped = trio.Event()  # the engine stopped, and the bus has had it all
+        self._publisher_idle = trio.Event()  # set whenever the bus has had all it knows of
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Start the engine, then relay its messages until it stops.
+
+        Raises ConfigError when the engine cannot open the store (another daemon holds
+        it, say) and EngineGone when it ends unasked."""
+        ours, theirs = socket.socketpair()
+        try:
+            process = _start_engine(theirs.fileno())
+        finally:
+            theirs.close()
+        self.pid = process.pid
+        channel = MessageChannel(trio.SocketStream(trio.socket.from_stdlib_socket(ours)))
+        try:
+            await channel.send(("settings", self.settings))
+            first = await self._receive_or_exit(channel, process)
+            if first[0] == "failed":
+                raise ConfigError(first[1])
+            self.store.open_readonly()
+            self.store.report(first[1])
+            self._published = self.store.last_seq
+            self._channel = channel
+            self.accepting = True
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._publish_committed)
+                task_status.started()
+                await self._relay(channel, process)
+                await self._caught_up()
+                nursery.cancel_scope.cancel()
+        finally:
+            self.accepting = False
+            self._channel = None
+            self._fail_calls()
+            with trio.CancelScope(shield=True):
+                with trio.move_on_after(5):
+                    await _exited(process)
+                if process.poll() is None:
+                    process.kill()  # ours, by its PID
+                    await _exited(process)
+                await channel.aclose()
+
+    async def _receive_or_exit(
+        self, channel: MessageChannel, process: subprocess.Popen[bytes]
+    ) -> tuple[Any, ...]:
+        try:
+            message: tuple[Any, ...] = await channel.receive()
+        except (trio.EndOfChannel, trio.BrokenResourceError):
+            code = await _exited(process)
+            raise EngineGone(f"the engine process exited (status {code})") from None
+        return message
+
+    async def _relay(self, channel: MessageChannel, process: subprocess.Popen[bytes]) -> None:
+        while True:
+            message = await self._receive_or_exit(channel, process)
+            kind = message[0]
+            if kind == "stats":
+                self.store.report(message[1])
+                self._progress.set()
+            elif kind == "reply":
+                call = self._calls.pop(message[1], None)
+                if call is not None:
+                    call.ok, call.value = message[2], message[3]
+                    if call.kind == "start" and call.ok:  # before its "ended" can come
+                        self.active[call.value.id] = RemoteRun(call.value)
+                    call.done.set()
+            elif kind == "ended":
+                self.active.pop(message[1], None)
+            elif kind == "stopped":
+                return
+
+    async def _publish_committed(self) -> None:
+        """Hand the bus every event the engine commits, in order, while it has
+        subscribers; skip ahead while it has none."""
+        while True:
+            await self._progress.wait()
+            self._progress = trio.Event()
+            while self._published < self.store.last_seq:
+                if not self.bus.statistics().subscribers:
+                    self._published = self.store.last_seq
+                    break
+                events = await self.store.read_after(
+                    self._published, limit=_PUBLISH_PAGE, max_bytes=REPLAY_PAGE_BYTES
+                )
+                if not events:  # pruned by retention meanwhile
+                    self._published = self.store.last_seq
+                    break
+                self.store.publish(events)
+                self._published = events[-1].seq
+            self._publisher_idle.set()
+
+    async def _caught_up(self) -> None:
+        """Wait until the bus has had everything committed (before it closes)."""
+        while self._published < self.store.last_seq:
+            self._publisher_idle = trio.Event()
+            self._progress.set()
+            await self._publisher_idle.wait()
+        self._stopped.set()
+
+    def _fail_calls(self) -> None:
+        for call in self._calls.values():
+            call.value = ("api", 503, "unavailable", "the daemon's engine has stopped")
+            call.done.set()
+        self._calls.clear()
+
+    async def _call(self, kind: str, *args: Any) -> Any:
+        if self._channel is None:
+            raise ApiError(503, "unavailable", "the daemon's engine has stopped")
+        request_id = next(self._ids)
+        call = self._calls[request_id] = _Call(kind)
+        try:
+            await self._channel.send((kind, request_id, *args))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self._calls.pop(request_id, None)
+            raise ApiError(503, "unavailable", "the daemon's engine has stopped") from None
+        await call.done.wait()
+        if call.ok:
+            return call.value
+        if call.value[0] == "run":
+            raise RunError(call.value[1])
+        raise ApiError(*call.value[1:])
+
+    # -- the Runs protocol ----------------------------------------------------------
+    async def start(self, request: RunRequest) -> RunRecord:
+        record: RunRecord = await self._call("start", request)
+        return record
+
+    async def cancel(self, run_id: str, reason: str = "cancelled") -> bool:
+        return bool(await self._call("cancel", run_id, reason))
+
+    async def approve(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool:
+        return bool(await self._call("approve", run_id, job_id, approved, by))
+
+    async def shutdown(self, *, grace_s: float = 5.0) -> None:
+        """Stop accepting runs; the engine cancels its runs (killing what outlives the
+        grace), commits what is queued and stops."""
+        self.accepting = False
+        if self._channel is None:
+            return
+        await self._channel.send(("shutdown", grace_s))
+        with trio.move_on_after(grace_s + 30):
+            await self._stopped.wait()
+
+
+def _start_engine(fd: int) -> subprocess.Popen[bytes]:
+    """The engine process, talking over `fd`. Started from the event loop's thread, not
+    from a worker thread as trio's open_process does: the engine's PDEATHSIG fires when
+    the thread that started it ends, and worker threads end when idle."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "runner.engine.host", str(fd), str(os.getpid())],
+        pass_fds=(fd,),
+        start_new_session=True,  # a Ctrl-C in the terminal is the daemon's to handle
+    )
+
+
+async def _exited(process: subprocess.Popen[bytes]) -> int:
+    """Wait for `process` to end (on a pidfd where Linux has them, else in a thread)."""
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):
+        return await trio.to_thread.run_sync(process.wait, abandon_on_cancel=True)
+    try:
+        await trio.lowlevel.wait_readable(pidfd)
+    finally:
+        os.close(pidfd)
+    return process.wait()

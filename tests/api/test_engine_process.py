@@ -1,0 +1,89 @@
+"""The daemon's runs in the engine process (runner.engine.host), beside its HTTP server."""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import TYPE_CHECKING
+
+import pytest
+import trio
+
+from runner.daemon import serve
+from runner.engine.remote import EngineGone, EngineProcess
+from runner.errors import ConfigError
+from tests.api.conftest import daemon_settings
+from tests.api.test_events_stream import collect, start_run
+from tests.api.test_rest import wait_for_run
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.api.conftest import Daemon
+
+
+def engine_of(daemon: Daemon) -> EngineProcess:
+    engine = daemon.services.manager
+    assert isinstance(engine, EngineProcess)
+    assert engine.pid is not None
+    return engine
+
+
+async def test_steps_run_under_the_engine_and_its_commits_reach_every_stream(
+    daemon: Daemon,
+) -> None:
+    engine = engine_of(daemon)
+    assert engine.pid != os.getpid()
+    daemon.write_workflow(
+        "parent.yml",
+        """
+        on: push
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "parent $PPID"
+    """,
+    )
+    async with daemon.client() as client:
+        run_id = await start_run(client, daemon, "parent")
+        frames = await collect(client, {"runId": run_id, "lastEventId": "0"})
+        run = await wait_for_run(client, run_id)
+        health = (await client.get("/api/health")).json()
+    assert run["conclusion"] == "success"
+    lines = [data["line"] for event, _, data in frames if event == "step.log"]
+    assert f"parent {engine.pid}\n" in lines
+    ids = [int(frame_id.split(".")[0]) for _, frame_id, _ in frames if frame_id]
+    assert ids == sorted(ids)
+    # What the engine committed, as the engine reports it.
+    assert health["last_seq"] == daemon.services.store.last_seq >= ids[-1]
+    assert health["store_error"] is None
+
+
+async def test_a_second_daemon_on_the_same_data_dir_is_refused(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    settings = daemon_settings(other, data_dir=daemon.settings.data_dir)
+    with pytest.RaisesGroup(
+        pytest.RaisesExc(ConfigError, match="is in use by stax pid"), flatten_subgroups=True
+    ):
+        await serve(settings)
+
+
+async def test_the_daemon_stops_when_its_engine_dies(tmp_path: Path) -> None:
+    settings = daemon_settings(tmp_path)
+    with (
+        trio.fail_after(15),
+        pytest.RaisesGroup(pytest.RaisesExc(EngineGone, match="exited"), flatten_subgroups=True),
+    ):
+        async with trio.open_nursery() as nursery:
+            address = await nursery.start(
+                lambda task_status: serve(settings, task_status=task_status)
+            )
+            assert address.services is not None
+            engine = address.services.manager
+            assert isinstance(engine, EngineProcess)
+            assert engine.pid is not None
+            os.kill(engine.pid, signal.SIGKILL)  # ours: started by this daemon
