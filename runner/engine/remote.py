@@ -26,12 +26,16 @@ from runner.engine.channel import MessageChannel
 from runner.errors import ApiError, ConfigError, RunError, StaxError
 from runner.events.follow import REPLAY_PAGE_BYTES
 from runner.events.store import EventStore, StoreStatistics
+from runner.events.types import weight
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from runner.config import Settings
     from runner.engine.records import RunRecord
     from runner.engine.run import RunRequest
     from runner.events.bus import Bus
+    from runner.events.types import Event
 
 log = logging.getLogger("stax.daemon")
 
@@ -82,6 +86,11 @@ class _Call:
 
 
 _PUBLISH_PAGE = 2000  # events read from the store at a time
+# The engine runs ahead of busy readers, and a page published into full queues would
+# drop them all, to catch up from the store one by one: so the publisher waits for room,
+# as long as readers take something at least this often. A stuck reader is still
+# dropped, and a shutdown still flushes.
+_READER_STUCK_S = 1.0
 
 
 class EngineProcess:
@@ -185,8 +194,10 @@ class EngineProcess:
                 if not events:  # pruned by retention meanwhile
                     self._published = self.store.last_seq
                     break
-                self.store.publish(events)
-                self._published = events[-1].seq
+                for batch in _slices(events, max_weight=self.bus.buffer // 8):
+                    await self.bus.wait_for_room(batch, stuck_after_s=_READER_STUCK_S)
+                    self.store.publish(batch)
+                    self._published = batch[-1].seq
             self._publisher_idle.set()
 
     async def _caught_up(self) -> None:
@@ -240,6 +251,23 @@ class EngineProcess:
         await self._channel.send(("shutdown", grace_s))
         with trio.move_on_after(grace_s + 30):
             await self._stopped.wait()
+
+
+def _slices(events: list[Event], *, max_weight: int) -> Iterator[list[Event]]:
+    """`events` in batches of at most `max_weight` (a log chunk weighs its lines; a heavier
+    chunk is a batch of its own): readers then take a batch often enough to show they
+    are not stuck, and a page read while they were busy arrives as commits would have."""
+    batch: list[Event] = []
+    total = 0
+    for event in events:
+        cost = weight((event,))
+        if batch and total + cost > max_weight:
+            yield batch
+            batch, total = [], 0
+        batch.append(event)
+        total += cost
+    if batch:
+        yield batch
 
 
 def _start_engine(fd: int) -> subprocess.Popen[bytes]:

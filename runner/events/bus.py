@@ -53,17 +53,22 @@ class Subscription:
     async def receive(self) -> list[Event]:
         """The next committed batch. Raises trio.EndOfChannel once dropped or closed."""
         batch, cost = await self._receive.receive()
-        self._queued -= cost
+        self._took(cost)
         return batch
 
     def receive_nowait(self) -> list[Event]:
         batch, cost = self._receive.receive_nowait()
-        self._queued -= cost
+        self._took(cost)
         return batch
+
+    def _took(self, cost: int) -> None:
+        self._queued -= cost
+        self._bus._room.unpark_all()
 
     def close(self) -> None:
         """Leave the bus (idempotent). Call it in a `finally`."""
         self._bus._subscribers.discard(self)
+        self._bus._room.unpark_all()
         self._send.close()
         self._receive.close()
 
@@ -76,6 +81,7 @@ class Bus:
         self._batches = 0
         self._events = 0
         self._lagged = 0
+        self._room = trio.lowlevel.ParkingLot()  # a subscriber took a batch, or left
 
     def subscribe(self, *, buffer: int | None = None) -> Subscription:
         """Start receiving every batch published from now on (`buffer`: its bound)."""
@@ -107,6 +113,20 @@ class Bus:
                 self._subscribers.discard(sub)
                 continue
             sub._queued += cost
+
+    async def wait_for_room(self, batch: list[Event], *, stuck_after_s: float) -> None:
+        """Wait until publishing `batch` would drop nobody, or until no subscriber has
+        taken anything for `stuck_after_s` (those still without room are stuck: the
+        publish drops them, as ever). For a publisher that can run ahead of its readers
+        (the daemon reading what its engine process committed): a burst published into
+        busy readers' queues would drop them all, to catch up from the store one by
+        one; paced, they keep up together."""
+        cost = weight(batch)
+        while any(sub._queued and sub._queued + cost > sub.limit for sub in self._subscribers):
+            with trio.move_on_after(stuck_after_s) as waited:
+                await self._room.park()
+            if waited.cancelled_caught:
+                return
 
     def close(self) -> None:
         """End every subscription (daemon shutdown): readers see EndOfChannel."""

@@ -71,6 +71,9 @@ async def test_a_subscriber_reading_slowly_neither_slows_the_run_nor_misses_even
                 await connected.wait()  # subscribed; from now on it reads nothing
                 run_id, with_slow = await _timed_run(client, daemon)
                 run_ids.append(run_id)
+                # Stalled for longer than the daemon waits for a busy reader to take
+                # something (a reader merely slow is waited for, not dropped).
+                await trio.sleep(2.5)
                 first_run_done.set()  # now it drains everything, caught up from the store
 
     # The run was not held up by its stalled subscriber (generous bound: noisy machine).

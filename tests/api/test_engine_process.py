@@ -10,11 +10,13 @@ import pytest
 import trio
 
 from runner.daemon import serve
-from runner.engine.remote import EngineGone, EngineProcess
+from runner.engine.remote import EngineGone, EngineProcess, _slices
 from runner.errors import ConfigError
+from runner.events.types import weight
 from tests.api.conftest import daemon_settings
 from tests.api.test_events_stream import collect, start_run
 from tests.api.test_rest import wait_for_run
+from tests.events.test_bus import chunk, status
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -87,3 +89,10 @@ async def test_the_daemon_stops_when_its_engine_dies(tmp_path: Path) -> None:
             assert isinstance(engine, EngineProcess)
             assert engine.pid is not None
             os.kill(engine.pid, signal.SIGKILL)  # ours: started by this daemon
+
+
+def test_a_page_read_from_the_store_is_published_in_slices() -> None:
+    page = [status(), chunk(300), chunk(300), chunk(5000), chunk(100), status()]
+    slices = list(_slices(page, max_weight=1000))
+    assert [[weight((e,)) for e in s] for s in slices] == [[1, 300, 300], [5000], [100, 1]]
+    assert [e for s in slices for e in s] == page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import trio
+import trio.testing
 
 from runner.events.bus import Bus
 from runner.events.types import Event, EventType, weight
@@ -48,3 +49,55 @@ async def test_an_empty_queue_takes_a_batch_heavier_than_the_bound() -> None:
     bus.publish([chunk(60)])
     bus.publish([chunk(60)])  # ...but holding more than the bound does
     assert sub.lagged
+
+
+async def test_a_publisher_waits_for_room_while_readers_keep_taking(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    bus = Bus(buffer=2500)
+    busy = bus.subscribe()
+    for _ in range(3):
+        bus.publish([chunk(800)])  # 2,400 lines held
+
+    async def take_slowly() -> None:
+        for _ in range(3):  # a batch every 0.6 s: slow, never stuck
+            await trio.sleep(0.6)
+            await busy.receive()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(take_slowly)
+        await bus.wait_for_room([chunk(1000)], stuck_after_s=1.0)
+        # Room for 1,000 lines came with the second batch taken, after longer in all
+        # than `stuck_after_s`: the wait is for a reader that takes nothing.
+        assert trio.current_time() == pytest.approx(1.2)
+        bus.publish([chunk(1000)])
+    assert not busy.lagged
+
+
+async def test_a_publisher_waits_no_longer_than_a_reader_takes_nothing(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    bus = Bus(buffer=2500)
+    stuck = bus.subscribe()
+    reading = bus.subscribe()
+    bus.publish([chunk(2000)])
+    await reading.receive()
+    started = trio.current_time()
+    await bus.wait_for_room([chunk(1000)], stuck_after_s=1.0)
+    assert trio.current_time() - started == pytest.approx(1.0)
+    bus.publish([chunk(1000)])  # the stuck one is dropped, the reader is not
+    assert stuck.lagged
+    assert not reading.lagged
+
+
+async def test_waiting_for_room_with_room_or_nobody_takes_no_time(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    bus = Bus(buffer=2500)
+    await bus.wait_for_room([chunk(5000)], stuck_after_s=1.0)  # no subscriber
+    sub = bus.subscribe()
+    await bus.wait_for_room([chunk(5000)], stuck_after_s=1.0)  # an empty queue takes any
+    bus.publish([chunk(1000)])
+    await bus.wait_for_room([chunk(1500)], stuck_after_s=1.0)  # 2,500 fits
+    assert trio.current_time() == 0
+    sub.close()
