@@ -176,9 +176,9 @@ def _die_with(parent_pid: int) -> None:
 
 def main() -> None:
     fd, parent_pid = int(sys.argv[1]), int(sys.argv[2])
+    # A Ctrl-C in the daemon's terminal does not reach this process (a session of its
+    # own): the daemon decides when runs stop. (Not SIG_IGN: steps would inherit it.)
     _die_with(parent_pid)
-    # The daemon decides when runs stop: a Ctrl-C in its terminal reaches it, not us.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="stax engine: %(message)s")
     sock = socket.socket(fileno=fd)
 

@@ -45,6 +45,7 @@ async def test_steps_run_under_the_engine_and_its_commits_reach_every_stream(
             runs-on: ubuntu-latest
             steps:
               - run: echo "parent $PPID"
+              - run: grep SigIgn /proc/self/status
     """,
     )
     async with daemon.client() as client:
@@ -55,6 +56,9 @@ async def test_steps_run_under_the_engine_and_its_commits_reach_every_stream(
     assert run["conclusion"] == "success"
     lines = [data["line"] for event, _, data in frames if event == "step.log"]
     assert f"parent {engine.pid}\n" in lines
+    # Steps get signals as a terminal would give them: none ignored (SIGINT is bit 2).
+    ignored = next(int(line.split()[1], 16) for line in lines if line.startswith("SigIgn"))
+    assert not ignored & (1 << (signal.SIGINT - 1)), hex(ignored)
     ids = [int(frame_id.split(".")[0]) for _, frame_id, _ in frames if frame_id]
     assert ids == sorted(ids)
     # What the engine committed, as the engine reports it.
