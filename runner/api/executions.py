@@ -307,7 +307,11 @@ async def thread_stream(run_id: str) -> Response:
         position = parse_event_id(raw_id)
     except ValueError as exc:
         raise ApiError(400, "invalid_request_error", f"Last-Event-ID: {exc}") from None
-    if position is not None and position[0] > store.last_seq:
+    if (
+        position is not None
+        and position[0] > store.last_seq
+        and position[0] > await store.committed_seq()  # the head's report may be behind
+    ):
         raise ApiError(
             400, "invalid_request_error", f"Last-Event-ID {raw_id!r} is after the last event"
         )

@@ -24,9 +24,12 @@ class MessageChannel:
         self._buffer = bytearray()
 
     async def send(self, message: Any) -> None:
+        """Send `message` whole. Shielded: a send cut short by a cancellation would leave
+        half a message in the stream, and every later one unreadable."""
         payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        async with self._send_lock:
-            await self.stream.send_all(_LENGTH.pack(len(payload)) + payload)
+        with trio.CancelScope(shield=True):
+            async with self._send_lock:
+                await self.stream.send_all(_LENGTH.pack(len(payload)) + payload)
 
     async def receive(self) -> Any:
         """The next message; trio.EndOfChannel once the other end closed."""

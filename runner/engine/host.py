@@ -48,11 +48,13 @@ log = logging.getLogger("stax.engine")
 
 STATS_INTERVAL_S = 0.25  # how often the writer's state is reported while nothing commits
 _PR_SET_PDEATHSIG = 1
+_EXIT_NOTICE_S = 0.5
 
 
 class _Outbox:
     """Messages for the daemon, sent in order by one task, then the writer's progress
-    (its StoreStatistics: how far the log is committed) whenever that changed."""
+    (its StoreStatistics: how far the log is committed) whenever that changed. Once the
+    daemon is gone, nothing is sent."""
 
     def __init__(self, channel: MessageChannel, store: EventStore) -> None:
         self.channel = channel
@@ -60,6 +62,7 @@ class _Outbox:
         self._messages: list[tuple[Any, ...]] = []
         self._wake = trio.Event()
         self._reported: StoreStatistics | None = None
+        self.sent_last = trio.Event()  # "stopped" went out (or the daemon is gone)
 
     def put(self, message: tuple[Any, ...]) -> None:
         self._messages.append(message)
@@ -71,24 +74,36 @@ class _Outbox:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
-        while True:
-            with trio.move_on_after(STATS_INTERVAL_S):
-                await self._wake.wait()
-            await self.flush()
+        try:
+            while not self.sent_last.is_set():
+                with trio.move_on_after(STATS_INTERVAL_S):
+                    await self._wake.wait()
+                await self._flush()
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self.sent_last.set()  # the daemon is gone: nobody to tell
 
-    async def flush(self) -> None:
+    async def _flush(self) -> None:
         self._wake = trio.Event()
         messages, self._messages = self._messages, []
         for message in messages:
+            if message[0] == "stopped":
+                await self._send_stats()  # the last commits, before the last word
+                await self.channel.send(message)
+                self.sent_last.set()
+                return
             await self.channel.send(message)
+        await self._send_stats()
+
+    async def _send_stats(self) -> None:
         stats = self.store.statistics()
         if stats != self._reported:
             self._reported = stats
             await self.channel.send(("stats", stats))
 
 
-async def serve_engine(channel: MessageChannel) -> None:
-    """The engine until the daemon says "shutdown" (or goes away)."""
+async def serve_engine(channel: MessageChannel, *, daemon_pidfd: int | None = None) -> None:
+    """The engine until the daemon says "shutdown" (or goes away). `daemon_pidfd`: the
+    daemon's pidfd, to tell a daemon that died from one that closed the socket."""
     kind, settings = await channel.receive()
     assert kind == "settings", kind
     store = EventStore(settings.data_dir, retention_runs=settings.retention_runs)
@@ -115,22 +130,29 @@ async def serve_engine(channel: MessageChannel) -> None:
                     outbox.put(("ready", store.statistics()))  # the first message
                     await nursery.start(outbox.run)
                     grace_s = await _serve_requests(channel, manager, outbox)
+                    if grace_s is None:  # the socket closed
+                        if await _has_exited(daemon_pidfd):
+                            # Killed (kill -9, say): go with it, as PDEATHSIG would have
+                            # us do, and leave the runs to the next daemon's recovery.
+                            os._exit(1)
+                        grace_s = 0.0  # closed on purpose: end the runs now
                     await manager.shutdown(grace_s=grace_s)
                     runs_nursery.cancel_scope.cancel()
                 store.close_writer()  # the writer drains the queue, then returns
-            await outbox.flush()
-            await channel.send(("stopped",))
+            outbox.put(("stopped",))
+            await outbox.sent_last.wait()
             nursery.cancel_scope.cancel()
     finally:
         store.close()
 
 
-async def _serve_requests(channel: MessageChannel, manager: RunManager, outbox: _Outbox) -> float:
-    """Answer the daemon until it asks for a shutdown; returns the grace it gave (none
-    when the daemon is gone: the runs end now, freeing the store for the next one). Each
-    request is answered by a task of its own: a start waiting for the store must not
-    hold up a cancel."""
-    grace_s = 0.0
+async def _serve_requests(
+    channel: MessageChannel, manager: RunManager, outbox: _Outbox
+) -> float | None:
+    """Answer the daemon until it asks for a shutdown; returns the grace it gave, or None
+    when its socket closed. Each request is answered by a task of its own: a start
+    waiting for the store must not hold up a cancel."""
+    grace_s: float | None = None
     async with trio.open_nursery() as requests:
         while True:
             try:
@@ -160,8 +182,22 @@ async def _answer(message: tuple[Any, ...], manager: RunManager, outbox: _Outbox
         outbox.put(("reply", request_id, False, ("api", exc.status, exc.error_type, exc.message)))
     except RunError as exc:
         outbox.put(("reply", request_id, False, ("run", str(exc))))
+    except Exception as exc:  # one request's failure (a store error, say), not the engine's
+        log.exception("the engine could not answer %s", kind)
+        outbox.put(("reply", request_id, False, ("api", 500, "internal_error", str(exc))))
     else:
         outbox.put(("reply", request_id, True, value))
+
+
+async def _has_exited(pidfd: int | None) -> bool:
+    """Whether the process behind `pidfd` exits within a moment. (A daemon killed closes
+    its sockets a little before the kernel reports it dead, or sends PDEATHSIG.)"""
+    if pidfd is None:
+        return False
+    with trio.move_on_after(_EXIT_NOTICE_S):
+        await trio.lowlevel.wait_readable(pidfd)
+        return True
+    return False
 
 
 def _die_with(parent_pid: int) -> None:
@@ -179,12 +215,20 @@ def main() -> None:
     # A Ctrl-C in the daemon's terminal does not reach this process (a session of its
     # own): the daemon decides when runs stop. (Not SIG_IGN: steps would inherit it.)
     _die_with(parent_pid)
+    try:
+        daemon_pidfd: int | None = os.pidfd_open(parent_pid)
+    except (AttributeError, OSError):
+        daemon_pidfd = None
     logging.basicConfig(level=logging.WARNING, format="stax engine: %(message)s")
     sock = socket.socket(fileno=fd)
 
     async def run() -> None:
         stream = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
-        await serve_engine(MessageChannel(stream))
+        # A SIGTERM for the whole service (systemd's stop, say) reaches the daemon too,
+        # which stops the runs through its socket; taken here, it is not the end of the
+        # store's writer. (A handler, not SIG_IGN: steps do not inherit it.)
+        with trio.open_signal_receiver(signal.SIGTERM):
+            await serve_engine(MessageChannel(stream), daemon_pidfd=daemon_pidfd)
 
     trio.run(run)
 

@@ -15,6 +15,7 @@ import itertools
 import logging
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -57,6 +58,17 @@ class MirroredStore(EventStore):
         self._reported = stats
         self.last_seq = max(self.last_seq, stats.last_seq)
 
+    async def committed_seq(self) -> int:
+        """The last seq committed, read from the store itself: the engine's report of it
+        may be a message behind."""
+
+        def query(conn: sqlite3.Connection) -> int:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
+            return int(row[0])
+
+        committed: int = await self._read(query)
+        return max(self.last_seq, committed)
+
     def statistics(self) -> StoreStatistics:
         if self._reported is None:
             return super().statistics()
@@ -91,6 +103,8 @@ _PUBLISH_PAGE = 2000  # events read from the store at a time
 # as long as readers take something at least this often. A stuck reader is still
 # dropped, and a shutdown still flushes.
 _READER_STUCK_S = 1.0
+_RETRY_S = 0.5  # after a failed store read
+_STOP_TIMEOUT_S = 30.0  # beyond the runs' grace, for the engine to drain and stop
 
 
 class EngineProcess:
@@ -106,6 +120,8 @@ class EngineProcess:
         self._channel: MessageChannel | None = None
         self._calls: dict[int, _Call] = {}
         self._ids = itertools.count(1)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._abandoned = False  # killed by `shutdown` after it would not stop
         self._stopped = trio.Event()  # the engine stopped, and the bus has had it all
         self._publisher_idle = trio.Event()  # set whenever the bus has had all it knows of
 
@@ -117,9 +133,13 @@ class EngineProcess:
         ours, theirs = socket.socketpair()
         try:
             process = _start_engine(theirs.fileno())
+        except BaseException:
+            ours.close()
+            raise
         finally:
             theirs.close()
         self.pid = process.pid
+        self._process = process
         channel = MessageChannel(trio.SocketStream(trio.socket.from_stdlib_socket(ours)))
         try:
             await channel.send(("settings", self.settings))
@@ -142,12 +162,14 @@ class EngineProcess:
             self._channel = None
             self._fail_calls()
             with trio.CancelScope(shield=True):
+                # Closed first: the engine takes the end of its socket as "the daemon is
+                # gone" and ends its runs (their process groups) before it exits.
+                await channel.aclose()
                 with trio.move_on_after(5):
                     await _exited(process)
                 if process.poll() is None:
                     process.kill()  # ours, by its PID
                     await _exited(process)
-                await channel.aclose()
 
     async def _receive_or_exit(
         self, channel: MessageChannel, process: subprocess.Popen[bytes]
@@ -156,6 +178,8 @@ class EngineProcess:
             message: tuple[Any, ...] = await channel.receive()
         except (trio.EndOfChannel, trio.BrokenResourceError):
             code = await _exited(process)
+            if self._abandoned:
+                return ("stopped",)
             raise EngineGone(f"the engine process exited (status {code})") from None
         return message
 
@@ -188,9 +212,19 @@ class EngineProcess:
                 if not self.bus.statistics().subscribers:
                     self._published = self.store.last_seq
                     break
-                events = await self.store.read_after(
-                    self._published, limit=_PUBLISH_PAGE, max_bytes=REPLAY_PAGE_BYTES
-                )
+                # Never past the reported head: a follower that starts there (skipping
+                # the store) must find everything after it still to come on the bus.
+                try:
+                    events = await self.store.read_after(
+                        self._published,
+                        limit=_PUBLISH_PAGE,
+                        until=self.store.last_seq,
+                        max_bytes=REPLAY_PAGE_BYTES,
+                    )
+                except sqlite3.Error as exc:
+                    log.warning("reading the store to publish failed (%s); retrying", exc)
+                    await trio.sleep(_RETRY_S)
+                    continue
                 if not events:  # pruned by retention meanwhile
                     self._published = self.store.last_seq
                     break
@@ -232,7 +266,14 @@ class EngineProcess:
         raise ApiError(*call.value[1:])
 
     # -- the Runs protocol ----------------------------------------------------------
+    @property
+    def returncode(self) -> int | None:
+        """The engine process's exit status, once it has exited."""
+        return self._process.returncode if self._process is not None else None
+
     async def start(self, request: RunRequest) -> RunRecord:
+        if not self.accepting:
+            raise ApiError(503, "unavailable", "the daemon is shutting down")
         record: RunRecord = await self._call("start", request)
         return record
 
@@ -248,9 +289,19 @@ class EngineProcess:
         self.accepting = False
         if self._channel is None:
             return
-        await self._channel.send(("shutdown", grace_s))
-        with trio.move_on_after(grace_s + 30):
+        try:
+            await self._channel.send(("shutdown", grace_s))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return  # the engine is gone already: `run` says so
+        with trio.move_on_after(grace_s + _STOP_TIMEOUT_S):
             await self._stopped.wait()
+            return
+        # A hung engine (a store that cannot drain, say) must not hang the daemon.
+        log.error("the engine process did not stop in time; killing it")
+        self._abandoned = True
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()  # ours, by its PID
+        self._stopped.set()
 
 
 def _slices(events: list[Event], *, max_weight: int) -> Iterator[list[Event]]:
@@ -283,6 +334,8 @@ def _start_engine(fd: int) -> subprocess.Popen[bytes]:
 
 async def _exited(process: subprocess.Popen[bytes]) -> int:
     """Wait for `process` to end (on a pidfd where Linux has them, else in a thread)."""
+    if process.returncode is not None:  # reaped already: its PID may be another's now
+        return process.returncode
     try:
         pidfd = os.pidfd_open(process.pid)
     except (AttributeError, OSError):

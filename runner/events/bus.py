@@ -40,13 +40,14 @@ class Subscription:
     """One subscriber's live feed. Iterate `receive()`; EndOfChannel means "lagged or
     closed: catch up from the store" (check `lagged`)."""
 
-    __slots__ = ("_bus", "_queued", "_receive", "_send", "lagged", "limit")
+    __slots__ = ("_bus", "_queued", "_receive", "_send", "_took_at", "lagged", "limit")
 
     def __init__(self, bus: Bus, limit: int) -> None:
         self._bus = bus
         # Unbounded as a channel: the bus bounds it by weight (see `Bus.publish`).
         self._send, self._receive = trio.open_memory_channel[tuple[list[Event], int]](math.inf)
         self._queued = 0  # the weight of the batches waiting here
+        self._took_at = -math.inf  # when its reader last took a batch (never, yet)
         self.limit = limit
         self.lagged = False
 
@@ -63,6 +64,7 @@ class Subscription:
 
     def _took(self, cost: int) -> None:
         self._queued -= cost
+        self._took_at = trio.current_time()
         self._bus._room.unpark_all()
 
     def close(self) -> None:
@@ -115,18 +117,30 @@ class Bus:
             sub._queued += cost
 
     async def wait_for_room(self, batch: list[Event], *, stuck_after_s: float) -> None:
-        """Wait until publishing `batch` would drop nobody, or until no subscriber has
-        taken anything for `stuck_after_s` (those still without room are stuck: the
-        publish drops them, as ever). For a publisher that can run ahead of its readers
-        (the daemon reading what its engine process committed): a burst published into
-        busy readers' queues would drop them all, to catch up from the store one by
-        one; paced, they keep up together."""
+        """Wait while publishing `batch` would drop most subscribers that are reading.
+
+        For a publisher that can run ahead of its readers (the daemon reading what its
+        engine process committed): when the daemon as a whole falls behind, a burst
+        published into busy queues would drop every reader at once, each to catch up
+        from the store on its own; paced, they keep up together. A reader is waited for
+        only while it takes a batch at least every `stuck_after_s`, and only while such
+        readers are most of the subscribers: one slower than the rest, stuck, or still
+        replaying (it has taken nothing yet) is dropped, as ever, and holds nobody up.
+        """
         cost = weight(batch)
-        while any(sub._queued and sub._queued + cost > sub.limit for sub in self._subscribers):
-            with trio.move_on_after(stuck_after_s) as waited:
-                await self._room.park()
-            if waited.cancelled_caught:
+        while True:
+            now = trio.current_time()
+            reading = [
+                sub
+                for sub in self._subscribers
+                if sub._queued
+                and sub._queued + cost > sub.limit
+                and now - sub._took_at < stuck_after_s
+            ]
+            if len(reading) * 2 <= len(self._subscribers):
                 return
+            with trio.move_on_at(min(sub._took_at for sub in reading) + stuck_after_s):
+                await self._room.park()
 
     def close(self) -> None:
         """End every subscription (daemon shutdown): readers see EndOfChannel."""
@@ -134,6 +148,7 @@ class Bus:
         for sub in list(self._subscribers):
             sub._send.close()
         self._subscribers.clear()
+        self._room.unpark_all()
 
     @property
     def closed(self) -> bool:

@@ -475,6 +475,10 @@ class EventStore:
 
         return await trio.to_thread.run_sync(allocate, limiter=self._write_limiter)
 
+    async def committed_seq(self) -> int:
+        """The last seq committed (a store another process writes reads it afresh)."""
+        return self.last_seq
+
     def statistics(self) -> StoreStatistics:
         return StoreStatistics(
             last_seq=self.last_seq,

@@ -6,6 +6,7 @@ import os
 import signal
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 import trio
 
@@ -17,6 +18,7 @@ from tests.api.conftest import daemon_settings
 from tests.api.test_events_stream import collect, start_run
 from tests.api.test_rest import wait_for_run
 from tests.events.test_bus import chunk, status
+from tests.real_daemon import alive
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -100,3 +102,35 @@ def test_a_page_read_from_the_store_is_published_in_slices() -> None:
     slices = list(_slices(page, max_weight=1000))
     assert [[weight((e,)) for e in s] for s in slices] == [[1, 300, 300], [5000], [100, 1]]
     assert [e for s in slices for e in s] == page
+
+
+async def test_a_daemon_going_down_unasked_has_its_engine_end_the_runs(tmp_path: Path) -> None:
+    settings = daemon_settings(tmp_path)
+    (tmp_path / "workflows").mkdir(exist_ok=True)
+    (tmp_path / "workflows" / "slow.yml").write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo $$ > step.pid; sleep 60\n"
+    )
+    step_pid = tmp_path / "step.pid"
+    with trio.fail_after(20):
+        async with trio.open_nursery() as nursery:
+            address = await nursery.start(
+                lambda task_status: serve(settings, task_status=task_status)
+            )
+            assert address.services is not None
+            engine = address.services.manager
+            assert isinstance(engine, EngineProcess)
+            async with httpx.AsyncClient(base_url=address.url) as client:
+                started = await client.post(
+                    "/api/runs", json={"workflow": "slow"}, headers={"x-api-key": address.token}
+                )
+                assert started.status_code == 201
+            while not step_pid.exists() or not step_pid.read_text().strip():  # noqa: ASYNC110 (a file)
+                await trio.sleep(0.02)
+            nursery.cancel_scope.cancel()  # no shutdown: the daemon just goes
+        # Told by its closed socket, the engine ended the run's steps and exited by itself
+        # (not killed after the wait).
+        assert engine.returncode == 0
+        pid = int(step_pid.read_text())
+        while alive(pid):  # noqa: ASYNC110 (another process)
+            await trio.sleep(0.02)
