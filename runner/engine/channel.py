@@ -15,6 +15,7 @@ import trio
 
 _LENGTH = struct.Struct("!I")
 _READ_SIZE = 1 << 20
+SEND_TIMEOUT_S = 30.0  # a peer that takes nothing for this long is not coming back
 
 
 class MessageChannel:
@@ -22,14 +23,23 @@ class MessageChannel:
         self.stream = stream
         self._send_lock = trio.Lock()  # a message is never interleaved with another
         self._buffer = bytearray()
+        self._cut = False  # a send was cut short: what follows could not be read
 
     async def send(self, message: Any) -> None:
-        """Send `message` whole. Shielded: a send cut short by a cancellation would leave
-        half a message in the stream, and every later one unreadable."""
+        """Send `message` whole. Once its turn comes, the write is shielded from
+        cancellation (half a message would make every later one unreadable) and bounded
+        by SEND_TIMEOUT_S; a write cut short by that ends the channel
+        (trio.BrokenResourceError, now and for every later send)."""
         payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        with trio.CancelScope(shield=True):
-            async with self._send_lock:
+        async with self._send_lock:
+            if self._cut:
+                raise trio.BrokenResourceError("a message to the peer was cut short")
+            with trio.CancelScope(shield=True) as scope:
+                scope.deadline = trio.current_time() + SEND_TIMEOUT_S
                 await self.stream.send_all(_LENGTH.pack(len(payload)) + payload)
+            if scope.cancelled_caught:
+                self._cut = True
+                raise trio.BrokenResourceError("the peer took nothing for too long")
 
     async def receive(self) -> Any:
         """The next message; trio.EndOfChannel once the other end closed."""

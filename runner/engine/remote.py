@@ -103,7 +103,8 @@ _PUBLISH_PAGE = 2000  # events read from the store at a time
 # as long as readers take something at least this often. A stuck reader is still
 # dropped, and a shutdown still flushes.
 _READER_STUCK_S = 1.0
-_RETRY_S = 0.5  # after a failed store read
+_RETRY_S = 0.25  # after a failed store read, doubling
+_RETRY_MAX_S = 5.0
 _STOP_TIMEOUT_S = 30.0  # beyond the runs' grace, for the engine to drain and stop
 
 
@@ -122,6 +123,7 @@ class EngineProcess:
         self._ids = itertools.count(1)
         self._process: subprocess.Popen[bytes] | None = None
         self._abandoned = False  # killed by `shutdown` after it would not stop
+        self._engine_stopped = trio.Event()  # it said "stopped" (or was killed)
         self._stopped = trio.Event()  # the engine stopped, and the bus has had it all
         self._publisher_idle = trio.Event()  # set whenever the bus has had all it knows of
 
@@ -200,6 +202,7 @@ class EngineProcess:
             elif kind == "ended":
                 self.active.pop(message[1], None)
             elif kind == "stopped":
+                self._engine_stopped.set()
                 return
 
     async def _publish_committed(self) -> None:
@@ -208,6 +211,7 @@ class EngineProcess:
         while True:
             await self._progress.wait()
             self._progress = trio.Event()
+            failures = 0
             while self._published < self.store.last_seq:
                 if not self.bus.statistics().subscribers:
                     self._published = self.store.last_seq
@@ -222,14 +226,18 @@ class EngineProcess:
                         max_bytes=REPLAY_PAGE_BYTES,
                     )
                 except sqlite3.Error as exc:
-                    log.warning("reading the store to publish failed (%s); retrying", exc)
-                    await trio.sleep(_RETRY_S)
+                    if failures == 0:
+                        log.warning("reading the store to publish failed (%s); retrying", exc)
+                    failures += 1
+                    await trio.sleep(min(_RETRY_S * 2**failures, _RETRY_MAX_S))
                     continue
+                failures = 0
                 if not events:  # pruned by retention meanwhile
                     self._published = self.store.last_seq
                     break
                 for batch in _slices(events, max_weight=self.bus.buffer // 8):
-                    await self.bus.wait_for_room(batch, stuck_after_s=_READER_STUCK_S)
+                    if not self._engine_stopped.is_set():  # at the end, just flush
+                        await self.bus.wait_for_room(batch, stuck_after_s=_READER_STUCK_S)
                     self.store.publish(batch)
                     self._published = batch[-1].seq
             self._publisher_idle.set()
@@ -278,9 +286,13 @@ class EngineProcess:
         return record
 
     async def cancel(self, run_id: str, reason: str = "cancelled") -> bool:
+        if not self.accepting:  # every run is being cancelled already
+            return run_id in self.active
         return bool(await self._call("cancel", run_id, reason))
 
     async def approve(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool:
+        if not self.accepting:
+            raise ApiError(503, "unavailable", "the daemon is shutting down")
         return bool(await self._call("approve", run_id, job_id, approved, by))
 
     async def shutdown(self, *, grace_s: float = 5.0) -> None:
@@ -289,19 +301,26 @@ class EngineProcess:
         self.accepting = False
         if self._channel is None:
             return
-        try:
-            await self._channel.send(("shutdown", grace_s))
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            return  # the engine is gone already: `run` says so
-        with trio.move_on_after(grace_s + _STOP_TIMEOUT_S):
-            await self._stopped.wait()
+        with trio.move_on_after(grace_s + _STOP_TIMEOUT_S) as waited:
+            try:
+                await self._channel.send(("shutdown", grace_s))
+            except trio.ClosedResourceError:
+                return  # the engine is gone already: `run` says so
+            except trio.BrokenResourceError:
+                waited.cancel()  # it takes nothing: as hung as one that will not stop
+            else:
+                await self._engine_stopped.wait()
+        if waited.cancelled_caught:
+            # A hung engine (a store that cannot drain, say) must not hang the daemon.
+            log.error("the engine process did not stop in time; killing it")
+            self._abandoned = True
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()  # ours, by its PID
+            self._engine_stopped.set()
+            self._stopped.set()
             return
-        # A hung engine (a store that cannot drain, say) must not hang the daemon.
-        log.error("the engine process did not stop in time; killing it")
-        self._abandoned = True
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()  # ours, by its PID
-        self._stopped.set()
+        with trio.move_on_after(_STOP_TIMEOUT_S):  # the last events, to the bus
+            await self._stopped.wait()
 
 
 def _slices(events: list[Event], *, max_weight: int) -> Iterator[list[Event]]:

@@ -40,14 +40,15 @@ class Subscription:
     """One subscriber's live feed. Iterate `receive()`; EndOfChannel means "lagged or
     closed: catch up from the store" (check `lagged`)."""
 
-    __slots__ = ("_bus", "_queued", "_receive", "_send", "_took_at", "lagged", "limit")
+    __slots__ = ("_bus", "_queued", "_receive", "_send", "_since", "lagged", "limit")
 
     def __init__(self, bus: Bus, limit: int) -> None:
         self._bus = bus
         # Unbounded as a channel: the bus bounds it by weight (see `Bus.publish`).
         self._send, self._receive = trio.open_memory_channel[tuple[list[Event], int]](math.inf)
         self._queued = 0  # the weight of the batches waiting here
-        self._took_at = -math.inf  # when its reader last took a batch (never, yet)
+        # Since when a batch has waited here for its reader (None: nothing waits).
+        self._since: float | None = None
         self.limit = limit
         self.lagged = False
 
@@ -64,8 +65,10 @@ class Subscription:
 
     def _took(self, cost: int) -> None:
         self._queued -= cost
-        self._took_at = trio.current_time()
-        self._bus._room.unpark_all()
+        self._since = trio.current_time() if self._queued else None
+        waiting = self._bus._waiting_for
+        if waiting is not None and (not self._queued or self._queued + waiting <= self.limit):
+            self._bus._room.unpark_all()  # it has room now (an empty queue takes any batch)
 
     def close(self) -> None:
         """Leave the bus (idempotent). Call it in a `finally`."""
@@ -83,7 +86,8 @@ class Bus:
         self._batches = 0
         self._events = 0
         self._lagged = 0
-        self._room = trio.lowlevel.ParkingLot()  # a subscriber took a batch, or left
+        self._room = trio.lowlevel.ParkingLot()  # a subscriber made room, or left
+        self._waiting_for: int | None = None  # the cost wait_for_room is waiting to fit
 
     def subscribe(self, *, buffer: int | None = None) -> Subscription:
         """Start receiving every batch published from now on (`buffer`: its bound)."""
@@ -114,33 +118,40 @@ class Bus:
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 self._subscribers.discard(sub)
                 continue
+            if not sub._queued:
+                sub._since = trio.current_time()
             sub._queued += cost
 
     async def wait_for_room(self, batch: list[Event], *, stuck_after_s: float) -> None:
-        """Wait while publishing `batch` would drop most subscribers that are reading.
+        """Wait until publishing `batch` would drop no subscriber that is still reading:
+        one short of room is waited for as long as it takes a batch at least every
+        `stuck_after_s`; one that takes nothing for that long (stuck, or replaying the
+        store) is dropped by the publish, as ever.
 
         For a publisher that can run ahead of its readers (the daemon reading what its
         engine process committed): when the daemon as a whole falls behind, a burst
         published into busy queues would drop every reader at once, each to catch up
-        from the store on its own; paced, they keep up together. A reader is waited for
-        only while it takes a batch at least every `stuck_after_s`, and only while such
-        readers are most of the subscribers: one slower than the rest, stuck, or still
-        replaying (it has taken nothing yet) is dropped, as ever, and holds nobody up.
+        from the store on its own; paced, they keep up together.
         """
         cost = weight(batch)
-        while True:
-            now = trio.current_time()
-            reading = [
-                sub
-                for sub in self._subscribers
-                if sub._queued
-                and sub._queued + cost > sub.limit
-                and now - sub._took_at < stuck_after_s
-            ]
-            if len(reading) * 2 <= len(self._subscribers):
-                return
-            with trio.move_on_at(min(sub._took_at for sub in reading) + stuck_after_s):
-                await self._room.park()
+        try:
+            while True:
+                now = trio.current_time()
+                short = [
+                    s._since
+                    for s in self._subscribers
+                    if s._queued
+                    and s._queued + cost > s.limit
+                    and s._since is not None
+                    and now - s._since < stuck_after_s
+                ]
+                if not short:
+                    return
+                self._waiting_for = cost
+                with trio.move_on_at(min(short) + stuck_after_s):
+                    await self._room.park()
+        finally:
+            self._waiting_for = None
 
     def close(self) -> None:
         """End every subscription (daemon shutdown): readers see EndOfChannel."""
