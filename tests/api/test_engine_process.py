@@ -10,7 +10,7 @@ import httpx
 import pytest
 import trio
 
-from runner.daemon import serve
+from runner.daemon import DaemonAddress, serve
 from runner.engine.remote import EngineGone, EngineProcess, _slices
 from runner.errors import ConfigError
 from runner.events.types import weight
@@ -23,6 +23,7 @@ from tests.real_daemon import alive
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from runner.config import Settings
     from tests.api.conftest import Daemon
 
 
@@ -31,6 +32,19 @@ def engine_of(daemon: Daemon) -> EngineProcess:
     assert isinstance(engine, EngineProcess)
     assert engine.pid is not None
     return engine
+
+
+async def serve_in(
+    nursery: trio.Nursery, settings: Settings
+) -> tuple[DaemonAddress, EngineProcess]:
+    """A daemon the test ends itself (the fixture's would be stopped gracefully)."""
+    address: DaemonAddress = await nursery.start(
+        lambda task_status: serve(settings, task_status=task_status)
+    )
+    assert address.services is not None
+    engine = address.services.manager
+    assert isinstance(engine, EngineProcess)
+    return address, engine
 
 
 async def test_steps_run_under_the_engine_and_its_commits_reach_every_stream(
@@ -87,12 +101,7 @@ async def test_the_daemon_stops_when_its_engine_dies(tmp_path: Path) -> None:
         pytest.RaisesGroup(pytest.RaisesExc(EngineGone, match="exited"), flatten_subgroups=True),
     ):
         async with trio.open_nursery() as nursery:
-            address = await nursery.start(
-                lambda task_status: serve(settings, task_status=task_status)
-            )
-            assert address.services is not None
-            engine = address.services.manager
-            assert isinstance(engine, EngineProcess)
+            _, engine = await serve_in(nursery, settings)
             assert engine.pid is not None
             os.kill(engine.pid, signal.SIGKILL)  # ours: started by this daemon
 
@@ -114,12 +123,7 @@ async def test_a_daemon_going_down_unasked_has_its_engine_end_the_runs(tmp_path:
     step_pid = tmp_path / "step.pid"
     with trio.fail_after(20):
         async with trio.open_nursery() as nursery:
-            address = await nursery.start(
-                lambda task_status: serve(settings, task_status=task_status)
-            )
-            assert address.services is not None
-            engine = address.services.manager
-            assert isinstance(engine, EngineProcess)
+            address, engine = await serve_in(nursery, settings)
             async with httpx.AsyncClient(base_url=address.url) as client:
                 started = await client.post(
                     "/api/runs", json={"workflow": "slow"}, headers={"x-api-key": address.token}
