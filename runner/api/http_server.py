@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from hypercorn.config import Config, Sockets
 
+from runner.errors import ConfigError
+
 if TYPE_CHECKING:
     from runner.config import Settings
 
@@ -25,7 +27,14 @@ class _Config(Config):
     unacknowledged_timeout_ms = 0
 
     def create_sockets(self) -> Sockets:
-        sockets = super().create_sockets()
+        try:
+            sockets = super().create_sockets()
+        except OSError as exc:  # a port taken, or one this user may not bind
+            where = ", ".join(self.bind)
+            raise ConfigError(
+                f"cannot listen on {where}: {exc.strerror} (another daemon? choose `port` "
+                "in stax.toml or `stax serve --port`)"
+            ) from None
         if self.unacknowledged_timeout_ms and hasattr(socket, "TCP_USER_TIMEOUT"):
             for sock in sockets.insecure_sockets:
                 sock.setsockopt(

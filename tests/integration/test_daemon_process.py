@@ -182,3 +182,16 @@ def test_cli_without_a_daemon_records_runs_in_the_store(project: Project) -> Non
     assert runs[0]["conclusion"] == "failure"
     log = project.stax("log", runs[0]["id"])
     assert "about to fail" in log.stdout
+
+
+def test_a_port_in_use_is_a_one_line_error_and_leaves_no_engine(project: Project) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", project.port))
+        taken.listen()
+        result = project.stax("serve")
+    assert result.returncode == 2
+    assert "cannot listen on 127.0.0.1" in result.stderr
+    assert "Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+    # The engine it had started ended with it (it would hold the data dir otherwise).
+    project.serve()
