@@ -26,7 +26,7 @@ import trio
 from runner.engine.channel import MessageChannel
 from runner.errors import ApiError, ConfigError, RunError, StaxError
 from runner.events.follow import REPLAY_PAGE_BYTES
-from runner.events.store import EventStore, StoreStatistics
+from runner.events.store import EventStore, StoreStatistics, read_last_seq
 from runner.events.types import weight
 
 if TYPE_CHECKING:
@@ -62,11 +62,7 @@ class MirroredStore(EventStore):
         """The last seq committed, read from the store itself: the engine's report of it
         may be a message behind."""
 
-        def query(conn: sqlite3.Connection) -> int:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
-            return int(row[0])
-
-        committed: int = await self._read(query)
+        committed: int = await self._read(read_last_seq)
         return max(self.last_seq, committed)
 
     def statistics(self) -> StoreStatistics:
@@ -117,7 +113,6 @@ class EngineProcess:
         self._progress = trio.Event()  # the engine committed more (or stopped)
         self.active: dict[str, RemoteRun] = {}
         self.accepting = False
-        self.pid: int | None = None  # the engine process's, once started
         self._channel: MessageChannel | None = None
         self._calls: dict[int, _Call] = {}
         self._ids = itertools.count(1)
@@ -140,7 +135,6 @@ class EngineProcess:
             raise
         finally:
             theirs.close()
-        self.pid = process.pid
         self._process = process
         channel = MessageChannel(trio.SocketStream(trio.socket.from_stdlib_socket(ours)))
         try:
@@ -274,6 +268,11 @@ class EngineProcess:
         raise ApiError(*call.value[1:])
 
     # -- the Runs protocol ----------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        """The engine process's, once started."""
+        return self._process.pid if self._process is not None else None
+
     @property
     def returncode(self) -> int | None:
         """The engine process's exit status, once it has exited."""

@@ -175,11 +175,11 @@ class EventStore:
         try:
             with self._reader() as conn:
                 _refuse_newer_schema(conn, self.path)
-                row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
+                last_seq = read_last_seq(conn)
                 self._lines_expression(conn)
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{self.path}: cannot read the store: {exc}") from None
-        self.last_seq = int(row[0])
+        self.last_seq = last_seq
 
     def open(self) -> None:
         """Take the data dir's lock, open the database, create the schema."""
@@ -202,8 +202,7 @@ class EventStore:
             )
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('last_seq', '0')")
             conn.commit()
-            row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
-            self.last_seq = int(row[0])
+            self.last_seq = read_last_seq(conn)
         except (sqlite3.DatabaseError, ConfigError) as exc:
             if conn is not None:
                 conn.close()
@@ -658,6 +657,12 @@ class EventStore:
 
         result: list[str] | None = await self._read(query)
         return result
+
+
+def read_last_seq(conn: sqlite3.Connection) -> int:
+    """The last seq committed, as the store records it (in the same transaction)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
+    return int(row[0])
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
