@@ -83,6 +83,17 @@ class ConnectionSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ActionsSettings:
+    """Where `uses: owner/repo@ref` actions come from, and what runs JavaScript actions."""
+
+    server: str = "https://github.com"  # the actions server (a GitHub Enterprise host, a mirror)
+    node: str = "node"  # the Node.js that runs `using: node*` actions: a name on PATH or a path
+    offline_mode: bool = False  # use cached actions only, never the network
+    # "owner/repo@ref" (any server) or "https://host/owner/repo@ref" -> a local folder
+    local_repositories: Mapping[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     root: Path  # the directory holding stax.toml (or the cwd without one)
     config_path: Path | None = None
@@ -102,6 +113,7 @@ class Settings:
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     streams: StreamSettings = field(default_factory=StreamSettings)
     connections: ConnectionSettings = field(default_factory=ConnectionSettings)
+    actions: ActionsSettings = field(default_factory=ActionsSettings)
     agent_protocol: bool = True
     # The daemon's runs and store writer in a process of their own, beside the HTTP
     # server (runner.engine.host): a crowd of clients then does not slow the runs.
@@ -145,6 +157,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "rate_limit": dict,
     "streams": dict,
     "connections": dict,
+    "actions": dict,
     "engine_process": bool,
 }
 
@@ -240,7 +253,51 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         changes["connections"] = _parse_table(
             raw["connections"], ConnectionSettings, "connections", fail
         )
+    if "actions" in raw:
+        changes["actions"] = _parse_actions(raw["actions"], path.parent, fail)
     return replace(settings, **changes)
+
+
+def _parse_actions(table: Mapping[str, Any], root: Path, fail: Any) -> ActionsSettings:
+    allowed = {"server": str, "node": str, "offline_mode": bool, "local_repositories": dict}
+    for key, value in table.items():
+        expected = allowed.get(key)
+        if expected is None:
+            raise fail(f"actions.{key}", f"unknown setting (allowed: {', '.join(allowed)})")
+        if not isinstance(value, expected):
+            raise fail(f"actions.{key}", f"expected {_type_name(expected)}")
+    defaults = ActionsSettings()
+    server = table.get("server", defaults.server)
+    if not server.strip():
+        raise fail("actions.server", "expected a URL such as https://github.com")
+    node = table.get("node", defaults.node)
+    if not node.strip():
+        raise fail("actions.node", "expected a command name or a path")
+    local: dict[str, Path] = {}
+    for key, value in table.get("local_repositories", {}).items():
+        where = f"actions.local_repositories.{key}"
+        if not isinstance(value, str) or not value:
+            raise fail(where, "expected the path of a folder")
+        try:
+            check_local_repository_key(key)
+        except ConfigError as exc:
+            raise fail(where, str(exc)) from None
+        folder = Path(value).expanduser()
+        local[key] = folder if folder.is_absolute() else root / folder
+    return ActionsSettings(
+        server=server.rstrip("/"),
+        node=node,
+        offline_mode=table.get("offline_mode", False),
+        local_repositories=local,
+    )
+
+
+def check_local_repository_key(key: str) -> None:
+    """`owner/repo@ref` or `https://host/owner/repo@ref` (act's --local-repository keys);
+    raises ConfigError saying what is expected."""
+    repository, at, ref = key.rpartition("@")
+    if not at or not ref or repository.count("/") < 1 or repository.endswith("/"):
+        raise ConfigError(f"{key!r}: expected OWNER/REPO@REF or https://HOST/OWNER/REPO@REF")
 
 
 def _parse_auth(table: Mapping[str, Any], fail: Any) -> AuthSettings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -10,8 +11,6 @@ from runner.config import ConnectionSettings, StreamSettings, load_settings
 from runner.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from runner.config import Settings
 
 
@@ -36,9 +35,35 @@ def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     assert settings.workflow_dirs == (tmp_path.resolve() / "ci",)
 
 
+def test_the_actions_table(tmp_path: Path) -> None:
+    settings = settings_from(
+        tmp_path,
+        '[actions]\nserver = "https://ghe.example/"\nnode = "/opt/node20/bin/node"\n'
+        "offline_mode = true\n"
+        '[actions.local_repositories]\n"actions/checkout@v4" = "../checkout"\n'
+        '"https://ghe.example/octo/act@main" = "/src/act"\n',
+    )
+    actions = settings.actions
+    assert actions.server == "https://ghe.example"
+    assert actions.node == "/opt/node20/bin/node"
+    assert actions.offline_mode is True
+    assert actions.local_repositories == {
+        "actions/checkout@v4": tmp_path.resolve() / "../checkout",
+        "https://ghe.example/octo/act@main": Path("/src/act"),
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
+        ("[actions]\nsevrer = 1\n", "actions.sevrer: unknown setting (allowed: server, node, "),
+        ("[actions]\noffline_mode = 1\n", "actions.offline_mode: expected true or false"),
+        ('[actions]\nnode = ""\n', "actions.node: expected a command name or a path"),
+        (
+            '[actions.local_repositories]\n"checkout@v4" = "/x"\n',
+            "actions.local_repositories.checkout@v4: 'checkout@v4': expected OWNER/REPO@REF",
+        ),
+        ('[actions.local_repositories]\n"a/b@v1" = 3\n', "expected the path of a folder"),
         ("prot = 1\n", "prot: unknown setting (allowed: "),
         ('port = "80"\n', "port: expected an integer, got str"),
         ("port = 70000\n", "port: must be between 0 and 65535"),

@@ -7,24 +7,34 @@ matrix, runs-on); this module runs a job that has been decided on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 import trio
 
+from runner.engine.action_stages import find_job_actions
 from runner.engine.records import JobRecord, StepRecord
 from runner.engine.scope import JobEnvironment, RunScope, StepScope
-from runner.engine.step_runner import record_skipped, run_step, should_run, step_name
+from runner.engine.step_runner import (
+    execute_step,
+    record_skipped,
+    run_step,
+    should_run,
+    step_name,
+)
 from runner.engine.steps.output import StepOutput
 from runner.errors import ExpressionError, StaxError
 from runner.events.types import Conclusion, EventType, Status, now_ms
-from runner.expressions import JSONValue, interpolate, to_string, truthy
+from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
 from runner.process import terminate_groups
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
     from runner.engine.concurrency import Slot
     from runner.engine.control import JobControl
+    from runner.engine.step_runner import StepResult
+    from runner.engine.steps.action import HookStep
     from runner.model import Defaults, Job
 
 
@@ -200,46 +210,98 @@ async def _approval(plan: JobPlan, run: RunScope, record: JobRecord, control: Jo
 
 
 async def _run_steps(plan: JobPlan, scope: StepScope) -> None:
+    """The actions' pre steps, the job's steps, then the actions' post steps."""
+    pre_steps: list[HookStep] = []
+    async with scope.control.interruptible():  # a cancel stops fetching actions
+        pre_steps = await find_job_actions(plan.job.steps, scope)
+    total = len(pre_steps) + len(plan.job.steps)
+    for hook in pre_steps:
+        await _job_step(
+            scope,
+            hook.name,
+            None,
+            total,
+            partial(_hook_holds, hook, scope),
+            partial(execute_step, hook.step, scope, executor=hook.executor),
+        )
+    for step in plan.job.steps:
+        await _job_step(
+            scope,
+            step_name(step, scope),
+            step.id,
+            total,
+            partial(should_run, step, scope),
+            partial(run_step, step, scope),
+            skipped=partial(record_skipped, step, scope),
+        )
+    posts = scope.job_env.post_steps
+    total += len(posts)
+    while posts:
+        hook = posts.pop()  # the last one due runs first
+        await _job_step(
+            scope,
+            hook.name,
+            None,
+            total,
+            partial(_hook_holds, hook, scope),
+            partial(execute_step, hook.step, scope, executor=hook.executor),
+        )
+
+
+def _hook_holds(hook: HookStep, scope: StepScope) -> bool:
+    return evaluate_condition(hook.condition, scope.eval_context())
+
+
+async def _job_step(
+    scope: StepScope,
+    name: str,
+    step_id: str | None,
+    total: int,
+    holds: Callable[[], bool],
+    run: Callable[[StepOutput], Awaitable[StepResult]],
+    *,
+    skipped: Callable[[], None] | None = None,
+) -> None:
+    """One step of the job, reported: its condition (`holds`), then `run`."""
     record = scope.job
     reporter = scope.run.reporter
-    total = len(plan.job.steps)
-    for step in plan.job.steps:
-        step_record = StepRecord(number=step.index + 1, name=step_name(step, scope), id=step.id)
-        record.steps.append(step_record)
-        io = StepOutput(
-            reporter=reporter,
-            masker=scope.run.masker,
-            job_id=record.id,
-            step_number=step_record.number,
-            debug=_debug_enabled(scope),
-        )
-        try:
-            runs = should_run(step, scope)
-        except ExpressionError as exc:
-            step_record.status = Status.IN_PROGRESS
-            step_record.started_at = now_ms()
-            await reporter.step_started(record, step_record)
-            await io.write([f"##[error]{exc}"], stream="stderr")
-            await io.annotate("error", str(exc))
-            _finish(step_record, Conclusion.FAILURE, Conclusion.FAILURE, str(exc))
-            scope.failed = True
-            await reporter.step_completed(record, step_record)
-            continue
-        if not runs:
-            record_skipped(step, scope)
-            _finish(step_record, Conclusion.SKIPPED, Conclusion.SKIPPED, None)
-            await reporter.step_completed(record, step_record)
-            continue
+    step_record = StepRecord(number=len(record.steps) + 1, name=name, id=step_id)
+    record.steps.append(step_record)
+    io = StepOutput(
+        reporter=reporter,
+        masker=scope.run.masker,
+        job_id=record.id,
+        step_number=step_record.number,
+        debug=_debug_enabled(scope),
+    )
+    try:
+        runs = holds()
+    except ExpressionError as exc:
         step_record.status = Status.IN_PROGRESS
         step_record.started_at = now_ms()
         await reporter.step_started(record, step_record)
-        await reporter.job_status(record, f"step {step_record.number}/{total}: {step_record.name}")
-        result = await run_step(step, scope, io)
-        _finish(step_record, result.conclusion, result.outcome, result.error)
-        extra: dict[str, JSONValue] = {}
-        if result.outputs:
-            extra["outputs"] = dict(result.outputs)
-        await reporter.step_completed(record, step_record, extra)
+        await io.write([f"##[error]{exc}"], stream="stderr")
+        await io.annotate("error", str(exc))
+        _finish(step_record, Conclusion.FAILURE, Conclusion.FAILURE, str(exc))
+        scope.failed = True
+        await reporter.step_completed(record, step_record)
+        return
+    if not runs:
+        if skipped is not None:
+            skipped()
+        _finish(step_record, Conclusion.SKIPPED, Conclusion.SKIPPED, None)
+        await reporter.step_completed(record, step_record)
+        return
+    step_record.status = Status.IN_PROGRESS
+    step_record.started_at = now_ms()
+    await reporter.step_started(record, step_record)
+    await reporter.job_status(record, f"step {step_record.number}/{total}: {step_record.name}")
+    result = await run(io)
+    _finish(step_record, result.conclusion, result.outcome, result.error)
+    extra: dict[str, JSONValue] = {}
+    if result.outputs:
+        extra["outputs"] = dict(result.outputs)
+    await reporter.step_completed(record, step_record, extra)
 
 
 def _finish(

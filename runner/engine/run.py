@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runner.actions import ActionSource
 from runner.engine.concurrency import ConcurrencyGroups, Slot
 from runner.engine.contexts import (
     RunContexts,
@@ -69,6 +70,9 @@ class RunRequest:
     approve_all: bool = False
     run_id: str | None = None
     run_number: int = 1
+    # --local-repository OWNER/REPO@REF=PATH (over stax.toml's), --action-offline-mode
+    local_repositories: Mapping[str, str] = field(default_factory=dict)
+    action_offline_mode: bool = False
 
 
 class _RejectAll:
@@ -269,8 +273,20 @@ class WorkflowRun:
             control=self.control,
             approvals=self.approvals,
             process_marker=f"stax-{self.run_id}-{_secrets.token_hex(4)}",
+            actions=self._action_source(),
             approve_all=request.approve_all,
             concurrency=self.concurrency,
+        )
+
+    def _action_source(self) -> ActionSource:
+        configured, request = self.settings.actions, self.request
+        return ActionSource(
+            server=configured.server,
+            offline=configured.offline_mode or request.action_offline_mode,
+            local_repositories={
+                **configured.local_repositories,
+                **{key: Path(path) for key, path in request.local_repositories.items()},
+            },
         )
 
     async def _enter_concurrency_group(self, scope: RunScope, group: Concurrency) -> Slot | None:

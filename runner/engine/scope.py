@@ -18,12 +18,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from pathlib import Path
 
+    from runner.actions import ActionSource
     from runner.config import Settings
     from runner.engine.contexts import RunContexts
     from runner.engine.control import JobControl, RunControl
     from runner.engine.masking import Masker
     from runner.engine.records import JobRecord, RunRecord
     from runner.engine.reporter import Reporter
+    from runner.engine.steps.action import ActionInstance, HookStep
     from runner.expressions import EvalContext, JSONValue
     from runner.model import Defaults, Workflow
 
@@ -49,6 +51,7 @@ class RunScope:
     control: RunControl
     approvals: Approver
     process_marker: str  # every step process carries it, so leftovers can be found
+    actions: ActionSource  # where `uses: owner/repo@ref` actions come from
     approve_all: bool = False
     concurrency: ConcurrencyGroups = field(default_factory=ConcurrencyGroups)
     file_ids: Iterator[int] = field(default_factory=itertools.count)  # unique temp file names
@@ -60,8 +63,10 @@ class JobEnvironment:
 
     added_env: dict[str, str] = field(default_factory=dict)  # $GITHUB_ENV
     added_path: list[str] = field(default_factory=list)  # $GITHUB_PATH, newest first
-    state: dict[str, dict[str, str]] = field(default_factory=dict)  # $GITHUB_STATE per step
     summary: list[str] = field(default_factory=list)  # $GITHUB_STEP_SUMMARY contents
+    # The job's remote actions, found when it started (by id() of their step), or why not.
+    actions: dict[int, ActionInstance | str] = field(default_factory=dict)
+    post_steps: list[HookStep] = field(default_factory=list)  # run last to first at the end
 
 
 @dataclass(slots=True, kw_only=True)
@@ -77,7 +82,7 @@ class StepScope:
     failed: bool = False
     action_path: Path | None = None  # inside a composite action: its directory
     depth: int = 0  # composite nesting depth
-    run_step_count: int = 0  # numbers GitHub's `__run`, `__run_2`, ... action ids
+    action_ids: dict[str, int] = field(default_factory=dict)  # `__run`, `__run_2`, ... so far
 
     @property
     def process_marker(self) -> str:

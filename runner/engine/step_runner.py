@@ -21,6 +21,7 @@ from runner.expressions import JSONValue, evaluate_condition, interpolate, to_st
 
 if TYPE_CHECKING:
     from runner.engine.scope import StepScope
+    from runner.engine.steps.base import StepExecutor
     from runner.engine.steps.output import StepOutput
     from runner.model import Step
 
@@ -63,14 +64,33 @@ async def run_step(step: Step, scope: StepScope, io: StepOutput) -> StepResult:
     job's timeout) ends it as `cancelled`; the caller's own cancellation
     (killing the run) propagates.
     """
+    result = await execute_step(step, scope, io)
+    if step.id:
+        outputs: dict[str, JSONValue] = dict(result.outputs)
+        scope.steps[step.id] = {
+            "outputs": outputs,
+            "outcome": result.outcome.value,
+            "conclusion": result.conclusion.value,
+        }
+    return result
+
+
+async def execute_step(
+    step: Step, scope: StepScope, io: StepOutput, *, executor: StepExecutor | None = None
+) -> StepResult:
+    """Run `step` (with `executor`, else the one its kind names) under its timeout and
+    continue-on-error, without recording it in the `steps` context: `run_step` does
+    that, and an action's pre and post steps run this way. A failure marks the scope
+    failed."""
     control = scope.control
     outcome: StepOutcome
     with control.open_step_scope() as cancel_scope:
         try:
             timeout = _timeout_seconds(step.timeout_minutes, scope)
-            executor = executor_for(step.kind)
-            if step.gate is not None:
-                executor = GatedStep(executor, step.gate)
+            if executor is None:
+                executor = executor_for(step.kind)
+                if step.gate is not None:
+                    executor = GatedStep(executor, step.gate)
             with trio.move_on_after(timeout) as timer:
                 outcome = await executor.execute(step, scope, io)
             if timer.cancelled_caught:
@@ -97,13 +117,6 @@ async def run_step(step: Step, scope: StepScope, io: StepOutput) -> StepResult:
         conclusion = Conclusion.SUCCESS
     if conclusion is Conclusion.FAILURE:
         scope.failed = True
-    if step.id:
-        outputs: dict[str, JSONValue] = dict(outcome.outputs)
-        scope.steps[step.id] = {
-            "outputs": outputs,
-            "outcome": outcome.outcome.value,
-            "conclusion": conclusion.value,
-        }
     return StepResult(
         outcome=outcome.outcome,
         conclusion=conclusion,

@@ -1,14 +1,18 @@
 """action.yml / action.yaml -> `Action`.
 
-Only `using: composite` actions run here; any other `using` (node20, docker,
-...) is kept as written so the engine can refuse it with a clear message. The
-steps of a composite action go through the same step parser as a workflow's,
-with composite's narrower set of keys and `shell` required on run steps.
+`runs:` is checked for the three kinds GitHub runs: composite (its steps go
+through the same step parser as a workflow's, with composite's narrower set
+of keys and `shell` required on run steps), JavaScript (`node12` ... `node24`:
+`main`, `pre`, `post`, `pre-if`, `post-if`) and Docker (`image`, `entrypoint`,
+`args`, `env`, `pre-entrypoint`, `post-entrypoint`, `pre-if`, `post-if`). Any
+other `using` is kept as written so the engine can refuse it with a clear
+message.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.errors import WorkflowError, WorkflowErrors
 from runner.model.expression_syntax import check_expressions
@@ -18,13 +22,18 @@ from runner.model.types import Action, Step
 from runner.model.validate import (
     Problems,
     check_keys,
+    env_mapping,
+    join,
     mapping,
     nonempty_string,
     require_keys,
     string,
 )
 from runner.model.yaml_loader import load_yaml, read_text
-from runner.model.yaml_nodes import MappingNode, ScalarNode
+
+if TYPE_CHECKING:
+    from runner.expressions.values import JSONValue
+from runner.model.yaml_nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 ACTION_KEYS: tuple[str, ...] = (
     "name",
@@ -36,6 +45,19 @@ ACTION_KEYS: tuple[str, ...] = (
     "branding",
 )
 ACTION_FILE_NAMES = ("action.yml", "action.yaml")
+NODE_RUNS_KEYS = ("using", "main", "pre", "pre-if", "post", "post-if")
+DOCKER_RUNS_KEYS = (
+    "using",
+    "image",
+    "env",
+    "entrypoint",
+    "args",
+    "pre-entrypoint",
+    "pre-if",
+    "post-entrypoint",
+    "post-if",
+)
+_NODE = ("node12", "node16", "node20", "node24")
 
 
 def load_action(path: str | Path) -> Action:
@@ -68,6 +90,9 @@ def parse_action(text: str, path: str) -> Action:
 
     using = ""
     steps: tuple[Step, ...] = ()
+    runs_fields: dict[str, str] = {}
+    args: tuple[str, ...] = ()
+    env: dict[str, JSONValue] = {}
     if (runs_node := root.get("runs")) is not None and (
         runs := mapping(runs_node, problems, "runs")
     ) is not None:
@@ -88,6 +113,26 @@ def parse_action(text: str, path: str) -> Action:
                     keys=COMPOSITE_STEP_KEYS,
                     require_shell=True,
                 )
+        elif using.lower() in _NODE:
+            check_keys(runs, NODE_RUNS_KEYS, problems, "runs")
+            runs_fields = _texts(runs, NODE_RUNS_KEYS[1:], problems)
+            if "main" not in runs_fields:
+                problems.add(
+                    'a JavaScript action needs "main" (the script to run)', runs.pos, "runs"
+                )
+        elif using.lower() == "docker":
+            check_keys(runs, DOCKER_RUNS_KEYS, problems, "runs")
+            runs_fields = _texts(
+                runs,
+                ("image", "entrypoint", "pre-entrypoint", "pre-if", "post-entrypoint", "post-if"),
+                problems,
+            )
+            if "image" not in runs_fields:
+                problems.add('a Docker action needs "image"', runs.pos, "runs")
+            if (args_node := runs.get("args")) is not None:
+                args = _args(args_node, problems)
+            if (env_node := runs.get("env")) is not None:
+                env = env_mapping(env_node, problems, "runs.env")
 
     inputs_node = root.get("inputs")
     outputs_node = root.get("outputs")
@@ -112,7 +157,43 @@ def parse_action(text: str, path: str) -> Action:
         ),
         using=using,
         steps=steps,
+        main=runs_fields.get("main", ""),
+        pre=runs_fields.get("pre") or runs_fields.get("pre-entrypoint", ""),
+        post=runs_fields.get("post") or runs_fields.get("post-entrypoint", ""),
+        pre_if=runs_fields.get("pre-if") or "always()",
+        post_if=runs_fields.get("post-if") or "always()",
+        image=runs_fields.get("image", ""),
+        entrypoint=runs_fields.get("entrypoint", ""),
+        args=args,
+        env=env,
     )
     check_expressions(root, problems)
     problems.raise_if_any()
     return action
+
+
+def _texts(runs: MappingNode, keys: tuple[str, ...], problems: Problems) -> dict[str, str]:
+    """The non-empty string values of `keys` present in `runs`."""
+    found: dict[str, str] = {}
+    for key in keys:
+        if (node := runs.get(key)) is not None:
+            text = nonempty_string(node, problems, join("runs", key))
+            if text is not None:
+                found[key] = text
+    return found
+
+
+def _args(node: Node, problems: Problems) -> tuple[str, ...]:
+    if not isinstance(node, SequenceNode):
+        problems.add("must be a list of strings", node.pos, "runs.args")
+        return ()
+    args: list[str] = []
+    for index, item in enumerate(node.value):
+        text = (
+            string(item, problems, f"runs.args[{index}]") if isinstance(item, ScalarNode) else None
+        )
+        if text is None:
+            problems.add("must be a string", item.pos, f"runs.args[{index}]")
+            continue
+        args.append(text)
+    return tuple(args)

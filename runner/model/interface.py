@@ -177,6 +177,9 @@ def _input(
         required=required,
         default=default,
         options=options,
+        deprecation_message=_text(body, "deprecationMessage", problems, where)
+        if "deprecationMessage" in keys
+        else "",
         pos=pos,
     )
 

@@ -25,9 +25,9 @@ class StepKind(StrEnum):
 
     RUN = "run"  # run: a script in a shell
     CHECKOUT = "checkout"  # uses: actions/checkout@* (the workspace is already here)
-    LOCAL_ACTION = "local-action"  # uses: ./path (a local action: composite runs here)
-    REMOTE_ACTION = "remote-action"  # uses: owner/repo@ref (needs the network: refused at run time)
-    DOCKER_ACTION = "docker-action"  # uses: docker://image (needs Docker: refused at run time)
+    LOCAL_ACTION = "local-action"  # uses: ./path (an action in the workspace)
+    REMOTE_ACTION = "remote-action"  # uses: owner/repo[/path]@ref (from the actions server)
+    DOCKER_ACTION = "docker-action"  # uses: docker://image (needs a container engine)
     SKILL = "skill"  # skill: some.skill (stax's extension)
 
 
@@ -117,6 +117,7 @@ class InputSpec:
     required: bool = False
     default: JSONValue = None  # raw; may hold an expression for workflow_call/actions
     options: tuple[str, ...] = ()
+    deprecation_message: str = ""  # actions: warned about when a step passes the input
     pos: SourcePos | None = None
 
 
@@ -186,7 +187,7 @@ class Workflow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Action:
-    """An action.yml / action.yaml. Only `using: composite` runs here."""
+    """An action.yml / action.yaml: composite, JavaScript (`node*`) or Docker."""
 
     path: str  # the action.yml file
     pos: SourcePos
@@ -194,5 +195,16 @@ class Action:
     description: str = ""
     inputs: Mapping[str, InputSpec] = field(default_factory=dict)
     outputs: Mapping[str, OutputSpec] = field(default_factory=dict)
-    using: str = "composite"
-    steps: tuple[Step, ...] = ()
+    using: str = "composite"  # as written; the engine refuses what it cannot run
+    steps: tuple[Step, ...] = ()  # composite
+    main: str = ""  # node: the main script
+    # The pre and post stages: a script (node) or an entrypoint (docker:
+    # pre-entrypoint, post-entrypoint); "" when the action has none.
+    pre: str = ""
+    post: str = ""
+    pre_if: str = "always()"
+    post_if: str = "always()"
+    image: str = ""  # docker: an image (docker://...) or a Dockerfile in the action
+    entrypoint: str = ""  # docker
+    args: tuple[str, ...] = ()  # docker: raw, may hold ${{ inputs.x }}
+    env: Mapping[str, JSONValue] = field(default_factory=dict)  # docker: raw

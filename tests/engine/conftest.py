@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import trio
 
-from runner.config import Settings, load_settings
+from runner.config import ActionsSettings, Settings, load_settings
 from runner.engine import RunRequest, WorkflowRun
 from runner.events.sink import ListSink
 from runner.events.types import Event, EventType
@@ -132,8 +132,13 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    # Small kill grace: tests that ignore SIGTERM must not cost 5 s each.
-    return load_settings(start=tmp_path).with_overrides(step_kill_grace_seconds=0.5)
+    # Small kill grace: tests that ignore SIGTERM must not cost 5 s each. Remote actions
+    # come from a folder of the test's own (empty unless it puts repositories there):
+    # a test never reaches the network.
+    return load_settings(start=tmp_path).with_overrides(
+        step_kill_grace_seconds=0.5,
+        actions=ActionsSettings(server=(tmp_path / "actions-server").as_uri()),
+    )
 
 
 def write(workspace: Path, relative: str, text: str) -> Path:

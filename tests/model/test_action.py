@@ -59,7 +59,10 @@ def test_composite_action() -> None:
             pos=SourcePos(path="action.yml", line=6, col=3),
         ),
         "cache": InputSpec(
-            name="cache", default="true", pos=SourcePos(path="action.yml", line=9, col=3)
+            name="cache",
+            default="true",
+            deprecation_message="use something else",
+            pos=SourcePos(path="action.yml", line=9, col=3),
         ),
     }
     assert action.outputs == {
@@ -76,14 +79,35 @@ def test_composite_action() -> None:
     assert action.steps[1].with_ == {"fetch-depth": 0}
 
 
-def test_other_runners_are_kept_for_the_engine_to_refuse() -> None:
+def test_a_javascript_action_keeps_its_three_stages() -> None:
     action = parse_action(
-        "name: n\noutputs:\n  o:\n    description: x\nruns:\n  using: node20\n  main: index.js\n",
+        "name: n\noutputs:\n  o:\n    description: x\nruns:\n  using: node20\n"
+        "  main: dist/main.js\n  pre: dist/pre.js\n  pre-if: runner.os == 'Linux'\n"
+        "  post: dist/post.js\n",
         "action.yml",
     )
     assert action.using == "node20"
+    assert (action.main, action.pre, action.post) == ("dist/main.js", "dist/pre.js", "dist/post.js")
+    assert (action.pre_if, action.post_if) == ("runner.os == 'Linux'", "always()")
     assert action.steps == ()
     assert action.outputs["o"].value == ""
+
+
+def test_a_docker_action_keeps_its_image_entrypoints_args_and_env() -> None:
+    action = parse_action(
+        "runs:\n  using: docker\n  image: Dockerfile\n  entrypoint: /main.sh\n"
+        "  pre-entrypoint: /pre.sh\n  post-entrypoint: /post.sh\n  post-if: failure()\n"
+        "  args: ['${{ inputs.who }}', 2]\n  env: {A: 1}\n",
+        "action.yml",
+    )
+    assert (action.image, action.entrypoint) == ("Dockerfile", "/main.sh")
+    assert (action.pre, action.post, action.post_if) == ("/pre.sh", "/post.sh", "failure()")
+    assert action.args == ("${{ inputs.who }}", "2")
+    assert action.env == {"A": "1"}
+
+
+def test_other_runners_are_kept_for_the_engine_to_refuse() -> None:
+    assert parse_action("runs: {using: node8, main: x.js}\n", "action.yml").using == "node8"
 
 
 def test_load_action_from_a_directory_prefers_action_yml(tmp_path: Path) -> None:
@@ -151,7 +175,25 @@ def test_action_errors_have_positions(tmp_path: Path) -> None:
             ['action.yml:2:6: outputs.o: missing required key "value"'],
         ),
         (
-            "inputs:\n  i: {required: maybe, type: string}\nruns: {using: node20}\n",
+            "runs: {using: node20}\n",
+            ['action.yml:1:7: runs: a JavaScript action needs "main" (the script to run)'],
+        ),
+        (
+            "runs: {using: node20, main: x.js, steps: []}\n",
+            [
+                'action.yml:1:35: runs.steps: unknown key "steps"; allowed keys are: '
+                "using, main, pre, pre-if, post, post-if"
+            ],
+        ),
+        (
+            "runs: {using: docker, args: x}\n",
+            [
+                'action.yml:1:7: runs: a Docker action needs "image"',
+                "action.yml:1:29: runs.args: must be a list of strings",
+            ],
+        ),
+        (
+            "inputs:\n  i: {required: maybe, type: string}\nruns: {using: node20, main: x}\n",
             [
                 'action.yml:2:17: inputs.i.required: must be true or false, not a string "maybe"',
                 'action.yml:2:24: inputs.i.type: unknown key "type"; allowed keys are: '
@@ -159,7 +201,7 @@ def test_action_errors_have_positions(tmp_path: Path) -> None:
             ],
         ),
         (
-            "nme: x\nruns: {using: node20}\n",
+            "nme: x\nruns: {using: node20, main: x}\n",
             [
                 'action.yml:1:1: nme: unknown key "nme" (did you mean "name"?); allowed keys are: '
                 "name, author, description, inputs, outputs, runs, branding"

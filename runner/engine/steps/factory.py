@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from runner.engine.steps.action import ActionStep
 from runner.engine.steps.checkout import CheckoutStep
-from runner.engine.steps.composite import CompositeStep
+from runner.engine.steps.docker import DockerImageStep
 from runner.engine.steps.run import RunStep
 from runner.engine.steps.skill import SkillStep
-from runner.engine.steps.unsupported import DockerActionStep, RemoteActionStep
 from runner.errors import RunError
 from runner.model import StepKind
 
@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 _EXECUTORS: dict[StepKind, StepExecutor] = {
     StepKind.RUN: RunStep(),
     StepKind.CHECKOUT: CheckoutStep(),
-    StepKind.LOCAL_ACTION: CompositeStep(),
-    StepKind.REMOTE_ACTION: RemoteActionStep(),
-    StepKind.DOCKER_ACTION: DockerActionStep(),
+    StepKind.LOCAL_ACTION: ActionStep(),
+    StepKind.REMOTE_ACTION: ActionStep(),
+    StepKind.DOCKER_ACTION: DockerImageStep(),
     StepKind.SKILL: SkillStep(),
 }
 

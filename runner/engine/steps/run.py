@@ -46,14 +46,14 @@ class RunStep:
             try:
                 argv = shell.argv(script_path, env.get("PATH"))
                 await io.write(_header(script, shell.template, argv[0], step_env))
-                outcome = await _spawn(argv, str(workdir), env, scope, io)
+                outcome = await spawn_step_process(argv, str(workdir), env, scope, io)
             finally:
                 os.unlink(script_path)
         except BaseException:
             files.remove()  # an unstarted or cancelled step's files are not applied
             raise
         files.collect()  # RunError for a malformed file: the step fails
-        _apply_files(files, scope, io)
+        apply_files(files, scope)
         outputs = {**io.outputs, **files.outputs}
         code = outcome.exit_code
         if code != 0:
@@ -73,7 +73,7 @@ class RunStep:
         return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs, exit_code=code)
 
 
-async def _spawn(
+async def spawn_step_process(
     argv: list[str], cwd: str, env: dict[str, str], scope: StepScope, io: StepOutput
 ) -> ProcessOutcome:
     """Run the step's process; its group is tracked while it has members."""
@@ -103,15 +103,13 @@ async def _spawn(
                 job_groups.discard(pgid)
 
 
-def _apply_files(files: StepFiles, scope: StepScope, io: StepOutput) -> None:
-    """What the step's files hand to the rest of the job."""
+def apply_files(files: StepFiles, scope: StepScope) -> None:
+    """What the step's files hand to the rest of the job ($GITHUB_STATE is an action's
+    own: its runner takes it from `files.state`)."""
     job_env = scope.job_env
     job_env.added_env.update(files.env)
     for directory in files.paths:
         job_env.added_path.insert(0, directory)
-    state = {**io.state, **files.state}
-    if state:
-        job_env.state[str(io.step_number)] = state
     if files.summary.strip():
         job_env.summary.append(scope.run.masker.mask(files.summary))
 
@@ -145,12 +143,13 @@ def resolve_workdir(raw: str | None, scope: StepScope, env_ctx: dict[str, JSONVa
     return path
 
 
-def next_action_id(step: Step, scope: StepScope) -> str:
-    """GitHub's `github.action`: the step id, else `__run`, `__run_2`, ..."""
+def next_action_id(step: Step, scope: StepScope, base: str = "__run") -> str:
+    """GitHub's `github.action`: the step id, else `base` (`__run`, `__owner_repo`),
+    then `base_2`, `base_3`, ... for the same base again."""
     if step.id:
         return step.id
-    scope.run_step_count += 1
-    return "__run" if scope.run_step_count == 1 else f"__run_{scope.run_step_count}"
+    count = scope.action_ids[base] = scope.action_ids.get(base, 0) + 1
+    return base if count == 1 else f"{base}_{count}"
 
 
 def process_environment(
@@ -167,6 +166,10 @@ def process_environment(
     env[MARKER_VAR] = scope.process_marker
     if scope.action_path is not None:
         env["GITHUB_ACTION_PATH"] = str(scope.action_path)
+        github = scope.layers.get("github")
+        if isinstance(github, dict):  # inside a composite action
+            env["GITHUB_ACTION_REPOSITORY"] = to_string(github.get("action_repository", ""))
+            env["GITHUB_ACTION_REF"] = to_string(github.get("action_ref", ""))
     if files is not None:
         env.update(files.variables())
     if scope.job_env.added_path:

@@ -1,0 +1,43 @@
+"""Actions: where a `uses:` comes from, and the runtimes that run what it names.
+
+    ActionSource / ActionReference   owner/repo[/path]@ref -> a folder: a --local-repository
+                                     folder, the cache (by commit), or git from the server
+    find_node / is_node_runtime      the host's Node.js for `using: node*` actions
+    find_container_engine, run_argv  a reachable Docker/Podman daemon, and `docker run`
+                                     for a Docker action
+
+The engine runs actions (runner.engine.steps.action); this package knows
+nothing of runs, jobs or events.
+"""
+
+from runner.actions.docker import (
+    Mounts,
+    build_argv,
+    find_container_engine,
+    image_tag,
+    run_argv,
+)
+from runner.actions.node import NODE_RUNTIMES, find_node, is_node_runtime
+from runner.actions.source import (
+    ActionReference,
+    ActionSource,
+    FetchedAction,
+    SourceStatistics,
+    default_cache_dir,
+)
+
+__all__ = [
+    "NODE_RUNTIMES",
+    "ActionReference",
+    "ActionSource",
+    "FetchedAction",
+    "Mounts",
+    "SourceStatistics",
+    "build_argv",
+    "default_cache_dir",
+    "find_container_engine",
+    "find_node",
+    "image_tag",
+    "is_node_runtime",
+    "run_argv",
+]

@@ -1,0 +1,240 @@
+"""`uses:` an action, in the workspace (`./path`) or from the actions server
+(`owner/repo[/path]@ref`): found, read, and run by what its `runs.using` says.
+
+Like GitHub's runner (its HandlerFactory), one table here picks the runtime:
+`composite` (steps/composite.py), `node12`..`node24` (steps/node.py) and
+`docker` (steps/docker.py). An action runs in up to three stages that share
+its state ($GITHUB_STATE, `STATE_*`): `pre` when the job starts, `main` as
+the step, and `post` when the job ends (runner.engine.action_stages). A
+remote action of the job's own steps is found when the job starts (GitHub's
+"Set up job"); one inside a composite action when its step runs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+from runner.actions import ActionReference, is_node_runtime
+from runner.errors import RunError, WorkflowErrors
+from runner.events.types import Conclusion
+from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string
+from runner.model import load_action
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from runner.engine.scope import StepScope
+    from runner.engine.steps.base import StepExecutor, StepOutcome
+    from runner.engine.steps.output import StepOutput
+    from runner.model import Action, Step
+
+
+class Stage(StrEnum):
+    PRE = "pre"
+    MAIN = "main"
+    POST = "post"
+
+
+@dataclass(slots=True, kw_only=True)
+class ActionInstance:
+    """One step's action: where it is, what its action.yml says, and what its stages
+    share."""
+
+    uses: str
+    directory: Path  # the action's folder (GITHUB_ACTION_PATH)
+    action: Action
+    repository: str = ""  # owner/repo of a remote action (GITHUB_ACTION_REPOSITORY)
+    ref: str = ""  # its ref (GITHUB_ACTION_REF)
+    origin: str = ""  # for the step's log: where a remote action came from
+    state: dict[str, str] = field(default_factory=dict)  # saved by one stage for the next
+    action_id: str | None = None  # `github.action` (GITHUB_ACTION), the same for every stage
+    inputs: dict[str, JSONValue] | None = None  # as main (or pre) last saw them: post's
+    env: dict[str, str] | None = None  # the step's `env:`, likewise
+    post_registered: bool = False
+
+    @property
+    def is_local(self) -> bool:
+        return not self.repository
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HookStep:
+    """An action's pre or post stage, run as a step of the job of its own."""
+
+    name: str  # "Pre <step name>", "Post <step name>"
+    condition: str  # pre-if / post-if
+    step: Step  # the step that uses the action (its timeout, continue-on-error, env)
+    executor: StepExecutor
+
+
+class Runtime(Protocol):
+    async def __call__(
+        self, stage: Stage, step: Step, instance: ActionInstance, scope: StepScope, io: StepOutput
+    ) -> StepOutcome: ...
+
+
+def runtime_for(instance: ActionInstance) -> Runtime:
+    """The code that runs the action's `runs.using`. Raises RunError for any other."""
+    # Imported here: the runtimes import this module for ActionInstance and Stage.
+    from runner.engine.steps.composite import run_composite
+    from runner.engine.steps.docker import run_docker
+    from runner.engine.steps.node import run_node
+
+    using = instance.action.using
+    if using == "composite":
+        return run_composite
+    if is_node_runtime(using):
+        return run_node
+    if using.lower() == "docker":
+        return run_docker
+    raise RunError(
+        f"uses: {instance.uses}: 'using: {using}' is not supported, use 'composite', "
+        "'docker', 'node12', 'node16', 'node20' or 'node24'"
+    )
+
+
+async def find_action(step: Step, scope: StepScope) -> ActionInstance:
+    """The action a step `uses:`, read. Raises RunError naming it when it cannot be
+    had or read."""
+    uses = step.uses
+    assert uses is not None
+    if uses.startswith("./"):
+        directory = (scope.run.contexts.workspace / uses).resolve()
+        return ActionInstance(uses=uses, directory=directory, action=_read(uses, directory))
+    reference = ActionReference.parse(uses)
+    if reference is None:
+        raise RunError(f"uses: {uses}: expected owner/repo[/path]@ref")
+    fetched = await scope.run.actions.fetch(reference)
+    directory = fetched.directory
+    return ActionInstance(
+        uses=uses,
+        directory=directory,
+        action=_read(uses, directory),
+        repository=reference.repository,
+        ref=reference.ref,
+        origin=fetched.describe(),
+    )
+
+
+def _read(uses: str, directory: Path) -> Action:
+    if not any((directory / name).is_file() for name in ("action.yml", "action.yaml")):
+        raise RunError(f"uses: {uses}: no action.yml or action.yaml in {directory}")
+    try:
+        return load_action(directory)
+    except WorkflowErrors as exc:
+        raise RunError(f"uses: {uses}: {exc}") from None
+
+
+class ActionStep:
+    """The main stage of a `uses:` step (local or remote)."""
+
+    async def execute(self, step: Step, scope: StepScope, io: StepOutput) -> StepOutcome:
+        found = scope.job_env.actions.pop(id(step), None)
+        if isinstance(found, str):
+            raise RunError(found)  # it could not be had when the job started
+        instance = found if found is not None else await find_action(step, scope)
+        runtime = runtime_for(instance)
+        if instance.origin:
+            await io.write([instance.origin])
+        action = instance.action
+        if action.pre and found is None:
+            if instance.is_local:
+                # As on GitHub: a local action is only there once an earlier step ran.
+                await io.annotate(
+                    "warning",
+                    f"`pre` execution is not supported for local action from '{step.uses}'",
+                )
+            elif evaluate_condition(action.pre_if, scope.eval_context()):
+                # An action inside a composite one: its pre runs just before it.
+                outcome = await runtime(Stage.PRE, step, instance, scope, io)
+                if outcome.outcome is not Conclusion.SUCCESS:
+                    return outcome
+        register_post(step, instance, scope, io)
+        return await runtime(Stage.MAIN, step, instance, scope, io)
+
+
+def register_post(step: Step, instance: ActionInstance, scope: StepScope, io: StepOutput) -> None:
+    """Once a stage of the action has run, its post stage is due at the job's end,
+    named after the job's step it belongs to."""
+    if not instance.action.post or instance.post_registered:
+        return
+    instance.post_registered = True
+    outer = next((s.name for s in scope.job.steps if s.number == io.step_number), step.display_name)
+    outer = outer.removeprefix("Pre ")
+    scope.job_env.post_steps.append(
+        HookStep(
+            name=f"Post {outer}",
+            condition=instance.action.post_if,
+            step=step,
+            executor=StageExecutor(Stage.POST, instance),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StageExecutor:
+    """A StepExecutor for an action's pre or post stage."""
+
+    stage: Stage
+    instance: ActionInstance
+
+    async def execute(self, step: Step, scope: StepScope, io: StepOutput) -> StepOutcome:
+        return await runtime_for(self.instance)(self.stage, step, self.instance, scope, io)
+
+
+async def evaluate_inputs(
+    step: Step, action: Action, scope: StepScope, io: StepOutput, *, warn: bool = True
+) -> dict[str, JSONValue]:
+    """The step's `with:` over the action's defaults (expressions evaluated), as the
+    runner builds them; `warn` reports unexpected, missing and deprecated inputs."""
+    ctx = scope.eval_context()
+    given = {
+        key: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
+        for key, value in step.with_.items()
+    }
+    declared = {name.lower(): name for name in action.inputs}
+    inputs: dict[str, JSONValue] = {}
+    for key, value in given.items():
+        inputs[declared.get(key.lower(), key)] = value
+    unexpected = [key for key in given if key.lower() not in declared]
+    if action.using.lower() == "docker":  # a Docker action always takes these two
+        unexpected = [key for key in unexpected if key.lower() not in ("entrypoint", "args")]
+    if warn and unexpected:
+        valid = ", ".join(f"'{name}'" for name in action.inputs)
+        await io.annotate(
+            "warning",
+            f"Unexpected input(s) {', '.join(map(repr, unexpected))}, valid inputs are [{valid}]",
+        )
+    for name, spec in action.inputs.items():
+        if name in inputs:
+            if warn and spec.deprecation_message:
+                await io.annotate(
+                    "warning",
+                    f"Input '{name}' has been deprecated with message: {spec.deprecation_message}",
+                )
+        elif spec.default is not None:
+            default = spec.default
+            inputs[name] = to_string(
+                interpolate(default, ctx) if isinstance(default, str) else default
+            )
+        else:
+            if warn and spec.required:
+                await io.annotate("warning", f"Input required and not supplied: {name}")
+            inputs[name] = ""
+    return inputs
+
+
+def input_variables(inputs: dict[str, JSONValue]) -> dict[str, str]:
+    """INPUT_<NAME>: the name upper-cased with spaces as `_`, as the runner names them
+    (hyphens stay: `INPUT_PYTHON-VERSION`)."""
+    return {f"INPUT_{name.replace(' ', '_').upper()}": to_string(v) for name, v in inputs.items()}
+
+
+def action_id_base(instance: ActionInstance) -> str:
+    """The `github.action` of an action step without an id: `__owner_repo`, `__self`."""
+    if instance.is_local:
+        return "__self"
+    return "__" + re.sub(r"[^A-Za-z0-9_-]", "_", instance.repository.replace("/", "_"))
