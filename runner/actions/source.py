@@ -141,9 +141,10 @@ class ActionSource:
             if found is None:
                 found = self._local(reference) or await self._from_cache_or_git(reference)
                 self._found[key] = found
-        return FetchedAction(
-            reference=reference, root=found.root, commit=found.commit, how=found.how
-        )
+                how = found.how
+            else:
+                how = "local" if found.how == "local" else "cached"
+        return FetchedAction(reference=reference, root=found.root, commit=found.commit, how=how)
 
     # -- 1. local folders --------------------------------------------------
     def _local(self, reference: ActionReference) -> FetchedAction | None:

@@ -1,4 +1,5 @@
-"""Jobs that call a reusable workflow: `uses: ./.github/workflows/x.yml`.
+"""Jobs that call a reusable workflow: `uses: ./.github/workflows/x.yml`, or
+`owner/repo/.github/workflows/x.yml@ref` from the actions server (runner.actions).
 
 The called workflow's jobs join the run as `caller.job` (shown as
 `caller / job`), scheduled by a nested Scheduler that shares the run's job
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runner.actions import ActionReference
 from runner.engine.inputs import resolve_inputs
 from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion
@@ -21,7 +23,10 @@ from runner.expressions import JSONValue, interpolate, to_string
 from runner.model import Job, load_workflow
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from runner.engine.scheduler import Scheduler, _Outcome
+    from runner.engine.scope import RunScope
 
 
 async def run_called_workflows(
@@ -71,7 +76,7 @@ async def _call(
     from runner.engine.scheduler import Scheduler, combine_results
 
     try:
-        nested_run, workflow, workflow_env = _prepare(caller, key, job, layers)
+        nested_run, workflow, workflow_env = await _prepare(caller, key, job, layers)
     except StaxError as exc:
         await caller._fail_unstarted(
             key, job, str(exc), instance_id=caller.id_prefix + id_part[:-1]
@@ -100,6 +105,25 @@ async def _call(
     return combine_results([o.result for o in outcomes.values()]), outputs
 
 
+async def _workflow_file(run: RunScope, key: str, uses: str) -> Path:
+    """The called workflow's file: in the workspace, or in its repository at its ref.
+    (A called workflow's own `uses: ./...` still means the caller's workspace, as on
+    GitHub.)"""
+    if uses.startswith("./"):
+        return (run.contexts.workspace / uses.split("@", 1)[0]).resolve()
+    reference = ActionReference.parse(uses)
+    if reference is None:
+        raise RunError(f"jobs.{key}.uses: {uses}: expected owner/repo/.github/workflows/x.yml@ref")
+    try:
+        fetched = await run.actions.fetch(reference)
+    except RunError as exc:
+        raise RunError(f"jobs.{key}.uses: {exc}") from None
+    path = fetched.directory
+    if not path.is_file():
+        raise RunError(f"jobs.{key}.uses: {uses}: no {reference.path} in {fetched.root}")
+    return path
+
+
 def _max_parallel(job: Job, caller: Scheduler, layers: dict[str, JSONValue]) -> int | None:
     raw = job.strategy.max_parallel if job.strategy else None
     if isinstance(raw, str):
@@ -109,17 +133,12 @@ def _max_parallel(job: Job, caller: Scheduler, layers: dict[str, JSONValue]) -> 
     return int(raw)
 
 
-def _prepare(caller: Scheduler, key: str, job: Job, layers: dict[str, JSONValue]):  # type: ignore[no-untyped-def]
+async def _prepare(caller: Scheduler, key: str, job: Job, layers: dict[str, JSONValue]):  # type: ignore[no-untyped-def]
     uses = job.uses or ""
-    if not uses.startswith("./"):
-        raise RunError(
-            f"jobs.{key}.uses: {uses}: this remote reusable workflow needs network "
-            "access: not supported yet"
-        )
     run = caller.run
-    path = (run.contexts.workspace / uses.split("@", 1)[0]).resolve()
     if caller.id_prefix.count(".") >= 4:
         raise RunError(f"jobs.{key}.uses: reusable workflows nested too deeply")
+    path = await _workflow_file(run, key, uses)
     workflow = load_workflow(path)
     if "workflow_call" not in workflow.on:
         raise RunError(

@@ -52,10 +52,11 @@ def parse_call_inputs(node: Node, problems: Problems, where: str) -> dict[str, I
 
 
 def parse_action_inputs(node: Node, problems: Problems, where: str) -> dict[str, InputSpec]:
-    """The `inputs:` of an action.yml (no types: every input is a string)."""
+    """The `inputs:` of an action.yml (no types: every input is a string; a name may be
+    any non-empty string, `greeting word` too: the runner passes INPUT_GREETING_WORD)."""
     return {
         name: _input(name, spec, pos, problems, join(where, name), _ACTION_INPUT_KEYS, "action")
-        for name, spec, pos in _entries(node, problems, where, "input id")
+        for name, spec, pos in _entries(node, problems, where, "input id", any_name=True)
     }
 
 
@@ -105,17 +106,21 @@ def parse_call_secrets(node: Node, problems: Problems, where: str) -> dict[str, 
 
 
 def _entries(
-    node: Node, problems: Problems, where: str, what: str
+    node: Node, problems: Problems, where: str, what: str, *, any_name: bool = False
 ) -> list[tuple[str, Node, SourcePos]]:
-    """(name, spec, where the name is written) of each declared entry with a valid name."""
+    """(name, spec, where the name is written) of each declared entry with a valid name
+    (with `any_name`, any name that is not blank)."""
     found = mapping_or_empty(node, problems, where)
     if found is None:
         return []
-    return [
-        (name, spec, found.pos_of_key(name))
-        for name, spec in found.items()
-        if check_id(name, found.pos_of_key(name), problems, join(where, name), what)
-    ]
+    entries = []
+    for name, spec in found.items():
+        pos = found.pos_of_key(name)
+        if any_name and not name.strip():
+            problems.add(f"invalid {what}: it must not be blank", pos, join(where, name))
+        elif any_name or check_id(name, pos, problems, join(where, name), what):
+            entries.append((name, spec, pos))
+    return entries
 
 
 def _text(body: MappingNode, key: str, problems: Problems, where: str) -> str:

@@ -9,6 +9,7 @@ coroutine runs beside the run: it orders itself on what the run emits
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from runner.engine import RunRequest, WorkflowRun
 from runner.events.sink import ListSink
 from runner.events.types import Event, EventType
 from runner.model import parse_workflow
+from tests.actions.git_server import NODE_MODULES, GitServer
 
 if TYPE_CHECKING:
     from runner.engine.records import JobRecord, RunRecord
@@ -184,6 +186,29 @@ def run_yaml(workspace: Path, settings: Settings) -> Runner:
         return RunResult(record=record, events=sink.events)
 
     return run
+
+
+@pytest.fixture
+def actions_server(tmp_path: Path) -> GitServer:
+    """The test's actions server (what `settings` points [actions] server at)."""
+    root = tmp_path / "actions-server"
+    root.mkdir(exist_ok=True)
+    return GitServer(root)
+
+
+def javascript_actions_unavailable() -> str | None:
+    """Why the JavaScript action fixtures cannot run here, or None."""
+    if shutil.which("node") is None:
+        return "no node on PATH"
+    if not (NODE_MODULES / "@actions" / "core").is_dir():
+        return "@actions/core is not installed (cd tests/node && npm install)"
+    return None
+
+
+needs_node = pytest.mark.skipif(
+    javascript_actions_unavailable() is not None,
+    reason=str(javascript_actions_unavailable()),
+)
 
 
 def pid_alive(pid: int) -> bool:

@@ -129,7 +129,7 @@ async def test_bad_inputs_and_missing_secrets_fail_the_calling_job(
     assert "'count' is required" in errors["missing_input"]
     assert "workflow_call" in errors["not_reusable"]
     assert "octo/repo/.github/workflows/x.yml@v1" in errors["remote"]
-    assert "needs network access: not supported yet" in errors["remote"]
+    assert "git ls-remote failed: no repository at " in errors["remote"]
     assert all(result.job(k).conclusion == "failure" for k in errors)
 
 

@@ -11,6 +11,7 @@ $GITHUB_ENV, $GITHUB_PATH and $GITHUB_STEP_SUMMARY work as for any step.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from runner.engine.env_files import StepFiles
@@ -29,6 +30,7 @@ from runner.engine.steps.run import (
     process_environment,
     spawn_step_process,
 )
+from runner.errors import RunError
 from runner.events.types import Conclusion
 from runner.expressions import to_string
 
@@ -77,7 +79,13 @@ async def run_action_process(
         env["GITHUB_ACTION_REF"] = instance.ref
         outcome = await spawn_step_process(command(env, files), cwd, env, scope, io)
     except BaseException:
-        files.remove()  # a stage that did not start or was cancelled hands nothing on
+        # A cancelled stage hands on only its state, which its post needs to clean up
+        # (the runner processes the files of a cancelled action as of any other).
+        with contextlib.suppress(RunError):
+            files.collect()
+        instance.state.update(io.state)
+        instance.state.update(files.state)
+        files.remove()
         raise
     files.collect()  # RunError for a malformed file: the stage fails
     apply_files(files, scope)
