@@ -243,6 +243,16 @@ document(
                     "vars": {"type": "object", "additionalProperties": {"type": "string"}},
                     "matrix": {"type": "object", "additionalProperties": {"type": "string"}},
                     "approve": {"type": "boolean"},
+                    "localRepositories": {
+                        "description": "OWNER/REPO@REF -> an absolute folder used for those "
+                        "actions (the CLI's --local-repository)",
+                        "type": "object",
+                        "additionalProperties": {"type": "string", "pattern": "^/"},
+                    },
+                    "actionOfflineMode": {
+                        "description": "use cached actions only (--action-offline-mode)",
+                        "type": "boolean",
+                    },
                 },
             }
         ),

@@ -18,6 +18,7 @@ from quart import Blueprint, Response, current_app, request
 from runner import __version__
 from runner.api.app import Services, authorized, json_object
 from runner.catalog import find_workflow, list_workflows
+from runner.config import check_local_repository_key
 from runner.engine import RunRequest
 from runner.errors import ApiError, ConfigError, RunError, WorkflowErrors
 from runner.model import Workflow, load_workflow
@@ -39,6 +40,8 @@ _RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
     "vars": dict,
     "matrix": dict,
     "approve": bool,
+    "localRepositories": dict,
+    "actionOfflineMode": bool,
 }
 
 
@@ -93,6 +96,8 @@ async def start_run() -> Response:
             jobs=tuple(_string_list(body.get("jobs"), "jobs")),
             matrix_filters=_strings(body.get("matrix"), "matrix"),
             approve_all=bool(body.get("approve", False)),
+            local_repositories=_local_repositories(body.get("localRepositories")),
+            action_offline_mode=bool(body.get("actionOfflineMode", False)),
         )
         record = await services.manager.start(request_)
     except RunError as exc:
@@ -244,6 +249,24 @@ def resolve_workflow(name: str, workdir: Path, services: Services) -> Path:
     if not path.is_file():
         raise ApiError(404, "not_found_error", f"no workflow file {name!r}")
     return path
+
+
+def _local_repositories(raw: object) -> dict[str, str]:
+    """`localRepositories`: {"OWNER/REPO@REF": "/absolute/folder"} (the CLI's
+    --local-repository, resolved)."""
+    found = _strings(raw, "localRepositories")
+    for key, folder in found.items():
+        try:
+            check_local_repository_key(key)
+        except ConfigError as exc:
+            raise ApiError(422, "invalid_request_error", f"localRepositories: {exc}") from None
+        if not Path(folder).is_absolute() or not Path(folder).is_dir():
+            raise ApiError(
+                422,
+                "invalid_request_error",
+                f"localRepositories.{key}: {folder!r} is not an absolute path to a directory",
+            )
+    return found
 
 
 def _workdir(raw: object, services: Services) -> Path:

@@ -86,6 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="only matrix combinations where K is V (repeatable)",
     )
     run.add_argument("--workdir", "-C", metavar="DIR", help="the workspace (default: .)")
+    run.add_argument(
+        "--local-repository",
+        action="append",
+        default=[],
+        metavar="OWNER/REPO@REF=PATH",
+        help="use the folder PATH for the actions of this repository at this ref, as is "
+        "(also https://HOST/OWNER/REPO@REF=PATH for one server; repeatable)",
+    )
+    run.add_argument(
+        "--action-offline-mode",
+        action="store_true",
+        help="never fetch actions: use the ones cached by earlier runs",
+    )
     run.add_argument("--json", action="store_true", help="print canonical events as JSON lines")
     run.add_argument(
         "--approve",

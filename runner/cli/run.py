@@ -24,7 +24,7 @@ import trio
 from runner.catalog import find_workflow
 from runner.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 from runner.cli.render import JsonRenderer, TerminalRenderer
-from runner.config import Settings, load_settings
+from runner.config import Settings, check_local_repository_key, load_settings
 from runner.dotenv import parse_assignment, read_dotenv
 from runner.engine import Approver, RunRequest, WorkflowRun
 from runner.errors import ConfigError
@@ -55,6 +55,8 @@ class RunArgs:
     jobs: list[str] = field(default_factory=list)
     matrix: dict[str, str] = field(default_factory=dict)
     approve: bool = False
+    local_repositories: dict[str, str] = field(default_factory=dict)  # key -> absolute path
+    action_offline_mode: bool = False
 
     def request(self) -> RunRequest:
         return RunRequest(
@@ -69,6 +71,8 @@ class RunArgs:
             jobs=tuple(self.jobs),
             matrix_filters=self.matrix,
             approve_all=self.approve,
+            local_repositories=self.local_repositories,
+            action_offline_mode=self.action_offline_mode,
         )
 
     def body(self) -> dict[str, Any]:
@@ -84,6 +88,10 @@ class RunArgs:
             "matrix": self.matrix,
             "approve": self.approve,
         }
+        if self.local_repositories:
+            body["localRepositories"] = self.local_repositories
+        if self.action_offline_mode:
+            body["actionOfflineMode"] = True
         if self.event:
             body["event"] = self.event
         if self.event_payload is not None:
@@ -220,7 +228,25 @@ def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
         jobs=list(args.job),
         matrix=dict(parse_assignment(item, what="--matrix", separator=":") for item in args.matrix),
         approve=args.approve,
+        local_repositories=dict(_local_repository(item) for item in args.local_repository),
+        action_offline_mode=args.action_offline_mode,
     )
+
+
+def _local_repository(item: str) -> tuple[str, str]:
+    """act's `--local-repository OWNER/REPO@REF=PATH` (the key ends at the first `=`)."""
+    key, equals, path = item.partition("=")
+    where = f"--local-repository {item}"
+    if not equals or not path:
+        raise ConfigError(f"{where}: expected OWNER/REPO@REF=PATH")
+    try:
+        check_local_repository_key(key)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    folder = Path(path).expanduser().resolve()
+    if not folder.is_dir():
+        raise ConfigError(f"{where}: {folder} is not a directory")
+    return key, str(folder)
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:

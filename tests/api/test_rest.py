@@ -76,6 +76,13 @@ async def test_bad_bodies_get_specific_errors(daemon: Daemon) -> None:
         (b'{"workflow": "broken"}', 422, "broken.yml"),
         (b'{"workflow": "build", "jobs": ["nope"]}', 422, "unknown job 'nope'"),
         (b'{"workflow": "build", "workdir": "relative"}', 422, "absolute path"),
+        (b'{"workflow": "build", "localRepositories": {"x@v1": "/"}}', 422, "OWNER/REPO@REF"),
+        (
+            b'{"workflow": "build", "localRepositories": {"o/r@v1": "rel"}}',
+            422,
+            "localRepositories.o/r@v1: 'rel' is not an absolute path to a directory",
+        ),
+        (b'{"workflow": "build", "actionOfflineMode": "yes"}', 422, "actionOfflineMode"),
     ]
     async with daemon.client() as client:
         for body, status, fragment in cases:
