@@ -53,6 +53,7 @@ class ActionInstance:
     action_id: str | None = None  # `github.action` (GITHUB_ACTION), the same for every stage
     inputs: dict[str, JSONValue] | None = None  # as main (or pre) last saw them: post's
     env: dict[str, str] | None = None  # the step's `env:`, likewise
+    image: str = ""  # a Docker action's image, once pulled or built for this step
     post_registered: bool = False
 
     @property

@@ -44,7 +44,9 @@ async def run_docker(
             f"uses: {instance.uses}: Docker actions need a container engine: {exc}"
         ) from None
     action = instance.action
-    image = await _image(engine, instance, scope, io)
+    if not instance.image:
+        instance.image = await _image(engine, instance, scope, io)
+    image = instance.image
     contexts = scope.run.contexts
     home = contexts.temp_dir.parent / "_github_home"
     home.mkdir(exist_ok=True)
@@ -95,7 +97,7 @@ async def run_docker(
 
 
 async def _image(engine: str, instance: ActionInstance, scope: StepScope, io: StepOutput) -> str:
-    """The image to run: `docker://name` as named, a Dockerfile built (once a run)."""
+    """The image to run: `docker://name` as named, or the action's Dockerfile built."""
     image = instance.action.image
     if image.startswith("docker://"):
         return image.removeprefix("docker://")
