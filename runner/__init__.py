@@ -6,6 +6,8 @@ Layers, bottom to top (a layer imports only from layers below it):
     model, expressions      pure: parsed definitions and the ${{ }} language (never import trio)
     process                 spawning step processes, splitting their output, killing their groups
     events                  canonical events, the durable store and the multicast bus
+    actions                 where a `uses:` comes from (git, a cache by commit, local folders),
+                            the host's node and a container engine for the actions it names
     engine                  scheduling runs, jobs and steps; emits events into a sink
     skills                  the skill catalog (pure) and starting skill executions (above engine)
     api                     HTTP: one module per endpoint family, each a projection of events
