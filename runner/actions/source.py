@@ -65,7 +65,10 @@ class ActionReference:
         if match is None:
             return None
         owner, repo, path, ref = match.groups()
-        return cls(owner=owner, repo=repo, path=(path or "").strip("/"), ref=ref)
+        path = (path or "").strip("/")
+        if {owner, repo} & {".", ".."} or ".." in path.split("/"):
+            return None  # no such name on GitHub, and no way out of the repository
+        return cls(owner=owner, repo=repo, path=path, ref=ref)
 
     @property
     def repository(self) -> str:
@@ -176,6 +179,9 @@ class ActionSource:
                 )
             await self._fetch_commit(reference, commit, folder)
             how = "fetched"
+        if not self.offline and not _FULL_SHA.fullmatch(reference.ref):
+            # For offline mode: the ref's commit, once that commit is in the cache.
+            _write_atomically(self._ref_file(reference), commit + "\n")
         return FetchedAction(reference=reference, root=folder, commit=commit, how=how)
 
     async def _resolve(self, reference: ActionReference) -> str:
@@ -183,10 +189,9 @@ class ActionSource:
         ref = reference.ref
         if _FULL_SHA.fullmatch(ref):
             return ref
-        record = self._ref_file(reference)
         if self.offline:
             try:
-                return record.read_text(encoding="ascii").strip()
+                return self._ref_file(reference).read_text(encoding="ascii").strip()
             except OSError:
                 raise RunError(
                     f"{reference}: never fetched, and offline mode does not fetch "
@@ -214,7 +219,6 @@ class ActionSource:
                     "is not supported, use the full SHA"
                 )
             raise RunError(f"{reference}: no tag or branch {ref!r} in {url}")
-        _write_atomically(record, commit + "\n")
         return commit
 
     async def _fetch_commit(self, reference: ActionReference, commit: str, folder: Path) -> None:

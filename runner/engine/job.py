@@ -216,14 +216,7 @@ async def _run_steps(plan: JobPlan, scope: StepScope) -> None:
         pre_steps = await find_job_actions(plan.job.steps, scope)
     total = len(pre_steps) + len(plan.job.steps)
     for hook in pre_steps:
-        await _job_step(
-            scope,
-            hook.name,
-            None,
-            total,
-            partial(_hook_holds, hook, scope),
-            partial(execute_step, hook.step, scope, executor=hook.executor),
-        )
+        await _run_hook(hook, scope, total)
     for step in plan.job.steps:
         await _job_step(
             scope,
@@ -237,19 +230,20 @@ async def _run_steps(plan: JobPlan, scope: StepScope) -> None:
     posts = scope.job_env.post_steps
     total += len(posts)
     while posts:
-        hook = posts.pop()  # the last one due runs first
-        await _job_step(
-            scope,
-            hook.name,
-            None,
-            total,
-            partial(_hook_holds, hook, scope),
-            partial(execute_step, hook.step, scope, executor=hook.executor),
-        )
+        await _run_hook(posts.pop(), scope, total)  # the last one due runs first
 
 
-def _hook_holds(hook: HookStep, scope: StepScope) -> bool:
-    return evaluate_condition(hook.condition, scope.eval_context())
+async def _run_hook(hook: HookStep, scope: StepScope, total: int) -> None:
+    """An action's pre or post stage, as a step of the job (its condition sees the
+    job's status, its outcome counts for the job's)."""
+    await _job_step(
+        scope,
+        hook.name,
+        None,
+        total,
+        lambda: evaluate_condition(hook.condition, scope.eval_context()),
+        partial(execute_step, hook.step, scope, executor=hook.executor),
+    )
 
 
 async def _job_step(

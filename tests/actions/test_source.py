@@ -38,6 +38,8 @@ def test_references_parse_as_github_writes_them() -> None:
     assert str(_ref("o/r/.github/workflows/x.yml@v1")) == "o/r/.github/workflows/x.yml@v1"
     assert ActionReference.parse("./local") is None
     assert ActionReference.parse("o/r") is None
+    for outside in ("../..@v1", "o/..@v1", "o/r/../../x@v1", "o/r/a/../b@v1"):
+        assert ActionReference.parse(outside) is None, outside
 
 
 def test_the_cache_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
