@@ -14,6 +14,8 @@ interpreter start, no store) and prints the median wall time of each:
   tests/node has it installed;
 * `node -e ''` spawned alone, for scale.
 
+Each rep measures every case once, in turn (the machine's load drifts).
+
 The actions server is a file:// folder of bare repositories in a scratch
 directory, and the cache a scratch XDG_CACHE_HOME: nothing touches the
 network or the user's own cache. The machine is noisy: compare within a run.
@@ -29,7 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
@@ -41,6 +45,9 @@ from runner.engine import RunRequest, WorkflowRun  # noqa: E402
 from runner.events.sink import ListSink  # noqa: E402
 from runner.model import parse_workflow  # noqa: E402
 from tests.actions.git_server import NODE_MODULES, GitServer  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 RUN_JOB = "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: true\n"
 ACTION_JOB = (
@@ -80,7 +87,6 @@ def node_alone() -> float:
 
 
 async def main_async(reps: int) -> list[tuple[str, float]]:
-    rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="stax-bench-actions-") as scratch:
         root = Path(scratch)
         os.environ["XDG_CACHE_HOME"] = str(root / "cache")
@@ -97,56 +103,58 @@ async def main_async(reps: int) -> list[tuple[str, float]]:
         online = ActionsSettings(server=server.url)
         offline = ActionsSettings(server=server.url, offline_mode=True)
         plain_job = ACTION_JOB.format(name="plain")
-
-        async def median(text: str, actions: ActionsSettings, **request: object) -> float:
-            await engine_run(text, work, actions, **request)  # warm: imports, the cache
-            return statistics.median(
-                [await engine_run(text, work, actions, **request) for _ in range(reps)]
-            )
-
-        rows.append(("run: true", await median(RUN_JOB, online)))
+        core_job = ACTION_JOB.format(name="core")
+        has_core = (NODE_MODULES / "@actions" / "core").is_dir()
+        if has_core:
+            core = {"action.yml": ACTION_YML, "main.js": CORE_MAIN}
+            core["package.json"] = '{"type": "module"}'
+            server.publish("bench/core", core, tag="v1", node_modules=True)
         local = {"bench/plain@v1": str(folder)}
-        rows.append(
+        cold_dirs = iter(range(10**6))
+
+        async def cold() -> float:
+            os.environ["XDG_CACHE_HOME"] = str(root / f"cold-{next(cold_dirs)}")
+            try:
+                return await engine_run(plain_job, work, online)
+            finally:
+                os.environ["XDG_CACHE_HOME"] = str(root / "cache")
+
+        async def node() -> float:
+            return node_alone()
+
+        measures: list[tuple[str, Callable[[], Awaitable[float]]]] = [
+            ("run: true", partial(engine_run, RUN_JOB, work, online)),
             (
                 "JS action (console.log), --local-repository",
-                await median(plain_job, online, local_repositories=local),
-            )
-        )
-        rows.append(
+                partial(engine_run, plain_job, work, online, local_repositories=local),
+            ),
             (
                 "JS action (console.log), cached, tag resolved by ls-remote",
-                await median(plain_job, online),
-            )
-        )
-        rows.append(
-            ("JS action (console.log), cached, offline mode", await median(plain_job, offline))
-        )
-        cold: list[float] = []
-        for rep in range(reps):
-            os.environ["XDG_CACHE_HOME"] = str(root / f"cold-{rep}")
-            cold.append(await engine_run(plain_job, work, online))
-        os.environ["XDG_CACHE_HOME"] = str(root / "cache")
-        rows.append(("JS action (console.log), first run: git fetch", statistics.median(cold)))
-        if (NODE_MODULES / "@actions" / "core").is_dir():
-            server.publish(
-                "bench/core",
-                {
-                    "action.yml": ACTION_YML,
-                    "main.js": CORE_MAIN,
-                    "package.json": '{"type": "module"}',
-                },
-                tag="v1",
-                node_modules=True,
-            )
-            await engine_run(ACTION_JOB.format(name="core"), work, online)  # cache it
-            rows.append(
+                partial(engine_run, plain_job, work, online),
+            ),
+            (
+                "JS action (console.log), cached, offline mode",
+                partial(engine_run, plain_job, work, offline),
+            ),
+            ("JS action (console.log), first run: git fetch", cold),
+        ]
+        if has_core:
+            measures.append(
                 (
                     "JS action importing @actions/core, cached, offline",
-                    await median(ACTION_JOB.format(name="core"), offline),
+                    partial(engine_run, core_job, work, offline),
                 )
             )
-        node_alone()
-        rows.append(("node -e '' alone", statistics.median([node_alone() for _ in range(reps)])))
+            await engine_run(core_job, work, online)  # into the cache
+        measures.append(("node -e '' alone", node))
+        for _, measure in measures:
+            await measure()  # warm: imports, the cache, node's own files
+        # Round robin: the machine's load drifts, and each rep sees every measure in it.
+        samples: dict[str, list[float]] = {label: [] for label, _ in measures}
+        for _ in range(reps):
+            for label, measure in measures:
+                samples[label].append(await measure())
+        rows = [(label, statistics.median(values)) for label, values in samples.items()]
     return rows
 
 
