@@ -290,6 +290,9 @@ class ActionSource:
             "GIT_TERMINAL_PROMPT": "0",  # a missing repository must not ask for a password
             "GCM_INTERACTIVE": "never",
             "LC_ALL": "C",
+            # A transfer that stalls (under 1 KB/s for a minute) fails instead of hanging.
+            "GIT_HTTP_LOW_SPEED_LIMIT": "1000",
+            "GIT_HTTP_LOW_SPEED_TIME": "60",
         }
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         try:
