@@ -261,7 +261,8 @@ class Scheduler:
             return await self._end_unstarted(
                 record,
                 Conclusion.FAILURE,
-                "container and services jobs need a container engine: not supported",
+                "`container:` and `services:` jobs are not supported yet "
+                "(stax runs a job's steps on this host)",
             )
         return await run_job(plan, self.run, control)
 
