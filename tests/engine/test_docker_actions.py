@@ -36,7 +36,7 @@ log = os.environ["FAKE_DOCKER_LOG"]
 if args[:1] == ["info"]:
     print("27.0.0")
     sys.exit(0)
-entry = {"argv": args}
+entry = {"argv": args, "cli_home": os.environ.get("HOME")}
 if args[:1] == ["run"]:
     env, mounts, i = {}, {}, 1
     while i < len(args):
@@ -185,6 +185,7 @@ async def test_a_docker_action_is_built_and_run_as_the_runner_runs_it(
     assert "s3cret" not in " ".join(argv)
     assert env["GITHUB_WORKSPACE"] == "/github/workspace"
     assert env["HOME"] == "/github/home"
+    assert main["cli_home"] == os.environ["HOME"]  # the CLI keeps the user's config
     assert env["GITHUB_OUTPUT"].startswith("/github/file_commands/")
     assert env["GITHUB_EVENT_PATH"] == "/github/workflow/event.json"
     assert env["RUNNER_TEMP"] == "/github/runner_temp"

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from runner.model import Step
 
 _PASSED_PREFIXES = ("GITHUB_", "RUNNER_", "INPUT_", "STATE_", "ACTIONS_")
-_PASSED = ("CI", "HOME")
+_PASSED = ("CI",)
 
 
 async def run_docker(
@@ -58,7 +58,6 @@ async def run_docker(
         inputs: dict[str, JSONValue] = instance.inputs or {}
         base = scope.eval_context()
         ctx = replace(base, contexts={**base.contexts, "inputs": inputs})
-        env["HOME"] = str(home)
         for name, value in action.env.items():
             env.setdefault(
                 name, to_string(interpolate(value, ctx) if isinstance(value, str) else value)
@@ -73,6 +72,8 @@ async def run_docker(
             for name, value in env.items()
             if name in passed or name in _PASSED or name.startswith(_PASSED_PREFIXES)
         }
+        # The container's home is the runner's; the docker CLI keeps the user's (its config).
+        container_env["HOME"] = str(home)
         mounts = Mounts(
             workspace=contexts.workspace,
             file_commands=contexts.commands_dir,
