@@ -133,7 +133,8 @@ class WorkflowRun:
             workdir=str(request.workdir),
             inputs=dict(self._inputs),
             graph=[
-                {"id": key, "name": job.name or key, "needs": list(job.needs)}
+                # Names with expressions are evaluated when the job starts; until then, its id.
+                {"id": key, "name": _planned_name(key, job.name), "needs": list(job.needs)}
                 for key, job in workflow.jobs.items()
                 if self._only_jobs is None or key in self._only_jobs
             ],
@@ -327,6 +328,10 @@ class WorkflowRun:
         if results and all(r is Conclusion.SKIPPED for r in results):
             return Conclusion.SKIPPED
         return Conclusion.SUCCESS
+
+
+def _planned_name(key: str, name: str | None) -> str:
+    return name if name and "${{" not in name else key
 
 
 def _with_needs(workflow: Workflow, jobs: tuple[str, ...]) -> set[str]:

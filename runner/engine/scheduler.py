@@ -29,7 +29,14 @@ from runner.engine.records import JobRecord
 from runner.engine.runs_on import foreign_runner_notice
 from runner.errors import RunError, StaxError, WorkflowError
 from runner.events.types import Conclusion, Status, now_ms
-from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
+from runner.expressions import (
+    JSONValue,
+    evaluate_condition,
+    interpolate,
+    named_values,
+    to_string,
+    truthy,
+)
 from runner.model import Defaults, Job, Workflow, expand_matrix, matrix_filter
 
 if TYPE_CHECKING:
@@ -90,7 +97,8 @@ class Scheduler:
         finally:
             outcome.done.set()
 
-    async def _decide_and_run(self, key: str, job: Job, outcome: _Outcome) -> None:
+    def _job_layers(self, job: Job) -> dict[str, JSONValue]:
+        """What a job's expressions see before its matrix expands: its `needs`."""
         needs_ctx: dict[str, JSONValue] = {
             need: {
                 "result": self.outcomes[need].result.value,
@@ -98,12 +106,15 @@ class Scheduler:
             }
             for need in job.needs
         }
-        base_layers: dict[str, JSONValue] = {
+        return {
             "needs": needs_ctx,
             "matrix": {},
             "strategy": {},
             "job": {"status": "success"},
         }
+
+    async def _decide_and_run(self, key: str, job: Job, outcome: _Outcome) -> None:
+        base_layers = self._job_layers(job)
         try:
             condition = evaluate_condition(
                 job.if_ or "",
@@ -330,7 +341,7 @@ class Scheduler:
         record = JobRecord(
             id=f"{self.id_prefix}{key}",
             key=key,
-            name=self.name_prefix + (job.name or key),
+            name=self._unexpanded_name(key, job),
             needs=tuple(f"{self.id_prefix}{n}" for n in job.needs),
         )
         self.run.record.jobs[record.id] = record
@@ -342,11 +353,27 @@ class Scheduler:
         record = JobRecord(
             id=instance_id or f"{self.id_prefix}{key}",
             key=key,
-            name=self.name_prefix + (job.name or key),
+            name=self._unexpanded_name(key, job),
             needs=tuple(f"{self.id_prefix}{n}" for n in job.needs),
         )
         self.run.record.jobs[record.id] = record
         await self._end_unstarted(record, Conclusion.FAILURE, error)
+
+    def _unexpanded_name(self, key: str, job: Job) -> str:
+        """The name of a job that never became instances: `name:` evaluated with what a
+        job sees before its matrix expands; a name that needs the matrix (or fails to
+        evaluate) gives way to the job's id, never to raw `${{ }}` text."""
+        name = job.name if job.name is not None else key
+        if "${{" in name:
+            try:
+                if named_values(name) & {"matrix", "strategy"}:
+                    name = key
+                else:
+                    ctx = self.run.contexts.eval_context(layers=self._job_layers(job))
+                    name = to_string(interpolate(name, ctx))
+            except StaxError:
+                name = key
+        return self.name_prefix + name
 
     async def _end_unstarted(
         self, record: JobRecord, conclusion: Conclusion, reason: str | None

@@ -15,6 +15,7 @@ import trio
 from runner.engine.gates import GatedStep
 from runner.engine.steps.base import StepOutcome
 from runner.engine.steps.factory import executor_for
+from runner.engine.steps.run import evaluate_env
 from runner.errors import ExpressionError, RunError, StaxError
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
@@ -35,15 +36,25 @@ class StepResult:
 
 
 def step_name(step: Step, scope: StepScope) -> str:
-    """The step's display name with its expressions evaluated (best effort: a broken
-    name expression must not hide the step)."""
-    name = step.display_name
-    if step.name is None or "${{" not in name:
-        return name
+    """The step's display name, its expressions evaluated as GitHub shows it: `name:`,
+    else `Run ` and the first line of the evaluated script, else the action.
+
+    Best effort: a name that fails to evaluate is shown as written (the step itself
+    then reports the error), so a broken expression never hides the step.
+    """
+    template = step.name if step.name is not None else step.run
+    if template is None or "${{" not in template:
+        return step.display_name
     try:
-        return to_string(interpolate(name, scope.eval_context()))
-    except ExpressionError:
-        return name
+        env = scope.env_context()
+        ctx = scope.eval_context(env={**env, **evaluate_env(step.env, scope, env)})
+        text = to_string(interpolate(template, ctx))
+    except StaxError:
+        return step.display_name
+    if step.name is not None:
+        return text
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return f"Run {first.strip()}"
 
 
 def should_run(step: Step, scope: StepScope) -> bool:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from runner.errors import ExpressionError
 from runner.expressions.evaluate import evaluate
 from runner.expressions.lexer import find_expression_end
+from runner.expressions.nodes import ContextRef, walk
 from runner.expressions.parser import parse
 from runner.expressions.values import to_string
 
@@ -63,6 +64,21 @@ def _is_whole(template: str, spans: list[_Span]) -> bool:
 def find_expressions(template: str) -> list[tuple[str, int]]:
     """Each ``${{ }}`` part as (expression text, offset of its ``${{``); error if one is unclosed."""
     return [(span.inner(template), span.start) for span in _spans(template)]
+
+
+def named_values(template: str) -> set[str]:
+    """The context names (lower-case) that the template's ``${{ }}`` parts read.
+
+    Raises ExpressionError for a part that does not parse.
+    """
+    compiled = _compile(template)
+    return {
+        node.name.lower()
+        for piece in compiled.pieces
+        if not isinstance(piece, str)
+        for node in walk(piece)
+        if isinstance(node, ContextRef)
+    }
 
 
 def contains_expression(text: str) -> bool:
