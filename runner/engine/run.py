@@ -33,7 +33,7 @@ from runner.engine.inputs import resolve_inputs
 from runner.engine.masking import Masker
 from runner.engine.records import RunRecord
 from runner.engine.reporter import Reporter
-from runner.engine.repository import read_repository
+from runner.engine.repository import read_commit, read_repository
 from runner.engine.scheduler import Scheduler
 from runner.engine.scope import Approver, RunScope
 from runner.errors import RunError, StaxError
@@ -106,13 +106,7 @@ class WorkflowRun:
         """Check the request against the workflow; raise RunError if it can't run."""
         request, workflow = self.request, self.request.workflow
         self._event_name = self._choose_event()
-        specs = (
-            workflow.call_inputs
-            if self._event_name == "workflow_call"
-            else workflow.dispatch_inputs
-        )
-        if specs or request.inputs:
-            self._inputs = resolve_inputs(specs, request.inputs)
+        self._inputs = self._resolve_inputs()
         if request.jobs:
             unknown = [j for j in request.jobs if j not in workflow.jobs]
             if unknown:
@@ -145,12 +139,36 @@ class WorkflowRun:
         on = self.request.workflow.on
         name = self.request.event_name
         if name is None:
+            if self.request.inputs and "workflow_dispatch" in on:
+                return "workflow_dispatch"  # inputs are what a dispatch carries
             return next(iter(on), "push") if "push" not in on else "push"
         if on and name not in on:
             raise RunError(
                 f"the workflow does not run on {name!r} events (it runs on: {', '.join(on)})"
             )
         return name
+
+    def _resolve_inputs(self) -> dict[str, JSONValue]:
+        """The `inputs` context: only workflow_dispatch and workflow_call runs have one
+        (elsewhere it is empty, as on GitHub). A dispatch payload's `inputs` count as
+        given, under what the request itself gives."""
+        request, workflow, event = self.request, self.request.workflow, self._event_name
+        if event not in ("workflow_dispatch", "workflow_call"):
+            if request.inputs:
+                raise RunError(
+                    f"inputs are given to workflow_dispatch and workflow_call runs only; "
+                    f"this run's event is {event!r}"
+                )
+            return {}
+        given: dict[str, JSONValue] = {}
+        payload = request.event_payload
+        if event == "workflow_dispatch" and isinstance(payload, dict):
+            from_payload = payload.get("inputs")
+            if isinstance(from_payload, dict):
+                given.update(from_payload)
+        given.update(request.inputs)
+        specs = workflow.call_inputs if event == "workflow_call" else workflow.dispatch_inputs
+        return resolve_inputs(specs, given) if specs or given else {}
 
     # -- the run --------------------------------------------------------------
     def cancel(self, reason: str = "cancelled") -> None:
@@ -227,11 +245,17 @@ class WorkflowRun:
         request = self.request
         workdir = request.workdir.resolve()
         repo = read_repository(workdir)
-        event = (
-            request.event_payload
-            if request.event_payload is not None
-            else default_event(self._event_name, repo, self._inputs)
-        )
+        if request.event_payload is not None:
+            event = dict(request.event_payload)
+            if self._event_name == "workflow_dispatch" and request.inputs:
+                given = event.get("inputs")
+                event["inputs"] = {
+                    **(given if isinstance(given, dict) else {}),
+                    **{key: to_string(value) for key, value in request.inputs.items()},
+                }
+        else:
+            head = read_commit(repo, repo.sha) if self._event_name == "push" else None
+            event = default_event(self._event_name, repo, self._inputs, head)
         runner_temp = temp / "temp"
         runner_temp.mkdir()
         commands_dir = _file_commands_dir(temp)
