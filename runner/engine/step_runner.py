@@ -15,7 +15,7 @@ import trio
 from runner.engine.gates import GatedStep
 from runner.engine.steps.base import StepOutcome
 from runner.engine.steps.factory import executor_for
-from runner.engine.steps.run import evaluate_env
+from runner.engine.steps.run import step_context
 from runner.errors import ExpressionError, RunError, StaxError
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
@@ -46,9 +46,7 @@ def step_name(step: Step, scope: StepScope) -> str:
     if template is None or "${{" not in template:
         return step.display_name
     try:
-        env = scope.env_context()
-        ctx = scope.eval_context(env={**env, **evaluate_env(step.env, scope, env)})
-        text = to_string(interpolate(template, ctx))
+        text = to_string(interpolate(template, step_context(step, scope)))
     except StaxError:
         return step.display_name
     if step.name is not None:

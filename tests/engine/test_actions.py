@@ -224,3 +224,20 @@ async def test_unexpected_and_missing_inputs_warn(run_yaml: Runner, workspace: P
     messages = [a["message"] for a in result.annotations() if a["level"] == "warning"]
     assert any("Unexpected input(s) 'whom'" in m for m in messages)
     assert any("Input required and not supplied: who" in m for m in messages)
+
+
+async def test_a_steps_own_env_is_in_scope_in_its_with(run_yaml: Runner, workspace: Path) -> None:
+    _greet_action(workspace)
+    result = await run_yaml("""
+        on: push
+        env: {WHO: workflow}
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: ./actions/greet
+                env: {WHO: step, OUTER: o}
+                with: {who: "${{ env.WHO }}", greeting: "${{ env.OUTER }}i"}
+    """)
+    assert result.conclusion == "success"
+    assert result.output("j", 1)[0].startswith("oi, step (event push)")

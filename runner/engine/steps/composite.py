@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runner.engine.steps.base import StepOutcome
+from runner.engine.steps.run import step_context
 from runner.errors import RunError
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, interpolate, to_string
@@ -80,7 +81,7 @@ class CompositeStep:
 async def _inputs(
     step: Step, action: Action, scope: StepScope, io: StepOutput
 ) -> dict[str, JSONValue]:
-    ctx = scope.eval_context()
+    ctx = step_context(step, scope)
     given = {
         key: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
         for key, value in step.with_.items()

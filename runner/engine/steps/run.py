@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from runner.engine.scope import StepScope
     from runner.engine.steps.output import StepOutput
+    from runner.expressions import EvalContext
     from runner.model import Step
 
 
@@ -41,6 +42,10 @@ class RunStep:
         try:
             env = process_environment(scope, step_env, files)
             env["GITHUB_ACTION"] = next_action_id(step, scope)
+            # As the runner does, from the step's environment (any env level, or the host).
+            io.allow_unsecure_commands = (
+                env.get("ACTIONS_ALLOW_UNSECURE_COMMANDS", "").strip().lower() == "true"
+            )
             shell = resolve_shell(shell_name, env.get("PATH"))
             script_path = files.write_script(f"script{shell.extension}", script)
             try:
@@ -106,8 +111,9 @@ async def _spawn(
 def _apply_files(files: StepFiles, scope: StepScope, io: StepOutput) -> None:
     """What the step's files hand to the rest of the job."""
     job_env = scope.job_env
+    job_env.added_env.update(io.set_env)  # the unsecure commands, then the files
     job_env.added_env.update(files.env)
-    for directory in files.paths:
+    for directory in [*io.added_paths, *files.paths]:
         job_env.added_path.insert(0, directory)
     state = {**io.state, **files.state}
     if state:
@@ -132,6 +138,13 @@ def evaluate_env(raw: object, scope: StepScope, env_ctx: dict[str, JSONValue]) -
         key: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
         for key, value in raw.items()
     }
+
+
+def step_context(step: Step, scope: StepScope) -> EvalContext:
+    """What a step's own keys (`with:`, its name, ...) see: the `env` context with the
+    step's own `env:` over it, as on GitHub."""
+    env = scope.env_context()
+    return scope.eval_context(env={**env, **evaluate_env(step.env, scope, env)})
 
 
 def resolve_workdir(raw: str | None, scope: StepScope, env_ctx: dict[str, JSONValue]) -> Path:
