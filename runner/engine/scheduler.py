@@ -27,12 +27,14 @@ from runner.engine.control import JobControl
 from runner.engine.job import JobPlan, JobResult, run_job
 from runner.engine.records import JobRecord
 from runner.engine.runs_on import foreign_runner_notice
-from runner.errors import RunError, StaxError, WorkflowError
+from runner.errors import ExpressionError, RunError, StaxError, WorkflowError
 from runner.events.types import Conclusion, Status, now_ms
 from runner.expressions import (
+    EvalContext,
     JSONValue,
     evaluate_condition,
     interpolate,
+    interpolate_tree,
     named_values,
     to_string,
     truthy,
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from runner.engine.scope import RunScope
+
+_STRATEGY_CONTEXTS = ("github", "needs", "vars", "inputs")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -168,9 +172,17 @@ class Scheduler:
     def _matrix(self, job: Job, layers: dict[str, JSONValue]) -> list[dict[str, JSONValue]] | None:
         if job.strategy is None or job.strategy.matrix is None:
             return None
-        raw: JSONValue = job.strategy.matrix
-        if isinstance(raw, str):
-            raw = interpolate(raw, self.run.contexts.eval_context(layers=layers))
+        # Evaluated as the job is about to expand, as on GitHub: with github, needs,
+        # vars and inputs (jobs.<job_id>.strategy's contexts), never matrix itself.
+        full = self.run.contexts.eval_context(layers=layers)
+        ctx = EvalContext(
+            contexts={name: full.contexts.get(name) for name in _STRATEGY_CONTEXTS},
+            workspace=full.workspace,
+        )
+        try:
+            raw = interpolate_tree(job.strategy.matrix, ctx)
+        except ExpressionError as exc:
+            raise RunError(f"jobs.{job.id}.strategy.matrix: {exc}") from None
         if not isinstance(raw, dict):
             raise RunError(
                 f"jobs.{job.id}.strategy.matrix: expected a mapping, got "

@@ -4,6 +4,7 @@
     evaluate(text | tree, ctx)          a JSON value
     evaluate_condition(text, ctx)       ``if:`` semantics, implicit success()
     interpolate(template, ctx)          a string with ``${{ }}`` parts
+    interpolate_tree(value, ctx)        every ``${{ }}`` in a YAML value (keys, insert)
     find_expressions / contains_expression / named_values / to_string / truthy
 
 Every problem with an expression raises runner.errors.ExpressionError.
@@ -21,6 +22,7 @@ from runner.expressions.template import (
     contains_expression,
     find_expressions,
     interpolate,
+    interpolate_tree,
     named_values,
 )
 from runner.expressions.values import JSONValue, to_string, truthy
@@ -36,6 +38,7 @@ __all__ = [
     "evaluate_condition",
     "find_expressions",
     "interpolate",
+    "interpolate_tree",
     "named_values",
     "parse",
     "to_string",

@@ -8,6 +8,7 @@ A part ends at the first ``}}`` outside a quoted string literal, so
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from runner.expressions.evaluate import evaluate
 from runner.expressions.lexer import find_expression_end
 from runner.expressions.nodes import ContextRef, walk
 from runner.expressions.parser import parse
-from runner.expressions.values import to_string
+from runner.expressions.values import kind_name, to_string
 
 if TYPE_CHECKING:
     from runner.expressions.context import EvalContext
@@ -126,6 +127,45 @@ def interpolate(template: str, ctx: EvalContext) -> JSONValue:
         piece if isinstance(piece, str) else to_string(evaluate(piece, ctx))
         for piece in compiled.pieces
     )
+
+
+_INSERT = re.compile(r"\$\{\{\s*insert\s*\}\}")
+
+
+def interpolate_tree(value: JSONValue, ctx: EvalContext) -> JSONValue:
+    """Evaluate every ``${{ }}`` in a YAML value (a matrix, say), as GitHub's templates do.
+
+    Strings are interpolated (a lone ``${{ x }}`` keeps its type), mapping keys
+    too. A list item that is an expression yielding a list is spliced into the
+    list. A ``${{ insert }}`` key merges its value, which must evaluate to a
+    mapping, into the mapping it stands in. Raises ExpressionError.
+    """
+    if isinstance(value, str):
+        return interpolate(value, ctx) if _START in value else value
+    if isinstance(value, list):
+        items: list[JSONValue] = []
+        for item in value:
+            evaluated = interpolate_tree(item, ctx)
+            if isinstance(item, str) and isinstance(evaluated, list):
+                items.extend(evaluated)
+            else:
+                items.append(evaluated)
+        return items
+    if isinstance(value, dict):
+        mapping: dict[str, JSONValue] = {}
+        for key, item in value.items():
+            evaluated = interpolate_tree(item, ctx)
+            if _INSERT.fullmatch(key.strip()):
+                if not isinstance(evaluated, dict):
+                    raise ExpressionError(
+                        f"{key.strip()} must be given a mapping to insert, "
+                        f"not {kind_name(evaluated)}"
+                    )
+                mapping.update(evaluated)
+            else:
+                mapping[to_string(interpolate(key, ctx)) if _START in key else key] = evaluated
+        return mapping
+    return value
 
 
 def _escape_format(text: str) -> str:

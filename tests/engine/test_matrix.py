@@ -92,6 +92,63 @@ async def test_a_dynamic_matrix_from_a_previous_jobs_output(run_yaml: Runner) ->
     ]
 
 
+async def test_expressions_inside_a_matrix_are_evaluated_as_the_job_expands(
+    run_yaml: Runner,
+) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          prepare:
+            runs-on: ubuntu-latest
+            outputs:
+              list: ${{ steps.s.outputs.list }}
+              include: ${{ steps.s.outputs.include }}
+              key: helix
+            steps:
+              - id: s
+                run: |
+                  echo 'list=["3.11","3.12"]' >> "$GITHUB_OUTPUT"
+                  echo 'include=[{"python-version":"3.12","extra":"x"}]' >> "$GITHUB_OUTPUT"
+          test:
+            needs: prepare
+            runs-on: ubuntu-latest
+            strategy:
+              matrix:
+                python-version: ${{ fromJson(needs.prepare.outputs.list) }}
+                ${{ needs.prepare.outputs.key }}: [steady]
+                include: ${{ fromJson(needs.prepare.outputs.include) }}
+            steps:
+              - run: echo "${{ matrix.python-version }} ${{ matrix.helix }} ${{ matrix.extra }}"
+          tagged:
+            runs-on: ubuntu-latest
+            strategy:
+              matrix:
+                os: [linux, bsd]
+                include:
+                  - os: linux
+                    tag: ${{ github.event_name }}-build
+                exclude: ${{ fromJSON('[{"os":"bsd"}]') }}
+            steps:
+              - run: echo "${{ matrix.os }} ${{ matrix.tag }}"
+          merged:
+            runs-on: ubuntu-latest
+            strategy:
+              matrix:
+                a:
+                  - env:
+                      key1: val1
+                      ${{ insert }}: ${{ fromJSON('{"key2":"val2"}') }}
+                  - ${{ fromJSON('[{"env":{"key1":"spliced"}}]') }}
+            steps:
+              - run: echo "${{ matrix.a.env.key1 }} ${{ matrix.a.env.key2 }}"
+    """)
+    assert result.conclusion == "success", result.job_conclusions()
+    assert [result.output(f"test.{i}", 1)[0] for i in (1, 2)] == ["3.11 steady ", "3.12 steady x"]
+    assert [key for key in result.record.jobs if key.startswith("tagged")] == ["tagged.1"]
+    assert result.output("tagged.1", 1) == ["linux push-build"]
+    assert [result.output(f"merged.{i}", 1)[0] for i in (1, 2)] == ["val1 val2", "spliced "]
+
+
 async def test_a_dynamic_matrix_that_is_not_a_mapping_fails_the_job(run_yaml: Runner) -> None:
     result = await run_yaml("""
         on: push
