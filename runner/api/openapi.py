@@ -241,7 +241,16 @@ document(
                     "env": {"type": "object", "additionalProperties": {"type": "string"}},
                     "secrets": {"type": "object", "additionalProperties": {"type": "string"}},
                     "vars": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "matrix": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "matrix": {
+                        "type": "object",
+                        "description": "--matrix: key -> a value, or a list of values (any)",
+                        "additionalProperties": {
+                            "oneOf": [
+                                {"type": "string"},
+                                {"type": "array", "items": {"type": "string"}},
+                            ]
+                        },
+                    },
                     "approve": {"type": "boolean"},
                 },
             }

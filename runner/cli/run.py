@@ -53,7 +53,7 @@ class RunArgs:
     vars: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     jobs: list[str] = field(default_factory=list)
-    matrix: dict[str, str] = field(default_factory=dict)
+    matrix: dict[str, list[str]] = field(default_factory=dict)  # --matrix k:v, repeatable
     approve: bool = False
 
     def request(self) -> RunRequest:
@@ -67,7 +67,7 @@ class RunArgs:
             vars=self.vars,
             env=self.env,
             jobs=tuple(self.jobs),
-            matrix_filters=self.matrix,
+            matrix_filters={key: tuple(values) for key, values in self.matrix.items()},
             approve_all=self.approve,
         )
 
@@ -218,9 +218,18 @@ def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
         vars=variables,
         env=env,
         jobs=list(args.job),
-        matrix=dict(parse_assignment(item, what="--matrix", separator=":") for item in args.matrix),
+        matrix=_matrix(args.matrix),
         approve=args.approve,
     )
+
+
+def _matrix(items: list[str]) -> dict[str, list[str]]:
+    """Repeated `--matrix k:v`: for one key, any of its values (as in act)."""
+    matrix: dict[str, list[str]] = {}
+    for item in items:
+        key, value = parse_assignment(item, what="--matrix", separator=":")
+        matrix.setdefault(key, []).append(value)
+    return matrix
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ from runner.engine.contexts import (
 from runner.engine.control import RunControl
 from runner.engine.inputs import resolve_inputs
 from runner.engine.masking import Masker
+from runner.engine.matrix_selection import check_filters
 from runner.engine.records import RunRecord
 from runner.engine.reporter import Reporter
 from runner.engine.repository import read_commit, read_repository
@@ -65,7 +66,7 @@ class RunRequest:
     vars: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
     jobs: tuple[str, ...] = ()  # --job: these and what they need
-    matrix_filters: Mapping[str, str] = field(default_factory=dict)
+    matrix_filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # --matrix
     approve_all: bool = False
     run_id: str | None = None
     run_number: int = 1
@@ -112,6 +113,7 @@ class WorkflowRun:
             if unknown:
                 raise RunError(f"unknown job {unknown[0]!r} (jobs: {', '.join(workflow.jobs)})")
             self._only_jobs = _with_needs(workflow, request.jobs)
+        check_filters(workflow, self._only_jobs, request.matrix_filters)
         try:
             workflow_file = str(
                 Path(workflow.path).resolve().relative_to(request.workdir.resolve())

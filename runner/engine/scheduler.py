@@ -25,6 +25,7 @@ import trio
 
 from runner.engine.control import JobControl
 from runner.engine.job import JobPlan, JobResult, run_job
+from runner.engine.matrix_selection import Instances, select_instances
 from runner.engine.records import JobRecord
 from runner.engine.runs_on import foreign_runner_notice
 from runner.errors import ExpressionError, RunError, StaxError, WorkflowError
@@ -39,7 +40,7 @@ from runner.expressions import (
     to_string,
     truthy,
 )
-from runner.model import Defaults, Job, Workflow, expand_matrix, matrix_filter
+from runner.model import Defaults, Job, Workflow, expand_matrix
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -69,7 +70,7 @@ class Scheduler:
         id_prefix: str = "",
         name_prefix: str = "",
         only_jobs: set[str] | None = None,
-        matrix_filters: Mapping[str, str] | None = None,
+        matrix_filters: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.run = run
         self.workflow = workflow
@@ -135,20 +136,17 @@ class Scheduler:
             outcome.result = Conclusion.SKIPPED
             return
         try:
-            combos = self._matrix(job, base_layers)
+            instances = self._matrix(job, base_layers)
         except StaxError as exc:
             await self._fail_unstarted(key, job, str(exc))
             outcome.result = Conclusion.FAILURE
             return
-        if combos is not None and not combos:
-            await self._skip(key, job, "no matrix combination matches --matrix")
-            return
         if job.uses is not None:
             from runner.engine.reusable import run_called_workflows
 
-            await run_called_workflows(self, key, job, combos, base_layers, outcome)
+            await run_called_workflows(self, key, job, instances, base_layers, outcome)
             return
-        await self._run_instances(key, job, combos, base_layers, outcome)
+        await self._run_instances(key, job, instances, base_layers, outcome)
 
     def _needs_status(self, job: Job) -> str:
         if self.run.control.cancelled:
@@ -169,7 +167,7 @@ class Scheduler:
                 stack.extend(self.workflow.jobs[need].needs)
         return seen
 
-    def _matrix(self, job: Job, layers: dict[str, JSONValue]) -> list[dict[str, JSONValue]] | None:
+    def _matrix(self, job: Job, layers: dict[str, JSONValue]) -> Instances | None:
         if job.strategy is None or job.strategy.matrix is None:
             return None
         # Evaluated as the job is about to expand, as on GitHub: with github, needs,
@@ -192,14 +190,14 @@ class Scheduler:
             combos = expand_matrix(raw)
         except WorkflowError as exc:
             raise RunError(f"jobs.{job.id}.strategy.matrix: {exc.message}") from None
-        return matrix_filter(combos, self.matrix_filters) if self.matrix_filters else combos
+        return select_instances(job.id, combos, self.matrix_filters)
 
     # -- instances --------------------------------------------------------
     async def _run_instances(
         self,
         key: str,
         job: Job,
-        combos: list[dict[str, JSONValue]] | None,
+        matrix: Instances | None,
         base_layers: dict[str, JSONValue],
         outcome: _Outcome,
     ) -> None:
@@ -207,8 +205,10 @@ class Scheduler:
         strategy = job.strategy
         fail_fast = truthy(_evaluate(strategy.fail_fast, ctx)) if strategy else False
         max_parallel = _evaluate(strategy.max_parallel, ctx) if strategy else None
-        instances = combos if combos is not None else [None]
-        total = len(instances)
+        instances: list[tuple[int, dict[str, JSONValue] | None]] = (
+            list(matrix.combos) if matrix is not None else [(0, None)]
+        )
+        total = matrix.total if matrix is not None else 1  # of the full matrix, as on GitHub
         matrix_limiter = trio.CapacityLimiter(
             int(max_parallel)
             if isinstance(max_parallel, (int, float))
@@ -217,7 +217,7 @@ class Scheduler:
             else total
         )
         plans: list[tuple[JobPlan, JobControl]] = []
-        for index, combo in enumerate(instances):
+        for index, combo in instances:
             strategy_ctx: dict[str, JSONValue] = {
                 "fail-fast": fail_fast,
                 "job-index": index,
@@ -225,7 +225,7 @@ class Scheduler:
                 "max-parallel": matrix_limiter.total_tokens,
             }
             layers = {**base_layers, "matrix": combo or {}, "strategy": strategy_ctx}
-            instance_id = f"{self.id_prefix}{key}" + (f".{index + 1}" if combos else "")
+            instance_id = f"{self.id_prefix}{key}" + (f".{index + 1}" if matrix else "")
             try:
                 plan = self._plan(key, job, instance_id, combo, layers)
             except StaxError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runner.errors import WorkflowError
-from runner.model.matrix import expand_matrix
+from runner.model.matrix import contains_expression, expand_matrix
 from runner.model.types import Strategy
 from runner.model.validate import (
     bool_or_expression,
@@ -79,22 +79,16 @@ def _matrix(node: Node, problems: Problems, where: str) -> JSONValue:
         )
     matrix = node.to_json()
     # A matrix written out in full is expanded now, so its mistakes show before a run.
-    if len(problems.errors) == before and isinstance(matrix, dict) and not _has_expression(matrix):
+    if (
+        len(problems.errors) == before
+        and isinstance(matrix, dict)
+        and not contains_expression(matrix)
+    ):
         try:
             expand_matrix(matrix)
         except WorkflowError as exc:
             problems.add(exc.message, node.pos, where)
     return matrix
-
-
-def _has_expression(value: JSONValue) -> bool:
-    if isinstance(value, str):
-        return "${{" in value
-    if isinstance(value, list):
-        return any(_has_expression(item) for item in value)
-    if isinstance(value, dict):
-        return any("${{" in key or _has_expression(item) for key, item in value.items())
-    return False
 
 
 def _entries(node: Node, key: str, problems: Problems, where: str) -> None:
