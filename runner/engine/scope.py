@@ -62,6 +62,7 @@ class JobEnvironment:
     added_path: list[str] = field(default_factory=list)  # $GITHUB_PATH, newest first
     state: dict[str, dict[str, str]] = field(default_factory=dict)  # $GITHUB_STATE per step
     summary: list[str] = field(default_factory=list)  # $GITHUB_STEP_SUMMARY contents
+    checkouts: list[Path] = field(default_factory=list)  # clones in the workspace: go with the job
 
 
 @dataclass(slots=True, kw_only=True)
