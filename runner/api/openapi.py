@@ -252,6 +252,7 @@ document(
                         },
                     },
                     "approve": {"type": "boolean"},
+                    "actor": {"type": "string", "description": "github.actor (act's --actor)"},
                 },
             }
         ),

@@ -39,6 +39,7 @@ _RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
     "vars": dict,
     "matrix": dict,
     "approve": bool,
+    "actor": str,
 }
 
 
@@ -93,6 +94,7 @@ async def start_run() -> Response:
             jobs=tuple(_string_list(body.get("jobs"), "jobs")),
             matrix_filters=_matrix_filters(body.get("matrix")),
             approve_all=bool(body.get("approve", False)),
+            actor=body.get("actor") or None,
         )
         record = await services.manager.start(request_)
     except RunError as exc:

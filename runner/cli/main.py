@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="only matrix combinations where K (a.b for an object's field) is V; "
         "repeated for one key: any of its values",
     )
+    run.add_argument(
+        "--actor",
+        "-a",
+        metavar="LOGIN",
+        help="the user that triggered the event: github.actor (default: git's user.name)",
+    )
     run.add_argument("--workdir", "-C", metavar="DIR", help="the workspace (default: .)")
     run.add_argument("--json", action="store_true", help="print canonical events as JSON lines")
     run.add_argument(

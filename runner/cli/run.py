@@ -55,6 +55,7 @@ class RunArgs:
     jobs: list[str] = field(default_factory=list)
     matrix: dict[str, list[str]] = field(default_factory=dict)  # --matrix k:v, repeatable
     approve: bool = False
+    actor: str | None = None
 
     def request(self) -> RunRequest:
         return RunRequest(
@@ -69,6 +70,7 @@ class RunArgs:
             jobs=tuple(self.jobs),
             matrix_filters={key: tuple(values) for key, values in self.matrix.items()},
             approve_all=self.approve,
+            actor=self.actor,
         )
 
     def body(self) -> dict[str, Any]:
@@ -86,6 +88,8 @@ class RunArgs:
         }
         if self.event:
             body["event"] = self.event
+        if self.actor:
+            body["actor"] = self.actor
         if self.event_payload is not None:
             body["eventPayload"] = self.event_payload
         return body
@@ -220,6 +224,7 @@ def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
         jobs=list(args.job),
         matrix=_matrix(args.matrix),
         approve=args.approve,
+        actor=args.actor or None,
     )
 
 

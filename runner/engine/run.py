@@ -13,7 +13,7 @@ import os
 import secrets as _secrets
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +68,7 @@ class RunRequest:
     jobs: tuple[str, ...] = ()  # --job: these and what they need
     matrix_filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # --matrix
     approve_all: bool = False
+    actor: str | None = None  # github.actor; None: from the repository (git's user.name)
     run_id: str | None = None
     run_number: int = 1
 
@@ -247,6 +248,8 @@ class WorkflowRun:
         request = self.request
         workdir = request.workdir.resolve()
         repo = read_repository(workdir)
+        if request.actor:
+            repo = replace(repo, actor=request.actor)
         if request.event_payload is not None:
             event = dict(request.event_payload)
             if self._event_name == "workflow_dispatch" and request.inputs:

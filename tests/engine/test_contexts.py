@@ -117,6 +117,23 @@ async def test_github_context_comes_from_the_local_repository(run_yaml: Runner, 
     ]
 
 
+async def test_the_actor_can_be_given_as_with_acts_actor_flag(run_yaml: Runner) -> None:
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: >-
+                  echo "$GITHUB_ACTOR ${{ github.triggering_actor }}
+                  ${{ github.event.sender.login }}"
+    """,
+        actor="nektos/act",
+    )
+    assert result.output("j", 1) == ["nektos/act nektos/act nektos/act"]
+
+
 async def test_github_run_id_is_numeric(run_yaml: Runner) -> None:
     result = await run_yaml("""
         on: push
