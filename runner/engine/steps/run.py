@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import TYPE_CHECKING
 
@@ -53,7 +54,9 @@ class RunStep:
                 await io.write(_header(script, shell.template, argv[0], step_env))
                 outcome = await _spawn(argv, str(workdir), env, scope, io)
             finally:
-                os.unlink(script_path)
+                # The script may have moved itself away (`shell: mv {0} Dockerfile`).
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(script_path)
         except BaseException:
             files.remove()  # an unstarted or cancelled step's files are not applied
             raise
