@@ -37,13 +37,18 @@ class StepResult:
 
 def step_name(step: Step, scope: StepScope) -> str:
     """The step's display name, its expressions evaluated as GitHub shows it: `name:`,
-    else `Run ` and the first line of the evaluated script, else the action.
+    else `Run ` and the evaluated first line of the script, else the action.
 
     Best effort: a name that fails to evaluate is shown as written (the step itself
     then reports the error), so a broken expression never hides the step.
     """
-    template = step.name if step.name is not None else step.run
-    if template is None or "${{" not in template:
+    if step.name is not None:
+        template = step.name
+    elif step.run is not None:
+        template = next((line for line in step.run.splitlines() if line.strip()), "")
+    else:
+        return step.display_name
+    if "${{" not in template:
         return step.display_name
     try:
         text = to_string(interpolate(template, step_context(step, scope)))
