@@ -21,7 +21,7 @@ from runner.expressions import JSONValue, interpolate, to_string
 from runner.model import Job, load_workflow
 
 if TYPE_CHECKING:
-    from runner.engine.matrix_selection import Instances
+    from runner.engine.matrix_instances import Instances
     from runner.engine.scheduler import Scheduler, _Outcome
 
 

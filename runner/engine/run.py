@@ -31,7 +31,7 @@ from runner.engine.contexts import (
 from runner.engine.control import RunControl
 from runner.engine.inputs import resolve_inputs
 from runner.engine.masking import Masker
-from runner.engine.matrix_selection import check_filters
+from runner.engine.matrix_instances import check_filters
 from runner.engine.records import RunRecord
 from runner.engine.reporter import Reporter
 from runner.engine.repository import read_commit, read_repository

@@ -25,29 +25,25 @@ import trio
 
 from runner.engine.control import JobControl
 from runner.engine.job import JobPlan, JobResult, run_job
-from runner.engine.matrix_selection import Instances, select_instances
+from runner.engine.matrix_instances import Instances, job_instances
 from runner.engine.records import JobRecord
 from runner.engine.runs_on import foreign_runner_notice
-from runner.errors import ExpressionError, RunError, StaxError, WorkflowError
+from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion, Status, now_ms
 from runner.expressions import (
-    EvalContext,
     JSONValue,
     evaluate_condition,
     interpolate,
-    interpolate_tree,
     named_values,
     to_string,
     truthy,
 )
-from runner.model import Defaults, Job, Workflow, expand_matrix
+from runner.model import Defaults, Job, Workflow
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from runner.engine.scope import RunScope
-
-_STRATEGY_CONTEXTS = ("github", "needs", "vars", "inputs")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -136,7 +132,9 @@ class Scheduler:
             outcome.result = Conclusion.SKIPPED
             return
         try:
-            instances = self._matrix(job, base_layers)
+            instances = job_instances(
+                job, self.run.contexts.eval_context(layers=base_layers), self.matrix_filters
+            )
         except StaxError as exc:
             await self._fail_unstarted(key, job, str(exc))
             outcome.result = Conclusion.FAILURE
@@ -166,31 +164,6 @@ class Scheduler:
                 seen.add(need)
                 stack.extend(self.workflow.jobs[need].needs)
         return seen
-
-    def _matrix(self, job: Job, layers: dict[str, JSONValue]) -> Instances | None:
-        if job.strategy is None or job.strategy.matrix is None:
-            return None
-        # Evaluated as the job is about to expand, as on GitHub: with github, needs,
-        # vars and inputs (jobs.<job_id>.strategy's contexts), never matrix itself.
-        full = self.run.contexts.eval_context(layers=layers)
-        ctx = EvalContext(
-            contexts={name: full.contexts.get(name) for name in _STRATEGY_CONTEXTS},
-            workspace=full.workspace,
-        )
-        try:
-            raw = interpolate_tree(job.strategy.matrix, ctx)
-        except ExpressionError as exc:
-            raise RunError(f"jobs.{job.id}.strategy.matrix: {exc}") from None
-        if not isinstance(raw, dict):
-            raise RunError(
-                f"jobs.{job.id}.strategy.matrix: expected a mapping, got "
-                f"{to_string(raw) if raw is not None else 'null'}"
-            )
-        try:
-            combos = expand_matrix(raw)
-        except WorkflowError as exc:
-            raise RunError(f"jobs.{job.id}.strategy.matrix: {exc.message}") from None
-        return select_instances(job.id, combos, self.matrix_filters)
 
     # -- instances --------------------------------------------------------
     async def _run_instances(

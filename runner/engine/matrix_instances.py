@@ -1,11 +1,16 @@
-"""`--matrix key:value`: which instances of a job's matrix run.
+"""The instances a job's matrix becomes: evaluated, expanded, and filtered by `--matrix`.
 
-The filter never renumbers: a kept instance keeps its place in the full
-matrix (`strategy.job-index`, `job-total`, its id `key.N`), so a filtered
-run reproduces exactly those instances of the full one. A filter that keeps
-nothing of a matrix it applies to is the user's mistake, told with the
-values there are: before the run for a matrix written out in full, when
-the job expands for one computed at run time.
+The matrix is evaluated when the job is about to expand, as on GitHub: with
+`github`, `needs`, `vars` and `inputs` (the contexts GitHub's table gives
+`jobs.<job_id>.strategy`), never `matrix` itself; expressions may stand in
+values, include/exclude entries, keys, and as `${{ insert }}`.
+
+`--matrix key:value` never renumbers: a kept instance keeps its place in the
+full matrix (`strategy.job-index`, `job-total`, its id `key.N`), so a
+filtered run reproduces exactly those instances of the full one. A filter
+that keeps nothing of a matrix it applies to is the user's mistake, told
+with the values there are: before the run for a matrix written out in full,
+when the job expands for one computed at run time.
 """
 
 from __future__ import annotations
@@ -13,14 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runner.errors import RunError, WorkflowError
+from runner.errors import ExpressionError, RunError, WorkflowError
+from runner.expressions import EvalContext, interpolate_tree, to_string
 from runner.model import contains_expression, expand_matrix, matrix_filter, matrix_values
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
 
     from runner.expressions import JSONValue
-    from runner.model import Workflow
+    from runner.model import Job, Workflow
+
+_STRATEGY_CONTEXTS = ("github", "needs", "vars", "inputs")
 
 MatrixFilters = dict[str, tuple[str, ...]]
 
@@ -31,6 +39,31 @@ class Instances:
 
     combos: list[tuple[int, dict[str, JSONValue]]]
     total: int  # the size of the full matrix: strategy.job-total
+
+
+def job_instances(
+    job: Job, ctx: EvalContext, filters: Mapping[str, tuple[str, ...]]
+) -> Instances | None:
+    """The instances of `job`'s matrix (None without one), `ctx` holding what the job
+    sees before it expands. RunError for a matrix that is malformed once evaluated."""
+    if job.strategy is None or job.strategy.matrix is None:
+        return None
+    strategy_ctx = EvalContext(
+        contexts={name: ctx.contexts.get(name) for name in _STRATEGY_CONTEXTS},
+        workspace=ctx.workspace,
+    )
+    try:
+        matrix = interpolate_tree(job.strategy.matrix, strategy_ctx)
+    except ExpressionError as exc:
+        raise RunError(f"jobs.{job.id}.strategy.matrix: {exc}") from None
+    if not isinstance(matrix, dict):
+        shown = to_string(matrix) if matrix is not None else "null"
+        raise RunError(f"jobs.{job.id}.strategy.matrix: expected a mapping, got {shown}")
+    try:
+        combos = expand_matrix(matrix)
+    except WorkflowError as exc:
+        raise RunError(f"jobs.{job.id}.strategy.matrix: {exc.message}") from None
+    return select_instances(job.id, combos, filters)
 
 
 def select_instances(
