@@ -139,6 +139,18 @@ class Settings:
         return replace(self, **changes)
 
 
+def create_data_dir(data_dir: Path) -> None:
+    """Create the data dir (and its parents) holding a `.gitignore` of `*`.
+
+    The data dir usually sits inside a repository (`.stax/` beside stax.toml):
+    what stax records there must never show up in `git status`. Raises OSError.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ignore = data_dir / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Written by stax: nothing in its data dir belongs in git.\n*\n")
+
+
 _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "host": str,
     "port": int,

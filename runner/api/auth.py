@@ -19,6 +19,7 @@ import os
 import secrets
 from typing import TYPE_CHECKING
 
+from runner.config import create_data_dir
 from runner.errors import ApiError, ConfigError
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def load_or_create_token(data_dir: Path) -> str:
         if path.stat().st_mode & 0o077:
             path.chmod(0o600)
         return token
-    data_dir.mkdir(parents=True, exist_ok=True)
+    create_data_dir(data_dir)
     token = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -241,7 +241,16 @@ document(
                     "env": {"type": "object", "additionalProperties": {"type": "string"}},
                     "secrets": {"type": "object", "additionalProperties": {"type": "string"}},
                     "vars": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "matrix": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "matrix": {
+                        "type": "object",
+                        "description": "--matrix: key -> a value, or a list of values (any)",
+                        "additionalProperties": {
+                            "oneOf": [
+                                {"type": "string"},
+                                {"type": "array", "items": {"type": "string"}},
+                            ]
+                        },
+                    },
                     "approve": {"type": "boolean"},
                     "localRepositories": {
                         "description": "OWNER/REPO@REF -> an absolute folder used for those "
@@ -253,6 +262,7 @@ document(
                         "description": "use cached actions only (--action-offline-mode)",
                         "type": "boolean",
                     },
+                    "actor": {"type": "string", "description": "github.actor (act's --actor)"},
                 },
             }
         ),

@@ -42,6 +42,7 @@ _RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
     "approve": bool,
     "localRepositories": dict,
     "actionOfflineMode": bool,
+    "actor": str,
 }
 
 
@@ -94,10 +95,11 @@ async def start_run() -> Response:
             vars=_strings(body.get("vars"), "vars"),
             env=_strings(body.get("env"), "env"),
             jobs=tuple(_string_list(body.get("jobs"), "jobs")),
-            matrix_filters=_strings(body.get("matrix"), "matrix"),
+            matrix_filters=_matrix_filters(body.get("matrix")),
             approve_all=bool(body.get("approve", False)),
             local_repositories=_local_repositories(body.get("localRepositories")),
             action_offline_mode=bool(body.get("actionOfflineMode", False)),
+            actor=body.get("actor") or None,
         )
         record = await services.manager.start(request_)
     except RunError as exc:
@@ -322,6 +324,19 @@ def _strings(raw: object, what: str) -> dict[str, str]:
         k: v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
         for k, v in raw.items()
     }
+
+
+def _matrix_filters(raw: object) -> dict[str, tuple[str, ...]]:
+    """`matrix`: key -> a value or a list of values (any of them), like repeated --matrix."""
+    filters: dict[str, tuple[str, ...]] = {}
+    for key, value in raw.items() if isinstance(raw, dict) else ():
+        values = value if isinstance(value, list) else [value]
+        if not values or not all(isinstance(v, (str, int, float)) for v in values):
+            raise ApiError(
+                422, "invalid_request_error", f"matrix.{key} must be a string or a list of strings"
+            )
+        filters[key] = tuple(v if isinstance(v, str) else json.dumps(v) for v in values)
+    return filters
 
 
 def _string_list(raw: object, what: str) -> list[str]:

@@ -83,7 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="K:V",
-        help="only matrix combinations where K is V (repeatable)",
+        help="only matrix combinations where K (a.b for an object's field) is V; "
+        "repeated for one key: any of its values",
+    )
+    run.add_argument(
+        "--actor",
+        "-a",
+        metavar="LOGIN",
+        help="the user that triggered the event: github.actor (default: git's user.name)",
     )
     run.add_argument("--workdir", "-C", metavar="DIR", help="the workspace (default: .)")
     run.add_argument(

@@ -53,10 +53,11 @@ class RunArgs:
     vars: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     jobs: list[str] = field(default_factory=list)
-    matrix: dict[str, str] = field(default_factory=dict)
+    matrix: dict[str, list[str]] = field(default_factory=dict)  # --matrix k:v, repeatable
     approve: bool = False
     local_repositories: dict[str, str] = field(default_factory=dict)  # key -> absolute path
     action_offline_mode: bool = False
+    actor: str | None = None
 
     def request(self) -> RunRequest:
         return RunRequest(
@@ -69,10 +70,11 @@ class RunArgs:
             vars=self.vars,
             env=self.env,
             jobs=tuple(self.jobs),
-            matrix_filters=self.matrix,
+            matrix_filters={key: tuple(values) for key, values in self.matrix.items()},
             approve_all=self.approve,
             local_repositories=self.local_repositories,
             action_offline_mode=self.action_offline_mode,
+            actor=self.actor,
         )
 
     def body(self) -> dict[str, Any]:
@@ -94,6 +96,8 @@ class RunArgs:
             body["actionOfflineMode"] = True
         if self.event:
             body["event"] = self.event
+        if self.actor:
+            body["actor"] = self.actor
         if self.event_payload is not None:
             body["eventPayload"] = self.event_payload
         return body
@@ -226,10 +230,11 @@ def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
         vars=variables,
         env=env,
         jobs=list(args.job),
-        matrix=dict(parse_assignment(item, what="--matrix", separator=":") for item in args.matrix),
+        matrix=_matrix(args.matrix),
         approve=args.approve,
         local_repositories=dict(_local_repository(item) for item in args.local_repository),
         action_offline_mode=args.action_offline_mode,
+        actor=args.actor or None,
     )
 
 
@@ -247,6 +252,15 @@ def _local_repository(item: str) -> tuple[str, str]:
     if not folder.is_dir():
         raise ConfigError(f"{where}: {folder} is not a directory")
     return key, str(folder)
+
+
+def _matrix(items: list[str]) -> dict[str, list[str]]:
+    """Repeated `--matrix k:v`: for one key, any of its values (as in act)."""
+    matrix: dict[str, list[str]] = {}
+    for item in items:
+        key, value = parse_assignment(item, what="--matrix", separator=":")
+        matrix.setdefault(key, []).append(value)
+    return matrix
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:

@@ -10,16 +10,17 @@ import json
 import os
 import platform
 import socket
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from runner.expressions import EvalContext, JSONValue
+from runner.expressions import EvalContext, JSONValue, to_string
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-    from runner.engine.repository import RepositoryInfo
+    from runner.engine.repository import Commit, RepositoryInfo
 
 SERVER_URL = "https://github.com"
 API_URL = "https://api.github.com"
@@ -137,7 +138,7 @@ def build_github_context(
         "repositoryUrl": f"git://github.com/{repo.repository}.git",
         "retention_days": 0,
         "run_attempt": "1",
-        "run_id": run_id,
+        "run_id": numeric_run_id(run_id),
         "run_number": str(run_number),
         "secret_source": "None",
         "server_url": SERVER_URL,
@@ -153,9 +154,16 @@ def build_github_context(
 
 
 def default_event(
-    event_name: str, repo: RepositoryInfo, inputs: Mapping[str, JSONValue]
+    event_name: str,
+    repo: RepositoryInfo,
+    inputs: Mapping[str, JSONValue],
+    head_commit: Commit | None = None,
 ) -> dict[str, JSONValue]:
-    """A plausible payload when no --eventpath is given."""
+    """A plausible payload when no --eventpath is given.
+
+    A push carries the HEAD commit as GitHub describes it; workflow_dispatch
+    inputs are strings in the payload (the `inputs` context keeps their types).
+    """
     repository: dict[str, JSONValue] = {
         "full_name": repo.repository,
         "name": repo.repository.split("/", 1)[-1],
@@ -172,13 +180,48 @@ def default_event(
                 "ref": repo.ref,
                 "before": "0" * 40,
                 "after": repo.sha,
-                "head_commit": {"id": repo.sha},
                 "pusher": {"name": repo.actor},
             }
         )
-    if event_name in ("workflow_dispatch", "workflow_call"):
+        commit = _commit_payload(repo, head_commit)
+        event["head_commit"] = commit
+        event["commits"] = [commit]
+    if event_name == "workflow_dispatch":
+        event.update({"inputs": {k: _input_text(v) for k, v in inputs.items()}, "ref": repo.ref})
+    elif event_name == "workflow_call":
         event.update({"inputs": dict(inputs), "ref": repo.ref})
     return event
+
+
+def _input_text(value: JSONValue) -> str:
+    """A dispatch input as GitHub's payload holds it: `true`, `3`, `text`."""
+    return json.dumps(value) if isinstance(value, bool) else to_string(value)
+
+
+def _commit_payload(repo: RepositoryInfo, commit: Commit | None) -> dict[str, JSONValue]:
+    if commit is None:
+        return {"id": repo.sha}
+    return {
+        "id": commit.sha,
+        "tree_id": commit.tree,
+        "distinct": True,
+        "message": commit.message,
+        "timestamp": commit.committer.timestamp,
+        "url": f"{SERVER_URL}/{repo.repository}/commit/{commit.sha}",
+        "author": {"name": commit.author.name, "email": commit.author.email},
+        "committer": {"name": commit.committer.name, "email": commit.committer.email},
+        "added": [],
+        "removed": [],
+        "modified": [],
+    }
+
+
+def numeric_run_id(run_id: str) -> str:
+    """`github.run_id` is a number on GitHub: stax's hex run id read as one."""
+    try:
+        return str(int(run_id, 16))
+    except ValueError:
+        return str(zlib.crc32(run_id.encode()))
 
 
 def build_runner_context(temp_dir: Path, tool_cache: Path) -> dict[str, JSONValue]:

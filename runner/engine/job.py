@@ -6,6 +6,7 @@ matrix, runs-on); this module runs a job that has been decided on.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
@@ -111,6 +112,9 @@ async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResul
                 )
             run.control.process_groups.difference_update(control.process_groups)
             control.process_groups.clear()
+            # What checkout steps cloned into the workspace goes with the job.
+            for checkout in scope.job_env.checkouts:
+                shutil.rmtree(checkout, ignore_errors=True)
 
         outputs = await _job_outputs(plan, scope) if approved else {}
         conclusion = _conclusion(scope, control, approved)

@@ -13,7 +13,10 @@ import contextlib
 import getpass
 import os
 import re
+import subprocess
+import zlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 
@@ -26,6 +29,25 @@ class RepositoryInfo:
     owner: str
     actor: str
     default_branch: str
+    git_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signature:
+    """An author or committer line of a commit."""
+
+    name: str
+    email: str
+    timestamp: str  # ISO 8601 with the commit's own UTC offset, as GitHub writes it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Commit:
+    sha: str
+    tree: str
+    message: str
+    author: Signature
+    committer: Signature
 
 
 _ZERO_SHA = "0" * 40
@@ -58,6 +80,86 @@ def read_repository(start: Path) -> RepositoryInfo:
         owner=owner,
         actor=actor,
         default_branch=_origin_head(git_dir) or default_branch,
+        git_dir=git_dir,
+    )
+
+
+def read_commit(repo: RepositoryInfo, sha: str) -> Commit | None:
+    """The commit `sha` of `repo`, or None when it cannot be read.
+
+    A loose object is inflated here (microseconds); a packed one is asked of
+    `git cat-file`, which reads packs (a few milliseconds, bounded).
+    """
+    if repo.git_dir is None or not re.fullmatch(r"[0-9a-f]{40,64}", sha) or sha == _ZERO_SHA:
+        return None
+    raw = _loose_object(_common_dir(repo.git_dir) / "objects" / sha[:2] / sha[2:])
+    if raw is None:
+        raw = _git_cat_file(repo, sha)
+    return _parse_commit(sha, raw) if raw is not None else None
+
+
+def _loose_object(path: Path) -> bytes | None:
+    try:
+        data = zlib.decompress(path.read_bytes())
+    except (OSError, zlib.error):
+        return None
+    header, _, body = data.partition(b"\0")
+    return body if header.startswith(b"commit ") else None
+
+
+def _git_cat_file(repo: RepositoryInfo, sha: str) -> bytes | None:
+    try:
+        done = subprocess.run(
+            ["git", "cat-file", "commit", sha],
+            cwd=repo.root,
+            capture_output=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _parse_commit(sha: str, raw: bytes) -> Commit | None:
+    text = raw.decode("utf-8", errors="replace")
+    head, _, message = text.partition("\n\n")
+    fields: dict[str, str] = {}
+    for line in head.split("\n"):
+        if line and not line.startswith(" "):  # a continuation (a signature) starts with a space
+            key, _, value = line.partition(" ")
+            fields.setdefault(key, value)
+    author = _signature(fields.get("author", ""))
+    committer = _signature(fields.get("committer", ""))
+    if author is None or committer is None:
+        return None
+    return Commit(
+        sha=sha,
+        tree=fields.get("tree", ""),
+        message=message.rstrip("\n"),
+        author=author,
+        committer=committer,
+    )
+
+
+_SIGNATURE = re.compile(
+    r"(?P<name>.*?) ?<(?P<email>[^>]*)> (?P<seconds>-?\d+) (?P<offset>[+-]\d{4})"
+)
+
+
+def _signature(text: str) -> Signature | None:
+    match = _SIGNATURE.fullmatch(text.strip())
+    if match is None:
+        return None
+    offset = match["offset"]
+    minutes = int(offset[1:3]) * 60 + int(offset[3:])
+    zone = timezone(timedelta(minutes=-minutes if offset[0] == "-" else minutes))
+    when = datetime.fromtimestamp(int(match["seconds"]), zone)
+    stamp = when.isoformat()
+    return Signature(
+        name=match["name"],
+        email=match["email"],
+        timestamp=stamp.replace("+00:00", "Z") if offset in ("+0000", "-0000") else stamp,
     )
 
 

@@ -25,6 +25,7 @@ from runner.model import Job, load_workflow
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from runner.engine.matrix_instances import Instances
     from runner.engine.scheduler import Scheduler, _Outcome
     from runner.engine.scope import RunScope
 
@@ -33,7 +34,7 @@ async def run_called_workflows(
     caller: Scheduler,
     key: str,
     job: Job,
-    combos: list[dict[str, JSONValue]] | None,
+    matrix: Instances | None,
     layers: dict[str, JSONValue],
     outcome: _Outcome,
 ) -> None:
@@ -42,16 +43,16 @@ async def run_called_workflows(
     outputs winning, as for any matrix job."""
     from runner.engine.scheduler import combine_results, job_name
 
-    if combos is None:
+    if matrix is None:
         result, outputs = await _call(caller, key, job, layers, f"{key}.", job.name or key)
         outcome.result = result
         outcome.outputs.update(outputs)
         return
     results: list[Conclusion] = []
-    limiter = trio.CapacityLimiter(_max_parallel(job, caller, layers) or len(combos))
+    limiter = trio.CapacityLimiter(_max_parallel(job, caller, layers) or matrix.total)
 
     async def one(index: int, combo: dict[str, JSONValue], token: object) -> None:
-        strategy: dict[str, JSONValue] = {"job-index": index, "job-total": len(combos)}
+        strategy: dict[str, JSONValue] = {"job-index": index, "job-total": matrix.total}
         instance = {**layers, "matrix": combo, "strategy": strategy}
         name = job_name(key, job, combo, caller.run.contexts.eval_context(layers=instance))
         try:
@@ -62,7 +63,7 @@ async def run_called_workflows(
         outcome.outputs.update(outputs)
 
     async with trio.open_nursery() as nursery:
-        for index, combo in enumerate(combos):
+        for index, combo in matrix.combos:
             token = object()
             await limiter.acquire_on_behalf_of(token)  # in declaration order
             nursery.start_soon(one, index, combo, token)

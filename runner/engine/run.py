@@ -13,7 +13,7 @@ import os
 import secrets as _secrets
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,9 +32,10 @@ from runner.engine.contexts import (
 from runner.engine.control import RunControl
 from runner.engine.inputs import resolve_inputs
 from runner.engine.masking import Masker
+from runner.engine.matrix_instances import check_filters
 from runner.engine.records import RunRecord
 from runner.engine.reporter import Reporter
-from runner.engine.repository import read_repository
+from runner.engine.repository import read_commit, read_repository
 from runner.engine.scheduler import Scheduler
 from runner.engine.scope import Approver, RunScope
 from runner.errors import RunError, StaxError
@@ -66,8 +67,9 @@ class RunRequest:
     vars: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
     jobs: tuple[str, ...] = ()  # --job: these and what they need
-    matrix_filters: Mapping[str, str] = field(default_factory=dict)
+    matrix_filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # --matrix
     approve_all: bool = False
+    actor: str | None = None  # github.actor; None: from the repository (git's user.name)
     run_id: str | None = None
     run_number: int = 1
     # --local-repository OWNER/REPO@REF=PATH (over stax.toml's), --action-offline-mode
@@ -110,18 +112,13 @@ class WorkflowRun:
         """Check the request against the workflow; raise RunError if it can't run."""
         request, workflow = self.request, self.request.workflow
         self._event_name = self._choose_event()
-        specs = (
-            workflow.call_inputs
-            if self._event_name == "workflow_call"
-            else workflow.dispatch_inputs
-        )
-        if specs or request.inputs:
-            self._inputs = resolve_inputs(specs, request.inputs)
+        self._inputs = self._resolve_inputs()
         if request.jobs:
             unknown = [j for j in request.jobs if j not in workflow.jobs]
             if unknown:
                 raise RunError(f"unknown job {unknown[0]!r} (jobs: {', '.join(workflow.jobs)})")
             self._only_jobs = _with_needs(workflow, request.jobs)
+        check_filters(workflow, self._only_jobs, request.matrix_filters)
         try:
             workflow_file = str(
                 Path(workflow.path).resolve().relative_to(request.workdir.resolve())
@@ -137,7 +134,8 @@ class WorkflowRun:
             workdir=str(request.workdir),
             inputs=dict(self._inputs),
             graph=[
-                {"id": key, "name": job.name or key, "needs": list(job.needs)}
+                # Names with expressions are evaluated when the job starts; until then, its id.
+                {"id": key, "name": _planned_name(key, job.name), "needs": list(job.needs)}
                 for key, job in workflow.jobs.items()
                 if self._only_jobs is None or key in self._only_jobs
             ],
@@ -148,12 +146,36 @@ class WorkflowRun:
         on = self.request.workflow.on
         name = self.request.event_name
         if name is None:
+            if self.request.inputs and "workflow_dispatch" in on:
+                return "workflow_dispatch"  # inputs are what a dispatch carries
             return next(iter(on), "push") if "push" not in on else "push"
         if on and name not in on:
             raise RunError(
                 f"the workflow does not run on {name!r} events (it runs on: {', '.join(on)})"
             )
         return name
+
+    def _resolve_inputs(self) -> dict[str, JSONValue]:
+        """The `inputs` context: only workflow_dispatch and workflow_call runs have one
+        (elsewhere it is empty, as on GitHub). A dispatch payload's `inputs` count as
+        given, under what the request itself gives."""
+        request, workflow, event = self.request, self.request.workflow, self._event_name
+        if event not in ("workflow_dispatch", "workflow_call"):
+            if request.inputs:
+                raise RunError(
+                    f"inputs are given to workflow_dispatch and workflow_call runs only; "
+                    f"this run's event is {event!r}"
+                )
+            return {}
+        given: dict[str, JSONValue] = {}
+        payload = request.event_payload
+        if event == "workflow_dispatch" and isinstance(payload, dict):
+            from_payload = payload.get("inputs")
+            if isinstance(from_payload, dict):
+                given.update(from_payload)
+        given.update(request.inputs)
+        specs = workflow.call_inputs if event == "workflow_call" else workflow.dispatch_inputs
+        return resolve_inputs(specs, given) if specs or given else {}
 
     # -- the run --------------------------------------------------------------
     def cancel(self, reason: str = "cancelled") -> None:
@@ -230,11 +252,19 @@ class WorkflowRun:
         request = self.request
         workdir = request.workdir.resolve()
         repo = read_repository(workdir)
-        event = (
-            request.event_payload
-            if request.event_payload is not None
-            else default_event(self._event_name, repo, self._inputs)
-        )
+        if request.actor:
+            repo = replace(repo, actor=request.actor)
+        if request.event_payload is not None:
+            event = dict(request.event_payload)
+            if self._event_name == "workflow_dispatch" and request.inputs:
+                given = event.get("inputs")
+                event["inputs"] = {
+                    **(given if isinstance(given, dict) else {}),
+                    **{key: to_string(value) for key, value in request.inputs.items()},
+                }
+        else:
+            head = read_commit(repo, repo.sha) if self._event_name == "push" else None
+            event = default_event(self._event_name, repo, self._inputs, head)
         runner_temp = temp / "temp"
         runner_temp.mkdir()
         commands_dir = _file_commands_dir(temp)
@@ -343,6 +373,10 @@ class WorkflowRun:
         if results and all(r is Conclusion.SKIPPED for r in results):
             return Conclusion.SKIPPED
         return Conclusion.SUCCESS
+
+
+def _planned_name(key: str, name: str | None) -> str:
+    return name if name and "${{" not in name else key
 
 
 def _with_needs(workflow: Workflow, jobs: tuple[str, ...]) -> set[str]:

@@ -25,12 +25,20 @@ import trio
 
 from runner.engine.control import JobControl
 from runner.engine.job import JobPlan, JobResult, run_job
+from runner.engine.matrix_instances import Instances, job_instances
 from runner.engine.records import JobRecord
 from runner.engine.runs_on import foreign_runner_notice
-from runner.errors import RunError, StaxError, WorkflowError
+from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion, Status, now_ms
-from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
-from runner.model import Defaults, Job, Workflow, expand_matrix, matrix_filter
+from runner.expressions import (
+    JSONValue,
+    evaluate_condition,
+    interpolate,
+    named_values,
+    to_string,
+    truthy,
+)
+from runner.model import Defaults, Job, Workflow
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -58,7 +66,7 @@ class Scheduler:
         id_prefix: str = "",
         name_prefix: str = "",
         only_jobs: set[str] | None = None,
-        matrix_filters: Mapping[str, str] | None = None,
+        matrix_filters: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.run = run
         self.workflow = workflow
@@ -90,7 +98,8 @@ class Scheduler:
         finally:
             outcome.done.set()
 
-    async def _decide_and_run(self, key: str, job: Job, outcome: _Outcome) -> None:
+    def _job_layers(self, job: Job) -> dict[str, JSONValue]:
+        """What a job's expressions see before its matrix expands: its `needs`."""
         needs_ctx: dict[str, JSONValue] = {
             need: {
                 "result": self.outcomes[need].result.value,
@@ -98,12 +107,15 @@ class Scheduler:
             }
             for need in job.needs
         }
-        base_layers: dict[str, JSONValue] = {
+        return {
             "needs": needs_ctx,
             "matrix": {},
             "strategy": {},
             "job": {"status": "success"},
         }
+
+    async def _decide_and_run(self, key: str, job: Job, outcome: _Outcome) -> None:
+        base_layers = self._job_layers(job)
         try:
             condition = evaluate_condition(
                 job.if_ or "",
@@ -120,20 +132,19 @@ class Scheduler:
             outcome.result = Conclusion.SKIPPED
             return
         try:
-            combos = self._matrix(job, base_layers)
+            instances = job_instances(
+                job, self.run.contexts.eval_context(layers=base_layers), self.matrix_filters
+            )
         except StaxError as exc:
             await self._fail_unstarted(key, job, str(exc))
             outcome.result = Conclusion.FAILURE
             return
-        if combos is not None and not combos:
-            await self._skip(key, job, "no matrix combination matches --matrix")
-            return
         if job.uses is not None:
             from runner.engine.reusable import run_called_workflows
 
-            await run_called_workflows(self, key, job, combos, base_layers, outcome)
+            await run_called_workflows(self, key, job, instances, base_layers, outcome)
             return
-        await self._run_instances(key, job, combos, base_layers, outcome)
+        await self._run_instances(key, job, instances, base_layers, outcome)
 
     def _needs_status(self, job: Job) -> str:
         if self.run.control.cancelled:
@@ -154,29 +165,12 @@ class Scheduler:
                 stack.extend(self.workflow.jobs[need].needs)
         return seen
 
-    def _matrix(self, job: Job, layers: dict[str, JSONValue]) -> list[dict[str, JSONValue]] | None:
-        if job.strategy is None or job.strategy.matrix is None:
-            return None
-        raw: JSONValue = job.strategy.matrix
-        if isinstance(raw, str):
-            raw = interpolate(raw, self.run.contexts.eval_context(layers=layers))
-        if not isinstance(raw, dict):
-            raise RunError(
-                f"jobs.{job.id}.strategy.matrix: expected a mapping, got "
-                f"{to_string(raw) if raw is not None else 'null'}"
-            )
-        try:
-            combos = expand_matrix(raw)
-        except WorkflowError as exc:
-            raise RunError(f"jobs.{job.id}.strategy.matrix: {exc.message}") from None
-        return matrix_filter(combos, self.matrix_filters) if self.matrix_filters else combos
-
     # -- instances --------------------------------------------------------
     async def _run_instances(
         self,
         key: str,
         job: Job,
-        combos: list[dict[str, JSONValue]] | None,
+        matrix: Instances | None,
         base_layers: dict[str, JSONValue],
         outcome: _Outcome,
     ) -> None:
@@ -184,8 +178,10 @@ class Scheduler:
         strategy = job.strategy
         fail_fast = truthy(_evaluate(strategy.fail_fast, ctx)) if strategy else False
         max_parallel = _evaluate(strategy.max_parallel, ctx) if strategy else None
-        instances = combos if combos is not None else [None]
-        total = len(instances)
+        instances: list[tuple[int, dict[str, JSONValue] | None]] = (
+            list(matrix.combos) if matrix is not None else [(0, None)]
+        )
+        total = matrix.total if matrix is not None else 1  # of the full matrix, as on GitHub
         matrix_limiter = trio.CapacityLimiter(
             int(max_parallel)
             if isinstance(max_parallel, (int, float))
@@ -194,7 +190,7 @@ class Scheduler:
             else total
         )
         plans: list[tuple[JobPlan, JobControl]] = []
-        for index, combo in enumerate(instances):
+        for index, combo in instances:
             strategy_ctx: dict[str, JSONValue] = {
                 "fail-fast": fail_fast,
                 "job-index": index,
@@ -202,7 +198,7 @@ class Scheduler:
                 "max-parallel": matrix_limiter.total_tokens,
             }
             layers = {**base_layers, "matrix": combo or {}, "strategy": strategy_ctx}
-            instance_id = f"{self.id_prefix}{key}" + (f".{index + 1}" if combos else "")
+            instance_id = f"{self.id_prefix}{key}" + (f".{index + 1}" if matrix else "")
             try:
                 plan = self._plan(key, job, instance_id, combo, layers)
             except StaxError as exc:
@@ -331,7 +327,7 @@ class Scheduler:
         record = JobRecord(
             id=f"{self.id_prefix}{key}",
             key=key,
-            name=self.name_prefix + (job.name or key),
+            name=self._unexpanded_name(key, job),
             needs=tuple(f"{self.id_prefix}{n}" for n in job.needs),
         )
         self.run.record.jobs[record.id] = record
@@ -343,11 +339,27 @@ class Scheduler:
         record = JobRecord(
             id=instance_id or f"{self.id_prefix}{key}",
             key=key,
-            name=self.name_prefix + (job.name or key),
+            name=self._unexpanded_name(key, job),
             needs=tuple(f"{self.id_prefix}{n}" for n in job.needs),
         )
         self.run.record.jobs[record.id] = record
         await self._end_unstarted(record, Conclusion.FAILURE, error)
+
+    def _unexpanded_name(self, key: str, job: Job) -> str:
+        """The name of a job that never became instances: `name:` evaluated with what a
+        job sees before its matrix expands; a name that needs the matrix (or fails to
+        evaluate) gives way to the job's id, never to raw `${{ }}` text."""
+        name = job.name if job.name is not None else key
+        if "${{" in name:
+            try:
+                if named_values(name) & {"matrix", "strategy"}:
+                    name = key
+                else:
+                    ctx = self.run.contexts.eval_context(layers=self._job_layers(job))
+                    name = to_string(interpolate(name, ctx))
+            except StaxError:
+                name = key
+        return self.name_prefix + name
 
     async def _end_unstarted(
         self, record: JobRecord, conclusion: Conclusion, reason: str | None

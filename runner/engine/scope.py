@@ -67,6 +67,7 @@ class JobEnvironment:
     # The job's remote actions, found when it started (by id() of their step), or why not.
     actions: dict[int, ActionInstance | str] = field(default_factory=dict)
     post_steps: list[HookStep] = field(default_factory=list)  # run last to first at the end
+    checkouts: list[Path] = field(default_factory=list)  # clones in the workspace: go with the job
 
 
 @dataclass(slots=True, kw_only=True)

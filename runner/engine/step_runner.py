@@ -15,6 +15,7 @@ import trio
 from runner.engine.gates import GatedStep
 from runner.engine.steps.base import StepOutcome
 from runner.engine.steps.factory import executor_for
+from runner.engine.steps.run import step_context
 from runner.errors import ExpressionError, RunError, StaxError
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
@@ -36,15 +37,28 @@ class StepResult:
 
 
 def step_name(step: Step, scope: StepScope) -> str:
-    """The step's display name with its expressions evaluated (best effort: a broken
-    name expression must not hide the step)."""
-    name = step.display_name
-    if step.name is None or "${{" not in name:
-        return name
+    """The step's display name, its expressions evaluated as GitHub shows it: `name:`,
+    else `Run ` and the evaluated first line of the script, else the action.
+
+    Best effort: a name that fails to evaluate is shown as written (the step itself
+    then reports the error), so a broken expression never hides the step.
+    """
+    if step.name is not None:
+        template = step.name
+    elif step.run is not None:
+        template = next((line for line in step.run.splitlines() if line.strip()), "")
+    else:
+        return step.display_name
+    if "${{" not in template:
+        return step.display_name
     try:
-        return to_string(interpolate(name, scope.eval_context()))
-    except ExpressionError:
-        return name
+        text = to_string(interpolate(template, step_context(step, scope)))
+    except StaxError:
+        return step.display_name
+    if step.name is not None:
+        return text
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return f"Run {first.strip()}"
 
 
 def should_run(step: Step, scope: StepScope) -> bool:

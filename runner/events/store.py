@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from runner.config import create_data_dir
 from runner.errors import ConfigError
 from runner.events.types import Event, EventType, weight
 
@@ -184,7 +185,7 @@ class EventStore:
     def open(self) -> None:
         """Take the data dir's lock, open the database, create the schema."""
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            create_data_dir(self.data_dir)
         except OSError as exc:
             raise ConfigError(f"data dir {self.data_dir}: {exc.strerror}") from None
         self._lock_fd = _take_lock(self.data_dir / "stax.lock")

@@ -4,7 +4,8 @@
     evaluate(text | tree, ctx)          a JSON value
     evaluate_condition(text, ctx)       ``if:`` semantics, implicit success()
     interpolate(template, ctx)          a string with ``${{ }}`` parts
-    find_expressions / contains_expression / to_string / truthy
+    interpolate_tree(value, ctx)        every ``${{ }}`` in a YAML value (keys, insert)
+    find_expressions / contains_expression / named_values / to_string / truthy
 
 Every problem with an expression raises runner.errors.ExpressionError.
 """
@@ -17,7 +18,13 @@ from runner.expressions.context import EvalContext
 from runner.expressions.evaluate import evaluate
 from runner.expressions.nodes import Expression, Node
 from runner.expressions.parser import parse
-from runner.expressions.template import contains_expression, find_expressions, interpolate
+from runner.expressions.template import (
+    contains_expression,
+    find_expressions,
+    interpolate,
+    interpolate_tree,
+    named_values,
+)
 from runner.expressions.values import JSONValue, to_string, truthy
 
 __all__ = [
@@ -31,6 +38,8 @@ __all__ = [
     "evaluate_condition",
     "find_expressions",
     "interpolate",
+    "interpolate_tree",
+    "named_values",
     "parse",
     "to_string",
     "truthy",

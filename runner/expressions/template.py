@@ -8,14 +8,16 @@ A part ends at the first ``}}`` outside a quoted string literal, so
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner.errors import ExpressionError
 from runner.expressions.evaluate import evaluate
 from runner.expressions.lexer import find_expression_end
+from runner.expressions.nodes import ContextRef, walk
 from runner.expressions.parser import parse
-from runner.expressions.values import to_string
+from runner.expressions.values import kind_name, to_string
 
 if TYPE_CHECKING:
     from runner.expressions.context import EvalContext
@@ -65,6 +67,21 @@ def find_expressions(template: str) -> list[tuple[str, int]]:
     return [(span.inner(template), span.start) for span in _spans(template)]
 
 
+def named_values(template: str) -> set[str]:
+    """The context names (lower-case) that the template's ``${{ }}`` parts read.
+
+    Raises ExpressionError for a part that does not parse.
+    """
+    compiled = _compile(template)
+    return {
+        node.name.lower()
+        for piece in compiled.pieces
+        if not isinstance(piece, str)
+        for node in walk(piece)
+        if isinstance(node, ContextRef)
+    }
+
+
 def contains_expression(text: str) -> bool:
     """True when ``text`` has a ``${{`` and so must be interpolated."""
     return _START in text
@@ -110,6 +127,45 @@ def interpolate(template: str, ctx: EvalContext) -> JSONValue:
         piece if isinstance(piece, str) else to_string(evaluate(piece, ctx))
         for piece in compiled.pieces
     )
+
+
+_INSERT = re.compile(r"\$\{\{\s*insert\s*\}\}")
+
+
+def interpolate_tree(value: JSONValue, ctx: EvalContext) -> JSONValue:
+    """Evaluate every ``${{ }}`` in a YAML value (a matrix, say), as GitHub's templates do.
+
+    Strings are interpolated (a lone ``${{ x }}`` keeps its type), mapping keys
+    too. A list item that is an expression yielding a list is spliced into the
+    list. A ``${{ insert }}`` key merges its value, which must evaluate to a
+    mapping, into the mapping it stands in. Raises ExpressionError.
+    """
+    if isinstance(value, str):
+        return interpolate(value, ctx) if _START in value else value
+    if isinstance(value, list):
+        items: list[JSONValue] = []
+        for item in value:
+            evaluated = interpolate_tree(item, ctx)
+            if isinstance(item, str) and isinstance(evaluated, list):
+                items.extend(evaluated)
+            else:
+                items.append(evaluated)
+        return items
+    if isinstance(value, dict):
+        mapping: dict[str, JSONValue] = {}
+        for key, item in value.items():
+            evaluated = interpolate_tree(item, ctx)
+            if _INSERT.fullmatch(key.strip()):
+                if not isinstance(evaluated, dict):
+                    raise ExpressionError(
+                        f"{key.strip()} must be given a mapping to insert, "
+                        f"not {kind_name(evaluated)}"
+                    )
+                mapping.update(evaluated)
+            else:
+                mapping[to_string(interpolate(key, ctx)) if _START in key else key] = evaluated
+        return mapping
+    return value
 
 
 def _escape_format(text: str) -> str:

@@ -4,7 +4,8 @@ Other packages import from here only:
 
     load_workflow / parse_workflow   a workflow file -> Workflow (WorkflowErrors lists every problem)
     load_action / parse_action       an action.yml -> Action
-    expand_matrix / matrix_filter    strategy.matrix -> its combinations, in GitHub's order
+    expand_matrix / matrix_filter    strategy.matrix -> its combinations, in GitHub's order;
+    matrix_values                    what --matrix may pick from
     load_yaml / to_json / Node ...   YAML 1.2 with positions, for other definition files
     parse_steps                      the step parser, for skills (pass parse_gate to allow `gate:`)
     load_skill / parse_skill         a skill file -> Skill (calls to other skills in Skill.calls)
@@ -14,7 +15,13 @@ from __future__ import annotations
 
 from runner.model.action import load_action, parse_action
 from runner.model.gate import parse_gate
-from runner.model.matrix import MAX_COMBINATIONS, expand_matrix, matrix_filter
+from runner.model.matrix import (
+    MAX_COMBINATIONS,
+    contains_expression,
+    expand_matrix,
+    matrix_filter,
+    matrix_values,
+)
 from runner.model.skill import SKILL_ID, Skill, SkillCall, load_skill, parse_skill
 from runner.model.skill_interface import SKILL_INPUT_TYPES
 from runner.model.steps import COMPOSITE_STEP_KEYS, WORKFLOW_STEP_KEYS, GateParser, parse_steps
@@ -65,12 +72,14 @@ __all__ = [
     "StepKind",
     "Strategy",
     "Workflow",
+    "contains_expression",
     "expand_matrix",
     "load_action",
     "load_skill",
     "load_workflow",
     "load_yaml",
     "matrix_filter",
+    "matrix_values",
     "parse_action",
     "parse_gate",
     "parse_skill",

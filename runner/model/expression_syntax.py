@@ -1,26 +1,39 @@
-"""Load-time syntax check of every `${{ }}` in a definition file.
+"""Load-time check of every `${{ }}` in a definition file: its syntax, and in a
+workflow the names it reads.
 
-The expression language lives in runner.expressions; this module only asks it
-to find and parse expressions and turns an ExpressionError into a problem at
-the place in the file where the bad character is. It imports the language
-lazily and skips the check when the package does not (yet) offer
-`find_expressions` and `parse`, so the model works on its own.
+The expression language lives in runner.expressions; this module asks it to
+find and parse expressions and turns an ExpressionError into a problem at the
+place in the file where the bad character is. In a workflow, each named value
+and special function is also checked against where it is written (see
+availability.py). It imports the language lazily and skips the check when the
+package does not (yet) offer what it needs, so the model works on its own.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner.errors import ExpressionError
+from runner.model.availability import (
+    CONTEXTS,
+    SPECIAL_FUNCTIONS,
+    TABLE,
+    place_of,
+    unavailable_function_message,
+    unavailable_name_message,
+    unknown_name_message,
+)
 from runner.model.validate import join
 from runner.model.yaml_nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
+    from runner.errors import SourcePos
     from runner.model.validate import Problems
 
 
@@ -28,6 +41,7 @@ if TYPE_CHECKING:
 class _Language:
     find_expressions: Callable[[str], list[tuple[str, int]]]
     parse: Callable[[str], object]
+    walk: Callable[..., Iterator[object]] | None = None
 
 
 @functools.cache
@@ -40,31 +54,54 @@ def _language() -> _Language | None:
     parse = getattr(module, "parse", None)
     if not callable(find) or not callable(parse):
         return None
-    return _Language(find_expressions=find, parse=parse)
+    try:
+        nodes = importlib.import_module("runner.expressions.nodes")
+    except ImportError:
+        nodes = None
+    walk = getattr(nodes, "walk", None)
+    return _Language(find_expressions=find, parse=parse, walk=walk if callable(walk) else None)
 
 
-def check_expressions(root: Node, problems: Problems) -> None:
-    """Syntax-check every `${{ }}` in string values under `root` (each node once)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Names:
+    """Check named values here: `place` is the availability table's key (None: only
+    that each name is a context)."""
+
+    place: str | None
+
+
+def check_expressions(root: Node, problems: Problems, *, workflow: bool = False) -> None:
+    """Check every `${{ }}` in string values under `root` (each node once): its syntax,
+    and in a `workflow` the named values and special functions it uses."""
     language = _language()
     if language is None:
         return
     seen: set[int] = set()
-    todo: list[tuple[Node, str]] = [(root, "")]
+    todo: list[tuple[Node, str, tuple[str | int, ...]]] = [(root, "", ())]
     while todo:
-        node, where = todo.pop()
+        node, where, path = todo.pop()
         if id(node) in seen:
             continue  # an alias: already checked where its anchor was
         seen.add(id(node))
+        names = _Names(place=place_of(path)) if workflow else None
         if isinstance(node, MappingNode):
+            for key in node.value:
+                if workflow and "${{" in key and not _INSERT.fullmatch(key.strip()):
+                    _check_key(language, node, key, problems, join(where, key), names)
             todo.extend(
-                (child, join(where, key)) for key, child in reversed(list(node.value.items()))
+                (child, join(where, key), (*path, key))
+                for key, child in reversed(list(node.value.items()))
             )
         elif isinstance(node, SequenceNode):
             todo.extend(
-                (child, f"{where}[{i}]") for i, child in reversed(list(enumerate(node.value)))
+                (child, f"{where}[{i}]", (*path, i))
+                for i, child in reversed(list(enumerate(node.value)))
             )
-        elif isinstance(node, ScalarNode) and isinstance(node.value, str) and "${{" in node.value:
-            _check_template(language, node, node.value, problems, where)
+        elif isinstance(node, ScalarNode) and isinstance(node.value, str):
+            if "${{" in node.value:
+                _check_template(language, node, node.value, problems, where, names)
+            elif names is not None and names.place in _CONDITIONS and path[-1] == "if":
+                _check_bare_condition(language, node, node.value, problems, where, names)
 
 
 def check_condition(node: Node, problems: Problems, where: str) -> None:
@@ -78,8 +115,17 @@ def check_condition(node: Node, problems: Problems, where: str) -> None:
     _parse(language, node, text, 0, problems, where)
 
 
+_INSERT = re.compile(r"\$\{\{\s*insert\s*\}\}")
+_CONDITIONS = ("jobs.<job_id>.if", "jobs.<job_id>.steps.if")
+
+
 def _check_template(
-    language: _Language, node: ScalarNode, text: str, problems: Problems, where: str
+    language: _Language,
+    node: ScalarNode,
+    text: str,
+    problems: Problems,
+    where: str,
+    names: _Names | None,
 ) -> None:
     try:
         found = language.find_expressions(text)
@@ -91,7 +137,77 @@ def _check_template(
         # The offset may point at the "${{" or at the expression itself: find
         # the expression text from there so columns come out right either way.
         start = text.find(expression, offset) if expression else -1
-        _parse(language, node, expression, start if start >= 0 else offset, problems, where)
+        start = start if start >= 0 else offset
+        tree = _parse(language, node, expression, start, problems, where)
+        if tree is not None and names is not None:
+            _check_names(language, tree, node.pos_at, start, problems, where, names)
+
+
+def _check_bare_condition(
+    language: _Language,
+    node: ScalarNode,
+    text: str,
+    problems: Problems,
+    where: str,
+    names: _Names,
+) -> None:
+    if not text.strip():
+        return
+    try:
+        tree = language.parse(text)
+    except ExpressionError:
+        return  # check_condition reports it
+    _check_names(language, tree, node.pos_at, 0, problems, where, names)
+
+
+def _check_key(
+    language: _Language,
+    mapping: MappingNode,
+    key: str,
+    problems: Problems,
+    where: str,
+    names: _Names | None,
+) -> None:
+    """A mapping key holding `${{ }}` (a matrix key, say): plain keys are on one line."""
+    pos = mapping.pos_of_key(key)
+    node = ScalarNode(pos=pos, value=key, text=key, verbatim=True)
+    _check_template(language, node, key, problems, where, names)
+
+
+def _check_names(
+    language: _Language,
+    tree: object,
+    pos_at: Callable[[int], SourcePos],
+    start: int,
+    problems: Problems,
+    where: str,
+    names: _Names,
+) -> None:
+    if language.walk is None:
+        return
+    from runner.expressions.nodes import Call, ContextRef
+
+    place = names.place
+    for found in language.walk(tree):
+        if isinstance(found, ContextRef):
+            name = found.name.lower()
+            if name not in CONTEXTS:
+                problems.add(unknown_name_message(found.name), pos_at(start + found.offset), where)
+            elif place is not None and name not in TABLE[place].contexts:
+                problems.add(
+                    unavailable_name_message(found.name, place), pos_at(start + found.offset), where
+                )
+        elif (
+            isinstance(found, Call)
+            and place is not None
+            and found.name in SPECIAL_FUNCTIONS
+            and found.name not in TABLE[place].functions
+        ):
+            problems.add(
+                unavailable_function_message(found.spelled, place),
+                pos_at(start + found.offset),
+                where,
+            )
 
 
 def _parse(
@@ -101,10 +217,11 @@ def _parse(
     start: int,
     problems: Problems,
     where: str,
-) -> None:
+) -> object | None:
     try:
-        language.parse(expression)
+        return language.parse(expression)
     except ExpressionError as exc:
         at = node.pos_at(start + exc.offset) if exc.offset is not None else node.pos_at(start)
         shown = " ".join(expression.split())
         problems.add(f'invalid expression "{shown}": {exc.message}', at, where)
+        return None

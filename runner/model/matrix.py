@@ -19,7 +19,7 @@ import copy
 import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from runner.errors import WorkflowError
@@ -100,18 +100,59 @@ def expand_matrix(matrix: Mapping[str, JSONValue]) -> list[dict[str, JSONValue]]
 
 
 def matrix_filter(
-    combos: list[dict[str, JSONValue]], filters: Mapping[str, str]
-) -> list[dict[str, JSONValue]]:
-    """The combinations whose value for every filter key reads as the filter's string.
+    combos: list[dict[str, JSONValue]], filters: Mapping[str, Sequence[str]]
+) -> list[int]:
+    """The indices of the combinations the CLI's `--matrix key:value` keeps, as act does.
 
-    For the CLI's `--matrix key:value`; values compare as strings (`3.10` the
-    number reads "3.1", so quote versions in the matrix as GitHub advises).
+    A combination is kept when, for every filtered key it has, its value reads
+    as one of the filter's strings (a repeated `--matrix` for one key means any
+    of its values). A combination without the key is kept. A key may be a
+    dotted path into an object value (`os.name`). Values compare as strings
+    (`3.10` the number reads "3.1": quote versions in the matrix, as GitHub
+    advises).
     """
-    return [
-        combo
-        for combo in combos
-        if all(key in combo and _text(combo[key]) == want for key, want in filters.items())
-    ]
+    kept: list[int] = []
+    for index, combo in enumerate(combos):
+        looked_up = {key: _lookup(combo, key) for key in filters}
+        if all(
+            not found or _text(value) in filters[key] for key, (found, value) in looked_up.items()
+        ):
+            kept.append(index)
+    return kept
+
+
+def matrix_values(combos: list[dict[str, JSONValue]], key: str) -> list[str]:
+    """The distinct values of `key` (a dotted path allowed) across `combos`, as `--matrix`
+    reads them, in order; empty when no combination has the key."""
+    values: list[str] = []
+    for combo in combos:
+        found, value = _lookup(combo, key)
+        if found and (text := _text(value)) not in values:
+            values.append(text)
+    return values
+
+
+def contains_expression(value: JSONValue) -> bool:
+    """Whether a `${{` appears anywhere in `value`: in a string, a key or below."""
+    if isinstance(value, str):
+        return "${{" in value
+    if isinstance(value, list):
+        return any(contains_expression(item) for item in value)
+    if isinstance(value, dict):
+        return any("${{" in key or contains_expression(item) for key, item in value.items())
+    return False
+
+
+def _lookup(combo: Mapping[str, JSONValue], key: str) -> tuple[bool, JSONValue]:
+    """(found, value) of `combo[key]`, or for a dotted key of the value at that path."""
+    if key in combo:
+        return True, combo[key]
+    value: JSONValue = dict(combo)
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
 
 
 def json_equal(a: JSONValue, b: JSONValue) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runner.errors import WorkflowError
-from runner.model.matrix import expand_matrix
+from runner.model.matrix import contains_expression, expand_matrix
 from runner.model.types import Strategy
 from runner.model.validate import (
     bool_or_expression,
@@ -63,13 +63,12 @@ def _matrix(node: Node, problems: Problems, where: str) -> JSONValue:
         )
         return None
     before = len(problems.errors)
-    static = True
     for key, value in node.items():
         at = join(where, key)
-        if isinstance(value, ScalarNode) and is_expression(value.value):
-            static = False
-        elif key in ("include", "exclude"):
-            static &= _entries(value, key, problems, at)
+        if "${{" in key or (isinstance(value, ScalarNode) and is_expression(value.value)):
+            continue  # known once the job is about to expand (a key, `${{ insert }}`, a value)
+        if key in ("include", "exclude"):
+            _entries(value, key, problems, at)
         elif not isinstance(value, SequenceNode) or not value.value:
             shown = "an empty list" if isinstance(value, SequenceNode) else describe(value)
             problems.add(f"must be a non-empty list or an expression, not {shown}", value.pos, at)
@@ -79,7 +78,12 @@ def _matrix(node: Node, problems: Problems, where: str) -> JSONValue:
             'a matrix needs at least one key with a list of values, or "include"', node.pos, where
         )
     matrix = node.to_json()
-    if static and len(problems.errors) == before and isinstance(matrix, dict):
+    # A matrix written out in full is expanded now, so its mistakes show before a run.
+    if (
+        len(problems.errors) == before
+        and isinstance(matrix, dict)
+        and not contains_expression(matrix)
+    ):
         try:
             expand_matrix(matrix)
         except WorkflowError as exc:
@@ -87,18 +91,19 @@ def _matrix(node: Node, problems: Problems, where: str) -> JSONValue:
     return matrix
 
 
-def _entries(node: Node, key: str, problems: Problems, where: str) -> bool:
-    """Check an include/exclude list; whether it is written out in full (no expressions)."""
+def _entries(node: Node, key: str, problems: Problems, where: str) -> None:
+    """Check an include/exclude list written out as a list."""
     if not isinstance(node, SequenceNode):
         problems.add(
             f"must be a list of mappings or an expression, not {describe(node)}", node.pos, where
         )
-        return False
+        return
     for index, entry in enumerate(node.value):
+        if isinstance(entry, ScalarNode) and is_expression(entry.value):
+            continue  # entries spliced in when the job expands
         if not isinstance(entry, MappingNode):
             problems.add(
                 f'each "{key}" entry must be a mapping, not {describe(entry)}',
                 entry.pos,
                 f"{where}[{index}]",
             )
-    return True

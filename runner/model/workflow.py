@@ -100,6 +100,6 @@ def parse_workflow(text: str, path: str) -> Workflow:
         ),
         jobs=jobs,
     )
-    check_expressions(root, problems)
+    check_expressions(root, problems, workflow=True)
     problems.raise_if_any()
     return workflow

@@ -27,7 +27,7 @@ async def test_checkout_logs_that_the_workspace_is_already_there(run_yaml: Runne
     assert result.output("j", 2) == ["Workspace already available"]
     assert result.step_conclusions("j") == ["success", "success", "failure"]
     assert any(
-        "someone/else" in line and "needs network access: not supported yet" in line
+        "checkout of another repository (someone/else) is not supported yet" in line
         for line in result.logs("j", 3)
     )
 
@@ -234,3 +234,20 @@ async def test_unexpected_and_missing_inputs_warn(run_yaml: Runner, workspace: P
     messages = [a["message"] for a in result.annotations() if a["level"] == "warning"]
     assert any("Unexpected input(s) 'whom'" in m for m in messages)
     assert any("Input required and not supplied: who" in m for m in messages)
+
+
+async def test_a_steps_own_env_is_in_scope_in_its_with(run_yaml: Runner, workspace: Path) -> None:
+    _greet_action(workspace)
+    result = await run_yaml("""
+        on: push
+        env: {WHO: workflow}
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: ./actions/greet
+                env: {WHO: step, OUTER: o}
+                with: {who: "${{ env.WHO }}", greeting: "${{ env.OUTER }}i"}
+    """)
+    assert result.conclusion == "success"
+    assert result.output("j", 1)[0].startswith("oi, step (event push)")

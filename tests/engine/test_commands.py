@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from runner.engine.commands import parse_command
 
 if TYPE_CHECKING:
@@ -187,3 +189,27 @@ def test_parse_command_escapes() -> None:
     assert parse_command("no command") is None
     assert parse_command("::unterminated") is None
     assert parse_command(":: ::x") is None
+
+
+@pytest.mark.parametrize("level", ["workflow", "job", "step"])
+async def test_allow_unsecure_commands_at_any_env_level_enables_set_env_and_add_path(
+    run_yaml: Runner, level: str
+) -> None:
+    allow = "env: {ACTIONS_ALLOW_UNSECURE_COMMANDS: 'true'}"
+    result = await run_yaml(f"""
+        on: push
+        {allow if level == "workflow" else ""}
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            {allow if level == "job" else ""}
+            steps:
+              - run: |
+                  echo "::set-env name=GREETING::hello"
+                  echo "::add-path::/opt/stax-test-bin"
+                {allow if level == "step" else ""}
+              - run: echo "$GREETING ${{{{ env.GREETING }}}} ${{PATH%%:*}}"
+    """)
+    assert result.conclusion == "success", result.annotations()
+    assert result.output("j", 2) == ["hello hello /opt/stax-test-bin"]
+    assert result.annotations() == []

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from tests.engine.conftest import Runner
 
 
-def _git(cwd: Path, *args: str) -> str:
+def _git(cwd: Path, *args: str, extra_env: dict[str, str] | None = None) -> str:
     env = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_SYSTEM": "/dev/null"}
+    env.update(extra_env or {})
     return subprocess.run(
         ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env
     ).stdout.strip()
@@ -74,7 +75,7 @@ async def test_step_environment_has_host_env_and_runner_variables(
     assert env["GITHUB_JOB"] == "build"
     assert env["GITHUB_ACTION"] == "show"
     assert env["GITHUB_EVENT_NAME"] == "push"
-    assert env["GITHUB_RUN_ID"] == result.record.id
+    assert env["GITHUB_RUN_ID"] == str(int(result.record.id, 16))  # a number, as on GitHub
     assert result.output("build", 2) == ["__run"]
     assert result.output("build", 3) == ["__run_2"]
 
@@ -114,6 +115,68 @@ async def test_github_context_comes_from_the_local_repository(run_yaml: Runner, 
         f"env_sha={sha} env_ref_name=feature/x",
         "runner=Linux true",
     ]
+
+
+async def test_the_actor_can_be_given_as_with_acts_actor_flag(run_yaml: Runner) -> None:
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: >-
+                  echo "$GITHUB_ACTOR ${{ github.triggering_actor }}
+                  ${{ github.event.sender.login }}"
+    """,
+        actor="nektos/act",
+    )
+    assert result.output("j", 1) == ["nektos/act nektos/act nektos/act"]
+
+
+async def test_github_run_id_is_numeric(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "${{ github.run_id }} $GITHUB_RUN_ID ${{ github.run_id > 0 }}"
+    """)
+    run_id, env_run_id, positive = result.output("j", 1)[0].split()
+    assert run_id.isdigit()
+    assert env_run_id == run_id
+    assert positive == "true"
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["loose", "packed"])
+async def test_a_push_payloads_head_commit_is_complete(
+    run_yaml: Runner, repo: Path, packed: bool
+) -> None:
+    dates = {"GIT_COMMITTER_DATE": "2024-05-06T07:08:09+02:00", "GIT_AUTHOR_DATE": "@1700000000"}
+    _git(
+        repo, "commit", "-q", "--allow-empty", "-m", "Fix the thing", "-m", "Body.", extra_env=dates
+    )
+    if packed:
+        _git(repo, "gc", "-q")
+    sha = _git(repo, "rev-parse", "HEAD")
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo '${{ toJSON(github.event.head_commit) }}' > "$RUNNER_TEMP/../head.json"
+              - run: cat "$RUNNER_TEMP/../head.json"
+    """)
+    head = json.loads("\n".join(result.output("j", 2)))
+    assert head["id"] == sha
+    assert head["message"] == "Fix the thing\n\nBody."
+    assert head["timestamp"] == "2024-05-06T07:08:09+02:00"
+    assert head["author"] == {"name": "Octo Cat", "email": "octo@example.com"}
+    assert head["committer"] == {"name": "Octo Cat", "email": "octo@example.com"}
+    assert head["url"] == f"https://github.com/octo-org/hello-world/commit/{sha}"
+    assert len(head["tree_id"]) == 40
 
 
 async def test_github_context_from_a_pull_request_event_payload(

@@ -69,7 +69,7 @@ async def test_matrix(settings: Settings) -> None:
 
 
 async def test_matrix_filtered(settings: Settings) -> None:
-    result = await _run(settings, "matrix.yml", matrix_filters={"python": "3.11"})
+    result = await _run(settings, "matrix.yml", matrix_filters={"python": ("3.11",)})
     assert result.conclusion == "success"
     assert [job.name for job in result.record.jobs.values()] == ["test (3.11, ubuntu-latest)"]
 

@@ -26,7 +26,7 @@ async def test_secrets_appear_in_no_event(run_yaml: Runner) -> None:
         on: push
         jobs:
           leak:
-            name: Job ${{ secrets.TOKEN }}
+            name: Job s3cr3tV4lue
             runs-on: ubuntu-latest
             outputs:
               dropped: ${{ steps.s.outputs.token }}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
+from runner.errors import RunError
 from runner.events.types import EventType
 
 if TYPE_CHECKING:
@@ -90,6 +93,63 @@ async def test_a_dynamic_matrix_from_a_previous_jobs_output(run_yaml: Runner) ->
         "b fast=",
         "c fast=true",
     ]
+
+
+async def test_expressions_inside_a_matrix_are_evaluated_as_the_job_expands(
+    run_yaml: Runner,
+) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          prepare:
+            runs-on: ubuntu-latest
+            outputs:
+              list: ${{ steps.s.outputs.list }}
+              include: ${{ steps.s.outputs.include }}
+              key: helix
+            steps:
+              - id: s
+                run: |
+                  echo 'list=["3.11","3.12"]' >> "$GITHUB_OUTPUT"
+                  echo 'include=[{"python-version":"3.12","extra":"x"}]' >> "$GITHUB_OUTPUT"
+          test:
+            needs: prepare
+            runs-on: ubuntu-latest
+            strategy:
+              matrix:
+                python-version: ${{ fromJson(needs.prepare.outputs.list) }}
+                ${{ needs.prepare.outputs.key }}: [steady]
+                include: ${{ fromJson(needs.prepare.outputs.include) }}
+            steps:
+              - run: echo "${{ matrix.python-version }} ${{ matrix.helix }} ${{ matrix.extra }}"
+          tagged:
+            runs-on: ubuntu-latest
+            strategy:
+              matrix:
+                os: [linux, bsd]
+                include:
+                  - os: linux
+                    tag: ${{ github.event_name }}-build
+                exclude: ${{ fromJSON('[{"os":"bsd"}]') }}
+            steps:
+              - run: echo "${{ matrix.os }} ${{ matrix.tag }}"
+          merged:
+            runs-on: ubuntu-latest
+            strategy:
+              matrix:
+                a:
+                  - env:
+                      key1: val1
+                      ${{ insert }}: ${{ fromJSON('{"key2":"val2"}') }}
+                  - ${{ fromJSON('[{"env":{"key1":"spliced"}}]') }}
+            steps:
+              - run: echo "${{ matrix.a.env.key1 }} ${{ matrix.a.env.key2 }}"
+    """)
+    assert result.conclusion == "success", result.job_conclusions()
+    assert [result.output(f"test.{i}", 1)[0] for i in (1, 2)] == ["3.11 steady ", "3.12 steady x"]
+    assert [key for key in result.record.jobs if key.startswith("tagged")] == ["tagged.1"]
+    assert result.output("tagged.1", 1) == ["linux push-build"]
+    assert [result.output(f"merged.{i}", 1)[0] for i in (1, 2)] == ["val1 val2", "spliced "]
 
 
 async def test_a_dynamic_matrix_that_is_not_a_mapping_fails_the_job(run_yaml: Runner) -> None:
@@ -195,29 +255,7 @@ async def test_matrix_outputs_of_the_last_finisher_reach_needs(run_yaml: Runner)
     assert result.output("after", 1) == ["success 2"]
 
 
-async def test_matrix_filter_runs_only_matching_combinations(run_yaml: Runner) -> None:
-    result = await run_yaml(
-        """
-        on: push
-        jobs:
-          m:
-            runs-on: ubuntu-latest
-            strategy: {matrix: {py: ["3.11", "3.12"], os: [a, b]}}
-            steps:
-              - run: echo ${{ matrix.py }} ${{ matrix.os }}
-          plain:
-            runs-on: ubuntu-latest
-            steps: [{run: echo plain}]
-    """,
-        matrix_filters={"py": "3.12"},
-    )
-    assert result.conclusion == "success"
-    matrix_jobs = sorted(k for k in result.record.jobs if k.startswith("m."))
-    assert [result.output(k, 1)[0] for k in matrix_jobs] == ["3.12 a", "3.12 b"]
-    assert result.job("plain").conclusion == "success"
-
-
-async def test_a_matrix_filter_matching_nothing_skips_the_job_with_a_notice(
+async def test_matrix_filter_runs_only_matching_combinations_keeping_their_index(
     run_yaml: Runner,
 ) -> None:
     result = await run_yaml(
@@ -226,13 +264,93 @@ async def test_a_matrix_filter_matching_nothing_skips_the_job_with_a_notice(
         jobs:
           m:
             runs-on: ubuntu-latest
-            strategy: {matrix: {py: ["3.11"]}}
+            strategy: {matrix: {py: ["3.11", "3.12"], os: [a, b]}}
+            steps:
+              - run: echo ${{ matrix.py }} ${{ matrix.os }} ${{ strategy.job-index }}/${{ strategy.job-total }}
+          plain:
+            runs-on: ubuntu-latest
+            steps: [{run: echo plain}]
+    """,
+        matrix_filters={"py": ("3.12",)},
+    )
+    assert result.conclusion == "success"
+    matrix_jobs = sorted(k for k in result.record.jobs if k.startswith("m."))
+    assert matrix_jobs == ["m.3", "m.4"]  # the instances' places in the full matrix
+    assert [result.output(k, 1)[0] for k in matrix_jobs] == ["3.12 a 2/4", "3.12 b 3/4"]
+    assert result.job("plain").conclusion == "success"
+
+
+async def test_a_repeated_matrix_filter_means_any_of_its_values(run_yaml: Runner) -> None:
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          m:
+            runs-on: ubuntu-latest
+            strategy: {matrix: {py: ["3.10", "3.11", "3.12"]}}
+            steps: [{run: "echo ${{ matrix.py }}"}]
+    """,
+        matrix_filters={"py": ("3.10", "3.12")},
+    )
+    assert sorted(result.record.jobs) == ["m.1", "m.3"]
+
+
+async def test_a_matrix_filter_by_a_dotted_path(run_yaml: Runner) -> None:
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          m:
+            runs-on: ubuntu-latest
+            strategy:
+              matrix:
+                os: [{name: ubuntu, v: 1}, {name: macos, v: 2}]
+            steps: [{run: "echo ${{ matrix.os.v }}"}]
+    """,
+        matrix_filters={"os.name": ("macos",)},
+    )
+    assert sorted(result.record.jobs) == ["m.2"]
+    assert result.output("m.2", 1) == ["2"]
+
+
+async def test_a_matrix_filter_matching_nothing_is_refused_before_the_run(
+    run_yaml: Runner,
+) -> None:
+    text = """
+        on: push
+        jobs:
+          m:
+            runs-on: ubuntu-latest
+            strategy: {matrix: {py: ["3.11", "3.12"]}}
+            steps: [{run: echo never}]
+    """
+    with pytest.raises(
+        RunError, match=r'py:2.7 matches no combination of job "m" \(its values: py: 3.11, 3.12\)'
+    ):
+        await run_yaml(text, matrix_filters={"py": ("2.7",)})
+    with pytest.raises(
+        RunError, match=r"--matrix pyth: no job's matrix has this key \(matrix keys: py\)"
+    ):
+        await run_yaml(text, matrix_filters={"pyth": ("3.11",)})
+
+
+async def test_a_matrix_filter_matching_nothing_of_a_dynamic_matrix_fails_the_job(
+    run_yaml: Runner,
+) -> None:
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          m:
+            runs-on: ubuntu-latest
+            strategy: {matrix: {py: "${{ fromJSON('[\\"3.11\\"]') }}"}}
             steps: [{run: echo never}]
     """,
-        matrix_filters={"py": "2.7"},
+        matrix_filters={"py": ("2.7",)},
     )
-    assert result.job("m").conclusion == "skipped"
-    assert "--matrix" in (result.job("m").error or "")
+    assert result.job("m").conclusion == "failure"
+    assert "matches no combination" in (result.job("m").error or "")
+    assert "py: 3.11" in (result.job("m").error or "")
 
 
 async def test_job_selection_runs_the_job_and_what_it_needs(run_yaml: Runner) -> None:

@@ -66,7 +66,7 @@ async def test_a_remote_composite_action_that_uses_javascript_actions(
     assert result.conclusion == "success", result.logs()
     assert [(s.name, s.conclusion) for s in result.job("j").steps] == [
         ("Run octo/composite@v1", "success"),
-        ('Run echo "said=${{ steps.c.outputs.said }}"', "success"),
+        ('Run echo "said=Hello, inner-world!"', "success"),
         # The nested action's post, under the name of the job's step it belongs to.
         ("Post Run octo/composite@v1", "success"),
     ]

@@ -185,3 +185,18 @@ def test_without_bash_the_default_is_sh(tmp_path: Path) -> None:
     assert SH is not None
     (only_sh / "sh").symlink_to(SH)
     assert resolve_shell(None, str(only_sh)).template == "sh -e {0}"
+
+
+async def test_a_script_that_moves_itself_away_is_no_crash(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo moved
+                shell: mv {0} kept.sh
+              - run: cat kept.sh
+    """)
+    assert result.conclusion == "success"
+    assert result.output("j", 2) == ["echo moved"]

@@ -13,6 +13,8 @@ from runner.expressions import (
     evaluate_condition,
     find_expressions,
     interpolate,
+    interpolate_tree,
+    named_values,
 )
 from runner.expressions.template import rewrite_to_format
 
@@ -166,3 +168,52 @@ def test_condition_errors() -> None:
     with pytest.raises(ExpressionError) as info:
         evaluate_condition("ok ${{ 1 + }}", CTX)
     assert info.value.expression == "1 +"
+
+
+@pytest.mark.parametrize(
+    ("tree", "expected"),
+    [
+        pytest.param(
+            {"v": "${{ fromJSON('[1, 2]') }}"}, {"v": [1, 2]}, id="a value keeps its type"
+        ),
+        pytest.param(
+            {"include": [{"tag": "${{ env.NAME }}-build"}]},
+            {"include": [{"tag": "world-build"}]},
+            id="inside include entries",
+        ),
+        pytest.param(
+            {"include": "${{ fromJSON('[{\"a\": 1}]') }}"},
+            {"include": [{"a": 1}]},
+            id="include itself",
+        ),
+        pytest.param({"${{ env.NAME }}": ["x"]}, {"world": ["x"]}, id="a key"),
+        pytest.param(
+            {"a": 1, "${{ insert }}": "${{ fromJSON('{\"b\": 2}') }}", "c": 3},
+            {"a": 1, "b": 2, "c": 3},
+            id="insert merges a mapping",
+        ),
+        pytest.param(
+            {"${{insert}}": {"k": "${{ env.COUNT }}"}}, {"k": "3"}, id="insert of a literal mapping"
+        ),
+        pytest.param(
+            ["a", '${{ fromJSON(\'["b", "c"]\') }}', ["d"]],
+            ["a", "b", "c", ["d"]],
+            id="a list item yielding a list is spliced",
+        ),
+    ],
+)
+def test_interpolate_tree_evaluates_every_form_github_allows(tree: Any, expected: Any) -> None:
+    assert interpolate_tree(tree, CTX) == expected
+
+
+def test_interpolate_tree_insert_needs_a_mapping() -> None:
+    with pytest.raises(ExpressionError, match="must be given a mapping"):
+        interpolate_tree({"${{ insert }}": "${{ fromJSON('[1]') }}"}, CTX)
+
+
+def test_named_values_lists_the_contexts_a_template_reads() -> None:
+    assert named_values("a ${{ Matrix.os }} ${{ needs.x.outputs.y || env.Z }}") == {
+        "matrix",
+        "needs",
+        "env",
+    }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from runner.errors import WorkflowError
-from runner.model import MAX_COMBINATIONS, expand_matrix, matrix_filter
+from runner.model import MAX_COMBINATIONS, expand_matrix, matrix_filter, matrix_values
 
 
 def test_single_dimension() -> None:
@@ -231,15 +233,34 @@ def test_matrix_filter_compares_as_strings() -> None:
     combos = expand_matrix(
         {"os": ["ubuntu", "macos"], "py": ["3.11", 3.12], "debug": [True, False]}
     )
-    assert matrix_filter(combos, {"os": "macos", "py": "3.12", "debug": "true"}) == [
-        {"os": "macos", "py": 3.12, "debug": True}
-    ]
-    assert matrix_filter(combos, {"os": "windows"}) == []
-    assert matrix_filter(combos, {"missing": "x"}) == []
-    assert matrix_filter(combos, {}) == combos
+    kept = matrix_filter(combos, {"os": ("macos",), "py": ("3.12",), "debug": ("true",)})
+    assert [combos[i] for i in kept] == [{"os": "macos", "py": 3.12, "debug": True}]
+    assert matrix_filter(combos, {"os": ("windows",)}) == []
+    assert matrix_filter(combos, {}) == list(range(len(combos)))
+
+
+def test_matrix_filter_keeps_combinations_without_the_key_as_act_does() -> None:
+    combos = [{"os": "a"}, {"os": "b"}, {"extra": 1}]
+    assert matrix_filter(combos, {"os": ("b",)}) == [1, 2]
+    assert matrix_filter(combos, {"missing": ("x",)}) == [0, 1, 2]
+
+
+def test_matrix_filter_repeated_for_a_key_means_any_of_its_values() -> None:
+    combos = expand_matrix({"py": ["3.10", "3.11", "3.12"]})
+    assert matrix_filter(combos, {"py": ("3.10", "3.12")}) == [0, 2]
 
 
 def test_matrix_filter_on_numbers_and_objects() -> None:
-    combos = [{"n": 1.0}, {"n": 2}, {"n": {"a": 1}}]
-    assert matrix_filter(combos, {"n": "1"}) == [{"n": 1.0}]
-    assert matrix_filter(combos, {"n": '{"a":1}'}) == [{"n": {"a": 1}}]
+    combos: list[dict[str, Any]] = [{"n": 1.0}, {"n": 2}, {"n": {"a": 1}}]
+    assert matrix_filter(combos, {"n": ("1",)}) == [0]
+    assert matrix_filter(combos, {"n": ('{"a":1}',)}) == [2]
+
+
+def test_matrix_filter_by_a_dotted_path_into_object_values() -> None:
+    combos = expand_matrix(
+        {"os": [{"name": "ubuntu", "arch": "x64"}, {"name": "macos", "arch": "arm64"}]}
+    )
+    assert matrix_filter(combos, {"os.name": ("ubuntu",)}) == [0]
+    assert matrix_values(combos, "os.arch") == ["x64", "arm64"]
+    dotted_key = [{"os.name": "literal", "os": {"name": "nested"}}]
+    assert matrix_filter(dotted_key, {"os.name": ("literal",)}) == [0]

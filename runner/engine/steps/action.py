@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from runner.actions import ActionReference, is_node_runtime
+from runner.engine.steps.run import step_context
 from runner.errors import RunError, WorkflowErrors
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string
@@ -191,7 +192,7 @@ async def evaluate_inputs(
 ) -> dict[str, JSONValue]:
     """The step's `with:` over the action's defaults (expressions evaluated), as the
     runner builds them; `warn` reports unexpected, missing and deprecated inputs."""
-    ctx = scope.eval_context()
+    ctx = step_context(step, scope)
     given = {
         key: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
         for key, value in step.with_.items()

@@ -26,6 +26,7 @@ from runner.engine.steps.run import (
     apply_files,
     evaluate_env,
     exit_message,
+    honour_unsecure_commands,
     next_action_id,
     process_environment,
     spawn_step_process,
@@ -77,6 +78,7 @@ async def run_action_process(
         env["GITHUB_ACTION_PATH"] = str(instance.directory)
         env["GITHUB_ACTION_REPOSITORY"] = instance.repository
         env["GITHUB_ACTION_REF"] = instance.ref
+        honour_unsecure_commands(env, io)
         outcome = await spawn_step_process(command(env, files), cwd, env, scope, io)
     except BaseException:
         # A cancelled stage hands on only its state, which its post needs to clean up
@@ -88,7 +90,7 @@ async def run_action_process(
         files.remove()
         raise
     files.collect()  # RunError for a malformed file: the stage fails
-    apply_files(files, scope)
+    apply_files(files, scope, io)
     instance.state.update(io.state)
     instance.state.update(files.state)
     outputs = {**io.outputs, **files.outputs}

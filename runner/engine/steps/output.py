@@ -46,6 +46,10 @@ class StepOutput:
     state: dict[str, str] = field(default_factory=dict)  # ::save-state::
     errors: list[str] = field(default_factory=list)  # messages of ::error:: annotations
     failed_commands: list[str] = field(default_factory=list)  # disabled commands that were used
+    # ACTIONS_ALLOW_UNSECURE_COMMANDS=true in the step's environment enables these two:
+    allow_unsecure_commands: bool = False
+    set_env: dict[str, str] = field(default_factory=dict)  # ::set-env name=X::value
+    added_paths: list[str] = field(default_factory=list)  # ::add-path::dir, in order
     line_count: int = 0
     _stop_token: str | None = None
     _echo: bool = False
@@ -144,6 +148,15 @@ class StepOutput:
         if name == "echo":
             self._echo = message.strip().lower() == "on"
             return None
+        if name == "set-env" and self.allow_unsecure_commands:
+            key = command.properties.get("name", "")
+            if key:
+                self.set_env[key] = message
+            return echo
+        if name == "add-path" and self.allow_unsecure_commands:
+            if message:
+                self.added_paths.append(message)
+            return echo
         if name in ("set-env", "add-path"):
             text = (
                 f"The `{name}` command is disabled. Please upgrade to using Environment "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
     from runner.engine.scope import StepScope
     from runner.engine.steps.output import StepOutput
+    from runner.expressions import EvalContext
     from runner.model import Step
 
 
@@ -41,6 +43,7 @@ class RunStep:
         try:
             env = process_environment(scope, step_env, files)
             env["GITHUB_ACTION"] = next_action_id(step, scope)
+            honour_unsecure_commands(env, io)
             shell = resolve_shell(shell_name, env.get("PATH"))
             script_path = files.write_script(f"script{shell.extension}", script)
             try:
@@ -48,12 +51,14 @@ class RunStep:
                 await io.write(_header(script, shell.template, argv[0], step_env))
                 outcome = await spawn_step_process(argv, str(workdir), env, scope, io)
             finally:
-                os.unlink(script_path)
+                # The script may have moved itself away (`shell: mv {0} Dockerfile`).
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(script_path)
         except BaseException:
             files.remove()  # an unstarted or cancelled step's files are not applied
             raise
         files.collect()  # RunError for a malformed file: the step fails
-        apply_files(files, scope)
+        apply_files(files, scope, io)
         outputs = {**io.outputs, **files.outputs}
         code = outcome.exit_code
         if code != 0:
@@ -103,12 +108,21 @@ async def spawn_step_process(
                 job_groups.discard(pgid)
 
 
-def apply_files(files: StepFiles, scope: StepScope) -> None:
+def honour_unsecure_commands(env: dict[str, str], io: StepOutput) -> None:
+    """`set-env` and `add-path` work when the step's environment (any env level, or the
+    host) says ACTIONS_ALLOW_UNSECURE_COMMANDS=true, as on GitHub."""
+    io.allow_unsecure_commands = (
+        env.get("ACTIONS_ALLOW_UNSECURE_COMMANDS", "").strip().lower() == "true"
+    )
+
+
+def apply_files(files: StepFiles, scope: StepScope, io: StepOutput) -> None:
     """What the step's files hand to the rest of the job ($GITHUB_STATE is an action's
     own: its runner takes it from `files.state`)."""
     job_env = scope.job_env
+    job_env.added_env.update(io.set_env)  # the unsecure commands, then the files
     job_env.added_env.update(files.env)
-    for directory in files.paths:
+    for directory in [*io.added_paths, *files.paths]:
         job_env.added_path.insert(0, directory)
     if files.summary.strip():
         job_env.summary.append(scope.run.masker.mask(files.summary))
@@ -130,6 +144,13 @@ def evaluate_env(raw: object, scope: StepScope, env_ctx: dict[str, JSONValue]) -
         key: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
         for key, value in raw.items()
     }
+
+
+def step_context(step: Step, scope: StepScope) -> EvalContext:
+    """What a step's own keys (`with:`, its name, ...) see: the `env` context with the
+    step's own `env:` over it, as on GitHub."""
+    env = scope.env_context()
+    return scope.eval_context(env={**env, **evaluate_env(step.env, scope, env)})
 
 
 def resolve_workdir(raw: str | None, scope: StepScope, env_ctx: dict[str, JSONValue]) -> Path:

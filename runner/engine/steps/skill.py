@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from runner.engine.steps.base import StepOutcome
+from runner.engine.steps.run import step_context
 from runner.errors import ExpressionError, RunError, StaxError
 from runner.events.types import Conclusion, EventType, now_ms
 from runner.expressions import JSONValue, interpolate, to_string
@@ -157,7 +158,7 @@ class _Execution:
         if self.requested is not None:
             given = self.requested.get("inputs")
             return dict(given) if isinstance(given, dict) else {}
-        ctx = self.scope.eval_context()
+        ctx = step_context(self.step, self.scope)
         return {
             key: interpolate(value, ctx) if isinstance(value, str) else value
             for key, value in self.step.with_.items()

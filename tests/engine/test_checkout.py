@@ -1,0 +1,170 @@
+"""actions/checkout of the workflow's own repository: path, ref, fetch-depth, submodules."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.engine.conftest import Runner
+
+_ENV = {
+    **os.environ,
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_SYSTEM": "/dev/null",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=_ENV
+    ).stdout.strip()
+
+
+def commit(repo: Path, text: str) -> str:
+    (repo / "version.txt").write_text(text + "\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", text)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def repo(workspace: Path) -> Path:
+    git(workspace, "init", "-q", "-b", "main")
+    (workspace / ".gitignore").write_text(".github/\n")  # the test's workflow file
+    commit(workspace, "one")
+    git(workspace, "tag", "v1")
+    commit(workspace, "two")
+    return workspace
+
+
+async def test_a_path_gets_the_repository_at_a_ref_and_goes_with_the_job(
+    run_yaml: Runner, repo: Path
+) -> None:
+    v1 = git(repo, "rev-parse", "v1")
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - id: co
+                uses: actions/checkout@v4
+                with: {ref: v1, path: old}
+              - run: |
+                  cat old/version.txt
+                  git -C old rev-parse HEAD
+                  git -C old rev-list --count HEAD
+                  echo "${{ steps.co.outputs.commit }} ${{ steps.co.outputs.ref }}"
+                  cat version.txt
+    """)
+    assert result.conclusion == "success", result.logs("j")
+    assert result.output("j", 2) == ["one", v1, "1", f"{v1} v1", "two"]
+    assert not (repo / "old").exists()
+    assert git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(("depth", "count"), [("0", "2"), ("2", "2"), ("1", "1")])
+async def test_fetch_depth_is_honoured(
+    run_yaml: Runner, repo: Path, depth: str, count: str
+) -> None:
+    result = await run_yaml(f"""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {{ref: main, path: sub/dir, fetch-depth: {depth}}}
+              - run: |
+                  git -C sub/dir rev-list --count HEAD
+                  git -C sub/dir rev-parse --abbrev-ref HEAD
+    """)
+    assert result.output("j", 2) == [count, "main"]
+
+
+async def test_submodules_come_from_the_local_repository(
+    run_yaml: Runner, repo: Path, tmp_path: Path
+) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    git(library, "init", "-q", "-b", "main")
+    (library / "lib.txt").write_text("library\n")
+    git(library, "add", "-A")
+    git(library, "commit", "-q", "-m", "lib")
+    git(
+        repo,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(library),
+        "vendor/lib",
+    )
+    git(repo, "commit", "-q", "-m", "with a submodule")
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {path: plain}
+              - uses: actions/checkout@v4
+                with: {path: full, submodules: true}
+              - run: |
+                  ls plain/vendor/lib | wc -l
+                  cat full/vendor/lib/lib.txt
+    """)
+    assert result.conclusion == "success", result.logs("j")
+    assert result.output("j", 3) == ["0", "library"]
+
+
+@pytest.mark.parametrize(
+    ("with_", "message"),
+    [
+        ("{repository: someone/else}", "checkout of another repository (someone/else)"),
+        ("{ref: v1}", "would change your working tree; give the step a `path:`"),
+        ("{ref: nope, path: x}", "ref 'nope' is not in the local repository"),
+        ("{path: ../outside}", "is not under the workspace"),
+        ("{path: .github}", "already exists in the workspace"),
+        ("{path: x, fetch-depth: deep}", "fetch-depth must be a whole number"),
+    ],
+)
+async def test_what_cannot_be_checked_out_fails_the_step_clearly(
+    run_yaml: Runner, repo: Path, with_: str, message: str
+) -> None:
+    result = await run_yaml(f"""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {with_}
+    """)
+    assert result.step_conclusions("j") == ["failure"]
+    assert any(message in line for line in result.logs("j", 1)), result.logs("j", 1)
+
+
+async def test_the_ref_the_workspace_has_is_already_available(run_yaml: Runner, repo: Path) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {ref: main, fetch-depth: 0}
+    """)
+    assert result.output("j", 1) == ["Workspace already available"]
