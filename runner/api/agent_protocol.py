@@ -21,13 +21,13 @@ that does not exist yet (the SDK mints it and `run.start` creates the thread).
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from quart import Blueprint, Response, current_app, request
 
+from runner import json_text
 from runner.api.agent_commands import run_command
 from runner.api.agent_streams import parse_stream_request, plan_stream, stream_body
 from runner.api.agent_threads import (
@@ -108,7 +108,7 @@ def _owner() -> str:
 
 def _json(payload: JSONValue, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(payload, separators=(",", ":")),
+        json_text.dumps(payload),
         status=status,
         content_type="application/json",
         headers=headers,

@@ -9,7 +9,6 @@ reaches a client.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
-from runner import __version__
+from runner import __version__, json_text
 from runner.api.auth import (
     allowed_hosts,
     check_host,
@@ -95,18 +94,21 @@ def error_text(path: str, error: ApiError) -> str:
 
 
 def _json_text(payload: JSONValue) -> str:
-    return json.dumps(payload, separators=(",", ":"))
+    return json_text.dumps(payload)
 
 
 async def json_object(*, empty_ok: bool = False, not_json_status: int = 400) -> dict[str, Any]:
     """The request body as a JSON object: `not_json_status` (400, or what the family's
-    contract says) when it is not JSON, 422 when it is not an object."""
+    contract says) when it is not JSON; 422 when it is not an object, or holds what
+    runner.json_text refuses (a non-finite number, nesting beyond its depth)."""
     raw = await request.get_data(as_text=False)
     if not raw.strip() and empty_ok:
         return {}
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = json_text.loads(raw)
+    except json_text.JSONValueError as exc:
+        raise ApiError(422, "invalid_request_error", f"the body is refused: {exc}") from None
+    except json_text.JSONTextError as exc:
         raise ApiError(
             not_json_status, "invalid_request_error", f"the body is not valid JSON: {exc}"
         ) from None

@@ -33,7 +33,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import mimetypes
 import secrets
 import threading
@@ -44,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from quart import Blueprint, Response, current_app, request
 
+from runner import json_text
 from runner.api.app import Services, authorized
 from runner.api.openapi import document, error_response, json_response, query_param
 from runner.errors import ApiError
@@ -353,7 +353,7 @@ async def new_login_link() -> Response:
 
 def _json(payload: dict[str, Any], status: int = 200) -> Response:
     return Response(
-        json.dumps(payload, separators=(",", ":")),
+        json_text.dumps(payload),
         status=status,
         content_type="application/json",
         headers={"Cache-Control": "no-store"},

@@ -7,12 +7,11 @@ the document cannot drift from the code.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from quart import Blueprint, Response
 
-from runner import __version__
+from runner import __version__, json_text
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -159,7 +158,7 @@ def openapi_document() -> dict[str, Any]:
 
 @blueprint.get("/openapi.json")
 async def openapi() -> Response:
-    return Response(json.dumps(openapi_document()), content_type="application/json")
+    return Response(json_text.dumps(openapi_document()), content_type="application/json")
 
 
 _SECURED: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}, {"dashboardSession": []}]

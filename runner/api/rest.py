@@ -8,14 +8,13 @@ run, 404 unknown run/job/step/workflow, 409 nothing to cancel or approve,
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quart import Blueprint, Response, current_app, request
 
-from runner import __version__
+from runner import __version__, json_text
 from runner.api.app import Services, authorized, json_object
 from runner.catalog import find_workflow, list_workflows
 from runner.engine import RunRequest
@@ -48,9 +47,7 @@ def _services() -> Services:
 
 
 def _json(payload: JSONValue, status: int = 200) -> Response:
-    return Response(
-        json.dumps(payload, separators=(",", ":")), status=status, content_type="application/json"
-    )
+    return Response(json_text.dumps(payload), status=status, content_type="application/json")
 
 
 @blueprint.get("/api/health")

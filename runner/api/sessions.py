@@ -23,11 +23,11 @@ comments keep an idle stream open. A stream ends after its run's last event.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from quart import Blueprint, Response, current_app, request
 
+from runner import json_text
 from runner.api.app import authorized, register_error_format
 from runner.api.openapi import (
     document,
@@ -89,9 +89,7 @@ async def require_token() -> None:
 
 
 def _json(payload: JSONValue) -> Response:
-    return Response(
-        json.dumps(payload, separators=(",", ":")), status=200, content_type="application/json"
-    )
+    return Response(json_text.dumps(payload), status=200, content_type="application/json")
 
 
 # -- query parameters ------------------------------------------------------------------

@@ -22,7 +22,6 @@ Errors are `{"error": {"type", "message"[, "problems"]}}`.
 
 from __future__ import annotations
 
-import json
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 from quart import Blueprint, Response, current_app, request
 
+from runner import json_text
 from runner.api.app import authorized, error_response, json_object, register_error_format
 from runner.api.openapi import (
     document,
@@ -106,7 +106,7 @@ def _json(
     payload: JSONValue, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     return Response(
-        json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        json_text.dumps(payload, ascii=False),
         status=status,
         content_type="application/json",
         headers=headers,

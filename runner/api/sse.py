@@ -15,7 +15,6 @@ yield either the frames or a keepalive.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 import trio
 from quart import Response, current_app
 
+from runner import json_text
 from runner.events.types import Event
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ _FIELD_UNSAFE = re.compile(r"[\r\n\0]")
 
 def dumps(payload: JSONValue) -> str:
     """Compact JSON on one line (JSON escapes CR and LF inside strings)."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return json_text.dumps(payload, ascii=False)
 
 
 def frame(

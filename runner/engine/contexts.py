@@ -6,13 +6,13 @@ jobs and steps add their own layers (matrix, needs, steps, env) on top.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from runner import json_text
 from runner.expressions import EvalContext, JSONValue
 
 if TYPE_CHECKING:
@@ -246,4 +246,4 @@ def build_base_env(
 
 
 def write_event_file(path: Path, event: Mapping[str, JSONValue]) -> None:
-    path.write_text(json.dumps(event, indent=2), encoding="utf-8")
+    path.write_text(json_text.dumps(event, indent=2), encoding="utf-8")
