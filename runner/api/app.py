@@ -97,26 +97,6 @@ def _json_text(payload: JSONValue) -> str:
     return json_text.dumps(payload)
 
 
-async def json_object(*, empty_ok: bool = False, not_json_status: int = 400) -> dict[str, Any]:
-    """The request body as a JSON object: `not_json_status` (400, or what the family's
-    contract says) when it is not JSON; 422 when it is not an object, or holds what
-    runner.json_text refuses (a non-finite number, nesting beyond its depth)."""
-    raw = await request.get_data(as_text=False)
-    if not raw.strip() and empty_ok:
-        return {}
-    try:
-        value = json_text.loads(raw)
-    except json_text.JSONValueError as exc:
-        raise ApiError(422, "invalid_request_error", f"the body is refused: {exc}") from None
-    except json_text.JSONTextError as exc:
-        raise ApiError(
-            not_json_status, "invalid_request_error", f"the body is not valid JSON: {exc}"
-        ) from None
-    if not isinstance(value, dict):
-        raise ApiError(422, "invalid_request_error", "the body must be a JSON object")
-    return value
-
-
 def authorized(services: Services) -> str | None:
     """The token the request presents, if it is an accepted one."""
     given = presented_token(request.headers.get("Authorization"), request.headers.get("x-api-key"))

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 from quart import Blueprint, Response, current_app, request
 
 from runner import __version__, json_text
-from runner.api.app import Services, authorized, json_object
+from runner.api.app import Services, authorized
+from runner.api.request_json import json_object
 from runner.catalog import find_workflow, list_workflows
 from runner.engine import RunRequest
-from runner.errors import ApiError, ConfigError, RunError, WorkflowErrors
+from runner.errors import ApiError, ConfigError, InvalidField, RunError, WorkflowErrors
 from runner.model import Workflow, load_workflow
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ async def start_run() -> Response:
             inputs=body.get("inputs") or {},
             secrets=_strings(body.get("secrets"), "secrets"),
             vars=_strings(body.get("vars"), "vars"),
-            env=_strings(body.get("env"), "env"),
+            env=_env(body.get("env")),
             jobs=tuple(_string_list(body.get("jobs"), "jobs")),
             matrix_filters=_strings(body.get("matrix"), "matrix"),
             approve_all=bool(body.get("approve", False)),
@@ -296,6 +297,17 @@ def _strings(raw: object, what: str) -> dict[str, str]:
         k: v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
         for k, v in raw.items()
     }
+
+
+def _env(raw: object) -> dict[str, str]:
+    """The `env` field: what _strings gives, with names a process environment can hold
+    (the reader has refused NUL and lone surrogates already)."""
+    env = _strings(raw, "env")
+    for name in env:
+        if not name or "=" in name:
+            problem = "is empty" if not name else 'holds "="'
+            raise InvalidField(("body", "env", name), f"the name {problem}: not a variable name")
+    return env
 
 
 def _string_list(raw: object, what: str) -> list[str]:

@@ -30,7 +30,7 @@ import trio
 from quart import Blueprint, Response, current_app, request
 
 from runner import json_text
-from runner.api.app import authorized, error_response, json_object, register_error_format
+from runner.api.app import authorized, error_response, register_error_format
 from runner.api.openapi import (
     document,
     header_param,
@@ -43,11 +43,12 @@ from runner.api.openapi import (
     error_response as documented_error,
 )
 from runner.api.rate_limit import RateDecision, RateLimiter
+from runner.api.request_json import json_object
 from runner.api.skill_events import ExecutionView, payloads
 from runner.api.sse import SSE_HEADERS, WireEvent, comment, dumps, event_stream, live_frames
 from runner.dotenv import read_dotenv
 from runner.engine import new_run_id
-from runner.errors import ApiError, RunError, StaxError
+from runner.errors import ApiError, InvalidField, RunError, StaxError
 from runner.events.follow import REPLAY_PAGE_BYTES, Follower
 from runner.skills import (
     CHANNEL_HEADER,
@@ -87,6 +88,8 @@ def _error_body(error: ApiError) -> JSONValue:
     body: dict[str, JSONValue] = {"type": error.error_type, "message": error.message}
     if isinstance(error, InvalidInputs):
         body["problems"] = list(error.problems)
+    elif isinstance(error, InvalidField):
+        body["problems"] = [error.message]
     return {"error": body}
 
 

@@ -1,0 +1,209 @@
+"""Hostile input over HTTP: each refused with a 4xx in its family's error format, naming
+what it refuses, with nothing started and the daemon still serving.
+
+The families' error bodies:
+    REST (/api)           {"error": {"type", "message"}}
+    skills (/v1/skills)   {"error": {"type", "message", "problems"?}}
+    sessions              {"type": "error", "error": {"type", "message"}}
+    agent (/threads)      422: {"detail": [{"loc", "msg", "type"}]} (seed 004);
+                          else {"error", "detail"}
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from runner.config import AuthSettings
+from tests.api.test_agent_protocol_api import assert_validation_error
+from tests.api.test_rest import wait_for_run
+from tests.test_json_text import strict_json
+
+if TYPE_CHECKING:
+    import httpx
+
+    from tests.api.conftest import Daemon, DaemonFactory
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "skills"
+# Every input ends up in a step's environment.
+DISPATCH = """
+    on:
+      workflow_dispatch:
+        inputs:
+          s: {type: string, default: x}
+          n: {type: number, default: 1}
+    jobs:
+      a:
+        runs-on: ubuntu-latest
+        env:
+          S: ${{ inputs.s }}
+          N: ${{ inputs.n }}
+          MESSAGE: ${{ github.event.head_commit.message }}
+        steps:
+          - run: echo "$S $N $MESSAGE"
+"""
+NUL, SURROGATE = "a\x00b", "a\ud800b"
+
+
+@pytest.fixture
+async def daemon(daemon_factory: DaemonFactory) -> Daemon:
+    daemon = await daemon_factory(skills_dirs=(EXAMPLES,), auth=AuthSettings(tokens=("KEY",)))
+    daemon.write_workflow("dispatch.yml", DISPATCH)
+    return daemon
+
+
+def raw_json(value: Any) -> bytes:
+    """JSON as a hostile client may write it: lone surrogates as escapes, NaN as NaN."""
+    return json.dumps(value).encode()
+
+
+async def post(daemon: Daemon, client: httpx.AsyncClient, path: str, body: Any) -> httpx.Response:
+    return await client.post(
+        path,
+        content=body if isinstance(body, bytes) else raw_json(body),
+        headers={**daemon.auth, "Content-Type": "application/json"},
+    )
+
+
+async def nothing_started(daemon: Daemon, client: httpx.AsyncClient) -> None:
+    runs = await client.get("/api/runs")
+    assert strict_json(runs.text)["runs"] == []
+    health = (await client.get("/api/health")).json()
+    assert (health["status"], health["runs_active"]) == ("ok", 0)
+
+
+def rest_message(response: httpx.Response, status: int = 422) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"type", "message"}, body
+    message: str = body["error"]["message"]
+    return message
+
+
+def skills_message(response: httpx.Response) -> str:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["problems"] == [error["message"]]
+    message: str = error["message"]
+    return message
+
+
+# -- defect 3: what no process environment can carry --------------------------------------
+RUN_BODIES: list[tuple[dict[str, Any], str, str]] = [
+    ({"env": {"A\x00": "x"}}, "env['A\\x00']: the name holds a NUL", "NUL name"),
+    ({"env": {"A\ud800": "x"}}, "env['A\\ud800']: the name holds a lone surrogate", "surrogate"),
+    ({"env": {"A=B": "x"}}, "env['A=B']: the name holds \"=\"", "= in a name"),
+    ({"env": {"": "x"}}, "env['']: the name is empty", "empty name"),
+    ({"env": {"A": NUL}}, "env.A: the value holds a NUL", "NUL value"),
+    ({"env": {"A": SURROGATE}}, "env.A: the value holds a lone surrogate (U+D800)", "surrogate"),
+    ({"inputs": {"s": NUL}}, "inputs.s: the value holds a NUL", "dispatch input"),
+    ({"inputs": {"s": SURROGATE}}, "inputs.s: the value holds a lone surrogate", "input"),
+    ({"secrets": {"T": NUL}}, "secrets.T: the value holds a NUL", "secret"),
+    ({"vars": {"V": SURROGATE}}, "vars.V: the value holds a lone surrogate", "var"),
+    (
+        {"event": "push", "eventPayload": {"head_commit": {"message": NUL}}},
+        "eventPayload.head_commit.message: the value holds a NUL",
+        "event payload",
+    ),
+    ({"workdir": "/tmp\x00"}, "workdir: the value holds a NUL", "workdir"),
+]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"), [c[:2] for c in RUN_BODIES], ids=[c[2] for c in RUN_BODIES]
+)
+async def test_post_runs_refuses_what_no_environment_can_carry(
+    daemon: Daemon, extra: dict[str, Any], message: str
+) -> None:
+    async with daemon.client() as client:
+        response = await post(daemon, client, "/api/runs", {"workflow": "dispatch", **extra})
+        assert message in rest_message(response)
+        await nothing_started(daemon, client)
+
+
+async def test_skills_and_agent_runs_refuse_what_no_environment_can_carry(daemon: Daemon) -> None:
+    async with daemon.client() as client:
+        for path in (
+            "/v1/skills/text.summarize/execute",
+            "/v1/skills/text.summarize/execute/stream",
+        ):
+            for text, problem in ((NUL, "a NUL"), (SURROGATE, "a lone surrogate")):
+                response = await post(daemon, client, path, {"inputs": {"text": text}})
+                assert skills_message(response).startswith(
+                    f"inputs.text: the value holds {problem}"
+                )
+        command = {
+            "id": 1,
+            "method": "run.start",
+            "params": {"assistant_id": "dispatch", "input": {"s": NUL}},
+        }
+        response = await post(daemon, client, "/threads/t1/commands", command)
+        (detail,) = assert_validation_error(response)
+        assert detail["loc"] == ["body", "params", "input", "s"]
+        assert detail["msg"].startswith("the value holds a NUL")
+        # The thread was not even created: the body was refused before the command ran.
+        assert (await client.get("/threads/t1", headers=daemon.auth)).status_code == 404
+        await nothing_started(daemon, client)
+
+
+# -- defect 5: numbers JSON cannot carry ------------------------------------------------------
+NON_FINITE = [b"1e400", b"-1e400", b"NaN", b"Infinity", b"-Infinity"]
+
+
+@pytest.mark.parametrize("number", NON_FINITE, ids=[n.decode() for n in NON_FINITE])
+async def test_non_finite_numbers_are_refused_at_every_door(daemon: Daemon, number: bytes) -> None:
+    async with daemon.client() as client:
+        run = b'{"workflow": "dispatch", "inputs": {"n": %s}}' % number
+        assert rest_message(await post(daemon, client, "/api/runs", run)).startswith(
+            "the body is refused"
+        )
+        payload = b'{"workflow": "dispatch", "event": "push", "eventPayload": {"x": [%s]}}' % number
+        rest_message(await post(daemon, client, "/api/runs", payload))
+        skill = b'{"inputs": {"text": "t", "max_words": %s}}' % number
+        assert skills_message(
+            await post(daemon, client, "/v1/skills/text.summarize/execute", skill)
+        ).startswith("the body is refused")
+        command = (
+            b'{"id": 1, "method": "run.start", "params": {"assistant_id": "dispatch",'
+            b' "input": {"n": %s}}}' % number
+        )
+        (detail,) = assert_validation_error(
+            await post(daemon, client, "/threads/t1/commands", command)
+        )
+        assert detail["loc"] == ["body"]
+        await nothing_started(daemon, client)
+
+
+async def test_a_run_computing_infinity_leaves_every_answer_json(daemon: Daemon) -> None:
+    """Refused at the doors, a non-finite number can still be computed by a workflow:
+    the store keeps it as null, and every answer about the run stays JSON."""
+    daemon.write_workflow(
+        "computed.yml",
+        """
+        on: push
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            strategy:
+              matrix: ${{ fromJSON('{"x":[1e400]}') }}
+            steps:
+              - run: echo "${{ matrix.x }}"
+        """,
+    )
+    async with daemon.client() as client:
+        started = await post(daemon, client, "/api/runs", {"workflow": "computed"})
+        assert started.status_code == 201, started.text
+        run_id = started.json()["runId"]
+        run = await wait_for_run(client, run_id)
+        assert run["conclusion"] == "success"
+        assert run["jobs"][0]["matrix"] == {"x": None}
+        listed = strict_json((await client.get("/api/runs")).text)
+        assert [r["id"] for r in listed["runs"]] == [run_id]
+        strict_json((await client.get(f"/api/runs/{run_id}")).text)
+        sessions = await client.get("/v1/sessions", headers=daemon.auth)
+        assert [s["metadata"]["run_id"] for s in strict_json(sessions.text)["data"]] == [run_id]
