@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runner.api.agent_events import STRIDE, Namespace, ProtocolEvent, ThreadFold, log_frames
+from runner.api.request_numbers import parse_uint, shown
 from runner.api.sse import comment, live_frames, to_wire
 from runner.api.thread_streams import RunReplay
 from runner.errors import ApiError, InvalidField
@@ -137,9 +138,9 @@ def parse_stream_request(body: dict[str, Any], last_event_id: str | None) -> Str
     depth = _optional_uint(body.get("depth"), "depth")
     since = _optional_uint(body.get("since"), "since")
     if since is None and last_event_id and last_event_id.strip():
-        if not last_event_id.strip().isdigit():
-            raise _invalid(400, f"Last-Event-ID: {last_event_id!r} is not a seq")
-        since = int(last_event_id.strip())
+        since = parse_uint(last_event_id.strip())
+        if since is None:
+            raise _invalid(400, f"Last-Event-ID: {shown(last_event_id)} is not a seq")
     return StreamRequest(StreamView(frozenset(channels), namespaces, depth), since)
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from runner import __version__, json_text
 from runner.api.auth import (
@@ -123,6 +124,7 @@ def create_app(services: Services) -> QuartTrio:
     )
 
     app = QuartTrio("stax")
+    app.url_map.converters["int"] = _DecimalInt
     app.config["STAX_DAEMON"] = services
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
@@ -200,6 +202,13 @@ def create_app(services: Services) -> QuartTrio:
         refusal=_refusal,
     )
     return app
+
+
+class _DecimalInt(IntegerConverter):
+    """`<int:...>` in a route: ASCII digits, at most 18 (werkzeug's takes any Unicode
+    digit and any length, and int() of 5,000 digits raised while matching the URL)."""
+
+    regex = r"[0-9]{1,18}"
 
 
 _REFUSALS = {413: "request_too_large", 408: "request_timeout"}

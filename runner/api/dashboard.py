@@ -149,8 +149,8 @@ def new_session_cookie(daemon_token: str, *, now: float | None = None) -> str:
 
 def session_valid(value: str | None, daemon_token: str, *, now: float | None = None) -> bool:
     """True for a cookie this daemon's token signed less than 30 days ago."""
-    if not value or len(value) > 200:
-        return False
+    if not value or len(value) > 200 or not value.isascii():
+        return False  # (a cookie this daemon set is ASCII; compare_digest takes no other)
     body, _, signature = value.rpartition(".")
     parts = body.split(".")
     if len(parts) != 3 or parts[0] != "v1" or not parts[1].isdigit():

@@ -17,6 +17,7 @@ from quart import Blueprint, Response, current_app, request
 from runner import __version__, json_text
 from runner.api.app import Services, authorized
 from runner.api.request_json import json_object
+from runner.api.request_numbers import int_arg
 from runner.catalog import find_workflow, list_workflows
 from runner.engine import RunRequest
 from runner.errors import ApiError, ConfigError, InvalidField, RunError, WorkflowErrors
@@ -101,9 +102,9 @@ async def start_run() -> Response:
 @blueprint.get("/api/runs")
 async def list_runs() -> Response:
     services = _services()
-    limit = _int_arg("limit", 50, 1, 500)
+    limit = int_arg(request.args, "limit", 50, 1, 500)
     before = request.args.get("before")
-    before_seq = _int_arg("before", 0, 1, 2**62) if before else None
+    before_seq = int_arg(request.args, "before", 0, 1, 2**62) if before else None
     runs = await services.store.list_runs(
         limit=limit + 1,
         before_seq=before_seq,
@@ -317,16 +318,3 @@ def _string_list(raw: object, what: str) -> list[str]:
     if not all(isinstance(item, str) for item in raw):
         raise ApiError(422, "invalid_request_error", f"{what} must be an array of strings")
     return list(raw)
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_request_error", f"?{name}= must be an integer") from None
-    if not low <= value <= high:
-        raise ApiError(400, "invalid_request_error", f"?{name}= must be in {low}..{high}")
-    return value

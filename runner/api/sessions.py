@@ -38,6 +38,7 @@ from runner.api.openapi import (
     query_param,
     sse_response,
 )
+from runner.api.request_numbers import int_arg, parse_uint, shown
 from runner.api.session_objects import (
     THREAD_STATUSES,
     job_of_thread,
@@ -94,16 +95,7 @@ def _json(payload: JSONValue) -> Response:
 
 # -- query parameters ------------------------------------------------------------------
 def _limit(default: int, maximum: int) -> int:
-    raw = request.args.get("limit")
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise ApiError(
-            400,
-            "invalid_request_error",
-            f"limit: expected an integer from 1 to {maximum}, got {raw!r}",
-        )
-    return int(raw)
+    return int_arg(request.args, "limit", default, 1, maximum)
 
 
 def _statuses() -> frozenset[str] | None:
@@ -167,9 +159,9 @@ async def list_sessions() -> Response:
     services = _services()
     limit = _limit(20, 1000)
     page = request.args.get("page") or None
-    if page is not None and not page.isdigit():
-        raise ApiError(400, "invalid_request_error", f"page: {page!r} is not a page cursor")
-    before = int(page) if page else None
+    before = parse_uint(page) if page is not None else None
+    if page is not None and before is None:
+        raise ApiError(400, "invalid_request_error", f"page: {shown(page)} is not a page cursor")
     statuses = _statuses()
     if statuses is None:
         runs = await services.store.list_runs(limit=limit + 1, before_seq=before)

@@ -15,7 +15,9 @@ those of the execution's trace (api/skill_events.py).
 
 Before the first byte, in this order: the token (the app's guard: 401), the
 rate limit of that token (429 with Retry-After), the skill (404), the body
-(400 not JSON, 422 not an object), the inputs (422 listing every problem).
+(400 not JSON, 422 not an object), the inputs (422 listing every problem). The
+stream refuses a Last-Event-ID (400): its frames have no id, and a retry carrying one
+must not start the skill again.
 Execute answers carry X-RateLimit-Limit/Remaining/Reset, errors included.
 Errors are `{"error": {"type", "message"[, "problems"]}}`.
 """
@@ -44,6 +46,7 @@ from runner.api.openapi import (
 )
 from runner.api.rate_limit import RateDecision, RateLimiter
 from runner.api.request_json import json_object
+from runner.api.request_numbers import shown
 from runner.api.skill_events import ExecutionView, payloads
 from runner.api.sse import SSE_HEADERS, WireEvent, comment, dumps, event_stream, live_frames
 from runner.dotenv import read_dotenv
@@ -216,6 +219,16 @@ async def _wait(started: _Started) -> dict[str, JSONValue]:
 @blueprint.post("/v1/skills/<skill_id>/execute/stream")
 async def execute_stream(skill_id: str) -> Response:
     services = _services()
+    resume = request.headers.get("Last-Event-ID", "").strip()
+    if resume:
+        # Its frames have no id (each POST is a new execution), so no id was issued to
+        # resume from; a client retrying with one must not run the skill again.
+        raise ApiError(
+            400,
+            "invalid_request_error",
+            f"Last-Event-ID {shown(resume)}: this stream does not resume (each POST starts "
+            "an execution); GET /v1/skills/executions/{trace_id} has an execution's events",
+        )
     decision = _rate_limit(services)
     if not decision.allowed:
         return _too_many(decision)
@@ -356,7 +369,9 @@ def _execute_responses(ok: dict[str, Any]) -> dict[str, Any]:
     too_many["headers"] = {**_RATE_HEADERS, "Retry-After": {"schema": {"type": "integer"}}}
     return {
         "200": {**ok, "headers": _RATE_HEADERS},
-        "400": documented_error("the body is not JSON"),
+        "400": documented_error(
+            "the body is not JSON; for the stream, also a Last-Event-ID (it does not resume)"
+        ),
         "401": documented_error("token missing or wrong"),
         "404": documented_error("no such (valid) skill"),
         "422": documented_error("the body or the inputs do not fit (each problem listed)"),
@@ -402,7 +417,11 @@ document(
     {
         "summary": "Execute a skill and stream its events (Server-Sent Events, seed 002)",
         "security": _SECURED,
-        "parameters": [_SKILL_ID, header_param(CHANNEL_HEADER, '"cli" for stax\'s own CLI')],
+        "parameters": [
+            _SKILL_ID,
+            header_param(CHANNEL_HEADER, '"cli" for stax\'s own CLI'),
+            header_param("Last-Event-ID", "refused (400): the stream does not resume"),
+        ],
         "requestBody": _BODY,
         "responses": _execute_responses(
             sse_response("skill_start, step_*, skill_completed, then done (the result)")

@@ -24,6 +24,7 @@ import trio
 from quart import Response, current_app
 
 from runner import json_text
+from runner.api.request_numbers import shown
 from runner.events.types import Event
 
 if TYPE_CHECKING:
@@ -204,16 +205,19 @@ async def live_frames(
             yield keepalive.encode()
 
 
+_EVENT_ID = re.compile(r"([0-9]{1,18})(?:\.([0-9]{1,9}))?")
+
+
 def parse_event_id(value: str | None) -> tuple[int, int | None] | None:
     """`N` -> (N, None): after event N. `N.i` -> (N, i): after line i of log chunk N.
-    None for an absent value; ValueError for a malformed one."""
+    None for an absent value; ValueError for a malformed one (ASCII digits only)."""
     if value is None or value.strip() == "":
         return None
-    text = value.strip()
-    seq_text, dot, index_text = text.partition(".")
-    if not seq_text.isdigit() or (dot and not index_text.isdigit()):
-        raise ValueError(f"invalid event id {value!r}")
-    return int(seq_text), int(index_text) if dot else None
+    match = _EVENT_ID.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f"invalid event id {shown(value)}")
+    seq, index = match.groups()
+    return int(seq), int(index) if index is not None else None
 
 
 # -- writes that never finish ----------------------------------------------------------

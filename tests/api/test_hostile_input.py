@@ -207,3 +207,131 @@ async def test_a_run_computing_infinity_leaves_every_answer_json(daemon: Daemon)
         strict_json((await client.get(f"/api/runs/{run_id}")).text)
         sessions = await client.get("/v1/sessions", headers=daemon.auth)
         assert [s["metadata"]["run_id"] for s in strict_json(sessions.text)["data"]] == [run_id]
+
+
+# -- defect 11: malformed input is a 4xx, never a 500 -----------------------------------------
+async def completed_run(daemon: Daemon, client: httpx.AsyncClient) -> str:
+    started = await post(daemon, client, "/api/runs", {"workflow": "dispatch"})
+    assert started.status_code == 201, started.text
+    run_id: str = started.json()["runId"]
+    await wait_for_run(client, run_id)
+    return run_id
+
+
+async def status_and_body(
+    client: httpx.AsyncClient, method: str, path: str, **kwargs: Any
+) -> tuple[int, Any]:
+    """The status and JSON body of an error; (200, None) for a stream that opened."""
+    async with client.stream(method, path, **kwargs) as response:
+        if response.headers.get("content-type") == "text/event-stream":
+            return response.status_code, None
+        return response.status_code, json.loads(await response.aread())
+
+
+def sessions_error(body: Any) -> str:
+    assert body["type"] == "error", body
+    assert set(body["error"]) == {"type", "message"}, body
+    message: str = body["error"]["message"]
+    return message
+
+
+async def test_malformed_numbers_ids_and_cookies_are_4xx_in_their_family_format(
+    daemon: Daemon,
+) -> None:
+    async with daemon.client() as client:
+        run_id = await completed_run(daemon, client)
+        session, thread = f"sess_{run_id}", f"sthr_{run_id}"
+        auth = daemon.auth
+        for query in ({"limit": "²"}, {"before": "²"}, {"limit": "9" * 5000}):
+            status, body = await status_and_body(client, "GET", "/api/runs", params=query)
+            assert status == 400, body
+            assert body["error"]["message"].startswith(f"?{next(iter(query))}= must be")
+        for path, query in (
+            ("/v1/sessions", {"limit": "²"}),
+            ("/v1/sessions", {"page": "²"}),
+            ("/v1/sessions", {"page": "9" * 30}),
+            (f"/v1/sessions/{session}/threads", {"limit": "²"}),
+            (f"/v1/sessions/{session}/threads/{thread}/events", {"limit": "²"}),
+            (f"/v1/sessions/{session}/threads/{thread}/events", {"page": "sevt_²_0"}),
+            (f"/v1/sessions/{session}/threads/{thread}/events", {"page": f"sevt_{'9' * 30}_0"}),
+        ):
+            status, body = await status_and_body(client, "GET", path, params=query, headers=auth)
+            assert status == 400, (path, query, body)
+            sessions_error(body)
+        # Byte 0xB2 (latin-1 "²") in Last-Event-ID, on every stream.
+        bad_id = {**auth, "Last-Event-ID": b"\xb2"}
+        for path in (
+            "/api/events",
+            f"/api/executions/{run_id}/threads/stream",
+        ):
+            status, body = await status_and_body(client, "GET", path, headers=bad_id)
+            assert status == 400, (path, body)
+            assert body["error"]["type"] == "invalid_request_error"
+        for path in (
+            f"/v1/sessions/{session}/events/stream",
+            f"/v1/sessions/{session}/threads/{thread}/stream",
+        ):
+            status, body = await status_and_body(client, "GET", path, headers=bad_id)
+            assert status == 400, (path, body)
+            sessions_error(body)
+        status, body = await status_and_body(
+            client,
+            "POST",
+            "/threads/t1/stream/events",
+            json={"channels": ["values"]},
+            headers=bad_id,
+        )
+        assert status == 400, body
+        assert set(body) == {"error", "detail"}
+        status, body = await status_and_body(
+            client,
+            "POST",
+            "/v1/skills/text.summarize/execute/stream",
+            json={"inputs": {"text": "t"}},
+            headers=bad_id,
+        )
+        assert status == 400, body
+        assert body["error"]["type"] == "invalid_request_error"
+        # A step number of 5,000 digits is no step (it raised while matching the URL).
+        status, body = await status_and_body(
+            client, "GET", f"/api/runs/{run_id}/jobs/a/steps/{'9' * 5000}/log"
+        )
+        assert status == 404, body
+        assert body["error"]["type"] == "not_found_error"
+        # A cookie that is not ASCII is no session, on every mutating route (it was a 500).
+        for value in (b"\xe9\xe9", b"v1.\xb2.x.y", "é".encode()):
+            cookie = {"Cookie": b"stax_session=" + value}
+            for path in (f"/api/runs/{run_id}/cancel", "/api/runs", "/api/session/links"):
+                status, body = await status_and_body(client, "POST", path, headers=cookie)
+                assert status == 401, (path, value, body)
+                assert body["error"]["type"] == "authentication_error"
+        await completed_run(daemon, client)  # and the daemon still runs workflows
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+async def test_a_body_nested_100000_deep_is_422_in_its_family_format(daemon: Daemon) -> None:
+    async with daemon.client() as client:
+        for path in ("/api/runs", "/api/runs/x/jobs/y/approve"):
+            message = rest_message(await post(daemon, client, path, DEEP))
+            assert message == "the body is refused: nested deeper than 64 levels"
+        for path in (
+            "/v1/skills/text.summarize/execute",
+            "/v1/skills/text.summarize/execute/stream",
+        ):
+            message = skills_message(await post(daemon, client, path, DEEP))
+            assert message == "the body is refused: nested deeper than 64 levels"
+        for path in (
+            "/threads",
+            "/threads/t1/commands",
+            "/threads/t1/stream/events",
+            "/assistants/search",
+        ):
+            (detail,) = assert_validation_error(await post(daemon, client, path, DEEP))
+            assert detail == {
+                "loc": ["body"],
+                "msg": "the body is refused: nested deeper than 64 levels",
+                "type": "value_error",
+            }
+        await nothing_started(daemon, client)
