@@ -30,6 +30,7 @@ from quart import Blueprint, Response, current_app, request
 
 from runner import json_text
 from runner.api.agent_commands import run_command
+from runner.api.agent_events import STRIDE
 from runner.api.agent_streams import parse_stream_request, plan_stream, stream_body
 from runner.api.agent_threads import (
     agent_threads,
@@ -51,7 +52,7 @@ from runner.api.openapi import (
     register_error_schema,
 )
 from runner.api.request_json import json_object
-from runner.api.sse import event_stream
+from runner.api.sse import check_issued, event_stream
 from runner.errors import ApiError, InvalidField
 
 if TYPE_CHECKING:
@@ -272,6 +273,9 @@ async def thread_events(thread_id: str) -> Response:
     services = _services()
     body = await _body()
     stream_request = parse_stream_request(body, request.headers.get("Last-Event-ID"))
+    if stream_request.since is not None:
+        given = f"since {stream_request.since}"
+        await check_issued(services.store, stream_request.since // STRIDE, given)
     await _own_thread(thread_id, may_be_new=True)
     threads = await agent_threads(services)
     stream = await plan_stream(services, threads.store, thread_id, _owner(), stream_request)

@@ -35,6 +35,7 @@ from quart import Blueprint, Response, current_app, request
 
 from runner.api.sse import (
     WireEvent,
+    check_issued,
     dumps,
     event_stream,
     frame,
@@ -140,6 +141,7 @@ async def events() -> Response:
         after, resume_index = daemon.store.last_seq, None
     else:
         seq, resume_index = position
+        await check_issued(daemon.store, seq, f"event id {raw_id!r}")
         after = seq - 1 if resume_index is not None else seq
 
     def accept(event: Event) -> bool:

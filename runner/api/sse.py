@@ -25,10 +25,12 @@ from quart import Response, current_app
 
 from runner import json_text
 from runner.api.request_numbers import shown
+from runner.errors import ApiError
 from runner.events.types import Event
 
 if TYPE_CHECKING:
     from runner.events.follow import Follower
+    from runner.events.store import EventStore
     from runner.expressions.values import JSONValue
 
 SSE_HEADERS = {
@@ -218,6 +220,21 @@ def parse_event_id(value: str | None) -> tuple[int, int | None] | None:
         raise ValueError(f"invalid event id {shown(value)}")
     seq, index = match.groups()
     return int(seq), int(index) if index is not None else None
+
+
+async def check_issued(store: EventStore, seq: int, given: str) -> None:
+    """ApiError 400 when event `seq` is past the last one the store has committed: an
+    id this daemon never issued (one from another daemon, another data dir, or made
+    up), which would otherwise be answered 200 and then silence until the log caught
+    up. (The head this process knows may lag the commit a moment: the store is asked
+    before refusing.)"""
+    if seq > store.last_seq and seq > (head := await store.committed_seq()):
+        raise ApiError(
+            400,
+            "invalid_request_error",
+            f"{given} is after the last event this daemon has recorded ({head}): not an id "
+            "it issued (another daemon's, or another data dir's?)",
+        )
 
 
 # -- writes that never finish ----------------------------------------------------------

@@ -335,3 +335,78 @@ async def test_a_body_nested_100000_deep_is_422_in_its_family_format(daemon: Dae
                 "type": "value_error",
             }
         await nothing_started(daemon, client)
+
+
+# -- defect 12: an event id the store never issued --------------------------------------------
+async def test_every_stream_refuses_an_event_id_the_store_never_issued(daemon: Daemon) -> None:
+    """A tab left open on another daemon resumes with an id from that daemon's log: it is
+    refused at once (400, as seed 001 says for an id not of the thread), not answered 200
+    and then silence until this log's seq catches up."""
+    async with daemon.client() as client:
+        run_id = await completed_run(daemon, client)
+        head = (await client.get("/api/health")).json()["last_seq"]
+        later, auth = head + 1000, daemon.auth
+        session, thread = f"sess_{run_id}", f"sthr_{run_id}"
+
+        async def refused(method: str, path: str, **kwargs: Any) -> Any:
+            status, body = await status_and_body(client, method, path, **kwargs)
+            assert status == 400, (path, kwargs, body)
+            return body
+
+        for headers, params in (
+            ({"Last-Event-ID": str(later)}, {}),
+            ({"Last-Event-ID": f"{later}.3"}, {}),
+            ({}, {"lastEventId": str(later)}),
+        ):
+            body = await refused("GET", "/api/events", headers=headers, params=params)
+            assert "after the last event this daemon has recorded" in body["error"]["message"]
+        body = await refused(
+            "GET", f"/api/executions/{run_id}/threads/stream", headers={"Last-Event-ID": str(later)}
+        )
+        assert "after the last event" in body["error"]["message"]
+        for path in (
+            f"/v1/sessions/{session}/events/stream",
+            f"/v1/sessions/{session}/threads/{thread}/stream",
+        ):
+            body = await refused("GET", path, headers={**auth, "Last-Event-ID": f"sevt_{later}_0"})
+            assert "is not an event of this" in sessions_error(body)
+        stride = 1_000_000  # agent_events.STRIDE: wire seq = canonical seq * STRIDE + index
+        agent = "/threads/t1/stream/events"
+        for body_extra, headers in (
+            ({"since": later * stride}, {}),
+            ({}, {"Last-Event-ID": str(later * stride)}),
+        ):
+            body = await refused(
+                "POST",
+                agent,
+                json={"channels": ["values"], **body_extra},
+                headers={**auth, **headers},
+            )
+            assert set(body) == {"error", "detail"}
+            assert "after the last event" in body["detail"]
+        body = await refused(
+            "POST",
+            "/v1/skills/text.summarize/execute/stream",
+            json={"inputs": {"text": "t"}},
+            headers={**auth, "Last-Event-ID": "5"},
+        )
+        assert "does not resume" in body["error"]["message"]
+        # The last id this daemon did issue still resumes, in every dialect.
+        for method, path, kwargs in (
+            ("GET", "/api/events", {"headers": {"Last-Event-ID": str(head)}}),
+            (
+                "GET",
+                f"/api/executions/{run_id}/threads/stream",
+                {"headers": {"Last-Event-ID": "1"}},
+            ),
+            (
+                "POST",
+                agent,
+                {
+                    "json": {"channels": ["values"], "since": head * stride + stride - 1},
+                    "headers": auth,
+                },
+            ),
+        ):
+            status, _ = await status_and_body(client, method, path, **kwargs)
+            assert status == 200, path
