@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from runner import __version__, json_text
+from runner.api import faults
 from runner.api.auth import (
     allowed_hosts,
     check_host,
@@ -28,6 +29,7 @@ from runner.api.auth import (
     presented_token,
     token_matches,
 )
+from runner.api.last_resort import LastResort
 from runner.api.request_body import WholeBody
 from runner.errors import ApiError, StaxError
 from runner.expressions.values import JSONValue
@@ -195,12 +197,15 @@ def create_app(services: Services) -> QuartTrio:
         dashboard,
     ):
         app.register_blueprint(family.blueprint)
-    app.asgi_app = WholeBody(  # type: ignore[method-assign]
+    if faults.enabled():  # tests only (runner/api/faults.py)
+        faults.inject_faults(app)
+    body = WholeBody(
         app.asgi_app,
         limit=MAX_BODY_BYTES,
         timeout_s=settings.connections.body_timeout_seconds,
         refusal=_refusal,
     )
+    app.asgi_app = LastResort(body, error_body=_refusal)  # type: ignore[method-assign]
     return app
 
 
@@ -211,7 +216,7 @@ class _DecimalInt(IntegerConverter):
     regex = r"[0-9]{1,18}"
 
 
-_REFUSALS = {413: "request_too_large", 408: "request_timeout"}
+_REFUSALS = {413: "request_too_large", 408: "request_timeout", 500: "internal_error"}
 
 
 def _refusal(path: str, status: int, message: str) -> str:
