@@ -11,12 +11,16 @@ The families' error bodies:
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pytest
 
+from runner.api.openapi import openapi_document
 from runner.config import AuthSettings
 from tests.api.test_agent_protocol_api import assert_validation_error
 from tests.api.test_rest import wait_for_run
@@ -410,3 +414,78 @@ async def test_every_stream_refuses_an_event_id_the_store_never_issued(daemon: D
         ):
             status, _ = await status_and_body(client, method, path, **kwargs)
             assert status == 200, path
+
+
+# -- the sweep: every route, every parameter it documents, the same classes of input ---------
+HOSTILE = ["²", "٣", "9" * 30, "9" * 5000, "a\x00b", "é\ufffd", "-1", "1.5", "sevt_²_0"]
+REAL_PARAMS = {
+    "runId": "{run}",
+    "run_id": "{run}",
+    "jobId": "a",
+    "job_id": "a",
+    "number": "1",
+    "session": "sess_{run}",
+    "thread": "sthr_{run}",
+    "skill_id": "text.summarize",
+    "thread_id": "t1",
+    "assistant_id": "dispatch",
+}
+
+
+def fill(template: str, names: list[str], run_id: str, **given: str) -> str:
+    """An OpenAPI path with its parameters: `given`, else real ones."""
+    out = template
+    for name in names:
+        value = given.get(name, REAL_PARAMS.get(name, "x").format(run=run_id))
+        out = out.replace("{" + name + "}", quote(value, safe=""))
+    return out
+
+
+@pytest.mark.slow
+async def test_no_route_answers_a_malformed_parameter_with_a_500(daemon: Daemon) -> None:
+    """Each route, with each path parameter, query parameter and header its OpenAPI
+    document names (and the session cookie) replaced by input of the classes that were
+    500s: Unicode digits, huge numbers, NUL, non-ASCII bytes."""
+    failures: list[str] = []
+    tried = 0
+    async with daemon.client() as client:
+        run_id = await completed_run(daemon, client)
+
+        async def attempt(method: str, path: str, **kwargs: Any) -> None:
+            nonlocal tried
+            tried += 1
+            headers = {
+                **daemon.auth,
+                "Content-Type": "application/json",
+                **kwargs.pop("headers", {}),
+            }
+            async with client.stream(
+                method, path, content=b"{}" if method == "POST" else None, headers=headers, **kwargs
+            ) as response:
+                if response.status_code >= 500:
+                    failures.append(f"{method} {path} {kwargs}: {response.status_code}")
+
+        for template, operations in openapi_document()["paths"].items():
+            names = re.findall(r"{(\w+)}", template)
+            path = functools.partial(fill, template, names, run_id)
+            for method, operation in operations.items():
+                verb = method.upper()
+                for name in names:
+                    for value in HOSTILE:
+                        await attempt(verb, path(**{name: value}))
+                for param in operation.get("parameters", []):
+                    for value in HOSTILE:
+                        if param["in"] == "query":
+                            await attempt(verb, path(), params={param["name"]: value})
+                        elif param["in"] == "header" and "\x00" not in value:
+                            raw = value.encode("utf-8")
+                            await attempt(verb, path(), headers={param["name"]: raw})
+                for raw in (b"\xb2", b"\xe9\xff", b"v1.\xb2.x.y"):
+                    await attempt(verb, path(), headers={"Last-Event-ID": raw})
+                    await attempt(
+                        verb,
+                        path(),
+                        headers={"Cookie": b"stax_session=" + raw, "Authorization": ""},
+                    )
+    assert tried > 400
+    assert failures == []
