@@ -4,7 +4,9 @@ Guards run before every route: the Host check (DNS rebinding), the Origin
 check (cross-site requests) and, for mutating requests (and for reads when
 stax.toml asks), the token. Errors leave as JSON with the right status, in
 the error format of the family the path belongs to; a traceback never
-reaches a client.
+reaches a client. An unexpected exception is a 500 for that request only:
+the `crash` handler answers those raised by a route or a guard, and
+runner/api/last_resort.py, around the whole app, anything raised outside them.
 """
 
 from __future__ import annotations
