@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import trio
+from hypothesis import given
+from hypothesis import strategies as st
 
 from runner import json_text
 from runner.events import EventStore
@@ -41,17 +43,39 @@ def test_dumps_refuses_non_finite_numbers(value: object) -> None:
     [
         ('{"n": NaN}', "NaN is not a JSON number"),
         ('{"n": -Infinity}', "-Infinity is not a JSON number"),
-        ('{"n": 1e400}', "the number 1e400 is out of range"),
-        ('{"n": -1.5e999}', "the number -1.5e999 is out of range"),
-        ('{"n": 9223372036854775808}', "out of range (64 bits)"),
-        ('{"n": ' + "9" * 5000 + "}", "out of range (64 bits)"),
+        ('{"n": 1e400}', "a number is out of range (not a finite double)"),
+        ('{"n": [-1.5e999]}', "a number is out of range (not a finite double)"),
+        ('{"n": 1' + "0" * 400 + ".5}", "a number is out of range (not a finite double)"),
+        ('{"n": 9223372036854775808}', "the integer 9223372036854775808 is out of range"),
+        ('{"n": -9223372036854775809}', "out of range (64 bits)"),
+        ('{"n": ' + "9" * 5000 + "}", "an integer is out of range (64 bits)"),
         ("[" * 65 + "]" * 65, "nested deeper than 64 levels"),
         ("[" * 100_000 + "]" * 100_000, "nested deeper than 64 levels"),
+        ('{"a": ' * 65 + "1" + "}" * 65, "nested deeper than 64 levels"),
     ],
 )
 def test_loads_refuses_what_json_cannot_carry(text: str, message: str) -> None:
     with pytest.raises(json_text.JSONValueError, match=re.escape(message)):
         json_text.loads(text)
+
+
+@given(
+    st.recursive(
+        st.none() | st.integers(-(2**63), 2**63 - 1) | st.text(alphabet='[]{}"\\\\a\u2028'),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+        max_leaves=40,
+    )
+)
+def test_the_depth_bound_is_exact_whatever_the_strings_hold(value: Any) -> None:
+    def depth(item: Any) -> int:
+        if isinstance(item, dict | list):
+            children = item.values() if isinstance(item, dict) else item
+            return 1 + max(map(depth, children), default=0)
+        return 0
+
+    for limit in (1, 2, 3, 5):
+        text = json.dumps(value, ensure_ascii=False)
+        assert json_text._deeper_than(text.encode(), limit) == (depth(value) > limit)
 
 
 def test_loads_takes_ordinary_documents_and_tells_syntax_from_values() -> None:
