@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 Loc = tuple[str | int, ...]
 _UNFIT = re.compile(r"[\x00\ud800-\udfff]")
+# How either can be written in a UTF-8 JSON body: escaped (raw, JSON refuses a NUL, and
+# UTF-8 has no surrogates).
+_MAY_BE_UNFIT = re.compile(r"\\u0000|\\u[dD][89a-fA-F]")
 
 
 async def json_object(*, empty_ok: bool = False, not_json_status: int = 400) -> dict[str, Any]:
@@ -36,19 +39,24 @@ async def json_object(*, empty_ok: bool = False, not_json_status: int = 400) -> 
     if not raw.strip() and empty_ok:
         return {}
     try:
-        value = json_text.loads(raw)
+        # UTF-8 only (RFC 8259 §8.1): the parser would also take UTF-16 and UTF-32, in
+        # which the checks below would not find what they look for.
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        value = json_text.loads(text)
     except json_text.JSONValueError as exc:
         raise InvalidField(("body",), f"the body is refused: {exc}") from None
-    except json_text.JSONTextError as exc:
-        message = f"the body is not valid JSON: {exc}"
+    except (json_text.JSONTextError, UnicodeDecodeError) as exc:
+        reason = f"not UTF-8 (byte {exc.start})" if isinstance(exc, UnicodeDecodeError) else exc
+        message = f"the body is not valid JSON: {reason}"
         if not_json_status == 422:
             raise InvalidField(("body",), message, kind="json_invalid") from None
         raise ApiError(not_json_status, "invalid_request_error", message) from None
     if not isinstance(value, dict):
         raise InvalidField(("body",), "the body must be a JSON object", kind="dict_type")
-    for loc, text, is_key in _strings(value, ("body",)):
-        if problem := text_problem(text):
-            raise InvalidField(loc, f"the {'name' if is_key else 'value'} {problem}")
+    if _MAY_BE_UNFIT.search(text):  # else no string can hold either: no walk
+        for loc, text, is_key in _strings(value, ("body",)):
+            if problem := text_problem(text):
+                raise InvalidField(loc, f"the {'name' if is_key else 'value'} {problem}")
     return value
 
 

@@ -489,3 +489,15 @@ async def test_no_route_answers_a_malformed_parameter_with_a_500(daemon: Daemon)
                     )
     assert tried > 600
     assert failures == []
+
+
+async def test_a_body_in_another_encoding_than_utf8_is_refused(daemon: Daemon) -> None:
+    """The parser would read UTF-16 too, where an escaped NUL does not look like one."""
+    body = json.dumps({"workflow": "dispatch", "env": {"A": "a\x00b"}}).encode("utf-16")
+    async with daemon.client() as client:
+        message = rest_message(await post(daemon, client, "/api/runs", body), status=400)
+        assert message == "the body is not valid JSON: not UTF-8 (byte 0)"
+        raw_surrogate = b'{"workflow": "dispatch", "env": {"A": "a\xed\xa0\x80"}}'
+        message = rest_message(await post(daemon, client, "/api/runs", raw_surrogate), status=400)
+        assert message.startswith("the body is not valid JSON: not UTF-8")
+        await nothing_started(daemon, client)
