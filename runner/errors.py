@@ -7,6 +7,7 @@
     ├── ExpressionError           a ${{ }} expression that does not parse or evaluate
     ├── RunError                  a run that cannot start or go on (unknown job, bad input, ...)
     └── ApiError                  an HTTP error: status, error type, message
+        └── InvalidField          422: one field of a request, at its `loc`, does not validate
 
 The CLI turns a StaxError into one line and an exit code; the API turns it into a
 JSON body and a status. Anything else escaping is a bug in stax.
@@ -109,3 +110,39 @@ class ApiError(StaxError):
         self.error_type = error_type
         self.message = message
         super().__init__(message)
+
+
+class InvalidField(ApiError):
+    """422: a field of a request does not validate.
+
+    `loc` says where, as FastAPI's validation errors do: ("body", "inputs", "n"),
+    ("query", "limit"), ("header", "Last-Event-ID"); `kind` is the error's type there
+    (value_error, json_invalid, missing, ...). The message names the field.
+    """
+
+    def __init__(
+        self, loc: tuple[str | int, ...], message: str, *, kind: str = "value_error"
+    ) -> None:
+        self.loc = loc
+        self.kind = kind
+        self.detail = message
+        where = field_name(loc)
+        super().__init__(422, "invalid_request_error", f"{where}: {message}" if where else message)
+
+
+def field_name(loc: tuple[str | int, ...]) -> str:
+    """How a message names the field at `loc`: inputs.n, env['A=B'], matrix[2], ?limit=."""
+    if not loc:
+        return ""
+    kind, path = loc[0], loc[1:]
+    if kind == "query" and path:
+        return f"?{path[0]}="
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.isidentifier() or part.replace("-", "_").isidentifier():
+            out += f".{part}" if out else part
+        else:
+            out += f"[{part!r}]"
+    return out

@@ -15,20 +15,22 @@ Routes (the LangGraph SDK's `client.threads.stream(...)` flow and what it reads)
 Every route needs a token (`Authorization: Bearer` or `x-api-key`, the SDK's
 `api_key`), else 401; a thread another token owns is 404. `agent_protocol = false`
 in stax.toml turns the family off: 503. HTTP errors are {"error": type, "detail":
-message}; a malformed body is 422. The stream and the commands accept a thread id
+message}, except 422 (a body, or a thread id, that does not validate), which is the
+seed's HTTPValidationError {"detail": [{"loc", "msg", "type"}]}. The stream and the commands accept a thread id
 that does not exist yet (the SDK mints it and `run.start` creates the thread).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from quart import Blueprint, Response, current_app, request
 
+from runner import json_text
 from runner.api.agent_commands import run_command
+from runner.api.agent_events import STRIDE
 from runner.api.agent_streams import parse_stream_request, plan_stream, stream_body
 from runner.api.agent_threads import (
     agent_threads,
@@ -40,7 +42,7 @@ from runner.api.agent_threads import (
     thread_object,
     thread_state,
 )
-from runner.api.app import authorized, json_object, register_error_format
+from runner.api.app import authorized, register_error_format
 from runner.api.openapi import (
     document,
     error_response,
@@ -49,8 +51,9 @@ from runner.api.openapi import (
     path_param,
     register_error_schema,
 )
-from runner.api.sse import event_stream
-from runner.errors import ApiError
+from runner.api.request_json import json_object
+from runner.api.sse import check_issued, event_stream
+from runner.errors import ApiError, InvalidField
 
 if TYPE_CHECKING:
     from runner.api.app import Services
@@ -63,6 +66,14 @@ _THREAD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
 
 def langgraph_error(error: ApiError) -> JSONValue:
+    """A 422 is the seed's HTTPValidationError, {"detail": [{"loc", "msg", "type"}]};
+    any other error is {"error": type, "detail": message}."""
+    if error.status == 422:
+        if isinstance(error, InvalidField):
+            loc, msg, kind = error.loc, error.detail, error.kind
+        else:
+            loc, msg, kind = ("body",), error.message, "value_error"
+        return {"detail": [{"loc": list(loc), "msg": msg, "type": kind}]}
     return {"error": error.error_type, "detail": error.message}
 
 
@@ -71,10 +82,39 @@ LANGGRAPH_ERROR_SCHEMA = {
     "required": ["error", "detail"],
     "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
 }
+# Seed 004's HTTPValidationError, as its OpenAPI document has it.
+HTTP_VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "title": "HTTPValidationError",
+    "properties": {
+        "detail": {
+            "type": "array",
+            "title": "Detail",
+            "items": {
+                "type": "object",
+                "title": "ValidationError",
+                "required": ["loc", "msg", "type"],
+                "properties": {
+                    "loc": {
+                        "type": "array",
+                        "title": "Location",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
+                    "msg": {"type": "string", "title": "Message"},
+                    "type": {"type": "string", "title": "Error Type"},
+                    "input": {"title": "Input"},
+                    "ctx": {"type": "object", "title": "Context"},
+                },
+            },
+        }
+    },
+}
 
 for _prefix in ("/threads", "/assistants"):
     register_error_format(_prefix, langgraph_error)
-    register_error_schema(_prefix, LANGGRAPH_ERROR_SCHEMA)
+    register_error_schema(
+        _prefix, LANGGRAPH_ERROR_SCHEMA, by_status={"422": HTTP_VALIDATION_ERROR_SCHEMA}
+    )
 
 
 def _services() -> Services:
@@ -108,7 +148,7 @@ def _owner() -> str:
 
 def _json(payload: JSONValue, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(payload, separators=(",", ":")),
+        json_text.dumps(payload),
         status=status,
         content_type="application/json",
         headers=headers,
@@ -122,10 +162,9 @@ async def _body() -> dict[str, Any]:
 
 def _checked_id(thread_id: str) -> str:
     if not _THREAD_ID.fullmatch(thread_id):
-        raise ApiError(
-            422,
-            "invalid_request_error",
-            f"thread_id {thread_id[:140]!r}: 1-128 letters, digits, '.', '_', ':' or '-'",
+        raise InvalidField(
+            ("path", "thread_id"),
+            f"{thread_id[:140]!r} is not a thread id: 1-128 letters, digits, '.', '_', ':' or '-'",
         )
     return thread_id
 
@@ -151,11 +190,11 @@ async def create_thread() -> Response:
     metadata = {} if metadata is None else metadata
     if_exists = body.get("if_exists") or "raise"
     if not isinstance(thread_id, str):
-        raise ApiError(422, "invalid_request_error", "thread_id must be a string")
+        raise InvalidField(("body", "thread_id"), "must be a string", kind="string_type")
     if not isinstance(metadata, dict):
-        raise ApiError(422, "invalid_request_error", "metadata must be an object")
+        raise InvalidField(("body", "metadata"), "must be an object", kind="dict_type")
     if if_exists not in ("raise", "do_nothing"):
-        raise ApiError(422, "invalid_request_error", 'if_exists must be "raise" or "do_nothing"')
+        raise InvalidField(("body", "if_exists"), 'must be "raise" or "do_nothing"', kind="enum")
     threads = await agent_threads(services)
     owner = _owner()
     thread, created = await threads.store.create(
@@ -187,9 +226,9 @@ async def search_assistants() -> Response:
     body = await _body()
     limit, offset = body.get("limit", 10), body.get("offset", 0)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-        raise ApiError(422, "invalid_request_error", "limit must be an integer from 1 to 1000")
+        raise InvalidField(("body", "limit"), "must be an integer from 1 to 1000")
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ApiError(422, "invalid_request_error", "offset must be a non-negative integer")
+        raise InvalidField(("body", "offset"), "must be a non-negative integer")
     graph_id, name, metadata = body.get("graph_id"), body.get("name"), body.get("metadata")
     found = []
     for assistant in assistants(settings):
@@ -234,6 +273,9 @@ async def thread_events(thread_id: str) -> Response:
     services = _services()
     body = await _body()
     stream_request = parse_stream_request(body, request.headers.get("Last-Event-ID"))
+    if stream_request.since is not None:
+        given = f"since {stream_request.since}"
+        await check_issued(services.store, stream_request.since // STRIDE, given)
     await _own_thread(thread_id, may_be_new=True)
     threads = await agent_threads(services)
     stream = await plan_stream(services, threads.store, thread_id, _owner(), stream_request)

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runner.api.agent_events import STRIDE, Namespace, ProtocolEvent, ThreadFold, log_frames
+from runner.api.request_numbers import parse_uint, shown
 from runner.api.sse import comment, live_frames, to_wire
 from runner.api.thread_streams import RunReplay
-from runner.errors import ApiError
+from runner.errors import ApiError, InvalidField
 from runner.events.follow import Follower
 from runner.events.types import EventType
 
@@ -113,7 +114,7 @@ def parse_stream_request(body: dict[str, Any], last_event_id: str | None) -> Str
     (a seq) resumes the same way."""
     channels = body.get("channels")
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
-        raise _invalid(422, "channels: expected an array of channel names")
+        raise InvalidField(("body", "channels"), "expected an array of channel names")
     if not channels:
         raise _invalid(400, "channels: the list is empty (ask for at least one channel)")
     unknown = [c for c in channels if not is_channel(c)]
@@ -130,14 +131,16 @@ def parse_stream_request(body: dict[str, Any], last_event_id: str | None) -> Str
         if not isinstance(raw_namespaces, list) or not all(
             isinstance(ns, list) and all(isinstance(s, str) for s in ns) for ns in raw_namespaces
         ):
-            raise _invalid(422, "namespaces: expected an array of namespaces (arrays of strings)")
+            raise InvalidField(
+                ("body", "namespaces"), "expected an array of namespaces (arrays of strings)"
+            )
         namespaces = tuple(tuple(ns) for ns in raw_namespaces)
     depth = _optional_uint(body.get("depth"), "depth")
     since = _optional_uint(body.get("since"), "since")
     if since is None and last_event_id and last_event_id.strip():
-        if not last_event_id.strip().isdigit():
-            raise _invalid(400, f"Last-Event-ID: {last_event_id!r} is not a seq")
-        since = int(last_event_id.strip())
+        since = parse_uint(last_event_id.strip())
+        if since is None:
+            raise _invalid(400, f"Last-Event-ID: {shown(last_event_id)} is not a seq")
     return StreamRequest(StreamView(frozenset(channels), namespaces, depth), since)
 
 
@@ -145,7 +148,7 @@ def _optional_uint(value: object, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _invalid(422, f"{name}: expected a non-negative integer or null")
+        raise InvalidField(("body", name), "expected a non-negative integer or null")
     return value
 
 

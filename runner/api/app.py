@@ -4,12 +4,13 @@ Guards run before every route: the Host check (DNS rebinding), the Origin
 check (cross-site requests) and, for mutating requests (and for reads when
 stax.toml asks), the token. Errors leave as JSON with the right status, in
 the error format of the family the path belongs to; a traceback never
-reaches a client.
+reaches a client. An unexpected exception is a 500 for that request only:
+the `crash` handler answers those raised by a route or a guard, and
+runner/api/last_resort.py, around the whole app, anything raised outside them.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
-from runner import __version__
+from runner import __version__, json_text
+from runner.api import faults
 from runner.api.auth import (
     allowed_hosts,
     check_host,
@@ -28,6 +31,7 @@ from runner.api.auth import (
     presented_token,
     token_matches,
 )
+from runner.api.last_resort import LastResort
 from runner.api.request_body import WholeBody
 from runner.errors import ApiError, StaxError
 from runner.expressions.values import JSONValue
@@ -95,24 +99,7 @@ def error_text(path: str, error: ApiError) -> str:
 
 
 def _json_text(payload: JSONValue) -> str:
-    return json.dumps(payload, separators=(",", ":"))
-
-
-async def json_object(*, empty_ok: bool = False, not_json_status: int = 400) -> dict[str, Any]:
-    """The request body as a JSON object: `not_json_status` (400, or what the family's
-    contract says) when it is not JSON, 422 when it is not an object."""
-    raw = await request.get_data(as_text=False)
-    if not raw.strip() and empty_ok:
-        return {}
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(
-            not_json_status, "invalid_request_error", f"the body is not valid JSON: {exc}"
-        ) from None
-    if not isinstance(value, dict):
-        raise ApiError(422, "invalid_request_error", "the body must be a JSON object")
-    return value
+    return json_text.dumps(payload)
 
 
 def authorized(services: Services) -> str | None:
@@ -141,6 +128,7 @@ def create_app(services: Services) -> QuartTrio:
     )
 
     app = QuartTrio("stax")
+    app.url_map.converters["int"] = _DecimalInt
     app.config["STAX_DAEMON"] = services
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
@@ -211,16 +199,26 @@ def create_app(services: Services) -> QuartTrio:
         dashboard,
     ):
         app.register_blueprint(family.blueprint)
-    app.asgi_app = WholeBody(  # type: ignore[method-assign]
+    if faults.enabled():  # tests only (runner/api/faults.py)
+        faults.inject_faults(app)
+    body = WholeBody(
         app.asgi_app,
         limit=MAX_BODY_BYTES,
         timeout_s=settings.connections.body_timeout_seconds,
         refusal=_refusal,
     )
+    app.asgi_app = LastResort(body, error_body=_refusal)  # type: ignore[method-assign]
     return app
 
 
-_REFUSALS = {413: "request_too_large", 408: "request_timeout"}
+class _DecimalInt(IntegerConverter):
+    """`<int:...>` in a route: ASCII digits, at most 18 (werkzeug's takes any Unicode
+    digit and any length, and int() of 5,000 digits raised while matching the URL)."""
+
+    regex = r"[0-9]{1,18}"
+
+
+_REFUSALS = {413: "request_too_large", 408: "request_timeout", 500: "internal_error"}
 
 
 def _refusal(path: str, status: int, message: str) -> str:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import mimetypes
 import secrets
 import threading
@@ -44,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from quart import Blueprint, Response, current_app, request
 
+from runner import json_text
 from runner.api.app import Services, authorized
 from runner.api.openapi import document, error_response, json_response, query_param
 from runner.errors import ApiError
@@ -149,8 +149,8 @@ def new_session_cookie(daemon_token: str, *, now: float | None = None) -> str:
 
 def session_valid(value: str | None, daemon_token: str, *, now: float | None = None) -> bool:
     """True for a cookie this daemon's token signed less than 30 days ago."""
-    if not value or len(value) > 200:
-        return False
+    if not value or len(value) > 200 or not value.isascii():
+        return False  # (a cookie this daemon set is ASCII; compare_digest takes no other)
     body, _, signature = value.rpartition(".")
     parts = body.split(".")
     if len(parts) != 3 or parts[0] != "v1" or not parts[1].isdigit():
@@ -353,7 +353,7 @@ async def new_login_link() -> Response:
 
 def _json(payload: dict[str, Any], status: int = 200) -> Response:
     return Response(
-        json.dumps(payload, separators=(",", ":")),
+        json_text.dumps(payload),
         status=status,
         content_type="application/json",
         headers={"Cache-Control": "no-store"},

@@ -49,6 +49,7 @@ from runner.api.openapi import (
 )
 from runner.api.sse import (
     FrameCache,
+    check_issued,
     comment,
     dumps,
     event_stream,
@@ -307,14 +308,8 @@ async def thread_stream(run_id: str) -> Response:
         position = parse_event_id(raw_id)
     except ValueError as exc:
         raise ApiError(400, "invalid_request_error", f"Last-Event-ID: {exc}") from None
-    if (
-        position is not None
-        and position[0] > store.last_seq
-        and position[0] > await store.committed_seq()  # the head's report may be behind
-    ):
-        raise ApiError(
-            400, "invalid_request_error", f"Last-Event-ID {raw_id!r} is after the last event"
-        )
+    if position is not None:
+        await check_issued(store, position[0], f"Last-Event-ID {raw_id!r}")
     run = await store.get_run(run_id)
     if run is None and run_id not in services.manager.active:
         raise ApiError(404, "not_found_error", f"no execution {run_id!r}")

@@ -7,12 +7,11 @@ the document cannot drift from the code.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from quart import Blueprint, Response
 
-from runner import __version__
+from runner import __version__, json_text
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -107,11 +106,15 @@ def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any
 
 # Path prefix -> the error body schema of that family (app.register_error_format's
 # counterpart); the first match wins, ERROR_SCHEMA otherwise.
-_ERROR_SCHEMAS: list[tuple[str, dict[str, Any]]] = []
+_ERROR_SCHEMAS: list[tuple[str, dict[str, Any], dict[str, dict[str, Any]]]] = []
 
 
-def register_error_schema(prefix: str, schema: dict[str, Any]) -> None:
-    _ERROR_SCHEMAS.insert(0, (prefix, schema))
+def register_error_schema(
+    prefix: str, schema: dict[str, Any], *, by_status: dict[str, dict[str, Any]] | None = None
+) -> None:
+    """The error body schema of the paths under `prefix` (`by_status`: another for some
+    statuses, e.g. a 422 in a validation-error shape)."""
+    _ERROR_SCHEMAS.insert(0, (prefix, schema, by_status or {}))
 
 
 def document(path: str, method: str, operation: dict[str, Any]) -> None:
@@ -122,11 +125,13 @@ def document(path: str, method: str, operation: dict[str, Any]) -> None:
     if "requestBody" in operation:
         for status, description in _BODY_REFUSALS.items():
             responses.setdefault(status, error_response(description))
-    schema = next((s for prefix, s in _ERROR_SCHEMAS if path.startswith(prefix)), None)
-    if schema is not None:
+    family = next((f for f in _ERROR_SCHEMAS if path.startswith(f[0])), None)
+    if family is not None:
+        _, schema, by_status = family
         for status, response in list(responses.items()):
             if status[0] in "45":
-                responses[status] = error_response(response["description"], schema)
+                chosen = by_status.get(status, schema)
+                responses[status] = error_response(response["description"], chosen)
     _PATHS.setdefault(path, {})[method.lower()] = operation
 
 
@@ -159,7 +164,7 @@ def openapi_document() -> dict[str, Any]:
 
 @blueprint.get("/openapi.json")
 async def openapi() -> Response:
-    return Response(json.dumps(openapi_document()), content_type="application/json")
+    return Response(json_text.dumps(openapi_document()), content_type="application/json")
 
 
 _SECURED: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}, {"dashboardSession": []}]

@@ -8,19 +8,20 @@ run, 404 unknown run/job/step/workflow, 409 nothing to cancel or approve,
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quart import Blueprint, Response, current_app, request
 
-from runner import __version__
-from runner.api.app import Services, authorized, json_object
+from runner import __version__, json_text
+from runner.api.app import Services, authorized
+from runner.api.request_json import json_object
+from runner.api.request_numbers import int_arg
 from runner.catalog import find_workflow, list_workflows
 from runner.config import check_local_repository_key
 from runner.engine import RunRequest
-from runner.errors import ApiError, ConfigError, RunError, WorkflowErrors
+from runner.errors import ApiError, ConfigError, InvalidField, RunError, WorkflowErrors
 from runner.model import Workflow, load_workflow
 
 if TYPE_CHECKING:
@@ -52,9 +53,7 @@ def _services() -> Services:
 
 
 def _json(payload: JSONValue, status: int = 200) -> Response:
-    return Response(
-        json.dumps(payload, separators=(",", ":")), status=status, content_type="application/json"
-    )
+    return Response(json_text.dumps(payload), status=status, content_type="application/json")
 
 
 @blueprint.get("/api/health")
@@ -93,7 +92,7 @@ async def start_run() -> Response:
             inputs=body.get("inputs") or {},
             secrets=_strings(body.get("secrets"), "secrets"),
             vars=_strings(body.get("vars"), "vars"),
-            env=_strings(body.get("env"), "env"),
+            env=_env(body.get("env")),
             jobs=tuple(_string_list(body.get("jobs"), "jobs")),
             matrix_filters=_matrix_filters(body.get("matrix")),
             approve_all=bool(body.get("approve", False)),
@@ -110,9 +109,9 @@ async def start_run() -> Response:
 @blueprint.get("/api/runs")
 async def list_runs() -> Response:
     services = _services()
-    limit = _int_arg("limit", 50, 1, 500)
+    limit = int_arg(request.args, "limit", 50, 1, 500)
     before = request.args.get("before")
-    before_seq = _int_arg("before", 0, 1, 2**62) if before else None
+    before_seq = int_arg(request.args, "before", 0, 1, 2**62) if before else None
     runs = await services.store.list_runs(
         limit=limit + 1,
         before_seq=before_seq,
@@ -335,8 +334,19 @@ def _matrix_filters(raw: object) -> dict[str, tuple[str, ...]]:
             raise ApiError(
                 422, "invalid_request_error", f"matrix.{key} must be a string or a list of strings"
             )
-        filters[key] = tuple(v if isinstance(v, str) else json.dumps(v) for v in values)
+        filters[key] = tuple(v if isinstance(v, str) else json_text.dumps(v) for v in values)
     return filters
+
+
+def _env(raw: object) -> dict[str, str]:
+    """The `env` field: what _strings gives, with names a process environment can hold
+    (the reader has refused NUL and lone surrogates already)."""
+    env = _strings(raw, "env")
+    for name in env:
+        if not name or "=" in name:
+            problem = "is empty" if not name else 'holds "="'
+            raise InvalidField(("body", "env", name), f"the name {problem}: not a variable name")
+    return env
 
 
 def _string_list(raw: object, what: str) -> list[str]:
@@ -346,16 +356,3 @@ def _string_list(raw: object, what: str) -> list[str]:
     if not all(isinstance(item, str) for item in raw):
         raise ApiError(422, "invalid_request_error", f"{what} must be an array of strings")
     return list(raw)
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_request_error", f"?{name}= must be an integer") from None
-    if not low <= value <= high:
-        raise ApiError(400, "invalid_request_error", f"?{name}= must be in {low}..{high}")
-    return value

@@ -1,7 +1,7 @@
 """GET /api/events (seed 003): every state change of every run, as it happens.
 
-Projection, event by event (payloads exactly as the seed; stax adds fields,
-never removes them):
+Projection, event by event (every field of the seed's payloads, under its names;
+stax adds fields, e.g. `stream` and `outputs`, and never removes one):
 
     run.started / run.completed     {runId, run}
     job.started / job.completed     {runId, jobId, job}
@@ -19,8 +19,9 @@ never removes them):
 
 Every event carries `id:` — the canonical seq, or `seq.i` for line i of a
 log chunk — so `Last-Event-ID` (or `?lastEventId=` on a first request)
-resumes exactly, to the line. Filters: `?runId=` and `?types=a,b`.
-Without a resume position the stream starts live, at the present.
+resumes exactly, to the line; an id past the last recorded event is 400.
+Filters: `?runId=` and `?types=a,b`. Without a resume position the stream
+starts live, at the present.
 
 `?format=canonical` (stax's own clients: `stax log`, `stax run` through the
 daemon) sends the canonical events themselves, one per seq, log chunks whole.
@@ -35,6 +36,7 @@ from quart import Blueprint, Response, current_app, request
 
 from runner.api.sse import (
     WireEvent,
+    check_issued,
     dumps,
     event_stream,
     frame,
@@ -140,6 +142,7 @@ async def events() -> Response:
         after, resume_index = daemon.store.last_seq, None
     else:
         seq, resume_index = position
+        await check_issued(daemon.store, seq, f"event id {raw_id!r}")
         after = seq - 1 if resume_index is not None else seq
 
     def accept(event: Event) -> bool:

@@ -19,6 +19,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from runner.api.request_numbers import shown
 from runner.api.thread_streams import iso_ms
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ THREAD_PREFIX = "sthr_"
 EVENT_PREFIX = "sevt_"
 THREAD_STATUSES = ("running", "idle", "rescheduling", "terminated")
 MODEL = "stax"  # no model runs a workflow; the SDK accepts any model id string
-_EVENT_ID = re.compile(r"sevt_(\d+)_(\d+)")
+_EVENT_ID = re.compile(r"sevt_([0-9]{1,18})_([0-9]{1,9})")  # ASCII digits, below 2**63
 _STATUS = {"queued": "idle", "waiting": "idle", "in_progress": "running", "completed": "terminated"}
 
 
@@ -62,7 +63,7 @@ def parse_event_id(value: str) -> tuple[int, int]:
     """`sevt_<seq>_<k>` -> (seq, k). ValueError otherwise."""
     match = _EVENT_ID.fullmatch(value.strip())
     if match is None:
-        raise ValueError(f"{value!r} is not an event id of this server (sevt_<seq>_<k>)")
+        raise ValueError(f"{shown(value)} is not an event id of this server (sevt_<seq>_<k>)")
     return int(match[1]), int(match[2])
 
 

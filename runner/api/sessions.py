@@ -23,11 +23,11 @@ comments keep an idle stream open. A stream ends after its run's last event.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from quart import Blueprint, Response, current_app, request
 
+from runner import json_text
 from runner.api.app import authorized, register_error_format
 from runner.api.openapi import (
     document,
@@ -38,6 +38,7 @@ from runner.api.openapi import (
     query_param,
     sse_response,
 )
+from runner.api.request_numbers import int_arg, parse_uint, shown
 from runner.api.session_objects import (
     THREAD_STATUSES,
     job_of_thread,
@@ -89,23 +90,12 @@ async def require_token() -> None:
 
 
 def _json(payload: JSONValue) -> Response:
-    return Response(
-        json.dumps(payload, separators=(",", ":")), status=200, content_type="application/json"
-    )
+    return Response(json_text.dumps(payload), status=200, content_type="application/json")
 
 
 # -- query parameters ------------------------------------------------------------------
 def _limit(default: int, maximum: int) -> int:
-    raw = request.args.get("limit")
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise ApiError(
-            400,
-            "invalid_request_error",
-            f"limit: expected an integer from 1 to {maximum}, got {raw!r}",
-        )
-    return int(raw)
+    return int_arg(request.args, "limit", default, 1, maximum)
 
 
 def _statuses() -> frozenset[str] | None:
@@ -169,9 +159,9 @@ async def list_sessions() -> Response:
     services = _services()
     limit = _limit(20, 1000)
     page = request.args.get("page") or None
-    if page is not None and not page.isdigit():
-        raise ApiError(400, "invalid_request_error", f"page: {page!r} is not a page cursor")
-    before = int(page) if page else None
+    before = parse_uint(page) if page is not None else None
+    if page is not None and before is None:
+        raise ApiError(400, "invalid_request_error", f"page: {shown(page)} is not a page cursor")
     statuses = _statuses()
     if statuses is None:
         runs = await services.store.list_runs(limit=limit + 1, before_seq=before)

@@ -15,14 +15,15 @@ those of the execution's trace (api/skill_events.py).
 
 Before the first byte, in this order: the token (the app's guard: 401), the
 rate limit of that token (429 with Retry-After), the skill (404), the body
-(400 not JSON, 422 not an object), the inputs (422 listing every problem).
+(400 not JSON, 422 not an object), the inputs (422 listing every problem). The
+stream refuses a Last-Event-ID (400): its frames have no id, and a retry carrying one
+must not start the skill again.
 Execute answers carry X-RateLimit-Limit/Remaining/Reset, errors included.
 Errors are `{"error": {"type", "message"[, "problems"]}}`.
 """
 
 from __future__ import annotations
 
-import json
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 import trio
 from quart import Blueprint, Response, current_app, request
 
-from runner.api.app import authorized, error_response, json_object, register_error_format
+from runner import json_text
+from runner.api.app import authorized, error_response, register_error_format
 from runner.api.openapi import (
     document,
     header_param,
@@ -43,11 +45,13 @@ from runner.api.openapi import (
     error_response as documented_error,
 )
 from runner.api.rate_limit import RateDecision, RateLimiter
+from runner.api.request_json import json_object
+from runner.api.request_numbers import shown
 from runner.api.skill_events import ExecutionView, payloads
 from runner.api.sse import SSE_HEADERS, WireEvent, comment, dumps, event_stream, live_frames
 from runner.dotenv import read_dotenv
 from runner.engine import new_run_id
-from runner.errors import ApiError, RunError, StaxError
+from runner.errors import ApiError, InvalidField, RunError, StaxError
 from runner.events.follow import REPLAY_PAGE_BYTES, Follower
 from runner.skills import (
     CHANNEL_HEADER,
@@ -87,6 +91,8 @@ def _error_body(error: ApiError) -> JSONValue:
     body: dict[str, JSONValue] = {"type": error.error_type, "message": error.message}
     if isinstance(error, InvalidInputs):
         body["problems"] = list(error.problems)
+    elif isinstance(error, InvalidField):
+        body["problems"] = [error.message]
     return {"error": body}
 
 
@@ -106,7 +112,7 @@ def _json(
     payload: JSONValue, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     return Response(
-        json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        json_text.dumps(payload, ascii=False),
         status=status,
         content_type="application/json",
         headers=headers,
@@ -213,6 +219,16 @@ async def _wait(started: _Started) -> dict[str, JSONValue]:
 @blueprint.post("/v1/skills/<skill_id>/execute/stream")
 async def execute_stream(skill_id: str) -> Response:
     services = _services()
+    resume = request.headers.get("Last-Event-ID", "").strip()
+    if resume:
+        # Its frames have no id (each POST is a new execution), so no id was issued to
+        # resume from; a client retrying with one must not run the skill again.
+        raise ApiError(
+            400,
+            "invalid_request_error",
+            f"Last-Event-ID {shown(resume)}: this stream does not resume (each POST starts "
+            "an execution); GET /v1/skills/executions/{trace_id} has an execution's events",
+        )
     decision = _rate_limit(services)
     if not decision.allowed:
         return _too_many(decision)
@@ -353,7 +369,9 @@ def _execute_responses(ok: dict[str, Any]) -> dict[str, Any]:
     too_many["headers"] = {**_RATE_HEADERS, "Retry-After": {"schema": {"type": "integer"}}}
     return {
         "200": {**ok, "headers": _RATE_HEADERS},
-        "400": documented_error("the body is not JSON"),
+        "400": documented_error(
+            "the body is not JSON; for the stream, also a Last-Event-ID (it does not resume)"
+        ),
         "401": documented_error("token missing or wrong"),
         "404": documented_error("no such (valid) skill"),
         "422": documented_error("the body or the inputs do not fit (each problem listed)"),
@@ -399,7 +417,11 @@ document(
     {
         "summary": "Execute a skill and stream its events (Server-Sent Events, seed 002)",
         "security": _SECURED,
-        "parameters": [_SKILL_ID, header_param(CHANNEL_HEADER, '"cli" for stax\'s own CLI')],
+        "parameters": [
+            _SKILL_ID,
+            header_param(CHANNEL_HEADER, '"cli" for stax\'s own CLI'),
+            header_param("Last-Event-ID", "refused (400): the stream does not resume"),
+        ],
         "requestBody": _BODY,
         "responses": _execute_responses(
             sse_response("skill_start, step_*, skill_completed, then done (the result)")

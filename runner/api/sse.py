@@ -15,7 +15,6 @@ yield either the frames or a keepalive.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
@@ -24,10 +23,14 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 import trio
 from quart import Response, current_app
 
+from runner import json_text
+from runner.api.request_numbers import shown
+from runner.errors import ApiError
 from runner.events.types import Event
 
 if TYPE_CHECKING:
     from runner.events.follow import Follower
+    from runner.events.store import EventStore
     from runner.expressions.values import JSONValue
 
 SSE_HEADERS = {
@@ -43,7 +46,7 @@ _FIELD_UNSAFE = re.compile(r"[\r\n\0]")
 
 def dumps(payload: JSONValue) -> str:
     """Compact JSON on one line (JSON escapes CR and LF inside strings)."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return json_text.dumps(payload, ascii=False)
 
 
 def frame(
@@ -204,16 +207,34 @@ async def live_frames(
             yield keepalive.encode()
 
 
+_EVENT_ID = re.compile(r"([0-9]{1,18})(?:\.([0-9]{1,9}))?")
+
+
 def parse_event_id(value: str | None) -> tuple[int, int | None] | None:
     """`N` -> (N, None): after event N. `N.i` -> (N, i): after line i of log chunk N.
-    None for an absent value; ValueError for a malformed one."""
+    None for an absent value; ValueError for a malformed one (ASCII digits only)."""
     if value is None or value.strip() == "":
         return None
-    text = value.strip()
-    seq_text, dot, index_text = text.partition(".")
-    if not seq_text.isdigit() or (dot and not index_text.isdigit()):
-        raise ValueError(f"invalid event id {value!r}")
-    return int(seq_text), int(index_text) if dot else None
+    match = _EVENT_ID.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f"invalid event id {shown(value)}")
+    seq, index = match.groups()
+    return int(seq), int(index) if index is not None else None
+
+
+async def check_issued(store: EventStore, seq: int, given: str) -> None:
+    """ApiError 400 when event `seq` is past the last one the store has committed: an
+    id this daemon never issued (one from another daemon, another data dir, or made
+    up), which would otherwise be answered 200 and then silence until the log caught
+    up. (The head this process knows may lag the commit a moment: the store is asked
+    before refusing.)"""
+    if seq > store.last_seq and seq > (head := await store.committed_seq()):
+        raise ApiError(
+            400,
+            "invalid_request_error",
+            f"{given} is after the last event this daemon has recorded ({head}): not an id "
+            "it issued (another daemon's, or another data dir's?)",
+        )
 
 
 # -- writes that never finish ----------------------------------------------------------

@@ -9,12 +9,12 @@ ends with a table of jobs. Colour only on a terminal, never with NO_COLOR.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from runner import json_text
 from runner.events.types import Event, EventType
 
 _FOLDED_LIMIT = 2000  # lines of folded output kept per step to show on failure
@@ -302,6 +302,6 @@ class JsonRenderer:
         self.out = out or sys.stdout
 
     def handle(self, event: Event) -> None:
-        self.out.write(json.dumps(event.to_json(), separators=(",", ":")) + "\n")
+        self.out.write(json_text.dumps(event.to_json()) + "\n")
         if event.type is EventType.RUN_COMPLETED:
             self.out.flush()

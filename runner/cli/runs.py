@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from runner import json_text
 from runner.cli.main import EXIT_OK
 from runner.cli.render import Palette, format_duration, wants_color
 from runner.config import Settings, load_settings
@@ -28,7 +28,7 @@ def runs_command(args: argparse.Namespace) -> int:
     else:
         runs = trio.run(_runs_from_store, settings, args)
     if args.json:
-        sys.stdout.write(json.dumps(runs, indent=2) + "\n")
+        sys.stdout.write(json_text.dumps(runs, indent=2) + "\n")
         return EXIT_OK
     _print_table(runs)
     return EXIT_OK

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import trio
 
+from runner import json_text
 from runner.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from runner.cli.render import Palette, format_duration, wants_color
 from runner.cli.run import run_in_process
@@ -66,7 +67,7 @@ def _list(settings: Settings, *, as_json: bool) -> int:
             "skills": [skill_summary(skill) for skill in catalog.skills.values()],
             "errors": [str(error) for error in catalog.errors],
         }
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text.dumps(payload, indent=2, ascii=False) + "\n")
     elif catalog.skills:
         width = max(len(skill_id) for skill_id in catalog.skills)
         for skill in catalog.skills.values():
@@ -85,7 +86,7 @@ def _show(settings: Settings, skill_id: str, *, as_json: bool) -> int:
     skill = load_catalog(settings.skills_dirs).require(skill_id)
     if as_json:
         payload = describe_skill(skill, settings.root)
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text.dumps(payload, indent=2, ascii=False) + "\n")
         return EXIT_OK
     out = sys.stdout
     described = describe_skill(skill, settings.root)
@@ -100,7 +101,7 @@ def _show(settings: Settings, skill_id: str, *, as_json: bool) -> int:
         if spec.required and spec.default is None:
             need = "required"
         else:
-            need = f"default {json.dumps(spec.default)}"
+            need = f"default {json_text.dumps(spec.default)}"
         options = f" one of {', '.join(spec.options)}" if spec.options else ""
         text = f"  {name}: {spec.type}{options}, {need}"
         out.write(f"{text}  {spec.description}\n" if spec.description else f"{text}\n")
@@ -206,13 +207,15 @@ class Progress:
     def _finish(self) -> None:
         result = self.result or {}
         if self.as_json:
-            self.out.write(json.dumps(result, ensure_ascii=False) + "\n")
+            self.out.write(json_text.dumps(result, ascii=False) + "\n")
             return
         outputs = result.get("outputs") or {}
         if outputs:
             self._write("outputs:")
             for key, value in outputs.items():
-                self._write(f"  {key}: {value if isinstance(value, str) else json.dumps(value)}")
+                self._write(
+                    f"  {key}: {value if isinstance(value, str) else json_text.dumps(value)}"
+                )
 
     def write_line(self, text: str) -> None:
         if not self.as_json:
@@ -230,7 +233,7 @@ class Progress:
 
 
 def _short(value: object, limit: int = 60) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
+    text = value if isinstance(value, str) else json_text.dumps(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

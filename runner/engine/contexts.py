@@ -6,7 +6,6 @@ jobs and steps add their own layers (matrix, needs, steps, env) on top.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import socket
@@ -14,6 +13,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from runner import json_text
 from runner.expressions import EvalContext, JSONValue, to_string
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ def default_event(
 
 def _input_text(value: JSONValue) -> str:
     """A dispatch input as GitHub's payload holds it: `true`, `3`, `text`."""
-    return json.dumps(value) if isinstance(value, bool) else to_string(value)
+    return json_text.dumps(value) if isinstance(value, bool) else to_string(value)
 
 
 def _commit_payload(repo: RepositoryInfo, commit: Commit | None) -> dict[str, JSONValue]:
@@ -289,4 +289,4 @@ def build_base_env(
 
 
 def write_event_file(path: Path, event: Mapping[str, JSONValue]) -> None:
-    path.write_text(json.dumps(event, indent=2), encoding="utf-8")
+    path.write_text(json_text.dumps(event, indent=2), encoding="utf-8")

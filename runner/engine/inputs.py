@@ -73,6 +73,8 @@ def convert(spec: InputSpec, value: JSONValue) -> JSONValue:
         raise ValueError(f"expected a boolean (true or false), got {to_string(value)!r}")
     if kind == "number":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ValueError(f"expected a finite number, got {to_string(value)}")
             return value
         text = to_string(value).strip()
         try:

@@ -17,12 +17,12 @@ outputs are those of the instances, later finishers winning, as on GitHub.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import trio
 
+from runner import json_text
 from runner.engine.control import JobControl
 from runner.engine.job import JobPlan, JobResult, run_job
 from runner.engine.matrix_instances import Instances, job_instances
@@ -397,7 +397,7 @@ def job_name(key: str, job: Job, combo: dict[str, JSONValue] | None, ctx: object
         return to_string(interpolate(base, ctx))  # type: ignore[arg-type]
     if combo:
         values = ", ".join(
-            json.dumps(v, separators=(",", ":")) if isinstance(v, (dict, list)) else to_string(v)
+            json_text.dumps(v) if isinstance(v, (dict, list)) else to_string(v)
             for v in combo.values()
         )
         return f"{base} ({values})"

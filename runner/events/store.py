@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from runner import json_text
 from runner.config import create_data_dir
 from runner.errors import ConfigError
 from runner.events.types import Event, EventType, weight
@@ -86,7 +87,7 @@ class StoreStatistics:
 
 def _dumps(data: JSONValue) -> str:
     # ASCII: any string, even one holding a lone surrogate, is storable as it is.
-    return json.dumps(data, separators=(",", ":"))
+    return json_text.dumps(data)
 
 
 def _split_lines(event: Event) -> tuple[str, bytes | None]:
@@ -109,6 +110,10 @@ def _split_lines(event: Event) -> tuple[str, bytes | None]:
             rest = {k: v for k, v in data.items() if k != "lines"}
             return _dumps(rest), text.encode("utf-8", "surrogatepass")
     return _dumps(data), None
+
+
+def _finite_data(data: dict[str, JSONValue]) -> dict[str, JSONValue]:
+    return {key: json_text.finite(value) for key, value in data.items()}
 
 
 def _joined_lines(data: str, lines: bytes | None) -> dict[str, Any]:
@@ -345,6 +350,16 @@ class EventStore:
             for event in batch:
                 seq += 1
                 event = replace(event, seq=seq)
+                try:
+                    stored = _split_lines(event)
+                except ValueError:
+                    # A non-finite number (JSON has none) reached an event: it is stored,
+                    # and published, as null, rather than the writer stopping on it.
+                    log.warning(
+                        "event %d (%s): a non-finite number stored as null", seq, event.type
+                    )
+                    event = replace(event, data=_finite_data(event.data))
+                    stored = _split_lines(event)
                 committed.append(event)
                 rows.append(
                     (
@@ -354,7 +369,7 @@ class EventStore:
                         event.run_id,
                         event.job_id,
                         event.step_number,
-                        *_split_lines(event),
+                        *stored,
                     )
                 )
                 last_by_run[event.run_id] = seq

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
+from runner import json_text
 from runner.events.types import now_ms
 
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ class ThreadStore:
         """Create the thread; returns (the thread, True), or (the existing one, False)
         when the id is taken (whoever owns it)."""
         now = now_ms()
-        text = json.dumps(metadata or {}, separators=(",", ":"))
+        text = json_text.dumps(metadata or {})
 
         def write(conn: sqlite3.Connection) -> tuple[ThreadRecord, bool]:
             conn.execute("BEGIN IMMEDIATE")
@@ -161,7 +162,7 @@ class ThreadStore:
         `owner`, with `metadata`) if there is none. Returns the updated thread, or None
         (and records nothing) when the thread belongs to another owner."""
         now = now_ms()
-        text = json.dumps(metadata or {}, separators=(",", ":"))
+        text = json_text.dumps(metadata or {})
 
         def write(conn: sqlite3.Connection) -> ThreadRecord | None:
             conn.execute("BEGIN IMMEDIATE")

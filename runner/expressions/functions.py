@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from runner import json_text
 from runner.errors import ExpressionError
 from runner.expressions.hashfiles import hash_files
 from runner.expressions.values import (
@@ -180,14 +181,14 @@ def _write_json(value: JSONValue, level: int, out: list[str]) -> None:
     elif isinstance(value, str):
         out.append(_json_string(value))
     elif value is None or isinstance(value, bool):
-        out.append(json.dumps(value))
+        out.append(json_text.dumps(value))
     else:
         out.append(to_string(value))
 
 
 def _json_string(text: str) -> str:
     # Escape what Newtonsoft.Json escapes by default, and nothing more.
-    escaped = json.dumps(text, ensure_ascii=False)
+    escaped = json_text.dumps(text, ascii=False)
     return (
         escaped.replace("\u0085", "\\u0085")
         .replace("\u2028", "\\u2028")

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from runner import json_text
 from runner.errors import WorkflowError
 from runner.model.validate import scalar_text
 
@@ -185,7 +185,7 @@ def _entries(values: JSONValue, key: str) -> list[dict[str, JSONValue]]:
 
 def _text(value: JSONValue) -> str:
     if isinstance(value, list | dict):
-        return json.dumps(value, separators=(",", ":"))
+        return json_text.dumps(value)
     return scalar_text(value)
 
 

@@ -6,6 +6,8 @@ Invariants of the tree `load_yaml` returns:
 * scalars resolve by the YAML 1.2 core schema, not PyYAML's YAML 1.1: only
   true/false are booleans, so `on:` stays "on" and `yes` stays "yes"; `010` is
   the int 10; quoted and block scalars are always strings;
+* numbers are finite: `.inf`, `.nan` and `1e400` are errors (values travel as JSON,
+  which has neither infinity nor NaN);
 * mapping keys are strings (a key written `1:` is "1") and unique: a duplicate is
   an error at the second occurrence;
 * anchors, aliases and merge keys (`<<`) are resolved; an alias is the very node
@@ -18,6 +20,7 @@ stack and crashes the interpreter on deeply nested input.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -232,6 +235,13 @@ class _Composer:
                 value = resolve_tagged(event.tag, text)
             except ValueError as exc:
                 self._problem(str(exc), event.start_mark, self._child_where())
+        if isinstance(value, float) and not math.isfinite(value):
+            # Values travel as JSON (events, the API), which has no infinity and no NaN.
+            self._problem(
+                f'"{text}" is not a finite number (quote it to mean the text)',
+                event.start_mark,
+                self._child_where(),
+            )
         start, end = _line_col(event.start_mark), _line_col(event.end_mark)
         width = end[1] - start[1] - (2 if quoted else 0)
         verbatim = (plain or quoted) and start[0] == end[0] and width == len(text)

@@ -9,10 +9,10 @@ Every problem is listed at once.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import TYPE_CHECKING
 
+from runner import json_text
 from runner.errors import RunError
 from runner.expressions import JSONValue, to_string
 
@@ -120,7 +120,7 @@ def _from_text(kind: str, text: str) -> JSONValue:
         return stripped.lower() == "true"
     if kind in ("object", "array"):
         try:
-            parsed: JSONValue = json.loads(stripped)
+            parsed: JSONValue = json_text.loads(stripped)
         except ValueError:
             return text
         return parsed

@@ -455,6 +455,24 @@ async def test_heartbeats_then_the_idle_stream_closes(daemon_factory: DaemonFact
 
 
 # -- errors ------------------------------------------------------------------------------
+def assert_validation_error(response: httpx.Response) -> list[dict[str, Any]]:
+    """Seed 004's HTTPValidationError: {"detail": [{"loc": [...], "msg", "type"}]}."""
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"detail"}, body
+    assert isinstance(body["detail"], list), body
+    assert body["detail"], body
+    for item in body["detail"]:
+        assert set(item) == {"loc", "msg", "type"}, item
+        assert all(isinstance(part, str | int) for part in item["loc"]), item
+        assert item["loc"][0] in ("body", "path", "query", "header"), item
+        assert isinstance(item["msg"], str), item
+        assert isinstance(item["type"], str), item
+    detail: list[dict[str, Any]] = body["detail"]
+    return detail
+
+
 async def test_stream_errors(daemon_factory: DaemonFactory) -> None:
     daemon = await agent_daemon(daemon_factory)
     url = "/threads/t-err/stream/events"
@@ -467,7 +485,9 @@ async def test_stream_errors(daemon_factory: DaemonFactory) -> None:
                 content=body if isinstance(body, bytes) else json.dumps(body),
                 headers=headers if headers is not None else daemon.auth,
             )
-            if response.status_code != 200:
+            if response.status_code == 422:  # the seed's HTTPValidationError, exactly
+                assert_validation_error(response)
+            elif response.status_code != 200:
                 assert response.headers["content-type"] == "application/json"
                 assert set(response.json()) == {"error", "detail"}
             return response.status_code
@@ -488,6 +508,16 @@ async def test_stream_errors(daemon_factory: DaemonFactory) -> None:
         other = {"x-api-key": OTHER_TOKEN}
         assert await status({"channels": ["values"]}, headers=other) == 404
         assert await status({"channels": ["values"]}, path="/threads/bad%20id/stream/events") == 422
+        refused = await client.post(
+            url, json={"channels": ["values"], "depth": -1}, headers=daemon.auth
+        )
+        assert assert_validation_error(refused) == [
+            {
+                "loc": ["body", "depth"],
+                "msg": "expected a non-negative integer or null",
+                "type": "value_error",
+            }
+        ]
         assert (await client.get("/threads/t-err", headers=other)).status_code == 404
         assert (await client.get("/threads/t-err/state", headers=other)).status_code == 404
         reply = await client.post(
@@ -606,7 +636,7 @@ async def test_commands_and_their_errors(daemon_factory: DaemonFactory) -> None:
         assert end["event"] == "failed"
         assert "rejected" in end["error"]
         malformed = await client.post("/threads/t-cmd/commands", content=b"[", headers=daemon.auth)
-        assert malformed.status_code == 422
+        assert assert_validation_error(malformed)[0]["type"] == "json_invalid"
 
 
 # -- threads and assistants --------------------------------------------------------------
@@ -639,7 +669,9 @@ async def test_threads_and_assistants(daemon_factory: DaemonFactory) -> None:
         assert (await client.get("/threads/t-none", headers=daemon.auth)).status_code == 404
         assert (await client.get("/threads/t-rest")).status_code == 401
         bad = await client.post("/threads", json={"metadata": []}, headers=daemon.auth)
-        assert bad.status_code == 422
+        assert assert_validation_error(bad) == [
+            {"loc": ["body", "metadata"], "msg": "must be an object", "type": "dict_type"}
+        ]
 
         state = (await client.get("/threads/t-rest/state", headers=daemon.auth)).json()
         assert (state["values"], state["next"], state["tasks"]) == ({}, [], [])
@@ -679,6 +711,6 @@ async def test_threads_and_assistants(daemon_factory: DaemonFactory) -> None:
         )
         assert [a["assistant_id"] for a in by_graph.json()] == ["gated"]
         limit = await client.post("/assistants/search", json={"limit": 0}, headers=daemon.auth)
-        assert limit.status_code == 422
+        assert [e["loc"] for e in assert_validation_error(limit)] == [["body", "limit"]]
         assert (await client.get("/assistants/two", headers=daemon.auth)).json() == two
         assert (await client.get("/assistants/nope", headers=daemon.auth)).status_code == 404

@@ -392,7 +392,7 @@ def test_the_page_resumes_across_a_daemon_restart(
 MARKDOWN_CASES: list[tuple[str, str]] = [
     ("# Title", "<h1>Title</h1>"),
     ("a **b** *c* `d` ~~e~~", "<p>a <strong>b</strong> <em>c</em> <code>d</code> <del>e</del></p>"),
-    ("- [x] done\n- [ ] todo", '<ul><li><input type="checkbox" checked="" disabled="">'),
+    ("- [x] done\n- [ ] todo", '<ul><li><input checked="" disabled="" type="checkbox"> done'),
     ("| a | b |\n| :-- | --: |\n| 1 | 2 |", '<th align="left">a</th><th align="right">b</th>'),
     ("```sh\necho <b>\n```", "<pre><code>echo &lt;b&gt;</code></pre>"),
     ("<details><summary>More</summary>\n\nhidden\n</details>", "<details><summary>More</summary>"),
@@ -407,6 +407,139 @@ MARKDOWN_CASES: list[tuple[str, str]] = [
     ('<p style="color:red" onclick="x()">hi</p>', "<p>hi</p>"),
     ("![alt](https://evil/pixel.png)", '<a href="https://evil/pixel.png"'),
 ]
+
+# Known XSS vectors (OWASP's cheat sheet, DOMPurify's and marked's regression lists):
+# javascript: hidden by tabs, newlines, entities, control characters and case; data:
+# and vbscript: URLs; event handlers; SVG and MathML tricks; mutation XSS; style,
+# iframe, object, embed, form, meta refresh, base, link; DOM clobbering. Every URL
+# that a broken sanitizer would fetch points at a closed port on loopback.
+XSS_VECTORS = [
+    '<a href="java\tscript:alert(1)">tab</a>',
+    '<a href="java\nscript:alert(1)">newline</a>',
+    '<a href="java&#9;script:alert(1)">entity tab</a>',
+    '<a href="java&#x0A;script:alert(1)">entity newline</a>',
+    '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)">all</a>',
+    '<a href="&#x6A;avascript&#x3A;alert(1)">hex</a>',
+    '<a href="  javascript:alert(1)">spaces</a>',
+    '<a href="\x01javascript:alert(1)">control</a>',
+    '<a href="JaVaScRiPt:alert(1)">case</a>',
+    '<a href="javascript&colon;alert(1)">colon entity</a>',
+    "[md tab](java\tscript:alert(1))",
+    "[md entity](java&#9;script:alert(1))",
+    "[md case](JAVASCRIPT:alert(1))",
+    "[md ref][r]\n\n[r]: javascript:alert(1)",
+    "<javascript:alert(1)>",
+    "![img](javascript:alert(1))",
+    '<a href="vbscript:msgbox(1)">vb</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">data</a>',
+    "[md data](data:text/html,<script>alert(1)</script>)",
+    '<img src="data:image/svg+xml,<svg onload=alert(1)>">',
+    '<div onmouseover="alert(1)">hover</div>',
+    '<details open ontoggle="alert(1)"><summary>x</summary></details>',
+    '<input autofocus onfocus="alert(1)">',
+    '<input type="image" src="http://127.0.0.1:9/x" onerror="alert(1)">',
+    '<body onload="alert(1)">',
+    '<video><source onerror="alert(1)"></video>',
+    "<svg><script>alert(1)</script></svg>",
+    '<svg><a xlink:href="javascript:alert(1)"><text y="20">x</text></a></svg>',
+    '<svg><animate onbegin="alert(1)" attributeName="x" dur="1s"/></svg>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<math><a xlink:href="javascript:alert(1)">m</a></math>',
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    "<template><img src=x onerror=alert(1)></template>",
+    "<style>@import 'http://127.0.0.1:9/x.css'; * { color: red }</style>",
+    '<p style="background:url(javascript:alert(1))">styled</p>',
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    '<object data="javascript:alert(1)"></object>',
+    '<embed src="javascript:alert(1)">',
+    '<form action="javascript:alert(1)"><button>go</button></form>',
+    '<button formaction="javascript:alert(1)">go</button>',
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    '<base href="javascript:alert(1)//">',
+    '<link rel="stylesheet" href="http://127.0.0.1:9/x.css">',
+    '<!--<img src="--><img src=x onerror=alert(1)//">',
+    "<scr<script>ipt>alert(1)</script>",
+    '<a href="#" onclick="alert(1)">click</a>',
+    '<table><tr><td><a href="java\tscript:alert(1)">cell</a></td></tr></table>',
+    '<img srcset="x 1x" onerror="alert(1)">',
+    '<a id="x" name="body">clobber</a>',
+    '<a title="&quot;><img src=x onerror=alert(1)>" href="javascript:alert(1)">t</a>',
+    '<a href="https://example.com" target="_self" onclick="alert(1)">fine</a>',
+]
+SAFE_TAGS = {
+    *("a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt"),
+    *("em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "input", "ins", "kbd", "li", "mark"),
+    *("ol", "p", "pre", "q", "s", "samp", "small", "span", "strike", "strong", "sub"),
+    *("summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "u", "ul"),
+    "var",
+}
+SAFE_ATTRIBUTES = {
+    *("href", "title", "open", "start", "align", "colspan", "rowspan", "type", "checked"),
+    *("disabled", "rel", "target"),
+}
+
+
+def test_the_summary_sanitizer_defeats_known_xss_vectors(
+    new_context: Callable[..., BrowserContext], daemon: ThreadDaemon
+) -> None:
+    """Each vector rendered into the live page, with the CSP switched off so that the
+    sanitizer alone stands: nothing runs, and what is left is only allowed tags and
+    attributes, with links the browser would open as http(s), mailto or this page."""
+    context = new_context(bypass_csp=True)
+    outside: list[str] = []
+
+    def only_the_daemon(route: Route) -> None:
+        if route.request.url.startswith(daemon.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_daemon)
+    page = context.new_page()
+    page.goto(daemon.url + "/skills")
+    base = page.evaluate(
+        "() => document.querySelector('script[type=module]').src.replace(/app\\.js$/, '')"
+    )
+    found = page.evaluate(
+        """async ([base, vectors, tags, attributes]) => {
+            window.alert = window.confirm = window.prompt = (v) => {
+                (window.__xss = window.__xss || []).push(String(v));
+            };
+            const { renderMarkdown } = await import(base + 'markdown.js');
+            const problems = [];
+            const holders = vectors.map((source) => {
+                const holder = document.createElement('div');
+                holder.appendChild(renderMarkdown(source));
+                document.body.appendChild(holder);
+                return [source, holder];
+            });
+            await new Promise((done) => setTimeout(done, 300));  // onerror, onload, ontoggle...
+            for (const [source, holder] of holders) {
+                for (const el of holder.querySelectorAll('*')) {
+                    if (!tags.includes(el.localName)) problems.push([source, `<${el.localName}>`]);
+                    for (const attr of el.attributes) {
+                        if (!attributes.includes(attr.name)) problems.push([source, attr.name]);
+                    }
+                    if (el.hasAttribute('href')) {
+                        const url = new URL(el.getAttribute('href'), location.href);
+                        if (!['http:', 'https:', 'mailto:'].includes(url.protocol)) {
+                            problems.push([source, `href ${url.protocol}`]);
+                        }
+                    }
+                }
+            }
+            return { problems, alerts: window.__xss || [], html: holders.map(([, h]) => h.innerHTML) };
+        }""",
+        [base, XSS_VECTORS, sorted(SAFE_TAGS), sorted(SAFE_ATTRIBUTES)],
+    )
+    assert found["problems"] == []
+    assert found["alerts"] == []
+    assert outside == []
+    # What is safe survives: the text of each link, and the one harmless href.
+    assert "tab" in found["html"][0]
+    assert 'href="https://example.com"' in found["html"][-1]
+
 
 ANSI_CASES: list[tuple[str, list[list[Any]]]] = [
     ("plain", [["plain", None]]),
