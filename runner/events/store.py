@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, workflow TEXT NOT NULL, status TEXT NOT NULL, conclusion TEXT,
     created_at INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
     snapshot TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);
+DROP INDEX IF EXISTS runs_by_created;
+CREATE INDEX IF NOT EXISTS runs_by_seq ON runs (first_seq);
 CREATE TABLE IF NOT EXISTS jobs (
     run_id TEXT NOT NULL, job_id TEXT NOT NULL, position INTEGER NOT NULL,
     snapshot TEXT NOT NULL, PRIMARY KEY (run_id, job_id));
@@ -423,12 +424,15 @@ class EventStore:
         return False
 
     def _prune(self, conn: sqlite3.Connection) -> None:
-        """Keep the newest `retention_runs` finished runs; delete older ones and their events."""
+        """Keep the newest `retention_runs` finished runs; delete older ones and their events.
+
+        Newest by seq, never by `created_at`: a clock set back would make each new run
+        the oldest, pruned the moment it completes."""
         old = [
             row[0]
             for row in conn.execute(
-                "SELECT id FROM runs WHERE status = 'completed' ORDER BY created_at DESC, "
-                "first_seq DESC LIMIT -1 OFFSET ?",
+                "SELECT id FROM runs WHERE status = 'completed' ORDER BY first_seq DESC "
+                "LIMIT -1 OFFSET ?",
                 (self.retention_runs,),
             )
         ]

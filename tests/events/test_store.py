@@ -249,3 +249,29 @@ def test_a_store_from_a_newer_stax_is_refused_not_misread(tmp_path: Path) -> Non
     with sqlite3.connect(data_dir / "stax.db") as conn:  # and left as it was
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
     conn.close()
+
+
+def run_event(run_id: str, kind: EventType, created_at: int) -> Event:
+    status = "completed" if kind is EventType.RUN_COMPLETED else "in_progress"
+    run = {"id": run_id, "workflow": "wf", "status": status, "created_at": created_at}
+    return Event(type=kind, run_id=run_id, data={"run": run}, ts=created_at)  # type: ignore[dict-item]
+
+
+async def test_retention_keeps_the_newest_runs_by_seq_when_the_clock_went_back(
+    tmp_path: Path,
+) -> None:
+    """Two runs made while the clock was an hour ahead, then the clock is set back: the
+    run started last is the newest and is kept; the oldest by seq goes."""
+    store = EventStore(tmp_path / "data", retention_runs=2)
+    store.open()
+    ahead, now = 2_000_000_000_000, 1_999_996_400_000
+    async with trio.open_nursery() as nursery:
+        await nursery.start(store.run)
+        for run_id, created_at in (("r1", ahead), ("r2", ahead + 1), ("r3", now)):
+            await store.emit(run_event(run_id, EventType.RUN_STARTED, created_at))
+            await store.emit(run_event(run_id, EventType.RUN_COMPLETED, created_at))
+        store.close_writer()
+    assert [r["id"] for r in await store.list_runs()] == ["r3", "r2"]
+    assert await store.get_run("r3") is not None
+    assert await store.get_run("r1") is None
+    store.close()
