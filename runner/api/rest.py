@@ -23,9 +23,12 @@ from runner.errors import ApiError, ConfigError, RunError, WorkflowErrors
 from runner.model import Workflow, load_workflow
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from runner.expressions.values import JSONValue
 
 blueprint = Blueprint("rest", __name__)
+LOG_PAGE_BYTES = 256 << 10  # of a step's log, read from the store and written at a time
 
 _RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
     "workflow": str,
@@ -163,14 +166,36 @@ async def approve_job(run_id: str, job_id: str) -> Response:
 
 @blueprint.get("/api/runs/<run_id>/jobs/<job_id>/steps/<int:number>/log")
 async def step_log(run_id: str, job_id: str, number: int) -> Response:
+    """The step's log as plain text, streamed page by page from the store: a reader holds
+    one page, however big the log. It ends where the log was committed when the request
+    came (a step still writing does not keep the response open)."""
+    store = _services().store
     # Beyond any real step number (and SQLite's integers): simply not there.
-    lines = await _services().store.step_log(run_id, job_id, number) if number < 2**31 else None
-    if lines is None:
+    if number >= 2**31 or not await store.has_step(run_id, job_id, number):
         raise ApiError(
             404, "not_found_error", f"no step {number} in job {job_id!r} of run {run_id!r}"
         )
-    text = "".join(f"{line}\n" for line in lines)
-    return Response(text, status=200, content_type="text/plain; charset=utf-8")
+    until = await store.committed_seq()
+
+    async def pages() -> AsyncIterator[bytes]:
+        after = 0
+        while True:
+            last, text = await store.read_step_log(
+                run_id, job_id, number, after=after, until=until, max_bytes=LOG_PAGE_BYTES
+            )
+            if last == after:
+                return
+            after = last
+            if text:
+                yield text
+
+    response = Response(
+        _services().watch.guard(pages()),
+        status=200,
+        content_type="text/plain; charset=utf-8",
+    )
+    response.timeout = None  # Quart's default would cut a long log at 60 s
+    return response
 
 
 @blueprint.get("/api/workflows")

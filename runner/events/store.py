@@ -638,29 +638,64 @@ class EventStore:
         result: list[dict[str, JSONValue]] = await self._read(query)
         return result
 
-    async def step_log(self, run_id: str, job_id: str, step_number: int) -> list[str] | None:
-        """Every line the step logged, or None if the run, job or step is unknown."""
+    async def has_step(self, run_id: str, job_id: str, step_number: int) -> bool:
+        def query(conn: sqlite3.Connection) -> bool:
+            return (
+                conn.execute(
+                    "SELECT 1 FROM steps WHERE run_id = ? AND job_id = ? AND number = ?",
+                    (run_id, job_id, step_number),
+                ).fetchone()
+                is not None
+            )
 
-        def query(conn: sqlite3.Connection) -> list[str] | None:
-            known = conn.execute(
-                "SELECT 1 FROM steps WHERE run_id = ? AND job_id = ? AND number = ?",
-                (run_id, job_id, step_number),
-            ).fetchone()
-            if known is None:
-                return None
-            lines: list[str] = []
-            for data, stored in conn.execute(
-                f"SELECT data, {self._lines_expression(conn)} FROM events "
-                "WHERE type = 'step.log' AND "
-                "run_id = ? AND "
-                "job_id = ? AND step_number = ? ORDER BY seq",
-                (run_id, job_id, step_number),
-            ):
-                lines.extend(_joined_lines(data, stored)["lines"])
-            return lines
+        known: bool = await self._read(query)
+        return known
 
-        result: list[str] | None = await self._read(query)
-        return result
+    async def read_step_log(
+        self, run_id: str, job_id: str, step_number: int, *, after: int, until: int, max_bytes: int
+    ) -> tuple[int, bytes]:
+        """One page of a step's log: the lines of its chunks with seq in (`after`, `until`],
+        each line ending in a newline, as UTF-8, about `max_bytes` of them (at least one
+        chunk), and the seq of the last chunk read (`after` when none is left). Pages keep
+        a reader's memory bounded, however big the log."""
+
+        def query(conn: sqlite3.Connection) -> tuple[int, bytes]:
+            last, size = after, 0
+            parts: list[bytes] = []
+            cursor = conn.execute(
+                f"SELECT seq, data, {self._lines_expression(conn)} FROM events "
+                "WHERE type = 'step.log' AND run_id = ? AND job_id = ? AND step_number = ? "
+                "AND seq > ? AND seq <= ? ORDER BY seq",
+                (run_id, job_id, step_number, after, until),
+            )
+            try:
+                for seq, data, stored in cursor:
+                    last = seq
+                    text = _log_text(data, stored)
+                    parts.append(text)
+                    size += len(text)
+                    if size >= max_bytes:
+                        break
+            finally:
+                cursor.close()
+            return last, b"".join(parts)
+
+        page: tuple[int, bytes] = await self._read(query)
+        return page
+
+
+def _log_text(data: str, stored: bytes | None) -> bytes:
+    """A chunk's lines as the step wrote them, each ending in a newline, in UTF-8. (A lone
+    surrogate, which the store keeps but UTF-8 cannot carry, becomes `?`.)"""
+    if stored is None:  # a chunk kept whole in JSON
+        lines = _joined_lines(data, None).get("lines") or []
+        text = "".join(f"{line}\n" for line in lines)
+        return text.encode("utf-8", "replace")
+    try:
+        stored.decode("utf-8")
+    except UnicodeDecodeError:
+        stored = stored.decode("utf-8", "surrogatepass").encode("utf-8", "replace")
+    return stored + b"\n"
 
 
 def read_last_seq(conn: sqlite3.Connection) -> int:

@@ -63,10 +63,15 @@ async def test_snapshots_logs_and_numbers(tmp_path: Path) -> None:
     assert run["run_number"] == 2
     assert [j["id"] for j in run["jobs"]] == ["a", "b"]  # type: ignore[index]
     assert [s["conclusion"] for s in run["jobs"][0]["steps"]] == ["success"]  # type: ignore[index]
-    log = await store.step_log(first, "a", 1)
-    assert log is not None
-    assert log[-2:] == ["one", "two"]
-    assert await store.step_log(first, "a", 7) is None
+    last, log = await store.read_step_log(
+        first, "a", 1, after=0, until=store.last_seq, max_bytes=1 << 20
+    )
+    assert log.endswith(b"one\ntwo\n")
+    assert await store.read_step_log(
+        first, "a", 1, after=last, until=store.last_seq, max_bytes=1
+    ) == (last, b"")
+    assert await store.has_step(first, "a", 1)
+    assert not await store.has_step(first, "a", 7)
     runs = await store.list_runs()
     assert [r["id"] for r in runs] == [second, first]
     assert await store.list_runs(status="failure") == []
@@ -274,4 +279,36 @@ async def test_retention_keeps_the_newest_runs_by_seq_when_the_clock_went_back(
     assert [r["id"] for r in await store.list_runs()] == ["r3", "r2"]
     assert await store.get_run("r3") is not None
     assert await store.get_run("r1") is None
+    store.close()
+
+
+async def test_a_step_log_reads_back_in_pages_exactly_as_written(tmp_path: Path) -> None:
+    """Pages hold whole chunks, about `max_bytes` of them, and together the log's bytes:
+    each line ends in a newline; a lone surrogate, which UTF-8 cannot carry, is `?`."""
+    store = EventStore(tmp_path / "data")
+    store.open()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(store.run)
+        for i, lines in enumerate(CHUNKS):
+            await store.emit(log_chunk("r1", i, lines))
+        await store.emit(log_chunk("r2", 9, ["another run's"]))
+        store.close_writer()
+    expected = "".join(f"{line}\n" for lines in CHUNKS for line in lines)
+    pages: list[bytes] = []
+    after = 0
+    while True:
+        last, page = await store.read_step_log(
+            "r1", "j", 1, after=after, until=store.last_seq, max_bytes=10
+        )
+        if last == after:
+            break
+        pages.append(page)
+        after = last
+    assert len(pages) == 2  # the first chunk, then the rest (about 10 bytes a page)
+    assert b"".join(pages) == expected.encode("utf-8", "replace")
+    # Nothing past `until`.
+    assert await store.read_step_log("r1", "j", 1, after=0, until=1, max_bytes=1 << 20) == (
+        1,
+        "".join(f"{line}\n" for line in CHUNKS[0]).encode("utf-8", "replace"),
+    )
     store.close()
