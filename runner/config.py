@@ -83,6 +83,14 @@ class ConnectionSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StoreSettings:
+    """How often the daemon checks that its store can still be trusted (store_health)."""
+
+    file_check_seconds: float = 5.0  # stax.db and stax.lock are still the files it opened
+    quick_check_seconds: float = 600.0  # PRAGMA quick_check of every page (and once at start)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     root: Path  # the directory holding stax.toml (or the cwd without one)
     config_path: Path | None = None
@@ -102,6 +110,7 @@ class Settings:
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     streams: StreamSettings = field(default_factory=StreamSettings)
     connections: ConnectionSettings = field(default_factory=ConnectionSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     agent_protocol: bool = True
     # The daemon's runs and store writer in a process of their own, beside the HTTP
     # server (runner.engine.host): a crowd of clients then does not slow the runs.
@@ -145,6 +154,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "rate_limit": dict,
     "streams": dict,
     "connections": dict,
+    "store": dict,
     "engine_process": bool,
 }
 
@@ -240,6 +250,8 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         changes["connections"] = _parse_table(
             raw["connections"], ConnectionSettings, "connections", fail
         )
+    if "store" in raw:
+        changes["store"] = _parse_table(raw["store"], StoreSettings, "store", fail)
     return replace(settings, **changes)
 
 

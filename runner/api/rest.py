@@ -3,7 +3,8 @@
 Errors are `{"error": {"type", "message"}}` with the status that fits:
 400 unreadable body, 401 no token, 403 a path outside what the daemon may
 run, 404 unknown run/job/step/workflow, 409 nothing to cancel or approve,
-422 a body or workflow that does not validate, 503 shutting down.
+422 a body or workflow that does not validate, 503 shutting down or a store that
+cannot take a run (`/api/health` says why).
 """
 
 from __future__ import annotations
@@ -60,17 +61,18 @@ def _json(payload: JSONValue, status: int = 200) -> Response:
 async def health() -> Response:
     services = _services()
     stats = services.store.statistics()
+    problem = services.store.check()  # the store's files are checked on the spot
     return _json(
         {
-            "status": "ok" if stats.failed is None else "degraded",
+            "status": "ok" if problem is None else "degraded",
             "version": __version__,
             "uptime_s": round(time.time() - services.started_at, 3),
             "runs_active": len(services.manager.active),
             "last_seq": stats.last_seq,
             "subscribers": services.bus.statistics().subscribers,
             "streams_cut": services.watch.statistics().cut,
-            "store_error": stats.failed,
-            "accepting_runs": services.manager.accepting and stats.failed is None,
+            "store_error": problem,
+            "accepting_runs": services.manager.accepting and problem is None,
         }
     )
 

@@ -22,23 +22,25 @@ commits, and a run's log never piles up in memory ahead of the disk.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import math
-import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import trio
 
 from runner.errors import ConfigError
+from runner.events.read_pool import ReadPool
+from runner.events.store_health import StoreHealth
+from runner.events.store_lock import LOCK_NAME, DataDirLock
 from runner.events.types import Event, EventType, weight
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
     from pathlib import Path
 
     from runner.expressions.values import JSONValue
@@ -82,6 +84,7 @@ class StoreStatistics:
     committed_events: int
     queued: int
     failed: str | None  # why writing stopped, if it did
+    degraded: str | None = None  # why the store cannot be trusted (store_health), once found
 
 
 def _dumps(data: JSONValue) -> str:
@@ -158,8 +161,9 @@ class EventStore:
         self._room = trio.lowlevel.ParkingLot()  # emitters waiting for the writer
         self._write_limiter = trio.CapacityLimiter(1)
         self._conn: sqlite3.Connection | None = None
-        self._readers: list[sqlite3.Connection] = []
-        self._lock_fd: int | None = None
+        self._lock = DataDirLock(data_dir)
+        self.health = StoreHealth(self.path, data_dir / LOCK_NAME)
+        self._pool = ReadPool(self._connect, self.health)
         self.last_seq = 0
         self._batches = 0
         self._events = 0
@@ -181,17 +185,14 @@ class EventStore:
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{self.path}: cannot read the store: {exc}") from None
         self.last_seq = last_seq
+        self.health.remember_files()
 
     def open(self) -> None:
-        """Take the data dir's lock, open the database, create the schema."""
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"data dir {self.data_dir}: {exc.strerror}") from None
-        self._lock_fd = _take_lock(self.data_dir / "stax.lock")
+        """Take the data dir's lock (store_lock), open the database, create the schema."""
+        self._lock.acquire()
         conn: sqlite3.Connection | None = None
         try:
-            conn = self._connect()
+            conn = self._connect(create=True)
             conn.executescript(_SCHEMA)
             _refuse_newer_schema(conn, self.path)
             if not _has_lines_column(conn):  # a store from before schema 2
@@ -204,6 +205,7 @@ class EventStore:
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('last_seq', '0')")
             conn.commit()
             self.last_seq = read_last_seq(conn)
+            self.health.remember_files(lock_fd=self._lock.fd)
         except (sqlite3.DatabaseError, ConfigError) as exc:
             if conn is not None:
                 conn.close()
@@ -214,16 +216,24 @@ class EventStore:
         self._conn = conn
 
     def close(self) -> None:
-        for conn in [*self._readers, *([self._conn] if self._conn else [])]:
-            conn.close()
-        self._readers.clear()
+        self._pool.close()
+        if self._conn is not None:
+            self._conn.close()
         self._conn = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        self._lock.release()
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+    def check(self) -> str | None:
+        """Why no run may start now, or None: the store is degraded (its files are checked
+        on the spot) or cannot be written."""
+        return self.health.check_files() or unwritable(self.failed)
+
+    def _connect(self, *, create: bool = False) -> sqlite3.Connection:
+        # Only the writer creates the file: a reader must not make an empty store where
+        # the real one was deleted.
+        uri = f"file:{quote(str(self.path))}?mode={'rwc' if create else 'rw'}"
+        conn = sqlite3.connect(
+            uri, uri=True, check_same_thread=False, isolation_level=None, timeout=10
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=OFF")
@@ -318,6 +328,7 @@ class EventStore:
                     self._write_batch, batch, limiter=self._write_limiter
                 )
             except sqlite3.Error as exc:
+                self.health.noticed(exc)
                 if self.failed is None:
                     log.error("the event store cannot write (%s); retrying", exc)
                 self.failed = str(exc)
@@ -373,7 +384,11 @@ class EventStore:
             raise
         self.last_seq = seq
         if completed_runs and self.retention_runs > 0:
-            self._prune(conn)
+            try:
+                self._prune(conn)
+            except sqlite3.Error as exc:  # the batch is committed: it must not be retried
+                self.health.noticed(exc)
+                log.warning("pruning old runs failed: %s", exc)
         return committed
 
     def _update_snapshots(self, conn: sqlite3.Connection, event: Event) -> bool:
@@ -476,7 +491,11 @@ class EventStore:
                 raise
             return int(row[0])
 
-        return await trio.to_thread.run_sync(allocate, limiter=self._write_limiter)
+        try:
+            return await trio.to_thread.run_sync(allocate, limiter=self._write_limiter)
+        except sqlite3.Error as exc:
+            self.health.noticed(exc)
+            raise
 
     async def committed_seq(self) -> int:
         """The last seq committed (a store another process writes reads it afresh)."""
@@ -489,6 +508,7 @@ class EventStore:
             committed_events=self._events,
             queued=self._receive.statistics().current_buffer_used,
             failed=self.failed,
+            degraded=self.health.problem,
         )
 
     # -- reading ----------------------------------------------------------------
@@ -505,21 +525,17 @@ class EventStore:
         lines = self._lines_expression(conn)
         return f"seq, ts, type, run_id, job_id, step_number, data, {lines}"
 
-    @contextmanager
-    def _reader(self) -> Iterator[sqlite3.Connection]:
-        conn = self._readers.pop() if self._readers else self._connect()
-        try:
-            yield conn
-        finally:
-            if len(self._readers) < 8:
-                self._readers.append(conn)
-            else:
-                conn.close()
+    def _reader(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._pool.reader()
 
     async def _read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         def work() -> Any:
             with self._reader() as conn:
-                return fn(conn)
+                try:
+                    return fn(conn)
+                except sqlite3.DatabaseError as exc:
+                    self.health.noticed(exc)
+                    raise
 
         return await trio.to_thread.run_sync(work)
 
@@ -698,6 +714,11 @@ def _log_text(data: str, stored: bytes | None) -> bytes:
     return stored + b"\n"
 
 
+def unwritable(failed: str | None) -> str | None:
+    """What a write failure means for the daemon."""
+    return f"the event store cannot be written ({failed})" if failed else None
+
+
 def read_last_seq(conn: sqlite3.Connection) -> int:
     """The last seq committed, as the store records it (in the same transaction)."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
@@ -723,19 +744,3 @@ def _refuse_newer_schema(conn: sqlite3.Connection, path: Path) -> None:
 
 def _has_lines_column(conn: sqlite3.Connection) -> bool:
     return any(row[1] == "lines" for row in conn.execute("PRAGMA table_info(events)"))
-
-
-def _take_lock(path: Path) -> int:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
-        os.close(fd)
-        raise ConfigError(
-            f"the data dir {path.parent} is in use by {holder}; one daemon (or "
-            "local run) per data dir"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"stax pid {os.getpid()}".encode())
-    return fd
