@@ -8,6 +8,7 @@ Layers, bottom to top (a layer imports only from layers below it):
     events                  canonical events, the durable store and the multicast bus
     engine                  scheduling runs, jobs and steps; emits events into a sink
     skills                  the skill catalog (pure) and starting skill executions (above engine)
+    definitions             workflow and skill files as the daemon parses them (off its loop)
     api                     HTTP: one module per endpoint family, each a projection of events
     cli, daemon             entry points that own the top-level nurseries
 """

@@ -104,6 +104,8 @@ class Settings:
     max_parallel_jobs: int = 0  # 0: one per CPU
     retention_runs: int = 500
     step_kill_grace_seconds: float = 5.0
+    # How long a request waits for the daemon to parse workflow and skill files.
+    parse_timeout_seconds: float = 10.0
     labels: Mapping[str, str] = field(default_factory=dict)  # runs-on label -> "host" | "skip"
     environments: Mapping[str, EnvironmentSettings] = field(default_factory=dict)
     auth: AuthSettings = field(default_factory=AuthSettings)
@@ -147,6 +149,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "max_parallel_jobs": int,
     "retention_runs": int,
     "step_kill_grace_seconds": (int, float),
+    "parse_timeout_seconds": (int, float),
     "agent_protocol": bool,
     "labels": dict,
     "environments": dict,
@@ -216,6 +219,11 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         changes["port"] = raw["port"]
     if "step_kill_grace_seconds" in raw:
         changes["step_kill_grace_seconds"] = float(raw["step_kill_grace_seconds"])
+    if "parse_timeout_seconds" in raw:
+        value = raw["parse_timeout_seconds"]
+        if isinstance(value, bool) or not 0 < value < _FOREVER:
+            raise fail("parse_timeout_seconds", "expected a positive number")
+        changes["parse_timeout_seconds"] = float(raw["parse_timeout_seconds"])
     for key in ("data_dir", "secrets_file"):
         if key in raw:
             changes[key] = Path(raw[key])

@@ -19,14 +19,15 @@ from quart import Blueprint, Response, current_app, request
 from runner import __version__
 from runner.api.app import Services, authorized, json_object
 from runner.catalog import find_workflow, list_workflows
+from runner.definitions import load_workflow_file, load_workflows
 from runner.engine import RunRequest
 from runner.errors import ApiError, ConfigError, RunError, WorkflowErrors
-from runner.model import Workflow, load_workflow
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from runner.expressions.values import JSONValue
+    from runner.model import Workflow
 
 blueprint = Blueprint("rest", __name__)
 LOG_PAGE_BYTES = 256 << 10  # of a step's log, read from the store and written at a time
@@ -84,7 +85,7 @@ async def start_run() -> Response:
     _check_fields(body, _RUN_FIELDS, required=("workflow",))
     workdir = _workdir(body.get("workdir"), services)
     path = resolve_workflow(body["workflow"], workdir, services)
-    workflow = _load(path)
+    workflow = await _load(path, services)
     try:
         request_ = RunRequest(
             workflow=workflow,
@@ -202,18 +203,18 @@ async def step_log(run_id: str, job_id: str, number: int) -> Response:
 
 @blueprint.get("/api/workflows")
 async def workflows() -> Response:
+    """Every workflow in the workflow dirs, parsed off the event loop (runner.definitions)."""
     services = _services()
+    parsed = await load_workflows(
+        list_workflows(services.settings), timeout_s=services.settings.parse_timeout_seconds
+    )
     out: list[JSONValue] = []
-    for path in list_workflows(services.settings):
+    for path, verdict in parsed.items():
         entry: dict[str, JSONValue] = {"name": path.stem, "path": str(path)}
-        try:
-            workflow = load_workflow(path)
-        except WorkflowErrors as exc:
-            entry.update({"valid": False, "errors": [str(e) for e in exc.errors]})
-        except ConfigError as exc:
-            entry.update({"valid": False, "errors": [str(exc)]})
+        if isinstance(verdict, WorkflowErrors):
+            entry.update({"valid": False, "errors": [str(e) for e in verdict.errors]})
         else:
-            entry.update(_describe(workflow))
+            entry.update(_describe(verdict))
         out.append(entry)
     return _json({"workflows": out})
 
@@ -286,9 +287,9 @@ def _workdir(raw: object, services: Services) -> Path:
     return path
 
 
-def _load(path: Path) -> Workflow:
+async def _load(path: Path, services: Services) -> Workflow:
     try:
-        return load_workflow(path)
+        return await load_workflow_file(path, timeout_s=services.settings.parse_timeout_seconds)
     except WorkflowErrors as exc:
         raise ApiError(422, "invalid_workflow", str(exc)) from None
 
