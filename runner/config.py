@@ -94,6 +94,14 @@ class ActionsSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StoreSettings:
+    """How often the daemon checks that its store can still be trusted (store_health)."""
+
+    file_check_seconds: float = 5.0  # stax.db and stax.lock are still the files it opened
+    quick_check_seconds: float = 600.0  # PRAGMA quick_check of every page (and once at start)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     root: Path  # the directory holding stax.toml (or the cwd without one)
     config_path: Path | None = None
@@ -107,6 +115,8 @@ class Settings:
     max_parallel_jobs: int = 0  # 0: one per CPU
     retention_runs: int = 500
     step_kill_grace_seconds: float = 5.0
+    # How long a request waits for the daemon to parse workflow and skill files.
+    parse_timeout_seconds: float = 10.0
     labels: Mapping[str, str] = field(default_factory=dict)  # runs-on label -> "host" | "skip"
     environments: Mapping[str, EnvironmentSettings] = field(default_factory=dict)
     auth: AuthSettings = field(default_factory=AuthSettings)
@@ -114,6 +124,7 @@ class Settings:
     streams: StreamSettings = field(default_factory=StreamSettings)
     connections: ConnectionSettings = field(default_factory=ConnectionSettings)
     actions: ActionsSettings = field(default_factory=ActionsSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     agent_protocol: bool = True
     # The daemon's runs and store writer in a process of their own, beside the HTTP
     # server (runner.engine.host): a crowd of clients then does not slow the runs.
@@ -162,6 +173,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "max_parallel_jobs": int,
     "retention_runs": int,
     "step_kill_grace_seconds": (int, float),
+    "parse_timeout_seconds": (int, float),
     "agent_protocol": bool,
     "labels": dict,
     "environments": dict,
@@ -170,6 +182,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "streams": dict,
     "connections": dict,
     "actions": dict,
+    "store": dict,
     "engine_process": bool,
 }
 
@@ -231,6 +244,11 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         changes["port"] = raw["port"]
     if "step_kill_grace_seconds" in raw:
         changes["step_kill_grace_seconds"] = float(raw["step_kill_grace_seconds"])
+    if "parse_timeout_seconds" in raw:
+        value = raw["parse_timeout_seconds"]
+        if isinstance(value, bool) or not 0 < value < _FOREVER:
+            raise fail("parse_timeout_seconds", "expected a positive number")
+        changes["parse_timeout_seconds"] = float(raw["parse_timeout_seconds"])
     for key in ("data_dir", "secrets_file"):
         if key in raw:
             changes[key] = Path(raw[key])
@@ -267,6 +285,8 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         )
     if "actions" in raw:
         changes["actions"] = _parse_actions(raw["actions"], path.parent, fail)
+    if "store" in raw:
+        changes["store"] = _parse_table(raw["store"], StoreSettings, "store", fail)
     return replace(settings, **changes)
 
 

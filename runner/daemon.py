@@ -141,6 +141,7 @@ async def _engine_here(settings: Settings, bus: Bus) -> AsyncIterator[tuple[Even
             await nursery.start(store.run)
             await close_unfinished_runs(store, reason="daemon stopped")
             async with trio.open_nursery() as runs_nursery:
+                runs_nursery.start_soon(store.health.watch, settings.store)
                 yield store, RunManager(settings, store, runs_nursery)
                 runs_nursery.cancel_scope.cancel()  # after `shutdown`: nothing is left
             store.close_writer()  # the writer drains the queue, then returns

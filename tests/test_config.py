@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from runner.config import ConnectionSettings, StreamSettings, load_settings
+from runner.config import ConnectionSettings, StoreSettings, StreamSettings, load_settings
 from runner.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -22,8 +22,10 @@ def settings_from(tmp_path: Path, text: str) -> Settings:
 def test_tables_override_only_the_keys_they_name(tmp_path: Path) -> None:
     settings = settings_from(
         tmp_path,
-        "port = 0\n[connections]\nbody_timeout_seconds = 5\n[streams]\nping_seconds = 2.5\n",
+        "port = 0\n[connections]\nbody_timeout_seconds = 5\n[streams]\nping_seconds = 2.5\n"
+        "[store]\nfile_check_seconds = 1\n",
     )
+    assert settings.store == StoreSettings(file_check_seconds=1.0)
     assert settings.connections == ConnectionSettings(body_timeout_seconds=5.0)
     assert settings.streams == StreamSettings(ping_seconds=2.5)
     assert isinstance(settings.connections.body_timeout_seconds, float)
@@ -75,6 +77,10 @@ def test_the_actions_table(tmp_path: Path) -> None:
         ("[connections]\nbody_timeout_seconds = nan\n", "expected a positive number"),
         ("[connections]\nunacknowledged_timeout_seconds = inf\n", "expected a positive number"),
         ("[connections]\nidle_timeout_seconds = 1e12\n", "expected a positive number"),
+        ("[store]\nquick_check_seconds = 0\n", "store.quick_check_seconds: expected a positive"),
+        ("parse_timeout_seconds = 0\n", "parse_timeout_seconds: expected a positive number"),
+        ("parse_timeout_seconds = nan\n", "parse_timeout_seconds: expected a positive number"),
+        ("parse_timeout_seconds = true\n", "parse_timeout_seconds: expected a positive number"),
         ('[auth]\nread = "closed"\n', 'auth.read: expected "open" or "token"'),
         ('[labels]\ngpu = "cloud"\n', 'labels.gpu: expected "host" or "skip"'),
         ("port = \n", "stax.toml: "),

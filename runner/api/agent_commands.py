@@ -120,7 +120,7 @@ async def _run_start(
         raise CommandError(
             "invalid_argument", "input must be an object: the workflow's inputs by name"
         )
-    workflow = _workflow(services, assistant_id)
+    workflow = await _workflow(services, assistant_id)
     store = threads.store
     async with threads.locked(thread_id):
         thread = await store.get(thread_id)
@@ -163,8 +163,8 @@ async def _unfinished(services: Services, run_id: str) -> bool:
     return run is None or run.get("status") != "completed"
 
 
-def _workflow(services: Services, assistant_id: str) -> Workflow:
-    assistant = find_assistant(services.settings, assistant_id)
+async def _workflow(services: Services, assistant_id: str) -> Workflow:
+    assistant = await find_assistant(services.settings, assistant_id)
     if assistant is None:
         raise CommandError("invalid_argument", f"no assistant (workflow) named {assistant_id!r}")
     if assistant.workflow is None:

@@ -231,7 +231,7 @@ async def search_assistants() -> Response:
         raise InvalidField(("body", "offset"), "must be a non-negative integer")
     graph_id, name, metadata = body.get("graph_id"), body.get("name"), body.get("metadata")
     found = []
-    for assistant in assistants(settings):
+    for assistant in await assistants(settings):
         item = assistant_object(assistant, settings)
         shown = item["metadata"]
         assert isinstance(shown, dict)
@@ -251,7 +251,7 @@ async def search_assistants() -> Response:
 @blueprint.get("/assistants/<assistant_id>")
 async def get_assistant(assistant_id: str) -> Response:
     settings = _services().settings
-    assistant = find_assistant(settings, assistant_id)
+    assistant = await find_assistant(settings, assistant_id)
     if assistant is None:
         raise ApiError(404, "not_found_error", f"no assistant (workflow) named {assistant_id!r}")
     return _json(assistant_object(assistant, settings))

@@ -23,8 +23,8 @@ import trio
 from runner.api.agent_events import interrupt_id
 from runner.api.thread_streams import iso_ms
 from runner.catalog import list_workflows
-from runner.errors import ConfigError, WorkflowErrors
-from runner.model import Workflow, load_workflow
+from runner.definitions import load_workflows
+from runner.errors import WorkflowErrors
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from runner.config import Settings
     from runner.events.thread_store import ThreadRecord, ThreadStore
     from runner.expressions.values import JSONValue
+    from runner.model import Workflow
 
 
 @dataclass(slots=True)
@@ -183,26 +184,29 @@ class Assistant:
     error: str | None = None
 
 
-def assistants(settings: Settings) -> list[Assistant]:
+async def assistants(settings: Settings) -> list[Assistant]:
     """Every workflow in the workflow dirs, by name (the first file of a name wins, as for
-    `stax run NAME`)."""
-    found: dict[str, Assistant] = {}
+    `stax run NAME`), parsed off the event loop (runner.definitions)."""
+    first: dict[str, Path] = {}
     for path in list_workflows(settings):
-        if path.stem not in found:
-            found[path.stem] = _load(path)
-    return list(found.values())
+        first.setdefault(path.stem, path)
+    parsed = await load_workflows(list(first.values()), timeout_s=settings.parse_timeout_seconds)
+    return [_assistant(path, verdict) for path, verdict in parsed.items()]
 
 
-def find_assistant(settings: Settings, assistant_id: str) -> Assistant | None:
+async def find_assistant(settings: Settings, assistant_id: str) -> Assistant | None:
     """The workflow named `assistant_id` (a name, never a path), or None."""
-    return next((a for a in assistants(settings) if a.id == assistant_id), None)
+    path = next((p for p in list_workflows(settings) if p.stem == assistant_id), None)
+    if path is None:
+        return None
+    parsed = await load_workflows([path], timeout_s=settings.parse_timeout_seconds)
+    return _assistant(path, parsed[path])
 
 
-def _load(path: Path) -> Assistant:
-    try:
-        return Assistant(path.stem, path, load_workflow(path))
-    except (WorkflowErrors, ConfigError) as exc:
-        return Assistant(path.stem, path, None, str(exc))
+def _assistant(path: Path, verdict: Workflow | WorkflowErrors) -> Assistant:
+    if isinstance(verdict, WorkflowErrors):
+        return Assistant(path.stem, path, None, str(verdict))
+    return Assistant(path.stem, path, verdict)
 
 
 def assistant_object(assistant: Assistant, settings: Settings) -> dict[str, JSONValue]:

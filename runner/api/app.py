@@ -183,6 +183,10 @@ def create_app(services: Services) -> QuartTrio:
 
     @app.errorhandler(Exception)
     async def crash(error: Exception) -> Response:
+        if services.store.health.noticed(error):  # a damaged page: the store is degraded
+            return error_response(
+                ApiError(503, "store_unavailable", services.store.health.problem or "")
+            )
         app.logger.exception("unhandled error", exc_info=error)
         return error_response(
             ApiError(500, "internal_error", f"internal error: {type(error).__name__}")

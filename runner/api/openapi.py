@@ -278,7 +278,7 @@ document(
             "403": error_response("workflow path refused"),
             "404": error_response("no such workflow"),
             "422": error_response("invalid body, workflow or inputs"),
-            "503": error_response("shutting down or store unwritable"),
+            "503": error_response("shutting down, or the store degraded or unwritable"),
         },
     },
 )

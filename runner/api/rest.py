@@ -3,7 +3,8 @@
 Errors are `{"error": {"type", "message"}}` with the status that fits:
 400 unreadable body, 401 no token, 403 a path outside what the daemon may
 run, 404 unknown run/job/step/workflow, 409 nothing to cancel or approve,
-422 a body or workflow that does not validate, 503 shutting down.
+422 a body or workflow that does not validate, 503 shutting down or a store that
+cannot take a run (`/api/health` says why).
 """
 
 from __future__ import annotations
@@ -20,14 +21,18 @@ from runner.api.request_json import json_object
 from runner.api.request_numbers import int_arg
 from runner.catalog import find_workflow, list_workflows
 from runner.config import check_local_repository_key
+from runner.definitions import load_workflow_file, load_workflows
 from runner.engine import RunRequest
 from runner.errors import ApiError, ConfigError, InvalidField, RunError, WorkflowErrors
-from runner.model import Workflow, load_workflow
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from runner.expressions.values import JSONValue
+    from runner.model import Workflow
 
 blueprint = Blueprint("rest", __name__)
+LOG_PAGE_BYTES = 256 << 10  # of a step's log, read from the store and written at a time
 
 _RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
     "workflow": str,
@@ -60,17 +65,18 @@ def _json(payload: JSONValue, status: int = 200) -> Response:
 async def health() -> Response:
     services = _services()
     stats = services.store.statistics()
+    problem = services.store.check()  # the store's files are checked on the spot
     return _json(
         {
-            "status": "ok" if stats.failed is None else "degraded",
+            "status": "ok" if problem is None else "degraded",
             "version": __version__,
             "uptime_s": round(time.time() - services.started_at, 3),
             "runs_active": len(services.manager.active),
             "last_seq": stats.last_seq,
             "subscribers": services.bus.statistics().subscribers,
             "streams_cut": services.watch.statistics().cut,
-            "store_error": stats.failed,
-            "accepting_runs": services.manager.accepting and stats.failed is None,
+            "store_error": problem,
+            "accepting_runs": services.manager.accepting and problem is None,
         }
     )
 
@@ -82,7 +88,7 @@ async def start_run() -> Response:
     _check_fields(body, _RUN_FIELDS, required=("workflow",))
     workdir = _workdir(body.get("workdir"), services)
     path = resolve_workflow(body["workflow"], workdir, services)
-    workflow = _load(path)
+    workflow = await _load(path, services)
     try:
         request_ = RunRequest(
             workflow=workflow,
@@ -169,30 +175,52 @@ async def approve_job(run_id: str, job_id: str) -> Response:
 
 @blueprint.get("/api/runs/<run_id>/jobs/<job_id>/steps/<int:number>/log")
 async def step_log(run_id: str, job_id: str, number: int) -> Response:
+    """The step's log as plain text, streamed page by page from the store: a reader holds
+    one page, however big the log. It ends where the log was committed when the request
+    came (a step still writing does not keep the response open)."""
+    store = _services().store
     # Beyond any real step number (and SQLite's integers): simply not there.
-    lines = await _services().store.step_log(run_id, job_id, number) if number < 2**31 else None
-    if lines is None:
+    if number >= 2**31 or not await store.has_step(run_id, job_id, number):
         raise ApiError(
             404, "not_found_error", f"no step {number} in job {job_id!r} of run {run_id!r}"
         )
-    text = "".join(f"{line}\n" for line in lines)
-    return Response(text, status=200, content_type="text/plain; charset=utf-8")
+    until = await store.committed_seq()
+
+    async def pages() -> AsyncIterator[bytes]:
+        after = 0
+        while True:
+            last, text = await store.read_step_log(
+                run_id, job_id, number, after=after, until=until, max_bytes=LOG_PAGE_BYTES
+            )
+            if last == after:
+                return
+            after = last
+            if text:
+                yield text
+
+    response = Response(
+        _services().watch.guard(pages()),
+        status=200,
+        content_type="text/plain; charset=utf-8",
+    )
+    response.timeout = None  # Quart's default would cut a long log at 60 s
+    return response
 
 
 @blueprint.get("/api/workflows")
 async def workflows() -> Response:
+    """Every workflow in the workflow dirs, parsed off the event loop (runner.definitions)."""
     services = _services()
+    parsed = await load_workflows(
+        list_workflows(services.settings), timeout_s=services.settings.parse_timeout_seconds
+    )
     out: list[JSONValue] = []
-    for path in list_workflows(services.settings):
+    for path, verdict in parsed.items():
         entry: dict[str, JSONValue] = {"name": path.stem, "path": str(path)}
-        try:
-            workflow = load_workflow(path)
-        except WorkflowErrors as exc:
-            entry.update({"valid": False, "errors": [str(e) for e in exc.errors]})
-        except ConfigError as exc:
-            entry.update({"valid": False, "errors": [str(exc)]})
+        if isinstance(verdict, WorkflowErrors):
+            entry.update({"valid": False, "errors": [str(e) for e in verdict.errors]})
         else:
-            entry.update(_describe(workflow))
+            entry.update(_describe(verdict))
         out.append(entry)
     return _json({"workflows": out})
 
@@ -283,9 +311,9 @@ def _workdir(raw: object, services: Services) -> Path:
     return path
 
 
-def _load(path: Path) -> Workflow:
+async def _load(path: Path, services: Services) -> Workflow:
     try:
-        return load_workflow(path)
+        return await load_workflow_file(path, timeout_s=services.settings.parse_timeout_seconds)
     except WorkflowErrors as exc:
         raise ApiError(422, "invalid_workflow", str(exc)) from None
 

@@ -49,6 +49,7 @@ from runner.api.request_json import json_object
 from runner.api.request_numbers import shown
 from runner.api.skill_events import ExecutionView, payloads
 from runner.api.sse import SSE_HEADERS, WireEvent, comment, dumps, event_stream, live_frames
+from runner.definitions import ParseTimeout, load_skill_catalog
 from runner.dotenv import read_dotenv
 from runner.engine import new_run_id
 from runner.errors import ApiError, InvalidField, RunError, StaxError
@@ -58,7 +59,6 @@ from runner.skills import (
     InputProblems,
     describe_skill,
     execution_request,
-    load_catalog,
     new_trace_id,
     resolve_skill_inputs,
     run_id_of_trace,
@@ -104,8 +104,18 @@ def _services() -> Services:
     return services
 
 
-def _catalog(services: Services) -> SkillCatalog:
-    return load_catalog(services.settings.skills_dirs)
+async def _catalog(services: Services) -> SkillCatalog:
+    """The skill catalog, built off the event loop (runner.definitions); 503 when building
+    it takes longer than a request may wait."""
+    settings = services.settings
+    try:
+        return await load_skill_catalog(
+            settings.skills_dirs, timeout_s=settings.parse_timeout_seconds
+        )
+    except ParseTimeout as exc:
+        raise ApiError(
+            503, "unavailable", f"the skill files are still being parsed: {exc}"
+        ) from None
 
 
 def _json(
@@ -125,7 +135,7 @@ def _json(
 @blueprint.get("/v1/skills")
 async def list_skills() -> Response:
     services = _services()
-    catalog = _catalog(services)
+    catalog = await _catalog(services)
     return _json(
         {
             "skills": [skill_summary(skill) for skill in catalog.skills.values()],
@@ -137,7 +147,7 @@ async def list_skills() -> Response:
 @blueprint.get("/v1/skills/<skill_id>")
 async def show_skill(skill_id: str) -> Response:
     services = _services()
-    skill = _require(_catalog(services), skill_id)
+    skill = _require(await _catalog(services), skill_id)
     return _json(describe_skill(skill, services.settings.root))
 
 
@@ -259,7 +269,7 @@ async def execute_stream(skill_id: str) -> Response:
 
 async def _start(services: Services, skill_id: str, channel: str) -> _Started:
     """Check the request and start the execution's run; ApiError before anything starts."""
-    skill = _require(_catalog(services), skill_id)
+    skill = _require(await _catalog(services), skill_id)
     body = await json_object(empty_ok=True)
     given = body.get("inputs")
     if given is None:

@@ -44,6 +44,9 @@ async def _runs_from_daemon(settings: Settings, args: argparse.Namespace) -> lis
         params["workflow"] = args.workflow
     async with DaemonClient(settings) as client:
         page = await client.request("GET", "/api/runs", params=params)
+        health = await client.request("GET", "/api/health")
+    if health.get("status") == "degraded":  # the list may be incomplete, and no run starts
+        sys.stderr.write(f"stax: the daemon is degraded: {health.get('store_error')}\n")
     return list(page["runs"])
 
 

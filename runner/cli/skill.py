@@ -323,10 +323,12 @@ async def _run_in_daemon(
             if view.verbose and view.result is not None and not interrupted:
                 # The stream carries no log lines: show the step's log once it is complete.
                 run_id = str(view.result.get("trace_id", "")).split("-")[0]
-                log = await client.get(f"/api/runs/{run_id}/jobs/{EXECUTION_JOB}/steps/1/log")
-                if log.status_code == 200:
-                    view.write_line("log:")
-                    view.log(log.text.splitlines())
+                url = f"/api/runs/{run_id}/jobs/{EXECUTION_JOB}/steps/1/log"
+                async with client.stream("GET", url) as log:  # line by line, however long
+                    if log.status_code == 200:
+                        view.write_line("log:")
+                        async for line in log.aiter_lines():
+                            view.log([line])
         except httpx.HTTPError as exc:
             raise StaxError(f"the daemon at {base_url(settings)} did not answer: {exc}") from None
     return view.exit_code(interrupted=interrupted)

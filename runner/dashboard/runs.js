@@ -35,6 +35,7 @@ export function runsPage() {
   let next = null;
   let loading = true;
   let loadError = null;
+  let storeProblem = null; // the daemon's health says its store is degraded, and why
   let filtersKey = '';
   let dialog = null;
 
@@ -76,6 +77,7 @@ export function runsPage() {
     schedule();
     try {
       const health = await api('/api/health');
+      storeProblem = health.status === 'degraded' ? health.store_error : null;
       const query = new URLSearchParams({ limit: String(PAGE) });
       if (f.workflow) query.set('workflow', f.workflow);
       if (f.status) query.set('status', f.status);
@@ -190,6 +192,7 @@ export function runsPage() {
             STATUS_FILTERS.map(([value, label]) => h('option', { value, selected: value === f.status }, label)))),
         f.workflow || f.status ? h('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-action': 'clear-filters' }, 'Clear filters') : null),
       loadError ? h('p', { class: 'error-box' }, `Could not load runs: ${loadError}`) : null,
+      storeProblem ? h('p', { class: 'error-box', role: 'alert' }, `The daemon starts no run: ${storeProblem}`) : null,
       visible.length
         ? h('ul', { class: 'runs', 'aria-label': 'Runs' }, visible.map((run) => runRow(run)))
         : h('div', { class: 'empty-state' }, loading ? h('p', { role: 'status' }, 'Loading runs…')

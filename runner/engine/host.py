@@ -121,6 +121,7 @@ async def serve_engine(channel: MessageChannel, *, daemon_pidfd: int | None = No
                 await close_unfinished_runs(store, reason="daemon stopped")
                 async with trio.open_nursery() as runs_nursery:
                     runs_nursery.start_soon(trim_memory_periodically)
+                    runs_nursery.start_soon(store.health.watch, settings.store)
                     manager = RunManager(
                         settings,
                         store,

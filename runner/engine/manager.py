@@ -7,6 +7,7 @@ cancels every run before the store closes.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -85,6 +86,14 @@ class Runs(Protocol):
     async def shutdown(self, *, grace_s: float = 5.0) -> None: ...
 
 
+def refuse_if_unsound(store: EventStore) -> None:
+    """Raise ApiError 503 when the store cannot take a new run: its files deleted or
+    replaced, a damaged page found, or writes failing (store_health)."""
+    reason = store.check()
+    if reason is not None:
+        raise ApiError(503, "store_unavailable", f"not starting runs: {reason}")
+
+
 class RunManager:
     def __init__(
         self,
@@ -114,12 +123,7 @@ class RunManager:
         """
         if not self.accepting:
             raise ApiError(503, "unavailable", "the daemon is shutting down")
-        if self.store.failed:
-            raise ApiError(
-                503,
-                "store_unavailable",
-                f"the event store cannot be written ({self.store.failed}); not starting runs",
-            )
+        refuse_if_unsound(self.store)
         run = WorkflowRun(
             request,
             self.settings,
@@ -128,7 +132,11 @@ class RunManager:
             concurrency=self.concurrency,
         )
         record = run.prepare()
-        record.run_number = await self.store.next_run_number(record.workflow)
+        try:
+            record.run_number = await self.store.next_run_number(record.workflow)
+        except sqlite3.DatabaseError:
+            refuse_if_unsound(self.store)  # damage it just met: 503, not 500
+            raise
         self.active[run.run_id] = run
         self._idle = trio.Event()
         self.nursery.start_soon(self._run, run)

@@ -8,8 +8,11 @@ stream then shows the end of the story, and nothing is rewritten in place.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import TYPE_CHECKING
 
+from runner.events.store_health import is_damage
 from runner.events.types import Event, EventType, now_ms
 from runner.process import sweep_marked
 
@@ -17,10 +20,25 @@ if TYPE_CHECKING:
     from runner.events.store import EventStore
     from runner.expressions.values import JSONValue
 
+log = logging.getLogger("stax.engine")
+
 
 async def close_unfinished_runs(store: EventStore, *, reason: str) -> list[str]:
-    """Emit completion events for every run not completed; return their ids."""
+    """Emit completion events for every run not completed; return their ids.
+
+    A damaged store (store_health) leaves the runs it cannot read as they are: the daemon
+    still starts, degraded, and serves what reads."""
     closed: list[str] = []
+    try:
+        await _close_unfinished_runs(store, reason, closed)
+    except sqlite3.DatabaseError as exc:
+        if not is_damage(exc):
+            raise
+        log.error("runs left unfinished could not all be closed: %s", exc)
+    return closed
+
+
+async def _close_unfinished_runs(store: EventStore, reason: str, closed: list[str]) -> None:
     for summary in await store.list_runs(limit=10_000, unfinished=True):
         run_id = str(summary["id"])
         run = await store.get_run(run_id)
@@ -78,4 +96,3 @@ async def close_unfinished_runs(store: EventStore, *, reason: str) -> list[str]:
         }
         await store.emit(Event(type=EventType.RUN_COMPLETED, run_id=run_id, data={"run": final}))
         closed.append(run_id)
-    return closed

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from runner.engine.channel import MessageChannel
+from runner.engine.manager import refuse_if_unsound
 from runner.errors import ApiError, ConfigError, RunError, StaxError
 from runner.events.follow import REPLAY_PAGE_BYTES
-from runner.events.store import EventStore, StoreStatistics, read_last_seq
+from runner.events.store import EventStore, StoreStatistics, read_last_seq, unwritable
 from runner.events.types import weight
 
 if TYPE_CHECKING:
@@ -65,6 +66,13 @@ class MirroredStore(EventStore):
         committed: int = await self._read(read_last_seq)
         return max(self.last_seq, committed)
 
+    def check(self) -> str | None:
+        """What this process finds (its files, its reads), else what the writer does."""
+        reported = self._reported
+        if (problem := super().check()) is not None or reported is None:
+            return problem
+        return reported.degraded or unwritable(reported.failed)
+
     def statistics(self) -> StoreStatistics:
         if self._reported is None:
             return super().statistics()
@@ -74,6 +82,7 @@ class MirroredStore(EventStore):
             committed_events=self._reported.committed_events,
             queued=self._reported.queued,
             failed=self._reported.failed,
+            degraded=self.health.problem or self._reported.degraded,
         )
 
 
@@ -281,6 +290,7 @@ class EngineProcess:
     async def start(self, request: RunRequest) -> RunRecord:
         if not self.accepting:
             raise ApiError(503, "unavailable", "the daemon is shutting down")
+        refuse_if_unsound(self.store)
         record: RunRecord = await self._call("start", request)
         return record
 

@@ -22,25 +22,26 @@ commits, and a run's log never piles up in memory ahead of the disk.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import math
-import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import trio
 
 from runner import json_text
-from runner.config import create_data_dir
 from runner.errors import ConfigError
+from runner.events.read_pool import ReadPool
+from runner.events.store_health import StoreHealth
+from runner.events.store_lock import LOCK_NAME, DataDirLock
 from runner.events.types import Event, EventType, weight
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
     from pathlib import Path
 
     from runner.expressions.values import JSONValue
@@ -63,7 +64,8 @@ CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, workflow TEXT NOT NULL, status TEXT NOT NULL, conclusion TEXT,
     created_at INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
     snapshot TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS runs_by_created ON runs (created_at);
+DROP INDEX IF EXISTS runs_by_created;
+CREATE INDEX IF NOT EXISTS runs_by_seq ON runs (first_seq);
 CREATE TABLE IF NOT EXISTS jobs (
     run_id TEXT NOT NULL, job_id TEXT NOT NULL, position INTEGER NOT NULL,
     snapshot TEXT NOT NULL, PRIMARY KEY (run_id, job_id));
@@ -83,6 +85,7 @@ class StoreStatistics:
     committed_events: int
     queued: int
     failed: str | None  # why writing stopped, if it did
+    degraded: str | None = None  # why the store cannot be trusted (store_health), once found
 
 
 def _dumps(data: JSONValue) -> str:
@@ -163,8 +166,9 @@ class EventStore:
         self._room = trio.lowlevel.ParkingLot()  # emitters waiting for the writer
         self._write_limiter = trio.CapacityLimiter(1)
         self._conn: sqlite3.Connection | None = None
-        self._readers: list[sqlite3.Connection] = []
-        self._lock_fd: int | None = None
+        self._lock = DataDirLock(data_dir)
+        self.health = StoreHealth(self.path, data_dir / LOCK_NAME)
+        self._pool = ReadPool(self._connect, self.health)
         self.last_seq = 0
         self._batches = 0
         self._events = 0
@@ -186,17 +190,14 @@ class EventStore:
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"{self.path}: cannot read the store: {exc}") from None
         self.last_seq = last_seq
+        self.health.remember_files()
 
     def open(self) -> None:
-        """Take the data dir's lock, open the database, create the schema."""
-        try:
-            create_data_dir(self.data_dir)
-        except OSError as exc:
-            raise ConfigError(f"data dir {self.data_dir}: {exc.strerror}") from None
-        self._lock_fd = _take_lock(self.data_dir / "stax.lock")
+        """Take the data dir's lock (store_lock), open the database, create the schema."""
+        self._lock.acquire()
         conn: sqlite3.Connection | None = None
         try:
-            conn = self._connect()
+            conn = self._connect(create=True)
             conn.executescript(_SCHEMA)
             _refuse_newer_schema(conn, self.path)
             if not _has_lines_column(conn):  # a store from before schema 2
@@ -209,6 +210,7 @@ class EventStore:
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('last_seq', '0')")
             conn.commit()
             self.last_seq = read_last_seq(conn)
+            self.health.remember_files(lock_fd=self._lock.fd)
         except (sqlite3.DatabaseError, ConfigError) as exc:
             if conn is not None:
                 conn.close()
@@ -219,16 +221,24 @@ class EventStore:
         self._conn = conn
 
     def close(self) -> None:
-        for conn in [*self._readers, *([self._conn] if self._conn else [])]:
-            conn.close()
-        self._readers.clear()
+        self._pool.close()
+        if self._conn is not None:
+            self._conn.close()
         self._conn = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        self._lock.release()
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+    def check(self) -> str | None:
+        """Why no run may start now, or None: the store is degraded (its files are checked
+        on the spot) or cannot be written."""
+        return self.health.check_files() or unwritable(self.failed)
+
+    def _connect(self, *, create: bool = False) -> sqlite3.Connection:
+        # Only the writer creates the file: a reader must not make an empty store where
+        # the real one was deleted.
+        uri = f"file:{quote(str(self.path))}?mode={'rwc' if create else 'rw'}"
+        conn = sqlite3.connect(
+            uri, uri=True, check_same_thread=False, isolation_level=None, timeout=10
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=OFF")
@@ -323,6 +333,7 @@ class EventStore:
                     self._write_batch, batch, limiter=self._write_limiter
                 )
             except sqlite3.Error as exc:
+                self.health.noticed(exc)
                 if self.failed is None:
                     log.error("the event store cannot write (%s); retrying", exc)
                 self.failed = str(exc)
@@ -388,7 +399,11 @@ class EventStore:
             raise
         self.last_seq = seq
         if completed_runs and self.retention_runs > 0:
-            self._prune(conn)
+            try:
+                self._prune(conn)
+            except sqlite3.Error as exc:  # the batch is committed: it must not be retried
+                self.health.noticed(exc)
+                log.warning("pruning old runs failed: %s", exc)
         return committed
 
     def _update_snapshots(self, conn: sqlite3.Connection, event: Event) -> bool:
@@ -439,12 +454,15 @@ class EventStore:
         return False
 
     def _prune(self, conn: sqlite3.Connection) -> None:
-        """Keep the newest `retention_runs` finished runs; delete older ones and their events."""
+        """Keep the newest `retention_runs` finished runs; delete older ones and their events.
+
+        Newest by seq, never by `created_at`: a clock set back would make each new run
+        the oldest, pruned the moment it completes."""
         old = [
             row[0]
             for row in conn.execute(
-                "SELECT id FROM runs WHERE status = 'completed' ORDER BY created_at DESC, "
-                "first_seq DESC LIMIT -1 OFFSET ?",
+                "SELECT id FROM runs WHERE status = 'completed' ORDER BY first_seq DESC "
+                "LIMIT -1 OFFSET ?",
                 (self.retention_runs,),
             )
         ]
@@ -488,7 +506,11 @@ class EventStore:
                 raise
             return int(row[0])
 
-        return await trio.to_thread.run_sync(allocate, limiter=self._write_limiter)
+        try:
+            return await trio.to_thread.run_sync(allocate, limiter=self._write_limiter)
+        except sqlite3.Error as exc:
+            self.health.noticed(exc)
+            raise
 
     async def committed_seq(self) -> int:
         """The last seq committed (a store another process writes reads it afresh)."""
@@ -501,6 +523,7 @@ class EventStore:
             committed_events=self._events,
             queued=self._receive.statistics().current_buffer_used,
             failed=self.failed,
+            degraded=self.health.problem,
         )
 
     # -- reading ----------------------------------------------------------------
@@ -517,21 +540,17 @@ class EventStore:
         lines = self._lines_expression(conn)
         return f"seq, ts, type, run_id, job_id, step_number, data, {lines}"
 
-    @contextmanager
-    def _reader(self) -> Iterator[sqlite3.Connection]:
-        conn = self._readers.pop() if self._readers else self._connect()
-        try:
-            yield conn
-        finally:
-            if len(self._readers) < 8:
-                self._readers.append(conn)
-            else:
-                conn.close()
+    def _reader(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._pool.reader()
 
     async def _read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         def work() -> Any:
             with self._reader() as conn:
-                return fn(conn)
+                try:
+                    return fn(conn)
+                except sqlite3.DatabaseError as exc:
+                    self.health.noticed(exc)
+                    raise
 
         return await trio.to_thread.run_sync(work)
 
@@ -650,29 +669,69 @@ class EventStore:
         result: list[dict[str, JSONValue]] = await self._read(query)
         return result
 
-    async def step_log(self, run_id: str, job_id: str, step_number: int) -> list[str] | None:
-        """Every line the step logged, or None if the run, job or step is unknown."""
+    async def has_step(self, run_id: str, job_id: str, step_number: int) -> bool:
+        def query(conn: sqlite3.Connection) -> bool:
+            return (
+                conn.execute(
+                    "SELECT 1 FROM steps WHERE run_id = ? AND job_id = ? AND number = ?",
+                    (run_id, job_id, step_number),
+                ).fetchone()
+                is not None
+            )
 
-        def query(conn: sqlite3.Connection) -> list[str] | None:
-            known = conn.execute(
-                "SELECT 1 FROM steps WHERE run_id = ? AND job_id = ? AND number = ?",
-                (run_id, job_id, step_number),
-            ).fetchone()
-            if known is None:
-                return None
-            lines: list[str] = []
-            for data, stored in conn.execute(
-                f"SELECT data, {self._lines_expression(conn)} FROM events "
-                "WHERE type = 'step.log' AND "
-                "run_id = ? AND "
-                "job_id = ? AND step_number = ? ORDER BY seq",
-                (run_id, job_id, step_number),
-            ):
-                lines.extend(_joined_lines(data, stored)["lines"])
-            return lines
+        known: bool = await self._read(query)
+        return known
 
-        result: list[str] | None = await self._read(query)
-        return result
+    async def read_step_log(
+        self, run_id: str, job_id: str, step_number: int, *, after: int, until: int, max_bytes: int
+    ) -> tuple[int, bytes]:
+        """One page of a step's log: the lines of its chunks with seq in (`after`, `until`],
+        each line ending in a newline, as UTF-8, about `max_bytes` of them (at least one
+        chunk), and the seq of the last chunk read (`after` when none is left). Pages keep
+        a reader's memory bounded, however big the log."""
+
+        def query(conn: sqlite3.Connection) -> tuple[int, bytes]:
+            last, size = after, 0
+            parts: list[bytes] = []
+            cursor = conn.execute(
+                f"SELECT seq, data, {self._lines_expression(conn)} FROM events "
+                "WHERE type = 'step.log' AND run_id = ? AND job_id = ? AND step_number = ? "
+                "AND seq > ? AND seq <= ? ORDER BY seq",
+                (run_id, job_id, step_number, after, until),
+            )
+            try:
+                for seq, data, stored in cursor:
+                    last = seq
+                    text = _log_text(data, stored)
+                    parts.append(text)
+                    size += len(text)
+                    if size >= max_bytes:
+                        break
+            finally:
+                cursor.close()
+            return last, b"".join(parts)
+
+        page: tuple[int, bytes] = await self._read(query)
+        return page
+
+
+def _log_text(data: str, stored: bytes | None) -> bytes:
+    """A chunk's lines as the step wrote them, each ending in a newline, in UTF-8. (A lone
+    surrogate, which the store keeps but UTF-8 cannot carry, becomes `?`.)"""
+    if stored is None:  # a chunk kept whole in JSON
+        lines = _joined_lines(data, None).get("lines") or []
+        text = "".join(f"{line}\n" for line in lines)
+        return text.encode("utf-8", "replace")
+    try:
+        stored.decode("utf-8")
+    except UnicodeDecodeError:
+        stored = stored.decode("utf-8", "surrogatepass").encode("utf-8", "replace")
+    return stored + b"\n"
+
+
+def unwritable(failed: str | None) -> str | None:
+    """What a write failure means for the daemon."""
+    return f"the event store cannot be written ({failed})" if failed else None
 
 
 def read_last_seq(conn: sqlite3.Connection) -> int:
@@ -700,19 +759,3 @@ def _refuse_newer_schema(conn: sqlite3.Connection, path: Path) -> None:
 
 def _has_lines_column(conn: sqlite3.Connection) -> bool:
     return any(row[1] == "lines" for row in conn.execute("PRAGMA table_info(events)"))
-
-
-def _take_lock(path: Path) -> int:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
-        os.close(fd)
-        raise ConfigError(
-            f"the data dir {path.parent} is in use by {holder}; one daemon (or "
-            "local run) per data dir"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"stax pid {os.getpid()}".encode())
-    return fd

@@ -42,12 +42,13 @@ from runner.model.types import (
 )
 from runner.model.validate import Problems
 from runner.model.workflow import load_workflow, parse_workflow
-from runner.model.yaml_loader import load_yaml, read_text
+from runner.model.yaml_loader import MAX_DEFINITION_BYTES, load_yaml, read_text
 from runner.model.yaml_nodes import MappingNode, Node, ScalarNode, SequenceNode, to_json
 
 __all__ = [
     "COMPOSITE_STEP_KEYS",
     "MAX_COMBINATIONS",
+    "MAX_DEFINITION_BYTES",
     "SKILL_ID",
     "SKILL_INPUT_TYPES",
     "WORKFLOW_STEP_KEYS",

@@ -41,6 +41,9 @@ MAX_DEPTH = 200
 # Aliases can make a small file expand into a huge document ("billion laughs");
 # everything that walks the tree expands them, so bound the expanded size.
 MAX_EXPANDED_NODES = 1_000_000
+# A definition file is a page or two of YAML; one of 10,000 jobs (700 KB) takes over a
+# second to parse. Bigger files are refused unread (docs/configuration.md).
+MAX_DEFINITION_BYTES = 1 << 20
 
 
 def load_yaml(text: str, path: str, *, problems: list[WorkflowError] | None = None) -> Node:
@@ -65,13 +68,18 @@ def load_yaml(text: str, path: str, *, problems: list[WorkflowError] | None = No
 
 
 def read_text(path: str | Path) -> str:
-    """The text of a definition file; WorkflowErrors if it cannot be read as UTF-8."""
+    """The text of a definition file; WorkflowErrors if it cannot be read as UTF-8 or is
+    over MAX_DEFINITION_BYTES."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            data = file.read(MAX_DEFINITION_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise WorkflowErrors([WorkflowError(f"cannot read {name}: {reason}")]) from None
+    if len(data) > MAX_DEFINITION_BYTES:
+        message = f"the file is over {MAX_DEFINITION_BYTES // 1024} KiB, the most stax reads"
+        raise WorkflowErrors([WorkflowError(message, pos=SourcePos(path=name, line=1, col=1))])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

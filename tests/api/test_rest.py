@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 from typing import TYPE_CHECKING
 
@@ -212,6 +213,26 @@ async def test_workflows_and_health(daemon: Daemon) -> None:
         health = (await client.get("/api/health")).json()
         assert health["status"] == "ok"
         assert health["accepting_runs"] is True
+
+
+async def test_a_deleted_data_dir_degrades_a_daemon_with_its_engine_on_the_same_loop(
+    daemon_factory: DaemonFactory,
+) -> None:
+    """The store's health, with the writer in the daemon's own process (the engine process
+    case is tests/chaos/test_store_loss.py): degraded at once, runs refused, reads served."""
+    daemon = await daemon_factory(engine_process=False)
+    daemon.write_workflow("build.yml", CHECKOUT_AND_BUILD)
+    async with daemon.client() as client:
+        run_id = await start_run(client, daemon, "build")
+        await wait_for_run(client, run_id)
+        shutil.rmtree(daemon.settings.data_dir)
+        health = (await client.get("/api/health")).json()
+        assert health["status"] == "degraded"
+        assert "stax.db is gone" in health["store_error"]
+        refused = await client.post("/api/runs", json={"workflow": "build"}, headers=daemon.auth)
+        assert refused.status_code == 503
+        assert refused.json()["error"]["type"] == "store_unavailable"
+        assert (await client.get(f"/api/runs/{run_id}")).json()["conclusion"] == "success"
 
 
 async def test_openapi_documents_every_route(daemon: Daemon) -> None:

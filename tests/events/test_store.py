@@ -63,10 +63,15 @@ async def test_snapshots_logs_and_numbers(tmp_path: Path) -> None:
     assert run["run_number"] == 2
     assert [j["id"] for j in run["jobs"]] == ["a", "b"]  # type: ignore[index]
     assert [s["conclusion"] for s in run["jobs"][0]["steps"]] == ["success"]  # type: ignore[index]
-    log = await store.step_log(first, "a", 1)
-    assert log is not None
-    assert log[-2:] == ["one", "two"]
-    assert await store.step_log(first, "a", 7) is None
+    last, log = await store.read_step_log(
+        first, "a", 1, after=0, until=store.last_seq, max_bytes=1 << 20
+    )
+    assert log.endswith(b"one\ntwo\n")
+    assert await store.read_step_log(
+        first, "a", 1, after=last, until=store.last_seq, max_bytes=1
+    ) == (last, b"")
+    assert await store.has_step(first, "a", 1)
+    assert not await store.has_step(first, "a", 7)
     runs = await store.list_runs()
     assert [r["id"] for r in runs] == [second, first]
     assert await store.list_runs(status="failure") == []
@@ -249,3 +254,61 @@ def test_a_store_from_a_newer_stax_is_refused_not_misread(tmp_path: Path) -> Non
     with sqlite3.connect(data_dir / "stax.db") as conn:  # and left as it was
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("3",)
     conn.close()
+
+
+def run_event(run_id: str, kind: EventType, created_at: int) -> Event:
+    status = "completed" if kind is EventType.RUN_COMPLETED else "in_progress"
+    run = {"id": run_id, "workflow": "wf", "status": status, "created_at": created_at}
+    return Event(type=kind, run_id=run_id, data={"run": run}, ts=created_at)  # type: ignore[dict-item]
+
+
+async def test_retention_keeps_the_newest_runs_by_seq_when_the_clock_went_back(
+    tmp_path: Path,
+) -> None:
+    """Two runs made while the clock was an hour ahead, then the clock is set back: the
+    run started last is the newest and is kept; the oldest by seq goes."""
+    store = EventStore(tmp_path / "data", retention_runs=2)
+    store.open()
+    ahead, now = 2_000_000_000_000, 1_999_996_400_000
+    async with trio.open_nursery() as nursery:
+        await nursery.start(store.run)
+        for run_id, created_at in (("r1", ahead), ("r2", ahead + 1), ("r3", now)):
+            await store.emit(run_event(run_id, EventType.RUN_STARTED, created_at))
+            await store.emit(run_event(run_id, EventType.RUN_COMPLETED, created_at))
+        store.close_writer()
+    assert [r["id"] for r in await store.list_runs()] == ["r3", "r2"]
+    assert await store.get_run("r3") is not None
+    assert await store.get_run("r1") is None
+    store.close()
+
+
+async def test_a_step_log_reads_back_in_pages_exactly_as_written(tmp_path: Path) -> None:
+    """Pages hold whole chunks, about `max_bytes` of them, and together the log's bytes:
+    each line ends in a newline; a lone surrogate, which UTF-8 cannot carry, is `?`."""
+    store = EventStore(tmp_path / "data")
+    store.open()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(store.run)
+        for i, lines in enumerate(CHUNKS):
+            await store.emit(log_chunk("r1", i, lines))
+        await store.emit(log_chunk("r2", 9, ["another run's"]))
+        store.close_writer()
+    expected = "".join(f"{line}\n" for lines in CHUNKS for line in lines)
+    pages: list[bytes] = []
+    after = 0
+    while True:
+        last, page = await store.read_step_log(
+            "r1", "j", 1, after=after, until=store.last_seq, max_bytes=10
+        )
+        if last == after:
+            break
+        pages.append(page)
+        after = last
+    assert len(pages) == 2  # the first chunk, then the rest (about 10 bytes a page)
+    assert b"".join(pages) == expected.encode("utf-8", "replace")
+    # Nothing past `until`.
+    assert await store.read_step_log("r1", "j", 1, after=0, until=1, max_bytes=1 << 20) == (
+        1,
+        "".join(f"{line}\n" for line in CHUNKS[0]).encode("utf-8", "replace"),
+    )
+    store.close()
