@@ -83,6 +83,16 @@ class ConnectionSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ServicesSettings:
+    """The runner services the official actions call (artifacts, cache)."""
+
+    # `stax run --local` starts its loopback services server: "auto" when the workflow
+    # may call them (see runner/actions/services/needs.py), "always", or "never".
+    local: str = "auto"
+    cache_size_mb: float = 10240.0  # GitHub's 10 GB per repository; then LRU eviction
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     root: Path  # the directory holding stax.toml (or the cwd without one)
     config_path: Path | None = None
@@ -102,6 +112,7 @@ class Settings:
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     streams: StreamSettings = field(default_factory=StreamSettings)
     connections: ConnectionSettings = field(default_factory=ConnectionSettings)
+    services: ServicesSettings = field(default_factory=ServicesSettings)
     agent_protocol: bool = True
     # The daemon's runs and store writer in a process of their own, beside the HTTP
     # server (runner.engine.host): a crowd of clients then does not slow the runs.
@@ -145,6 +156,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "rate_limit": dict,
     "streams": dict,
     "connections": dict,
+    "services": dict,
     "engine_process": bool,
 }
 
@@ -240,7 +252,30 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         changes["connections"] = _parse_table(
             raw["connections"], ConnectionSettings, "connections", fail
         )
+    if "services" in raw:
+        changes["services"] = _parse_services(raw["services"], fail)
     return replace(settings, **changes)
+
+
+_LOCAL_SERVICES = ("auto", "always", "never")
+
+
+def _parse_services(table: Mapping[str, Any], fail: Any) -> ServicesSettings:
+    unknown = set(table) - {"local", "cache_size_mb"}
+    if unknown:
+        raise fail(
+            f"services.{sorted(unknown)[0]}", "unknown setting (allowed: cache_size_mb, local)"
+        )
+    local = table.get("local", "auto")
+    if local not in _LOCAL_SERVICES:
+        raise fail("services.local", f'expected "auto", "always" or "never", got {local!r}')
+    sized: ServicesSettings = _parse_table(
+        {k: v for k, v in table.items() if k == "cache_size_mb"},
+        ServicesSettings,
+        "services",
+        fail,
+    )
+    return replace(sized, local=local)
 
 
 def _parse_auth(table: Mapping[str, Any], fail: Any) -> AuthSettings:

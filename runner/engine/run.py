@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runner.actions.services import SERVICE_ENVIRONMENT, RunServices, cache_scopes
 from runner.engine.concurrency import ConcurrencyGroups, Slot
 from runner.engine.contexts import (
     RunContexts,
@@ -44,6 +45,7 @@ from runner.process import sweep_marked
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from runner.actions.services import ServiceAccess
     from runner.config import Settings
     from runner.events.sink import EventSink
     from runner.model import Concurrency, Workflow
@@ -69,6 +71,8 @@ class RunRequest:
     approve_all: bool = False
     run_id: str | None = None
     run_number: int = 1
+    # Where the runner services are (artifacts, cache): the steps get ACTIONS_* for them.
+    services: ServiceAccess | None = None
 
 
 class _RejectAll:
@@ -248,13 +252,16 @@ class WorkflowRun:
             event_path=event_path,
         )
         runner = build_runner_context(runner_temp, Path(tempfile.gettempdir()) / "stax-tool-cache")
+        base_env = build_base_env(github, runner, {})
+        for name in SERVICE_ENVIRONMENT:  # an outer runner's: steps get stax's, or none
+            base_env.pop(name, None)
         contexts = RunContexts(
             github=github,
             runner=runner,
             inputs=dict(self._inputs),
             secrets={"GITHUB_TOKEN": "", **request.secrets},
             vars=dict(request.vars),
-            base_env=build_base_env(github, runner, {}),
+            base_env=base_env,
             workspace=workdir,
             temp_dir=runner_temp,
             commands_dir=commands_dir,
@@ -271,7 +278,26 @@ class WorkflowRun:
             process_marker=f"stax-{self.run_id}-{_secrets.token_hex(4)}",
             approve_all=request.approve_all,
             concurrency=self.concurrency,
+            services=self._services(github, event, repo.default_branch),
         )
+
+    def _services(
+        self, github: dict[str, JSONValue], event: dict[str, JSONValue], default_branch: str
+    ) -> RunServices | None:
+        """The steps' ACTIONS_* environment, when the run has the services."""
+        access = self.request.services
+        if access is None:
+            return None
+        repository = event.get("repository")
+        if isinstance(repository, dict) and isinstance(repository.get("default_branch"), str):
+            default_branch = str(repository["default_branch"])
+        scopes = cache_scopes(
+            ref=str(github.get("ref") or ""),
+            base_ref=str(github.get("base_ref") or ""),
+            default_branch=default_branch,
+        )
+        # The tokens are as secret as any: masked in every log line, like GitHub's.
+        return RunServices(access, run_id=self.run_id, scopes=scopes, on_token=self.masker.add)
 
     async def _enter_concurrency_group(self, scope: RunScope, group: Concurrency) -> Slot | None:
         """The run's slot in its group once it may run; None when superseded while pending."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from pathlib import Path
 
+    from runner.actions.services import RunServices
     from runner.config import Settings
     from runner.engine.contexts import RunContexts
     from runner.engine.control import JobControl, RunControl
@@ -52,6 +53,7 @@ class RunScope:
     approve_all: bool = False
     concurrency: ConcurrencyGroups = field(default_factory=ConcurrencyGroups)
     file_ids: Iterator[int] = field(default_factory=itertools.count)  # unique temp file names
+    services: RunServices | None = None  # the runner services' ACTIONS_* variables, if any
 
 
 @dataclass(slots=True, kw_only=True)
