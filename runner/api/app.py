@@ -33,6 +33,7 @@ from runner.errors import ApiError, StaxError
 from runner.expressions.values import JSONValue
 
 if TYPE_CHECKING:
+    from runner.actions.services import RunnerServices
     from runner.api.sse import StreamWatch
     from runner.config import Settings
     from runner.engine.manager import Runs
@@ -59,6 +60,7 @@ class Services:
     token: str
     threads: ThreadStore
     watch: StreamWatch
+    runner: RunnerServices | None = None  # artifacts and cache, for the runs' steps
     started_at: float = field(default_factory=time.time)
 
     @property
@@ -131,6 +133,7 @@ def dashboard_session(req: Any) -> bool:
 def create_app(services: Services) -> QuartTrio:
     from runner.api import (
         agent_protocol,
+        artifacts,
         dashboard,
         executions,
         openapi,
@@ -208,6 +211,7 @@ def create_app(services: Services) -> QuartTrio:
         sessions,
         skills,
         agent_protocol,
+        artifacts,
         dashboard,
     ):
         app.register_blueprint(family.blueprint)
@@ -217,6 +221,10 @@ def create_app(services: Services) -> QuartTrio:
         timeout_s=settings.connections.body_timeout_seconds,
         refusal=_refusal,
     )
+    if services.runner is not None:
+        from runner.api.runner_services import ServicesMount
+
+        app.asgi_app = ServicesMount(app.asgi_app, services.runner)  # type: ignore[method-assign]
     return app
 
 

@@ -18,7 +18,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -32,6 +32,7 @@ from runner.events.types import weight
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from runner.actions.services import ServiceAccess
     from runner.config import Settings
     from runner.engine.records import RunRecord
     from runner.engine.run import RunRequest
@@ -113,6 +114,7 @@ class EngineProcess:
         self._progress = trio.Event()  # the engine committed more (or stopped)
         self.active: dict[str, RemoteRun] = {}
         self.accepting = False
+        self.services: ServiceAccess | None = None
         self._channel: MessageChannel | None = None
         self._calls: dict[int, _Call] = {}
         self._ids = itertools.count(1)
@@ -281,6 +283,8 @@ class EngineProcess:
     async def start(self, request: RunRequest) -> RunRecord:
         if not self.accepting:
             raise ApiError(503, "unavailable", "the daemon is shutting down")
+        if self.services is not None and request.services is None:
+            request = replace(request, services=self.services)
         record: RunRecord = await self._call("start", request)
         return record
 
