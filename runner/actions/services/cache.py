@@ -90,9 +90,12 @@ def check_keys(keys: list[str]) -> None:
 
 
 class CacheStore:
-    def __init__(self, root: Path, *, max_bytes: int) -> None:
+    def __init__(
+        self, root: Path, *, max_bytes: int, clock: Callable[[], int] = now_ms
+    ) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self.clock = clock  # milliseconds: creation and last use (LRU) are stamped with it
         self.evicted = 0
         self._limiter = trio.CapacityLimiter(4)
 
@@ -164,7 +167,7 @@ class CacheStore:
                     )
                     if row is not None:
                         conn.execute(
-                            "UPDATE entries SET last_used = ? WHERE id = ?", (now_ms(), row[0])
+                            "UPDATE entries SET last_used = ? WHERE id = ?", (self.clock(), row[0])
                         )
                         return _entry(row)
             return None
@@ -206,7 +209,7 @@ class CacheStore:
         owner = f"{claims.run_id}:{claims.job_id}"
 
         def insert(conn: sqlite3.Connection) -> CacheEntry | str:
-            now = now_ms()
+            now = self.clock()
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM entries WHERE key = ? AND version = ? AND scope = ?",
                 (key, version, scope),
@@ -287,7 +290,7 @@ class CacheStore:
         def update(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE entries SET last_used = ? WHERE id = ? AND committed = 0",
-                (now_ms(), entry_id),
+                (self.clock(), entry_id),
             )
 
         await self._run(update)
@@ -309,7 +312,7 @@ class CacheStore:
             )
 
         def commit(conn: sqlite3.Connection) -> list[int]:
-            now = now_ms()
+            now = self.clock()
             conn.execute(
                 "UPDATE entries SET committed = 1, size = ?, created_at = ?, last_used = ? "
                 "WHERE id = ?",
