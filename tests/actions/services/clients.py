@@ -49,7 +49,7 @@ def run_local(
     path.parent.mkdir(exist_ok=True)
     path.write_text(workflow_text(workflow))
     return subprocess.run(
-        [sys.executable, "-m", "runner", "run", "--local", str(path), *args],
+        [sys.executable, "-m", "runner", "run", "--local", "-v", str(path), *args],
         cwd=root,
         capture_output=True,
         text=True,
