@@ -14,9 +14,10 @@ import trio
 
 from runner.actions.services import CacheScope, RuntimeClaims, mint_token, new_key
 from tests.actions.services.clients import require_node_clients, results, workflow_text
+from tests.actions.services.test_local_server import PROBE
 
 if TYPE_CHECKING:
-    from tests.api.conftest import Daemon
+    from tests.api.conftest import Daemon, DaemonFactory
 
 MAKE_AND_USE = """
     on: push
@@ -155,3 +156,26 @@ async def test_uploads_past_the_daemons_body_limit_reach_the_services(daemon: Da
         stored = await client.put(url, content=body, headers={"x-ms-blob-type": "BlockBlob"})
         assert stored.status_code == 201, stored.text
         assert (await client.get("/api/health")).status_code == 200
+
+
+async def test_runs_on_the_daemons_own_loop_get_the_services_too(
+    daemon_factory: DaemonFactory,
+) -> None:
+    daemon = await daemon_factory(engine_process=False)
+    probe = daemon.root / "probe.py"
+    probe.write_text(PROBE)
+    daemon.write_workflow(
+        "probe.yml",
+        f"""
+        on: push
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            steps:
+              - run: python3 {probe}
+        """,
+    )
+    async with daemon.client() as client:
+        run, output = await finish(client, daemon, "probe")
+    assert run["conclusion"] == "success", output
+    assert 'LISTED {"artifacts":[]}' in output
