@@ -85,3 +85,43 @@ def test_never_leaves_even_an_action_without_services(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "results=unset" in result.stdout
+
+
+def test_the_token_carries_the_runs_ref_and_the_default_branch_as_cache_scopes(
+    tmp_path: Path,
+) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps(
+            {
+                "ref": "refs/heads/feature",
+                "repository": {"default_branch": "trunk"},
+            }
+        )
+    )
+    result = run_local(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  python3 -c '
+                  import base64, json, os
+                  body = os.environ["ACTIONS_RUNTIME_TOKEN"].split(".")[1]
+                  claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+                  print("SCP", claims["scp"].split()[-1].split(":")[2])
+                  print("AC", claims["ac"])'
+        """,
+        "--eventpath",
+        str(event),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    scopes = json.loads(result.stdout.split("AC ", 1)[1].splitlines()[0])
+    assert scopes == [
+        {"Scope": "refs/heads/feature", "Permission": 3},
+        {"Scope": "refs/heads/trunk", "Permission": 1},
+    ]
+    assert "SCP build" in result.stdout  # the job's id, after the run's
