@@ -18,7 +18,13 @@ CLIENTS = NODE_DIR / "services"
 
 
 def require_node_clients() -> None:
-    packages = ("@actions/artifact", "@actions/artifact-v1", "@actions/cache", "@actions/core")
+    packages = (
+        "@actions/artifact",
+        "@actions/artifact-v1",
+        "@actions/artifact-v2",
+        "@actions/cache",
+        "@actions/core",
+    )
     missing = [p for p in packages if not (NODE_DIR / "node_modules" / p).is_dir()]
     if shutil.which("node") is None or missing:
         pytest.skip(

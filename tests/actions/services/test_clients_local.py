@@ -21,6 +21,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_artifacts_round_trip_between_jobs_byte_for_byte(project: Path) -> None:
+    """Uploaded by the current client, downloaded by the 2.x that upload-artifact@v4 and
+    download-artifact@v4 bundle; v3 by the 1.x of the v3 actions."""
     result = run_local(
         project,
         """
@@ -43,7 +45,7 @@ def test_artifacts_round_trip_between_jobs_byte_for_byte(project: Path) -> None:
             steps:
               - run: |
                   rm -rf dist report.bin && mkdir original && tar -xf sources.tar -C original
-                  node $CLIENTS/artifact.mjs download dist got
+                  ARTIFACT_CLIENT=@actions/artifact-v2 node $CLIENTS/artifact.mjs download dist got
                   node $CLIENTS/artifact.mjs download report.bin got-raw
                   node $CLIENTS/artifact_v1.mjs download dist-v3 got-v3
                   diff -r original/dist got && diff -r original/dist got-v3

@@ -2,12 +2,14 @@
 // download-artifact v4+ use it) against the runner services, with the environment the
 // step got. Prints one line `RESULT <json>`; exits 1 with the error on a failure.
 //
+// ARTIFACT_CLIENT names the package (default @actions/artifact, the current one;
+// @actions/artifact-v2 is the 2.x that upload-artifact@v4 bundles).
+//
 // usage: node artifact.mjs upload NAME DIR [COMPRESSION_LEVEL]
 //        node artifact.mjs upload-raw FILE
 //        node artifact.mjs download NAME DEST
 //        node artifact.mjs list
 //        node artifact.mjs delete NAME
-import { DefaultArtifactClient } from '@actions/artifact';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -21,6 +23,7 @@ function filesUnder(dir) {
   return out;
 }
 
+const { DefaultArtifactClient } = await import(process.env.ARTIFACT_CLIENT || '@actions/artifact');
 const [command, ...args] = process.argv.slice(2);
 const client = new DefaultArtifactClient();
 let result;
