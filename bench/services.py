@@ -11,8 +11,9 @@ as upload-artifact, download-artifact and actions/cache run them) move one file 
 
 Each line is the median of --reps: the wall time of the client process (node's start
 and the client's zip/unzip or tar/zstd included) and MiB/s over it. `tiny` is the same
-with a 1 KiB file: what one call costs whatever its size. Needs node and the packages
-in tests/node (npm install there).
+with a 1 KiB file: what one call costs whatever its size. The `blob PUT/GET (curl)` lines
+move the same file as one blob with curl, no client work around it: the server's own
+ceiling. Needs node and the packages in tests/node (npm install there), and curl.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -28,6 +30,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import trio
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,9 +80,13 @@ async def served(kind: str, root: Path) -> AsyncIterator[tuple[str, bytes]]:
 
 
 async def client(script: str, args: list[str], env: dict[str, str], cwd: Path) -> float:
+    return await timed(["node", str(CLIENTS / script), *args], env, cwd, expect=b"RESULT")
+
+
+async def timed(argv: list[str], env: dict[str, str], cwd: Path, *, expect: bytes) -> float:
     started = time.perf_counter()
     result = await trio.run_process(
-        ["node", str(CLIENTS / script), *args],
+        argv,
         cwd=cwd,
         env=env,
         capture_stdout=True,
@@ -87,11 +94,26 @@ async def client(script: str, args: list[str], env: dict[str, str], cwd: Path) -
         check=False,
     )
     elapsed = time.perf_counter() - started
-    if result.returncode != 0 or b"RESULT" not in result.stdout:
-        raise SystemExit(
-            f"{script} {args} failed:\n{result.stdout.decode()}{result.stderr.decode()}"
-        )
+    if result.returncode != 0 or expect not in result.stdout:
+        raise SystemExit(f"{argv} failed:\n{result.stdout.decode()}{result.stderr.decode()}")
     return elapsed
+
+
+async def curl_round_trip(
+    url: str, token: str, data: Path, name: str, env: dict[str, str], cwd: Path
+) -> tuple[float, float]:
+    """PUT `data` as one blob with curl, then GET it: (seconds up, seconds down)."""
+    twirp = f"{url}/twirp/github.actions.results.api.v1.ArtifactService/"
+    ids = {"workflow_run_backend_id": RUN_ID, "workflow_job_run_backend_id": "bench", "name": name}
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as api:
+        upload = (await api.post(f"{twirp}CreateArtifact", json=ids)).json()["signed_upload_url"]
+        curl = ["curl", "-sS", "-f", "-o", "/dev/null", "-w", "%{http_code}"]
+        put = [*curl, "-T", str(data), "-H", "x-ms-blob-type: BlockBlob", upload]
+        up = await timed(put, env, cwd, expect=b"201")
+        await api.post(f"{twirp}FinalizeArtifact", json=ids)
+        download = (await api.post(f"{twirp}GetSignedArtifactURL", json=ids)).json()["signed_url"]
+    down = await timed([*curl, download], env, cwd, expect=b"200")
+    return up, down
 
 
 def write_noise(path: Path, size: int) -> str:
@@ -144,6 +166,12 @@ async def bench(kind: str, mb: float, reps: int, root: Path) -> list[tuple[str, 
                 timings.setdefault(label, []).append(await client(script, args, env, work))
             if hashlib.sha256((out / "blob.bin").read_bytes()).hexdigest() != digest:
                 raise SystemExit("the downloaded artifact differs from the uploaded one")
+            if mb >= 1 and shutil.which("curl"):
+                up, down = await curl_round_trip(
+                    url, env["ACTIONS_RUNTIME_TOKEN"], data, f"curl{rep}", env, work
+                )
+                timings.setdefault("blob PUT (curl)", []).append(up)
+                timings.setdefault("blob GET (curl)", []).append(down)
         for label, values in timings.items():
             seconds = statistics.median(values)
             rows.append((kind, label, seconds, mb / seconds))
