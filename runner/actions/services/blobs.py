@@ -14,7 +14,8 @@ name are dropped. A blob is replaced whole (written aside, then renamed), so a r
 never sees half of one.
 
 Each answer carries the headers the Azure client expects of the service
-(x-ms-request-id, x-ms-version, Date, ETag, Content-MD5), and errors are Azure's XML.
+(x-ms-request-id, x-ms-version, Date, ETag; Content-MD5 when the client sent one to
+check), and errors are Azure's XML.
 """
 
 from __future__ import annotations
@@ -115,14 +116,15 @@ async def _stage_block(request: Request, slot: BlobSlot) -> Response:
     # Written aside and renamed: a retried block replaces an earlier try whole.
     temporary = slot.blocks / f".{block}.{uuid.uuid4().hex}"
     try:
-        saved = await request.save(temporary, limit=MAX_BLOCK_BYTES, digests=("md5",))
+        digests = _md5_if_sent(request)
+        saved = await request.save(temporary, limit=MAX_BLOCK_BYTES, digests=digests)
         _check_md5(request, saved.md5)
         os.replace(temporary, slot.blocks / block)
     finally:
         temporary.unlink(missing_ok=True)
     if slot.on_progress is not None:
         await slot.on_progress()
-    return _answer(request, 201, [("Content-MD5", base64.b64encode(saved.md5).decode())])
+    return _answer(request, 201, _md5_header(saved.md5))
 
 
 async def _commit_block_list(request: Request, slot: BlobSlot) -> Response:
@@ -159,7 +161,8 @@ async def _put_blob(request: Request, slot: BlobSlot) -> Response:
     slot.directory.mkdir(parents=True, exist_ok=True)
     temporary = slot.directory / f".blob.{uuid.uuid4().hex}"
     try:
-        saved = await request.save(temporary, limit=MAX_BLOB_PUT_BYTES, digests=("md5", "sha256"))
+        digests = ("sha256", *_md5_if_sent(request))
+        saved = await request.save(temporary, limit=MAX_BLOB_PUT_BYTES, digests=digests)
         _check_md5(request, saved.md5)
         info = BlobInfo(size=saved.size, sha256=saved.sha256, content_type=content_type)
         await trio.to_thread.run_sync(_install, slot, temporary, info, None)
@@ -167,9 +170,7 @@ async def _put_blob(request: Request, slot: BlobSlot) -> Response:
         temporary.unlink(missing_ok=True)
     if slot.on_commit is not None:
         await slot.on_commit(info)
-    return _answer(
-        request, 201, [*_etag(info), ("Content-MD5", base64.b64encode(saved.md5).decode())]
-    )
+    return _answer(request, 201, [*_etag(info), *_md5_header(saved.md5)])
 
 
 def _download(request: Request, slot: BlobSlot) -> Response:
@@ -279,6 +280,15 @@ def _parse_block_list(body: bytes) -> list[str]:
     if len(names) > MAX_BLOCKS:
         raise ServiceError(400, "BlockListTooLong", f"more than {MAX_BLOCKS} blocks")
     return names
+
+
+def _md5_if_sent(request: Request) -> tuple[str, ...]:
+    """MD5 costs as much as the write: computed only when the client sent one to check."""
+    return ("md5",) if "content-md5" in request.headers else ()
+
+
+def _md5_header(md5: bytes) -> list[tuple[str, str]]:
+    return [("Content-MD5", base64.b64encode(md5).decode())] if md5 else []
 
 
 def _check_md5(request: Request, md5: bytes) -> None:

@@ -90,9 +90,7 @@ def check_keys(keys: list[str]) -> None:
 
 
 class CacheStore:
-    def __init__(
-        self, root: Path, *, max_bytes: int, clock: Callable[[], int] = now_ms
-    ) -> None:
+    def __init__(self, root: Path, *, max_bytes: int, clock: Callable[[], int] = now_ms) -> None:
         self.root = root
         self.max_bytes = max_bytes
         self.clock = clock  # milliseconds: creation and last use (LRU) are stamped with it
