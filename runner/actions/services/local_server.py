@@ -30,6 +30,7 @@ log = logging.getLogger("stax.services")
 
 _READ_BYTES = 256 * 1024
 _IDLE_S = 75.0  # a connection with no request in progress is closed after this
+_DRAIN_LIMIT = 64 * 1024 * 1024  # unread body dropped to keep a connection; past it, closed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,6 +145,20 @@ class _Exchange:
 
     async def run(self, app: RunnerServices) -> None:
         await app(self.scope, self.receive, self.send)
+        # The app reads no body from a GET; h11 still has its end to take (it is in the
+        # buffer already) before the connection can carry the next request.
+        dropped = 0
+        with trio.move_on_after(_IDLE_S):
+            while (
+                self.conn.our_state is h11.DONE
+                and self.conn.their_state is h11.SEND_BODY
+                and dropped <= _DRAIN_LIMIT
+            ):
+                event = await _next_event(self.conn, self.stream)
+                if isinstance(event, h11.Data):
+                    dropped += len(event.data)
+                elif not isinstance(event, h11.EndOfMessage):
+                    return
 
     async def receive(self) -> dict[str, Any]:
         if self.body_done:

@@ -207,3 +207,22 @@ async def test_a_refused_upload_leaves_the_connection_usable(served: Served) -> 
             )
             assert response.status_code == 403
         assert (await client.get("/_services/nothing")).status_code == 404
+
+
+async def test_requests_follow_one_another_on_one_connection(served: Served) -> None:
+    """A GET (no body to read) answered, the same connection takes the next request."""
+    host = served.url.removeprefix("http://")
+    address, port = host.rsplit(":", 1)
+    stream = await trio.open_tcp_stream(address, int(port))
+    async with stream:
+        for _ in range(3):
+            await stream.send_all(
+                f"GET /_services/nothing HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+            )
+            response = b""
+            with trio.fail_after(5):
+                while b"\r\n\r\n" not in response or not response.endswith(b"}"):
+                    chunk = await stream.receive_some(65536)
+                    assert chunk, "the server closed the connection"
+                    response += chunk
+            assert response.startswith(b"HTTP/1.1 404")
