@@ -18,7 +18,7 @@ from urllib.parse import quote
 import trio
 from quart import Blueprint, Response, current_app
 
-from runner.actions.services.http import ServiceError
+from runner.actions.services import ServiceError
 from runner.api.openapi import document, error_response, json_response, path_param
 from runner.errors import ApiError
 

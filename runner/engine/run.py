@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from runner.actions.services import SERVICE_ENVIRONMENT, RunServices, cache_scopes
+from runner.actions.services import SERVICE_ENVIRONMENT
 from runner.engine.concurrency import ConcurrencyGroups, Slot
 from runner.engine.contexts import (
     RunContexts,
@@ -45,7 +45,7 @@ from runner.process import sweep_marked
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from runner.actions.services import ServiceAccess
+    from runner.actions.services import RunServices, ServiceAccess
     from runner.config import Settings
     from runner.events.sink import EventSink
     from runner.model import Concurrency, Workflow
@@ -288,6 +288,8 @@ class WorkflowRun:
         access = self.request.services
         if access is None:
             return None
+        from runner.actions.services import RunServices, cache_scopes  # only runs that have them
+
         repository = event.get("repository")
         if isinstance(repository, dict) and isinstance(repository.get("default_branch"), str):
             default_branch = str(repository["default_branch"])

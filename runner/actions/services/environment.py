@@ -17,17 +17,6 @@ if TYPE_CHECKING:
 
 # The path prefix of every service route but Twirp's (which the clients put at the root).
 SERVICES_PREFIX = "/_services/"
-# What the services' clients read. Inherited from an outer runner (stax run inside a CI
-# job), they would send a step's uploads there: a run sees only stax's own, or none.
-SERVICE_ENVIRONMENT = (
-    "ACTIONS_RUNTIME_URL",
-    "ACTIONS_RUNTIME_TOKEN",
-    "ACTIONS_RESULTS_URL",
-    "ACTIONS_CACHE_URL",
-    "ACTIONS_CACHE_SERVICE_V2",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

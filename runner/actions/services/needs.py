@@ -29,6 +29,14 @@ SERVICE_VARIABLES = (
     "ACTIONS_RESULTS_URL",
     "ACTIONS_CACHE_URL",
 )
+# Everything the services' clients read. Inherited from an outer runner (stax run inside
+# a CI job), they would send a step's uploads there: a run sees only stax's own, or none.
+SERVICE_ENVIRONMENT = (
+    *SERVICE_VARIABLES,
+    "ACTIONS_CACHE_SERVICE_V2",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+)
 _MAX_DEPTH = 10
 
 
