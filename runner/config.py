@@ -102,6 +102,16 @@ class StoreSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ServicesSettings:
+    """The runner services the official actions call (artifacts, cache)."""
+
+    # `stax run --local` starts its loopback services server: "auto" when the workflow
+    # may call them (see runner/actions/services/needs.py), "always", or "never".
+    local: str = "auto"
+    cache_size_mb: float = 10240.0  # GitHub's 10 GB per repository; then LRU eviction
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     root: Path  # the directory holding stax.toml (or the cwd without one)
     config_path: Path | None = None
@@ -125,6 +135,7 @@ class Settings:
     connections: ConnectionSettings = field(default_factory=ConnectionSettings)
     actions: ActionsSettings = field(default_factory=ActionsSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
+    services: ServicesSettings = field(default_factory=ServicesSettings)
     agent_protocol: bool = True
     # The daemon's runs and store writer in a process of their own, beside the HTTP
     # server (runner.engine.host): a crowd of clients then does not slow the runs.
@@ -183,6 +194,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "connections": dict,
     "actions": dict,
     "store": dict,
+    "services": dict,
     "engine_process": bool,
 }
 
@@ -287,7 +299,30 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         changes["actions"] = _parse_actions(raw["actions"], path.parent, fail)
     if "store" in raw:
         changes["store"] = _parse_table(raw["store"], StoreSettings, "store", fail)
+    if "services" in raw:
+        changes["services"] = _parse_services(raw["services"], fail)
     return replace(settings, **changes)
+
+
+_LOCAL_SERVICES = ("auto", "always", "never")
+
+
+def _parse_services(table: Mapping[str, Any], fail: Any) -> ServicesSettings:
+    unknown = set(table) - {"local", "cache_size_mb"}
+    if unknown:
+        raise fail(
+            f"services.{sorted(unknown)[0]}", "unknown setting (allowed: cache_size_mb, local)"
+        )
+    local = table.get("local", "auto")
+    if local not in _LOCAL_SERVICES:
+        raise fail("services.local", f'expected "auto", "always" or "never", got {local!r}')
+    sized: ServicesSettings = _parse_table(
+        {k: v for k, v in table.items() if k == "cache_size_mb"},
+        ServicesSettings,
+        "services",
+        fail,
+    )
+    return replace(sized, local=local)
 
 
 def _parse_actions(table: Mapping[str, Any], root: Path, fail: Any) -> ActionsSettings:

@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING
 import trio
 from hypercorn.trio import serve as hypercorn_serve
 
+from runner.actions.services import ServiceAccess, new_key
 from runner.api.app import Services, create_app
 from runner.api.auth import check_bind, load_or_create_token
 from runner.api.http_server import hypercorn_config
+from runner.api.runner_services import runner_services
 from runner.api.sse import StreamWatch
 from runner.engine.manager import RunManager, Runs
 from runner.engine.recovery import close_unfinished_runs
@@ -74,6 +76,7 @@ async def serve(
         try:
             threads.open()
             token = load_or_create_token(settings.data_dir)
+            services_key = new_key()  # signs the steps' runtime tokens; never on disk
             async with trio.open_nursery() as nursery:
                 services = Services(
                     settings=settings,
@@ -83,6 +86,7 @@ async def serve(
                     token=token,
                     threads=threads,
                     watch=StreamWatch(write_timeout_s=settings.streams.write_timeout_seconds),
+                    runner=runner_services(settings, services_key),
                 )
                 app = create_app(services)
                 await nursery.start(services.watch.run)
@@ -102,6 +106,10 @@ async def serve(
 
                 binds = await nursery.start(run_http)
                 port = _port_of(binds[0]) if binds else settings.port
+                # Steps reach the services on this port, over loopback when bound to all.
+                runs.services = ServiceAccess(
+                    url=_loopback_url(settings.host, port), key=services_key
+                )
                 if handle_signals:
                     nursery.start_soon(_wait_for_signal, shutdown)
                 task_status.started(
@@ -154,6 +162,12 @@ async def _wait_for_signal(shutdown: trio.Event) -> None:
         async for _ in signals:
             shutdown.set()
             return
+
+
+def _loopback_url(host: str, port: int) -> str:
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _port_of(bind: str) -> int:

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from runner.config import ConnectionSettings, StoreSettings, StreamSettings, load_settings
+from runner.config import (
+    ConnectionSettings,
+    ServicesSettings,
+    StoreSettings,
+    StreamSettings,
+    load_settings,
+)
 from runner.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -29,6 +35,12 @@ def test_tables_override_only_the_keys_they_name(tmp_path: Path) -> None:
     assert settings.connections == ConnectionSettings(body_timeout_seconds=5.0)
     assert settings.streams == StreamSettings(ping_seconds=2.5)
     assert isinstance(settings.connections.body_timeout_seconds, float)
+
+
+def test_the_services_table(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, '[services]\nlocal = "always"\ncache_size_mb = 512\n')
+    assert settings.services == ServicesSettings(local="always", cache_size_mb=512.0)
+    assert settings_from(tmp_path, "").services == ServicesSettings()
 
 
 def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
@@ -83,6 +95,15 @@ def test_the_actions_table(tmp_path: Path) -> None:
         ("parse_timeout_seconds = true\n", "parse_timeout_seconds: expected a positive number"),
         ('[auth]\nread = "closed"\n', 'auth.read: expected "open" or "token"'),
         ('[labels]\ngpu = "cloud"\n', 'labels.gpu: expected "host" or "skip"'),
+        (
+            '[services]\nlocal = "sometimes"\n',
+            'services.local: expected "auto", "always" or "never"',
+        ),
+        ("[services]\ncache_size_mb = 0\n", "services.cache_size_mb: expected a positive number"),
+        (
+            "[services]\ncache = 1\n",
+            "services.cache: unknown setting (allowed: cache_size_mb, local)",
+        ),
         ("port = \n", "stax.toml: "),
     ],
 )

@@ -7,7 +7,8 @@
                                      for a Docker action
 
 The engine runs actions (runner.engine.steps.action); this package knows
-nothing of runs, jobs or events.
+nothing of runs, jobs or events. The runner services the official actions call
+(artifacts, cache) live in `runner.actions.services`.
 """
 
 from runner.actions.docker import (

@@ -37,6 +37,8 @@ from runner.errors import ApiError, StaxError
 from runner.expressions.values import JSONValue
 
 if TYPE_CHECKING:
+    from runner.actions.services import RunnerServices
+    from runner.api.last_resort import ASGIApp
     from runner.api.sse import StreamWatch
     from runner.config import Settings
     from runner.engine.manager import Runs
@@ -63,6 +65,7 @@ class Services:
     token: str
     threads: ThreadStore
     watch: StreamWatch
+    runner: RunnerServices | None = None  # artifacts and cache, for the runs' steps
     started_at: float = field(default_factory=time.time)
 
     @property
@@ -118,6 +121,7 @@ def dashboard_session(req: Any) -> bool:
 def create_app(services: Services) -> QuartTrio:
     from runner.api import (
         agent_protocol,
+        artifacts,
         dashboard,
         executions,
         openapi,
@@ -200,17 +204,22 @@ def create_app(services: Services) -> QuartTrio:
         sessions,
         skills,
         agent_protocol,
+        artifacts,
         dashboard,
     ):
         app.register_blueprint(family.blueprint)
     if faults.enabled():  # tests only (runner/api/faults.py)
         faults.inject_faults(app)
-    body = WholeBody(
+    body: ASGIApp = WholeBody(
         app.asgi_app,
         limit=MAX_BODY_BYTES,
         timeout_s=settings.connections.body_timeout_seconds,
         refusal=_refusal,
     )
+    if services.runner is not None:  # the runner services: past the body limit, own auth
+        from runner.api.runner_services import ServicesMount
+
+        body = ServicesMount(body, services.runner)
     app.asgi_app = LastResort(body, error_body=_refusal)  # type: ignore[method-assign]
     return app
 

@@ -12,9 +12,12 @@ SIGTERM, `if: always()` cleanup still runs); twice kills every step process.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,17 +172,47 @@ async def run_in_process(
                 sink: Any = store
             else:
                 sink = CallbackSink(render)
-            run = WorkflowRun(request, settings, sink, approvals=approvals)
-            record = run.prepare()
-            if store is not None:
-                record.run_number = await store.next_run_number(record.workflow)
-            interrupted = await _run_with_signals(run)
+            async with _with_services(settings, request, recorded=store is not None) as served:
+                run = WorkflowRun(served, settings, sink, approvals=approvals)
+                record = run.prepare()
+                if store is not None:
+                    record.run_number = await store.next_run_number(record.workflow)
+                interrupted = await _run_with_signals(run)
             if store is not None:
                 store.close_writer()
     finally:
         if store is not None:
             store.close()
     return record, interrupted
+
+
+@asynccontextmanager
+async def _with_services(
+    settings: Settings, request: RunRequest, *, recorded: bool
+) -> AsyncIterator[RunRequest]:
+    """`request` with the runner services, from a loopback server in this process, while
+    the run lasts — only when the run needs them (runner/actions/services/needs.py): a
+    run that does not never imports the server. A run that is not recorded keeps its
+    artifacts in a temporary directory, gone with the run."""
+    from runner.actions.services import needs_services
+
+    mode = settings.services.local
+    if request.services is not None or not needs_services(
+        request.workflow, request.workdir, mode=mode
+    ):
+        yield request
+        return
+    from runner.actions.services import LocalServices
+
+    data_dir = settings.data_dir if recorded else Path(tempfile.mkdtemp(prefix="stax-services-"))
+    try:
+        async with trio.open_nursery() as nursery:
+            access = await nursery.start(LocalServices(settings, data_dir=data_dir).run)
+            yield replace(request, services=access)
+            nursery.cancel_scope.cancel()
+    finally:
+        if not recorded:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def _run_with_signals(run: WorkflowRun) -> bool:

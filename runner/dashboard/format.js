@@ -17,6 +17,20 @@ export function span(start, end) {
   return duration((end ?? Date.now()) - start);
 }
 
+/** A byte count as people read it: 512 B, 3.4 kB, 41 MB (powers of 1000, like GitHub). */
+export function bytes(n) {
+  if (n === null || n === undefined || Number.isNaN(n)) return '';
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = n / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value < 10 ? value.toFixed(1).replace(/\.0$/, '') : Math.round(value)} ${units[unit]}`;
+}
+
 export function relative(ms) {
   if (!ms) return '';
   const delta = Date.now() - ms;

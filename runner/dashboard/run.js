@@ -15,7 +15,7 @@ import { api, onSession, openStream, closeStream, READ_ONLY_REASON, session } fr
 import { LogData, LogView } from './logview.js';
 import { aggregateState, graphNodes, instanceLabel, isGroup, renderGraph, statusIcon, timer } from './graph.js';
 import { renderMarkdown } from './markdown.js';
-import { absolute, relative, stateGlyph, stateLabel, stateOf } from './format.js';
+import { absolute, bytes, relative, stateGlyph, stateLabel, stateOf } from './format.js';
 import { navigate, notify, setTitle } from './shell.js';
 
 const LEVEL_ICONS = { error: '✕', warning: '!', notice: 'i' };
@@ -27,6 +27,7 @@ class RunState {
     this.jobs = new Map(); // id -> job snapshot + {steps: Map, blocked, statusLine, messages}
     this.logs = new Map(); // `${job}#${step}` -> LogData
     this.annotations = [];
+    this.artifacts = []; // GET /api/runs/<id>/artifacts: refreshed as jobs finish
     this.lastSeq = 0;
     this.targetSeq = null; // the run's last seq when the page opened: replay is done past it
     this.caughtUp = false;
@@ -219,12 +220,30 @@ export function runPage(runId) {
     schedule();
   }
 
+  // Artifacts are finished inside jobs, so the list is asked for again as jobs end.
+  let artifactsAsked = null;
+  async function loadArtifacts() {
+    if (artifactsAsked) return;
+    artifactsAsked = (async () => {
+      try {
+        const listed = await api(`/api/runs/${encodeURIComponent(runId)}/artifacts`);
+        state.artifacts = listed.artifacts || [];
+        schedule();
+      } catch {
+        // The summary just shows none; the run itself is what matters here.
+      } finally {
+        artifactsAsked = null;
+      }
+    })();
+  }
+
   function connect() {
     const handlers = {};
     for (const type of ['run.started', 'run.completed', 'job.queued', 'job.started', 'job.blocked', 'job.unblocked', 'job.status', 'job.message', 'job.completed', 'step.started', 'step.log', 'step.annotation', 'step.completed', 'skill.started', 'skill.completed']) {
       handlers[type] = (event) => {
         state.apply(event);
         if (!state.caughtUp && state.targetSeq !== null && state.lastSeq >= state.targetSeq) state.caughtUp = true;
+        if ((type === 'job.completed' || type === 'run.completed') && state.caughtUp) loadArtifacts();
         schedule();
       };
     }
@@ -372,6 +391,8 @@ export function runPage(runId) {
         nodes.length ? renderGraph(nodes, { runId, selectedJob: p.job }) : h('p', { class: 'muted' }, 'No jobs.')),
       state.annotations.length ? h('section', { class: 'card', 'data-key': 'annotations' }, h('h2', null, `Annotations (${state.annotations.length})`), annotationList(state.annotations)) : null,
       inputs ? h('section', { class: 'card', 'data-key': 'inputs' }, h('h2', null, 'Inputs'), keyValues(inputs)) : null,
+      state.artifacts.length ? h('section', { class: 'card', 'data-key': 'artifacts', 'aria-label': 'Artifacts' }, h('h2', null, `Artifacts (${state.artifacts.length})`),
+        artifactList(state.artifacts)) : null,
       withOutputs.length ? h('section', { class: 'card', 'data-key': 'outputs' }, h('h2', null, 'Job outputs'),
         withOutputs.map((job) => h('div', { class: 'outputs-block', 'data-key': `o-${job.id}` }, h('h3', null, job.name), keyValues(job.outputs)))) : null,
       withSummary.map((job) => h('section', { class: 'card', 'data-key': `summary-${job.id}` }, h('h2', null, `${job.name} summary`),
@@ -395,6 +416,14 @@ export function runPage(runId) {
             h('a', { href }, job ? job.name : a.jobId, stepName ? ` › ${stepName}` : '', line >= 0 ? ` › line ${line + 1}` : ''),
             where ? [' · ', h('code', null, where)] : null)));
     }));
+  }
+
+  function artifactList(artifacts) {
+    return h('table', { class: 'kv artifacts' }, h('tbody', null, artifacts.map((a) => h('tr', { 'data-key': `art-${a.id}` },
+      h('th', { scope: 'row' }, h('a', { href: a.download_url, download: a.file_name, class: 'artifact-link' }, a.name)),
+      h('td', null, bytes(a.size_in_bytes)),
+      h('td', { class: 'muted' }, a.job_id ? ['from ', h('code', null, a.job_id)] : null),
+      h('td', { class: 'muted', title: a.digest || '' }, a.kind === 'v3' ? 'v3' : a.file_name.endsWith('.zip') ? 'zip' : 'file')))));
   }
 
   function keyValues(values) {
@@ -486,6 +515,7 @@ export function runPage(runId) {
       unsubscribe = onSession(schedule);
       connect();
       load();
+      loadArtifacts();
       render();
     },
     update() {

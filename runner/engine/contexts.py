@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import platform
 import socket
-import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner import json_text
 from runner.expressions import EvalContext, JSONValue, to_string
+from runner.run_ids import numeric_run_id
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -214,14 +214,6 @@ def _commit_payload(repo: RepositoryInfo, commit: Commit | None) -> dict[str, JS
         "removed": [],
         "modified": [],
     }
-
-
-def numeric_run_id(run_id: str) -> str:
-    """`github.run_id` is a number on GitHub: stax's hex run id read as one."""
-    try:
-        return str(int(run_id, 16))
-    except ValueError:
-        return str(zlib.crc32(run_id.encode()))
 
 
 def build_runner_context(temp_dir: Path, tool_cache: Path) -> dict[str, JSONValue]:

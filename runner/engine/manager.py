@@ -8,7 +8,7 @@ cancels every run before the store closes.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 import trio
@@ -20,6 +20,7 @@ from runner.errors import ApiError
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from runner.actions.services import ServiceAccess
     from runner.config import Settings
     from runner.engine.records import RunRecord
     from runner.events.sink import EventSink
@@ -77,6 +78,9 @@ class Runs(Protocol):
     @property
     def accepting(self) -> bool: ...
 
+    # Where the runs' steps find the runner services (set once the daemon listens).
+    services: ServiceAccess | None
+
     async def start(self, request: RunRequest) -> RunRecord: ...
 
     async def cancel(self, run_id: str, reason: str = "cancelled") -> bool: ...
@@ -113,6 +117,7 @@ class RunManager:
         self.concurrency = ConcurrencyGroups()
         self.active: dict[str, WorkflowRun] = {}
         self.accepting = True
+        self.services: ServiceAccess | None = None
         self._idle = trio.Event()
         self._idle.set()
 
@@ -124,6 +129,8 @@ class RunManager:
         if not self.accepting:
             raise ApiError(503, "unavailable", "the daemon is shutting down")
         refuse_if_unsound(self.store)
+        if self.services is not None and request.services is None:
+            request = replace(request, services=self.services)
         run = WorkflowRun(
             request,
             self.settings,

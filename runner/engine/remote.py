@@ -18,7 +18,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -33,6 +33,7 @@ from runner.events.types import weight
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from runner.actions.services import ServiceAccess
     from runner.config import Settings
     from runner.engine.records import RunRecord
     from runner.engine.run import RunRequest
@@ -122,6 +123,7 @@ class EngineProcess:
         self._progress = trio.Event()  # the engine committed more (or stopped)
         self.active: dict[str, RemoteRun] = {}
         self.accepting = False
+        self.services: ServiceAccess | None = None
         self._channel: MessageChannel | None = None
         self._calls: dict[int, _Call] = {}
         self._ids = itertools.count(1)
@@ -291,6 +293,8 @@ class EngineProcess:
         if not self.accepting:
             raise ApiError(503, "unavailable", "the daemon is shutting down")
         refuse_if_unsound(self.store)
+        if self.services is not None and request.services is None:
+            request = replace(request, services=self.services)
         record: RunRecord = await self._call("start", request)
         return record
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from runner.actions import ActionSource
+from runner.actions.services import SERVICE_ENVIRONMENT
 from runner.engine.concurrency import ConcurrencyGroups, Slot
 from runner.engine.contexts import (
     RunContexts,
@@ -42,18 +43,15 @@ from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion, Status, now_ms
 from runner.expressions import JSONValue, interpolate, to_string, truthy
 from runner.process import sweep_marked
+from runner.run_ids import new_run_id
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from runner.actions.services import RunServices, ServiceAccess
     from runner.config import Settings
     from runner.events.sink import EventSink
     from runner.model import Concurrency, Workflow
-
-
-def new_run_id() -> str:
-    """Eight hex digits, like seed 003's `a1b2c3d4`."""
-    return _secrets.token_hex(4)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +73,8 @@ class RunRequest:
     # --local-repository OWNER/REPO@REF=PATH (over stax.toml's), --action-offline-mode
     local_repositories: Mapping[str, str] = field(default_factory=dict)
     action_offline_mode: bool = False
+    # Where the runner services are (artifacts, cache): the steps get ACTIONS_* for them.
+    services: ServiceAccess | None = None
 
 
 class _RejectAll:
@@ -282,13 +282,16 @@ class WorkflowRun:
             event_path=event_path,
         )
         runner = build_runner_context(runner_temp, Path(tempfile.gettempdir()) / "stax-tool-cache")
+        base_env = build_base_env(github, runner, {})
+        for name in SERVICE_ENVIRONMENT:  # an outer runner's: steps get stax's, or none
+            base_env.pop(name, None)
         contexts = RunContexts(
             github=github,
             runner=runner,
             inputs=dict(self._inputs),
             secrets={"GITHUB_TOKEN": "", **request.secrets},
             vars=dict(request.vars),
-            base_env=build_base_env(github, runner, {}),
+            base_env=base_env,
             workspace=workdir,
             temp_dir=runner_temp,
             commands_dir=commands_dir,
@@ -306,6 +309,7 @@ class WorkflowRun:
             actions=self._action_source(),
             approve_all=request.approve_all,
             concurrency=self.concurrency,
+            services=self._services(github, event, repo.default_branch),
         )
 
     def _action_source(self) -> ActionSource:
@@ -318,6 +322,26 @@ class WorkflowRun:
                 **{key: Path(path) for key, path in request.local_repositories.items()},
             },
         )
+
+    def _services(
+        self, github: dict[str, JSONValue], event: dict[str, JSONValue], default_branch: str
+    ) -> RunServices | None:
+        """The steps' ACTIONS_* environment, when the run has the services."""
+        access = self.request.services
+        if access is None:
+            return None
+        from runner.actions.services import RunServices, cache_scopes  # only runs that have them
+
+        repository = event.get("repository")
+        if isinstance(repository, dict) and isinstance(repository.get("default_branch"), str):
+            default_branch = str(repository["default_branch"])
+        scopes = cache_scopes(
+            ref=str(github.get("ref") or ""),
+            base_ref=str(github.get("base_ref") or ""),
+            default_branch=default_branch,
+        )
+        # The tokens are as secret as any: masked in every log line, like GitHub's.
+        return RunServices(access, run_id=self.run_id, scopes=scopes, on_token=self.masker.add)
 
     async def _enter_concurrency_group(self, scope: RunScope, group: Concurrency) -> Slot | None:
         """The run's slot in its group once it may run; None when superseded while pending."""

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from runner.actions import ActionSource
+    from runner.actions.services import RunServices
     from runner.config import Settings
     from runner.engine.contexts import RunContexts
     from runner.engine.control import JobControl, RunControl
@@ -55,6 +56,7 @@ class RunScope:
     approve_all: bool = False
     concurrency: ConcurrencyGroups = field(default_factory=ConcurrencyGroups)
     file_ids: Iterator[int] = field(default_factory=itertools.count)  # unique temp file names
+    services: RunServices | None = None  # the runner services' ACTIONS_* variables, if any
 
 
 @dataclass(slots=True, kw_only=True)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -76,6 +77,12 @@ CREATE TABLE IF NOT EXISTS run_numbers (workflow TEXT PRIMARY KEY, last INTEGER 
 """
 
 Publisher = Callable[[list[Event]], None]
+
+
+def run_files_dir(data_dir: Path, run_id: str) -> Path:
+    """Where a run keeps files beside its events (its artifacts): removed with the run
+    when retention prunes it."""
+    return data_dir / "runs" / run_id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -483,6 +490,8 @@ class EventStore:
         except BaseException:
             _rollback(conn)
             raise
+        for run_id in old:  # what the run kept beside its events (artifacts) goes with it
+            shutil.rmtree(run_files_dir(self.data_dir, run_id), ignore_errors=True)
 
     async def next_run_number(self, workflow: str) -> int:
         """GitHub's run_number: 1, 2, 3, ... per workflow file."""

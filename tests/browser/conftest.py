@@ -150,6 +150,39 @@ WORKFLOWS = {
             steps:
               - run: echo "released ${{ inputs.greeting }}"
     """,
+    "artifacts.yml": """
+        name: Artifacts
+        on: push
+        jobs:
+          package:
+            runs-on: ubuntu-latest
+            steps:
+              - name: Upload a report (the artifact service's own API, as upload-artifact calls it)
+                run: |
+                  python3 - <<'PY'
+                  import hashlib, io, json, os, urllib.request, zipfile
+                  def call(method, body):
+                      request = urllib.request.Request(
+                          os.environ["ACTIONS_RESULTS_URL"]
+                          + "twirp/github.actions.results.api.v1.ArtifactService/" + method,
+                          data=json.dumps(body).encode(),
+                          headers={"Authorization": "Bearer " + os.environ["ACTIONS_RUNTIME_TOKEN"],
+                                   "Content-Type": "application/json"})
+                      return json.load(urllib.request.urlopen(request))
+                  buffer = io.BytesIO()
+                  with zipfile.ZipFile(buffer, "w") as archive:
+                      archive.writestr("report.txt", "all green\\n")
+                  data = buffer.getvalue()
+                  ids = {"workflow_run_backend_id": os.environ["GITHUB_RUN_ID"],
+                         "workflow_job_run_backend_id": "package"}
+                  url = call("CreateArtifact", {**ids, "name": "test-report"})["signed_upload_url"]
+                  urllib.request.urlopen(urllib.request.Request(
+                      url, data=data, method="PUT", headers={"x-ms-blob-type": "BlockBlob",
+                      "x-ms-blob-content-type": "application/zip"}))
+                  digest = "sha256:" + hashlib.sha256(data).hexdigest()
+                  print(call("FinalizeArtifact", {**ids, "name": "test-report", "hash": digest}))
+                  PY
+    """,
     "broken.yml": """
         on: push
         jobs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import zipfile
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -199,6 +200,23 @@ def test_log_rendering_annotations_summary_and_outputs(
     raw = page.get_by_role("link", name="Raw log").get_attribute("href")
     assert raw == f"/api/runs/{run_id}/jobs/build/steps/2/log"
     assert "installed 42 packages" in httpx.get(daemon.url + raw).text
+
+
+def test_a_runs_artifacts_are_offered_for_download(anonymous: Page, daemon: ThreadDaemon) -> None:
+    page = anonymous
+    run_id = daemon.start_run("artifacts")
+    page.goto(f"{daemon.url}/runs/{run_id}")
+    # Listed once the job that made it is done, without a reload.
+    card = page.locator(".card", has_text="Artifacts (1)")
+    expect(card).to_be_visible(timeout=20_000)
+    expect(card).to_contain_text("package")
+    link = card.get_by_role("link", name="test-report")
+    with page.expect_download() as download:
+        link.click()
+    saved = download.value
+    assert saved.suggested_filename == "test-report.zip"
+    with zipfile.ZipFile(saved.path()) as archive:
+        assert archive.read("report.txt") == b"all green\n"
 
 
 def test_read_only_without_login_and_deep_links(anonymous: Page, daemon: ThreadDaemon) -> None:

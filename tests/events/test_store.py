@@ -13,6 +13,7 @@ from runner.config import load_settings
 from runner.engine import RunRequest, WorkflowRun
 from runner.errors import ConfigError
 from runner.events import EventStore
+from runner.events.store import run_files_dir
 from runner.events.types import Event, EventType
 from runner.model import parse_workflow
 
@@ -95,6 +96,23 @@ async def test_retention_prunes_old_runs_but_never_reuses_seq(tmp_path: Path) ->
     reopened.open()
     assert reopened.last_seq == last
     reopened.close()
+
+
+async def test_retention_removes_what_a_pruned_run_kept_beside_its_events(tmp_path: Path) -> None:
+    """A run's artifacts (its files dir) go when retention prunes the run."""
+    store = EventStore(tmp_path / "data", retention_runs=1)
+    store.open()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(store.run)
+        first = await run_into(store, tmp_path)
+        kept = run_files_dir(tmp_path / "data", first) / "artifacts" / "1"
+        kept.mkdir(parents=True)
+        (kept / "blob").write_bytes(b"zip")
+        second = await run_into(store, tmp_path)
+        store.close_writer()
+    assert not run_files_dir(tmp_path / "data", first).exists()
+    assert await store.get_run(second) is not None
+    store.close()
 
 
 def test_one_writer_per_data_dir_and_readers_beside_it(tmp_path: Path) -> None:

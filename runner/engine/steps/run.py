@@ -176,9 +176,12 @@ def next_action_id(step: Step, scope: StepScope, base: str = "__run") -> str:
 def process_environment(
     scope: StepScope, step_env: dict[str, str], files: StepFiles | None
 ) -> dict[str, str]:
-    """Host + runner variables < workflow/job env < $GITHUB_ENV < step env < this step's files."""
+    """Host + runner variables < the runner services' ACTIONS_* < workflow/job env <
+    $GITHUB_ENV < step env < this step's files."""
     contexts = scope.run.contexts
     env = dict(contexts.base_env)
+    if scope.run.services is not None:
+        env.update(scope.run.services.job_environment(scope.job.id))
     for key, value in scope.env.items():
         env[key] = to_string(value)
     env.update(scope.job_env.added_env)
