@@ -8,6 +8,7 @@ import re
 import stat
 from typing import TYPE_CHECKING
 
+import jsonschema
 import pytest
 import trio
 
@@ -231,8 +232,6 @@ async def test_every_route_with_a_body_refuses_an_oversized_one_as_documented(
     daemon: Daemon,
 ) -> None:
     """A 413 from each route that takes a body, in the error format its document gives."""
-    import jsonschema
-
     async with daemon.client() as client:
         document = (await client.get("/openapi.json")).json()
     with_body = [
