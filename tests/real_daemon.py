@@ -119,6 +119,16 @@ class Project:
                         break
         return out
 
+    def close(self) -> None:
+        """Kill every daemon this project started that is still up."""
+        for proc in self.daemons:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+            for stream in (proc.stdout, proc.stderr):
+                if stream:
+                    stream.close()
+
     def wait_run(self, run_id: str, timeout: float = 20) -> dict:  # type: ignore[type-arg]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -135,13 +145,7 @@ def project(tmp_path: Path) -> Iterator[Project]:
     try:
         yield project
     finally:
-        for proc in project.daemons:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=10)
-            for stream in (proc.stdout, proc.stderr):
-                if stream:
-                    stream.close()
+        project.close()
 
 
 def alive(pid: int) -> bool:
