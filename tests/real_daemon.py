@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from tests.sse_client import read_events_sync
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -100,24 +102,14 @@ class Project:
     ) -> list[tuple[str, str]]:
         """(id, data) of the run's canonical events after `after`, up to the first whose
         data holds `until`, or until `limit_s` has passed."""
-        out: list[tuple[str, str]] = []
-        deadline = time.monotonic() + limit_s
-        with httpx.stream(
-            "GET",
+        events = read_events_sync(
             f"{self.url}/api/events",
-            timeout=5,
             params={"runId": run_id, "format": "canonical"},
             headers={"Last-Event-ID": after},
-        ) as response:
-            current = ""
-            for line in response.iter_lines():
-                if line.startswith("id: "):
-                    current = line[4:]
-                elif line.startswith("data: ") and current:
-                    out.append((current, line[6:]))
-                    if until in line or time.monotonic() > deadline:
-                        break
-        return out
+            until=lambda sse: until in sse.data,
+            limit=limit_s,
+        )
+        return [(sse.id, sse.data) for sse in events if sse.event != "ping"]
 
     def close(self) -> None:
         """Kill every daemon this project started that is still up."""

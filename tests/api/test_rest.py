@@ -17,6 +17,7 @@ from tests.api.test_events_stream import CHECKOUT_AND_BUILD, collect, start_run
 
 if TYPE_CHECKING:
     from tests.api.conftest import Daemon, DaemonFactory
+    from tests.sse_client import Frame
 
 
 async def wait_for_run(client: object, run_id: str) -> dict:  # type: ignore[type-arg]
@@ -144,8 +145,8 @@ async def test_cancel_a_running_run(daemon_factory: DaemonFactory, engine_proces
         run_id = await start_run(client, daemon, "slow")
         cancelled: list[int] = []
 
-        async def cancel_once_started(event: str, data: dict) -> None:  # type: ignore[type-arg]
-            if event == "step.log" and data["line"] == "started\n" and not cancelled:
+        async def cancel_once_started(frame: Frame) -> None:
+            if frame.event == "step.log" and frame.data["line"] == "started\n" and not cancelled:
                 response = await client.post(f"/api/runs/{run_id}/cancel", headers=daemon.auth)
                 cancelled.append(response.status_code)
 
