@@ -69,7 +69,8 @@ class Project:
             **popen,
         )
         self.daemons.append(proc)
-        deadline = time.monotonic() + 15
+        # Generous: a start-up takes about a second, but many more on a busy machine.
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/api/health", timeout=0.5).status_code == 200:
