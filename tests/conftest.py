@@ -1,13 +1,13 @@
-"""Shared test configuration: where the conformance data lives."""
+"""Shared test configuration."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+if TYPE_CHECKING:
+    from collections.abc import Generator
 
 
 @pytest.fixture(autouse=True)
@@ -19,11 +19,21 @@ def _own_action_cache(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
 
 
-@pytest.fixture
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} is absent: conformance data not available")
-    return SHARED
-
-
 pytest_plugins = ["tests.real_daemon"]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A skip without a reason is a failure. pytest-trio re-raises a `pytest.skip()` made
+    inside an async test without its message, so -ra would say only "Skipped"."""
+    report = yield
+    skip = call.excinfo.value if call.excinfo else None
+    if report.skipped and isinstance(skip, pytest.skip.Exception) and not skip.msg:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} skipped without a reason: a pytest.skip() inside an async test "
+            "loses it; mark the test with a skipif marker (see tests/requires.py) instead"
+        )
+    return report

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from tests.sse_client import read_events_sync
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -67,7 +69,8 @@ class Project:
             **popen,
         )
         self.daemons.append(proc)
-        deadline = time.monotonic() + 15
+        # Generous: a start-up takes about a second, but many more on a busy machine.
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/api/health", timeout=0.5).status_code == 200:
@@ -100,24 +103,24 @@ class Project:
     ) -> list[tuple[str, str]]:
         """(id, data) of the run's canonical events after `after`, up to the first whose
         data holds `until`, or until `limit_s` has passed."""
-        out: list[tuple[str, str]] = []
-        deadline = time.monotonic() + limit_s
-        with httpx.stream(
-            "GET",
+        events = read_events_sync(
             f"{self.url}/api/events",
-            timeout=5,
             params={"runId": run_id, "format": "canonical"},
             headers={"Last-Event-ID": after},
-        ) as response:
-            current = ""
-            for line in response.iter_lines():
-                if line.startswith("id: "):
-                    current = line[4:]
-                elif line.startswith("data: ") and current:
-                    out.append((current, line[6:]))
-                    if until in line or time.monotonic() > deadline:
-                        break
-        return out
+            until=lambda sse: until in sse.data,
+            limit=limit_s,
+        )
+        return [(sse.id, sse.data) for sse in events if sse.event != "ping"]
+
+    def close(self) -> None:
+        """Kill every daemon this project started that is still up."""
+        for proc in self.daemons:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+            for stream in (proc.stdout, proc.stderr):
+                if stream:
+                    stream.close()
 
     def wait_run(self, run_id: str, timeout: float = 20) -> dict:  # type: ignore[type-arg]
         deadline = time.monotonic() + timeout
@@ -135,13 +138,7 @@ def project(tmp_path: Path) -> Iterator[Project]:
     try:
         yield project
     finally:
-        for proc in project.daemons:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=10)
-            for stream in (proc.stdout, proc.stderr):
-                if stream:
-                    stream.close()
+        project.close()
 
 
 def alive(pid: int) -> bool:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-import trio
-from httpx_sse import aconnect_sse
+from tests.sse_client import Frame, read_frames
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     import httpx
 
     from tests.api.conftest import Daemon
@@ -44,26 +44,23 @@ async def collect(
     *,
     until: str = "run.completed",
     headers: dict[str, str] | None = None,
-    start: Any = None,
-    on_frame: Any = None,
+    start: Callable[[], Awaitable[Any]] | None = None,
+    on_frame: Callable[[Frame], Awaitable[None]] | None = None,
     limit: float = 20,
-) -> list[tuple[str, str, Any]]:
-    """(event, id, data) of every frame until the `until` event. `start()` runs once the
-    stream is open; `on_frame(event, data)` sees each frame as it arrives."""
-    frames: list[tuple[str, str, Any]] = []
-    with trio.fail_after(limit):
-        async with aconnect_sse(
-            client, "GET", "/api/events", params=params, headers=headers or {}
-        ) as source:
-            if start is not None:
-                await start()
-            async for sse in source.aiter_sse():
-                frames.append((sse.event, sse.id, json.loads(sse.data)))
-                if on_frame is not None:
-                    await on_frame(sse.event, frames[-1][2])
-                if sse.event == until:
-                    break
-    return frames
+) -> list[Frame]:
+    """Every frame of /api/events until the `until` event. `start()` runs once the stream
+    is open; `on_frame(frame)` sees each frame as it arrives."""
+    return await read_frames(
+        client,
+        "GET",
+        "/api/events",
+        params=params,
+        headers=headers or {},
+        until=lambda frame: frame.event == until,
+        on_open=start,
+        on_frame=on_frame,
+        limit=limit,
+    )
 
 
 def superset(actual: Any, expected: Any) -> bool:

@@ -4,19 +4,21 @@ node) and the seed's curl | jq loop."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
 import trio
 
 from tests.api.test_executions_stream import ci_daemon, start_ci, threads
+from tests.requires import (
+    BASH,
+    NODE,
+    NODE_DIR,
+    requires_curl_jq,
+    requires_node_eventsource,
+)
 
 if TYPE_CHECKING:
     from tests.api.conftest import DaemonFactory
-
-NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 
 # The seed's example, verbatim but for the URL.
 SEED_CURL_JQ = """
@@ -29,19 +31,11 @@ done
 """
 
 
-def node_client() -> list[str]:
-    node = shutil.which("node")
-    if node is None or not (NODE_DIR / "node_modules" / "eventsource").is_dir():
-        pytest.skip(
-            "node and the npm eventsource package are needed (cd tests/node && npm install)"
-        )
-    return [node, str(NODE_DIR / "follow_threads.mjs")]
-
-
+@requires_node_eventsource
 async def test_eventsource_reconnects_with_last_event_id_misses_nothing_and_stops_on_204(
     daemon_factory: DaemonFactory,
 ) -> None:
-    command = node_client()
+    command = [NODE, str(NODE_DIR / "follow_threads.mjs")]
     daemon = await ci_daemon(daemon_factory)
     async with daemon.client() as client:
         run_id = await start_ci(client, daemon, approve=True)
@@ -69,10 +63,8 @@ async def test_eventsource_reconnects_with_last_event_id_misses_nothing_and_stop
     assert [f[1] for f in connected] == ["0", resumed_from]
 
 
+@requires_curl_jq
 async def test_the_seeds_curl_jq_example(daemon_factory: DaemonFactory) -> None:
-    bash, curl, jq = shutil.which("bash"), shutil.which("curl"), shutil.which("jq")
-    if bash is None or curl is None or jq is None:
-        pytest.skip("bash, curl and jq are needed")
     daemon = await ci_daemon(daemon_factory)
     async with daemon.client() as client:
         run_id = await start_ci(client, daemon, approve=True)
@@ -84,7 +76,7 @@ async def test_the_seeds_curl_jq_example(daemon_factory: DaemonFactory) -> None:
     script = SEED_CURL_JQ.format(url=url)
     with trio.fail_after(30):
         result = await trio.run_process(
-            [bash, "-c", script], capture_stdout=True, capture_stderr=True, check=False
+            [BASH, "-c", script], capture_stdout=True, capture_stderr=True, check=False
         )
     assert result.returncode == 0, result.stderr.decode()
     text = result.stdout.decode()

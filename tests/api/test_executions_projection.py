@@ -22,6 +22,7 @@ from runner.api.executions import (
 from runner.api.thread_streams import iso_ms
 from runner.errors import ApiError
 from runner.events.types import Event, EventType
+from tests.sse_client import parse_events
 
 TS = 1710676800000  # 2024-03-17T12:00:00.000Z
 RUN = "r1"
@@ -210,20 +211,12 @@ def test_projection_table(event: Event, expected: list[ThreadEvent]) -> None:
     assert frame_count(event) == len(expected)
 
 
-def parse_frames(text: str) -> list[dict[str, Any]]:
-    frames = []
-    for block in text.split("\n\n"):
-        if not block:
-            continue
-        fields = dict(line.split(": ", 1) for line in block.split("\n"))
-        frames.append(
-            {"id": fields["id"], "event": fields["event"], "data": json.loads(fields["data"])}
-        )
-    return frames
+def decoded(text: str) -> list[dict[str, Any]]:
+    return [{"id": sse.id, "event": sse.event, "data": sse.json()} for sse in parse_events(text)]
 
 
 def test_payload_is_the_seeds_shape_field_by_field() -> None:
-    [frame] = parse_frames(
+    [frame] = decoded(
         encode(
             ev(
                 EventType.STEP_LOG,
@@ -264,7 +257,7 @@ def test_payload_is_the_seeds_shape_field_by_field() -> None:
 
 @pytest.mark.parametrize("event", [c[1] for c in CASES if c[2]], ids=[c[0] for c in CASES if c[2]])
 def test_sse_name_is_the_type_without_gateway(event: Event) -> None:
-    for frame in parse_frames(encode(event, 1)):
+    for frame in decoded(encode(event, 1)):
         assert frame["data"]["type"] == f"gateway_{frame['event']}"
         assert frame["data"]["data"]["event_type"] == frame["event"].removeprefix("thread_")
         assert isinstance(frame["data"]["data"]["data_json"], str)
@@ -280,13 +273,13 @@ def test_log_fast_path_writes_the_same_bytes_as_the_generic_path() -> None:
         for i, te in enumerate(project(event))
     )
     assert encode(event, 10) == generic
-    assert [f["data"]["data"]["sequence"] for f in parse_frames(generic)] == [10, 11, 12, 13, 14]
-    assert json.loads(parse_frames(generic)[1]["data"]["data"]["data_json"])["text"] == lines[1]
+    assert [f["data"]["data"]["sequence"] for f in decoded(generic)] == [10, 11, 12, 13, 14]
+    assert json.loads(decoded(generic)[1]["data"]["data"]["data_json"])["text"] == lines[1]
 
 
 def test_resume_inside_a_chunk_sends_only_the_later_lines() -> None:
     event = ev(EventType.STEP_LOG, number=1, seq=5, lines=["a", "b", "c"])
-    frames = parse_frames(encode(event, 4, after_index=0))
+    frames = decoded(encode(event, 4, after_index=0))
     assert [(f["id"], f["data"]["data"]["sequence"]) for f in frames] == [("5.1", 5), ("5.2", 6)]
 
 

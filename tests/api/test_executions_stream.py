@@ -7,10 +7,10 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 import trio
-from httpx_sse import aconnect_sse
 
 from runner.api.thread_streams import thread_streams
 from runner.config import EnvironmentSettings, StreamSettings
+from tests.sse_client import Frame, read_frames
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -66,7 +66,6 @@ CI = """
             run: echo checking; echo "bad style" >&2; exit 3
 """
 APPROVAL = {"production": EnvironmentSettings(approval=True)}
-Frame = tuple[str, str, Any]  # (event, id, data)
 
 
 async def ci_daemon(daemon_factory: DaemonFactory, **overrides: Any) -> Daemon:
@@ -96,33 +95,27 @@ async def threads(
     *,
     params: Any = None,
     headers: dict[str, str] | None = None,
-    on_frame: Callable[[str, Any], Awaitable[None]] | None = None,
+    on_frame: Callable[[Frame], Awaitable[None]] | None = None,
     limit: float = 20,
 ) -> list[Frame]:
     """Every frame of the execution stream until the server ends it."""
-    frames: list[Frame] = []
-    with trio.fail_after(limit):
-        async with aconnect_sse(
-            client,
-            "GET",
-            f"/api/executions/{run_id}/threads/stream",
-            params=params,
-            headers=headers or {},
-        ) as source:
-            assert source.response.status_code == 200, source.response.status_code
-            async for sse in source.aiter_sse():
-                frames.append((sse.event, sse.id, json.loads(sse.data)))
-                if on_frame is not None:
-                    await on_frame(sse.event, frames[-1][2])
-    return frames
+    return await read_frames(
+        client,
+        "GET",
+        f"/api/executions/{run_id}/threads/stream",
+        params=params,
+        headers=headers or {},
+        on_frame=on_frame,
+        limit=limit,
+    )
 
 
 def approver(
     client: httpx.AsyncClient, daemon: Daemon, run_id: str
-) -> Callable[[str, Any], Awaitable[None]]:
-    async def on_frame(event: str, data: Any) -> None:
-        if event == "thread_blocked":
-            await approve(client, daemon, run_id, data["threadId"])
+) -> Callable[[Frame], Awaitable[None]]:
+    async def on_frame(frame: Frame) -> None:
+        if frame.event == "thread_blocked":
+            await approve(client, daemon, run_id, frame.data["threadId"])
 
     return on_frame
 
@@ -261,16 +254,16 @@ async def test_history_then_live_with_threads_that_appear_after_connecting(
         run_id = await start_ci(client, daemon)
         seen_before_approval: set[str] = set()
 
-        async def on_frame(event: str, data: Any) -> None:
-            if event == "thread_blocked":
+        async def on_frame(frame: Frame) -> None:
+            if frame.event == "thread_blocked":
                 seen_before_approval.update(by_thread(frames_so_far))
-                await approve(client, daemon, run_id, data["threadId"])
+                await approve(client, daemon, run_id, frame.data["threadId"])
 
         frames_so_far: list[Frame] = []
 
-        async def record(event: str, data: Any) -> None:
-            frames_so_far.append((event, "", data))
-            await on_frame(event, data)
+        async def record(frame: Frame) -> None:
+            frames_so_far.append(frame)
+            await on_frame(frame)
 
         frames = await threads(
             client, run_id, params={"threadIds": "deploy,verify"}, on_frame=record
@@ -335,7 +328,9 @@ async def test_errors(daemon_factory: DaemonFactory) -> None:
 
 
 async def test_heartbeat_then_cleanup_on_disconnect(daemon_factory: DaemonFactory) -> None:
-    daemon = await ci_daemon(daemon_factory, streams=StreamSettings(heartbeat_seconds=0.2))
+    daemon = await ci_daemon(
+        daemon_factory, streams=StreamSettings(heartbeat_seconds=0.2, ping_seconds=0.2)
+    )
     bus = daemon.services.bus
     registry = thread_streams(bus)
     async with daemon.client() as client:
@@ -361,6 +356,15 @@ async def test_heartbeat_then_cleanup_on_disconnect(daemon_factory: DaemonFactor
         assert bus.statistics().subscribers == baseline
         beats = registry.statistics().heartbeats
         assert beats >= 3
-        await trio.sleep(0.7)  # over three intervals: a live timer would have beaten again
+        # Three more intervals, timed by the daemon's own keepalive on /api/events (a
+        # ping on connect, then one per 0.2 s idle): a live timer would have beaten again.
+        pings = 0
+
+        def fourth_ping(frame: Frame) -> bool:
+            nonlocal pings
+            pings += frame.event == "ping"
+            return pings == 4
+
+        await read_frames(client, "GET", "/api/events", until=fourth_ping)
         assert registry.statistics().heartbeats == beats
         await approve(client, daemon, run_id, "deploy")

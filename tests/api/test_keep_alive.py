@@ -211,6 +211,7 @@ async def test_a_connection_without_a_whole_request_is_closed_after_the_idle_tim
         nursery.cancel_scope.cancel()
 
 
+@pytest.mark.skipif(not hasattr(socket, "TCP_USER_TIMEOUT"), reason="TCP_USER_TIMEOUT is Linux's")
 async def test_the_daemons_connections_carry_the_unacknowledged_timeout(
     daemon_factory: DaemonFactory,
 ) -> None:
@@ -218,8 +219,6 @@ async def test_the_daemons_connections_carry_the_unacknowledged_timeout(
     inherits it, so the kernel drops a peer that vanished mid-stream once our bytes go
     unacknowledged that long (a stream's heartbeats make sure there are bytes). Read back
     from the daemon's own end of a connection (it runs in this process)."""
-    if not hasattr(socket, "TCP_USER_TIMEOUT"):
-        pytest.skip("TCP_USER_TIMEOUT is Linux's")
     daemon = await daemon_factory(
         connections=ConnectionSettings(unacknowledged_timeout_seconds=12.5)
     )

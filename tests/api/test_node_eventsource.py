@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
 import trio
 
 from tests.api.test_events_stream import collect, start_run
+from tests.requires import NODE, NODE_DIR, requires_node_eventsource
 
 if TYPE_CHECKING:
     from tests.api.conftest import Daemon
 
-NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 
-
-def node_client() -> list[str]:
-    node = shutil.which("node")
-    if node is None or not (NODE_DIR / "node_modules" / "eventsource").is_dir():
-        pytest.skip(
-            "node and the npm eventsource package are needed (cd tests/node && npm install)"
-        )
-    return [node, str(NODE_DIR / "follow_events.mjs")]
-
-
+@requires_node_eventsource
 async def test_eventsource_reconnects_with_last_event_id_and_misses_nothing(daemon: Daemon) -> None:
-    command = node_client()
     daemon.write_workflow(
         "lines.yml",
         """
@@ -50,7 +37,7 @@ async def test_eventsource_reconnects_with_last_event_id_and_misses_nothing(daem
     url = f"{daemon.url}/api/events?runId={run_id}&lastEventId=0"
     with trio.fail_after(40):
         result = await trio.run_process(
-            [*command, url, "3000", "run.completed"],
+            [NODE, str(NODE_DIR / "follow_events.mjs"), url, "3000", "run.completed"],
             capture_stdout=True,
             capture_stderr=True,
             check=False,

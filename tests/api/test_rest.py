@@ -9,6 +9,7 @@ import shutil
 import stat
 from typing import TYPE_CHECKING
 
+import jsonschema
 import pytest
 import trio
 
@@ -17,6 +18,7 @@ from tests.api.test_events_stream import CHECKOUT_AND_BUILD, collect, start_run
 
 if TYPE_CHECKING:
     from tests.api.conftest import Daemon, DaemonFactory
+    from tests.sse_client import Frame
 
 
 async def wait_for_run(client: object, run_id: str) -> dict:  # type: ignore[type-arg]
@@ -151,8 +153,8 @@ async def test_cancel_a_running_run(daemon_factory: DaemonFactory, engine_proces
         run_id = await start_run(client, daemon, "slow")
         cancelled: list[int] = []
 
-        async def cancel_once_started(event: str, data: dict) -> None:  # type: ignore[type-arg]
-            if event == "step.log" and data["line"] == "started\n" and not cancelled:
+        async def cancel_once_started(frame: Frame) -> None:
+            if frame.event == "step.log" and frame.data["line"] == "started\n" and not cancelled:
                 response = await client.post(f"/api/runs/{run_id}/cancel", headers=daemon.auth)
                 cancelled.append(response.status_code)
 
@@ -259,8 +261,6 @@ async def test_every_route_with_a_body_refuses_an_oversized_one_as_documented(
     daemon: Daemon,
 ) -> None:
     """A 413 from each route that takes a body, in the error format its document gives."""
-    import jsonschema
-
     async with daemon.client() as client:
         document = (await client.get("/openapi.json")).json()
     with_body = [

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import trio
-from httpx_sse import aconnect_sse
 
 from runner.api.session_objects import job_thread_id, primary_thread_id
 from runner.config import AuthSettings
 from tests.api.test_executions_stream import approve, ci_daemon, start_ci, threads
+from tests.sse_client import Frame, read_frames
 
 if TYPE_CHECKING:
     import httpx
 
     from tests.api.conftest import Daemon, DaemonFactory
-
-Frame = tuple[str, str, Any]  # (event, id, data)
 
 
 async def session_frames(
@@ -30,16 +27,14 @@ async def session_frames(
     limit: float = 20,
 ) -> list[Frame]:
     """Every frame of a session stream until the server ends it (after the run's end)."""
-    frames: list[Frame] = []
-    with trio.fail_after(limit):
-        async with aconnect_sse(
-            client, "GET", path, params=params, headers={**daemon.auth, **(headers or {})}
-        ) as source:
-            assert source.response.status_code == 200, source.response.status_code
-            frames.extend(
-                [(sse.event, sse.id, json.loads(sse.data)) async for sse in source.aiter_sse()]
-            )
-    return frames
+    return await read_frames(
+        client,
+        "GET",
+        path,
+        params=params,
+        headers={**daemon.auth, **(headers or {})},
+        limit=limit,
+    )
 
 
 async def finished_ci(daemon_factory: DaemonFactory, **overrides: Any) -> tuple[Daemon, str]:
@@ -60,17 +55,18 @@ async def test_session_stream_event_by_event(daemon_factory: DaemonFactory) -> N
     async with daemon.client() as client:
         run_id = await start_ci(client, daemon)
         session, primary = f"sess_{run_id}", primary_thread_id(run_id)
-        frames: list[Frame] = []
-        with trio.fail_after(20):
-            async with aconnect_sse(
-                client, "GET", f"/v1/sessions/{session}/events/stream", headers=daemon.auth
-            ) as source:
-                assert source.response.headers["content-type"] == "text/event-stream"
-                async for sse in source.aiter_sse():
-                    data = json.loads(sse.data)
-                    frames.append((sse.event, sse.id, data))
-                    if data.get("stop_reason", {}).get("type") == "requires_action":
-                        await approve(client, daemon, run_id, "deploy")
+
+        async def approve_when_asked(frame: Frame) -> None:
+            if frame.data.get("stop_reason", {}).get("type") == "requires_action":
+                await approve(client, daemon, run_id, "deploy")
+
+        frames = await read_frames(
+            client,
+            "GET",
+            f"/v1/sessions/{session}/events/stream",
+            headers=daemon.auth,
+            on_frame=approve_when_asked,
+        )
 
     for event, frame_id, data in frames:
         assert data["type"] == event
@@ -322,8 +318,8 @@ async def test_statuses_filter_while_a_job_waits_for_approval(
         run_id = await start_ci(client, daemon)
         session = f"sess_{run_id}"
 
-        async def on_frame(event: str, data: Any) -> None:
-            if event != "thread_blocked":
+        async def on_frame(frame: Frame) -> None:
+            if frame.event != "thread_blocked":
                 return
             url = f"/v1/sessions/{session}/threads"
             idle = (await client.get(url, params=[("statuses[]", "idle")])).json()["data"]

@@ -14,6 +14,7 @@ import trio
 
 from runner.config import AuthSettings, RateLimitSettings
 from tests.api.test_events_stream import collect
+from tests.sse_client import parse_events, read_frames
 
 if TYPE_CHECKING:
     from tests.api.conftest import Daemon, DaemonFactory
@@ -97,20 +98,6 @@ async def daemon(daemon_factory: DaemonFactory, tmp_path: Path) -> Daemon:
     return await skills_daemon(daemon_factory, tmp_path)
 
 
-def parse_sse(body: str) -> list[tuple[str, str]]:
-    """(event, raw data line) of every frame; comments (keepalives) skipped."""
-    frames: list[tuple[str, str]] = []
-    for block in body.split("\n\n"):
-        lines = [line for line in block.split("\n") if line and not line.startswith(":")]
-        if not lines:
-            continue
-        fields = dict(line.split(": ", 1) for line in lines)
-        assert set(fields) <= {"event", "data"}, block  # no id: (a POST cannot be resumed)
-        assert sum(line.startswith("data: ") for line in lines) == 1, block  # one line
-        frames.append((fields["event"], fields["data"]))
-    return frames
-
-
 async def stream(
     client: httpx.AsyncClient, skill_id: str, inputs: dict[str, Any], **kwargs: Any
 ) -> tuple[httpx.Response, list[tuple[str, dict[str, Any]]]]:
@@ -125,11 +112,11 @@ async def stream(
         ) as response:
             body = (await response.aread()).decode()
     frames = []
-    for event, raw in parse_sse(body):
-        data = json.loads(raw)
+    for sse in parse_events(body):
+        assert sse.id == ""  # no id: (a POST cannot be resumed)
         # One line of compact JSON, exactly as json.dumps writes it.
-        assert raw == json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        frames.append((event, data))
+        assert sse.data == json.dumps(sse.json(), separators=(",", ":"), ensure_ascii=False)
+        frames.append((sse.event, sse.json()))
     return response, frames
 
 
@@ -354,19 +341,15 @@ async def test_a_client_that_leaves_mid_stream_leaves_the_execution_running(
 ) -> None:
     go = tmp_path / "go"
     async with daemon.client() as client:
-        with trio.fail_after(20):
-            async with client.stream(
-                "POST",
-                "/v1/skills/test.wait/execute/stream",
-                json={"inputs": {"go": str(go)}},
-                headers=KEY,
-            ) as response:
-                async for line in response.aiter_lines():
-                    if line.startswith("data: "):
-                        data = json.loads(line[6:])
-                        if data["type"] == "step_start":
-                            trace = data["trace_id"]
-                            break
+        frames = await read_frames(
+            client,
+            "POST",
+            "/v1/skills/test.wait/execute/stream",
+            json={"inputs": {"go": str(go)}},
+            headers=KEY,
+            until=lambda frame: frame.data["type"] == "step_start",
+        )
+        trace = frames[-1].data["trace_id"]
         # The connection is closed; the step still waits for its file.
         run_id = trace.split("-")[0]
         running = (await client.get(f"/v1/skills/executions/{trace}")).json()

@@ -8,19 +8,17 @@ relative URL is resolved against (tests/node/skills_fetch.mjs). The daemon knows
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
 import trio
 
 from tests.api.test_skills_api import skills_daemon
+from tests.requires import NODE, NODE_DIR, requires_node
 
 if TYPE_CHECKING:
     from tests.api.conftest import DaemonFactory
 
-NODE_SAMPLE = Path(__file__).resolve().parents[1] / "node" / "skills_fetch.mjs"
 
 # Seed 002, "Python", verbatim.
 SEED_PYTHON = """
@@ -63,16 +61,14 @@ async def test_the_seeds_python_requests_sample(
     assert printed == [*EXPECTED, ("done", "")]
 
 
+@requires_node
 async def test_the_seeds_javascript_fetch_sample(
     daemon_factory: DaemonFactory, tmp_path: Path
 ) -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
     daemon = await skills_daemon(daemon_factory, tmp_path)
     with trio.fail_after(30):
         result = await trio.run_process(
-            [node, str(NODE_SAMPLE), daemon.url],
+            [NODE, str(NODE_DIR / "skills_fetch.mjs"), daemon.url],
             capture_stdout=True,
             capture_stderr=True,
             check=False,

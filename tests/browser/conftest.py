@@ -292,10 +292,18 @@ class ThreadDaemon:
         return login_url(self.address)
 
 
+def chromium_executable(playwright: Playwright) -> str | None:
+    """Debian's Chromium (or $STAX_CHROMIUM), one on PATH, else Playwright's own
+    (`python -m playwright install chromium`, as workflows/ci.yml does on GitHub)."""
+    for candidate in (CHROMIUM, shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    bundled = playwright.chromium.executable_path
+    return bundled if Path(bundled).exists() else None
+
+
 @pytest.fixture(scope="session")
 def playwright_instance() -> Iterator[Playwright]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium) — browser tests skipped")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -310,7 +318,12 @@ def playwright_instance() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    executable = chromium_executable(playwright_instance)
+    if executable is None:
+        pytest.skip(
+            f"no Chromium: none at {CHROMIUM}, none on PATH, and not Playwright's own "
+            "(apt-get install chromium, or python -m playwright install chromium)"
+        )
     browser = playwright_instance.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
     try:
         yield browser

@@ -13,7 +13,10 @@ from runner.events.types import EventType
 from runner.process import LineSplitter
 
 if TYPE_CHECKING:
-    from tests.engine.conftest import Runner
+    from pathlib import Path
+
+    from runner.engine import WorkflowRun
+    from tests.engine.conftest import Runner, WatchingSink
 
 SECRET = "s3cr3tV4lue"
 MULTI = "firstLineXyz\nsecondLineQwe\nthirdLineAbc"
@@ -151,10 +154,23 @@ def test_masker_multi_line_values_mask_each_line() -> None:
     assert masker.mask_value({"k one": ["two", 1, None]}) == {"k ***": ["***", 1, None]}
 
 
-async def test_a_value_across_the_cut_of_an_over_long_line_stays_masked(run_yaml: Runner) -> None:
+async def test_a_value_across_the_cut_of_an_over_long_line_stays_masked(
+    run_yaml: Runner, workspace: Path
+) -> None:
     """A line over 64 KiB is cut into pieces; the cut must not split a hidden value into two
     halves that each escape the mask — whether the line arrives whole or the value's end
-    has not been written yet when the cut is made."""
+    has not been written yet when the cut is made (the step writes it once the engine
+    has logged the piece before it)."""
+
+    async def write_the_rest_once_cut(run: WorkflowRun, sink: WatchingSink) -> None:
+        await sink.wait_for(
+            lambda e: (
+                e.type is EventType.STEP_LOG
+                and any(line.startswith("yyy") for line in e.data["lines"])
+            )  # type: ignore[union-attr]
+        )
+        (workspace / "cut").touch()
+
     result = await run_yaml(
         """
         on: push
@@ -163,13 +179,15 @@ async def test_a_value_across_the_cut_of_an_over_long_line_stays_masked(run_yaml
             runs-on: ubuntu-latest
             steps:
               - run: |
-                  python3 -c "import os, sys, time; v = os.environ['V']; \\
+                  python3 -c "import os, sys; v = os.environ['V']; \\
                     sys.stdout.write('x' * 65530 + v + chr(10)); sys.stdout.flush(); \\
-                    os.write(1, b'y' * 65533 + v[:4].encode()); time.sleep(0.2); \\
-                    os.write(1, (v[4:] + chr(10)).encode())"
+                    os.write(1, b'y' * 65533 + v[:4].encode())"
+                  while [ ! -e cut ]; do sleep 0.01; done
+                  python3 -c "import os; os.write(1, (os.environ['V'][4:] + chr(10)).encode())"
         """,
         secrets={"V": SECRET},
         env={"V": SECRET},
+        control=write_the_rest_once_cut,
     )
     out = result.output("j", 1)
     text = "".join(out)

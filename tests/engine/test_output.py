@@ -104,10 +104,10 @@ async def test_a_step_that_closes_stdout_early_still_finishes(run_yaml: Runner) 
     )
 
 
-async def test_a_line_at_a_time_is_gathered_into_few_events(run_yaml: Runner) -> None:
-    """A process writing one line per write, as a test runner's progress does, costs a
-    wake-up, a read and an event per write unless the reader lingers on a trickle; the
-    lines arrive whole and in order either way."""
+async def test_a_line_at_a_time_arrives_whole_and_in_order(run_yaml: Runner) -> None:
+    """A process writing one line per write, as a test runner's progress does: the reader
+    lingers on such a trickle to gather lines into few events (how few is timing, tested
+    in virtual time in tests/process/test_spawn.py); the lines arrive whole and in order."""
     result = await run_yaml(
         """
         on: push
@@ -124,5 +124,3 @@ async def test_a_line_at_a_time_is_gathered_into_few_events(run_yaml: Runner) ->
     """
     )
     assert result.output("j", 1) == [f"test {i} ok" for i in range(300)]
-    chunks = [e for e in result.of_type(EventType.STEP_LOG) if e.step_number == 1]
-    assert len(chunks) < 100, len(chunks)

@@ -247,7 +247,7 @@ async def test_closing_the_writer_ends_emitters_waiting_for_room(
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(waiting_emitter)
-        await trio.sleep(1)  # it is parked: no writer runs
+        await trio.testing.wait_all_tasks_blocked()  # it is parked: no writer runs
         assert refused == []
         store.close_writer()
     assert refused == ["the event store is closed for writing"]

@@ -11,6 +11,8 @@ import trio
 
 from runner.process import DEFAULT_MAX_LINE_BYTES, StepProcess, run_process
 from runner.process.group import group_alive
+from runner.process.lines import LineSplitter
+from runner.process.spawn import _Reader
 
 
 class Collector:
@@ -154,3 +156,28 @@ async def test_cancellation_escalates_to_sigkill_after_the_grace() -> None:
             await out.seen.wait()
             nursery.cancel_scope.cancel()
     assert not group_alive(pgid[0])
+
+
+async def test_a_trickle_of_lines_is_read_in_few_gulps(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A writer putting out one line per write (a test runner's progress) costs one read,
+    and one log event, per write unless the reader lingers once writes come in a trickle.
+    On a pipe this process writes, in virtual time: each write 0.2 ms after the last."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    reads = Collector()
+    reader = _Reader(read_end, "stdout", reads, LineSplitter())
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(reader.pump)
+            for i in range(300):
+                os.write(write_end, f"test {i} ok\n".encode())
+                await trio.sleep(0.0002)
+            os.close(write_end)
+    finally:
+        os.close(read_end)
+    assert reads.lines["stdout"] == [f"test {i} ok" for i in range(300)]
+    # Three reads of one line each make a trickle; each read after that waits 2 ms, in
+    # which ten more lines come.
+    assert reads.calls < 40, reads.calls
