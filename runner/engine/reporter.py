@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from runner.engine import faults
 from runner.events.types import Event, EventType
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ class Reporter:
         job_id: str | None = None,
         step_number: int | None = None,
     ) -> None:
+        if faults.ARMED is not None:
+            faults.inject("emit", job_id or "")
         masked = self.masker.mask_value(data) if self.masker else data
         assert isinstance(masked, dict)
         await self.sink.emit(
@@ -97,6 +100,8 @@ class Reporter:
 
     async def step_log(self, job_id: str, step_number: int, stream: str, lines: list[str]) -> None:
         """A chunk of already-masked lines (masking them again would cost a regex pass)."""
+        if faults.ARMED is not None:
+            faults.inject("emit", job_id)
         await self.sink.emit(
             Event(
                 type=EventType.STEP_LOG,

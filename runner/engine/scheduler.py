@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runner.engine import faults
+from runner.engine.containment import fail_open_job, internal_error
 from runner.engine.control import JobControl
 from runner.engine.job import JobPlan, JobResult, run_job
 from runner.engine.records import JobRecord
@@ -86,9 +88,28 @@ class Scheduler:
         try:
             for need in job.needs:
                 await self.outcomes[need].done.wait()
+            faults.inject("job", key)
             await self._decide_and_run(key, job, outcome)
+        except Exception as exc:  # a bug: this job fails, the run goes on (containment.py)
+            outcome.result = Conclusion.FAILURE
+            await self._fail_interrupted(key, job, exc)
         finally:
             outcome.done.set()
+
+    async def _fail_interrupted(self, key: str, job: Job, exc: Exception) -> None:
+        """End every instance of a job an internal error interrupted (or the job, when it
+        had none yet) as failed. Raises if reporting fails too: the run then contains it."""
+        job_id = f"{self.id_prefix}{key}"
+        error = internal_error(exc, run_id=self.run.record.id, where=f"job {job_id}")
+        records = [
+            record
+            for record in self.run.record.jobs.values()
+            if record.id == job_id or record.id.startswith(f"{job_id}.")
+        ]
+        if not records:
+            await self._fail_unstarted(key, job, error)
+        for record in records:
+            await fail_open_job(record, self.run.reporter, error)
 
     async def _decide_and_run(self, key: str, job: Job, outcome: _Outcome) -> None:
         needs_ctx: dict[str, JSONValue] = {

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runner.engine import faults
+from runner.engine.containment import internal_error
 from runner.engine.gates import GatedStep
 from runner.engine.steps.base import StepOutcome
 from runner.engine.steps.factory import executor_for
@@ -67,6 +69,7 @@ async def run_step(step: Step, scope: StepScope, io: StepOutput) -> StepResult:
     outcome: StepOutcome
     with control.open_step_scope() as cancel_scope:
         try:
+            faults.inject("step", step.display_name)
             timeout = _timeout_seconds(step.timeout_minutes, scope)
             executor = executor_for(step.kind)
             if step.gate is not None:
@@ -82,6 +85,11 @@ async def run_step(step: Step, scope: StepScope, io: StepOutput) -> StepResult:
                 )
         except StaxError as exc:
             outcome = StepOutcome(outcome=Conclusion.FAILURE, error=str(exc))
+        except Exception as exc:  # a bug: this step fails, the run goes on (containment.py)
+            error = internal_error(
+                exc, run_id=scope.run.record.id, where=f"job {io.job_id}, step {io.step_number}"
+            )
+            outcome = StepOutcome(outcome=Conclusion.FAILURE, error=error)
     control.close_step_scope()
     if cancel_scope.cancelled_caught:
         outcome = StepOutcome(outcome=Conclusion.CANCELLED, error="The operation was canceled.")

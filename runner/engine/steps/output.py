@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from runner.engine import faults
 from runner.engine.commands import KNOWN, Command, parse_command
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ class StepOutput:
     async def on_lines(self, stream: str, lines: list[str]) -> None:
         """The process.LineHandler of this step."""
         self.line_count += len(lines)
+        if faults.ARMED is not None:
+            faults.inject("log", "\n".join(lines))
         if "::" not in "\n".join(lines):  # one C-level search, not a Python call per line
             await self.reporter.step_log(
                 self.job_id, self.step_number, stream, self.masker.mask_lines(lines)
