@@ -59,7 +59,7 @@ async def fail_open_job(job: JobRecord, reporter: Reporter, error: str) -> None:
         if step.status is Status.COMPLETED:
             continue
         if step.status is Status.IN_PROGRESS:
-            line = reporter.masker.mask(f"##[error]{error}")
+            line = reporter.masker.mask_line(f"##[error]{error}")
             await reporter.step_log(job.id, step.number, "stderr", [line])
         step.status = Status.COMPLETED
         step.conclusion = step.outcome = Conclusion.FAILURE

@@ -4,17 +4,17 @@ Masking happens once, where text enters stax (a step's output lines, an
 annotation, an output value), before the event exists, so no store, stream,
 terminal or dashboard ever holds the clear value. A multi-line secret is
 masked line by line too, because output reaches us one line at a time.
+Only text from users is masked (the fields reporter.py names), never an
+event's keys, ids or enum values.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from runner.expressions.values import JSONValue
 
 MASK = "***"
+# The markers a log line may start with (`##[group]Build`), as in GitHub's raw logs.
+LOG_MARKERS = frozenset({"group", "endgroup", "error", "warning", "notice", "debug", "command"})
 
 
 class Masker:
@@ -57,18 +57,31 @@ class Masker:
             return text
         return self._pattern.sub(MASK, text)
 
+    def mask_line(self, line: str) -> str:
+        """Mask a log line, keeping a leading `##[group]`-style marker whole: the marker
+        is the log's structure (renderers fold and colour by it), not text."""
+        if self._pattern is None:
+            return line
+        if line.startswith("##["):
+            end = line.find("]", 3)
+            if end > 0 and line[3:end] in LOG_MARKERS:
+                return line[: end + 1] + self._pattern.sub(MASK, line[end + 1 :])
+        return self._pattern.sub(MASK, line)
+
     def mask_lines(self, lines: list[str]) -> list[str]:
-        """Mask a chunk of lines with one regex pass over the joined text."""
+        """Mask a chunk of lines (`mask_line` each) with one regex pass over the joined
+        text where it can."""
         if self._pattern is None:
             return lines
         joined = "\n".join(lines)
         if self._pattern.search(joined) is None:
             return lines
-        masked = self._pattern.sub(MASK, joined).split("\n")
-        if len(masked) == len(lines):
-            return masked
-        # A value spanning a newline changed the line count: mask line by line.
-        return [self._pattern.sub(MASK, line) for line in lines]
+        if "##[" not in joined:
+            masked = self._pattern.sub(MASK, joined).split("\n")
+            if len(masked) == len(lines):
+                return masked
+        # A marker to keep, or a value spanning a newline: line by line.
+        return [self.mask_line(line) for line in lines]
 
     def safe_cut(self, text: str, furthest: int) -> int:
         """Where to cut a line too long to keep whole (process.LineSplitter's `safe_cut`),
@@ -90,15 +103,3 @@ class Masker:
                 return match.end() if match.end() <= furthest else furthest
             break
         return cut
-
-    def mask_value(self, value: JSONValue) -> JSONValue:
-        """Mask every string inside a JSON value (keys included)."""
-        if self._pattern is None:
-            return value
-        if isinstance(value, str):
-            return self._pattern.sub(MASK, value)
-        if isinstance(value, list):
-            return [self.mask_value(v) for v in value]
-        if isinstance(value, dict):
-            return {self.mask(k): self.mask_value(v) for k, v in value.items()}
-        return value

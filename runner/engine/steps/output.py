@@ -75,14 +75,14 @@ class StepOutput:
         for line in lines:
             command = None if self._stopped_for(line) else parse_command(line)
             if command is None or command.name not in KNOWN:
-                pending.append(self.masker.mask(line))
+                pending.append(self.masker.mask_line(line))
                 continue
             if pending:
                 await self.reporter.step_log(self.job_id, self.step_number, stream, pending)
                 pending = []
             shown = await self._apply(command, line)
             if shown is not None:
-                pending.append(self.masker.mask(shown))
+                pending.append(self.masker.mask_line(shown))
         if pending:
             await self.reporter.step_log(self.job_id, self.step_number, stream, pending)
 
@@ -129,7 +129,7 @@ class StepOutput:
                         if target != "file" and target != "title" and value.isdigit()
                         else value
                     )
-            await self.annotate(name, self.masker.mask(message), **props)
+            await self.annotate(name, message, **props)  # (masked as it is emitted)
             return f"##[{name}]{message}"
         if name == "set-output":
             key = command.properties.get("name", "")

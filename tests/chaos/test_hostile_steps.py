@@ -1,0 +1,92 @@
+"""What a workflow, its steps and a run request send cannot take a real daemon down.
+
+Each case is a run whose input once killed the daemon (and every run in it). Here one
+daemon takes them all, one after the other: each run ends as the case says, and the
+daemon is still up and serving at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.real_daemon import Project
+
+
+@dataclass(frozen=True)
+class Case:
+    workflow: str
+    conclusion: str = "success"
+    body: dict[str, Any] = field(default_factory=dict)
+    log: str | None = None  # a line the first step's log must hold
+
+
+CASES = {
+    # A mask that is a key or a status value: the store's writer asserted, the daemon died.
+    "add-mask-run": Case(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  echo "::add-mask::run"
+                  echo "::add-mask::e"
+                  echo "::add-mask::completed"
+                  echo "the run is completed"
+        """,
+        log="th*** *** is ***",
+    ),
+    "one-character-secret": Case(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "user $ONE"
+                env:
+                  ONE: ${{ secrets.ONE }}
+        """,
+        body={"secrets": {"ONE": "u"}},
+        log="***ser ***",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    project = Project(tmp_path_factory.mktemp("hostile"))
+    for name, case in CASES.items():
+        project.workflow(name, case.workflow)
+    daemon = project.serve()
+    try:
+        yield project, daemon
+    finally:
+        daemon.kill()
+        daemon.wait(timeout=10)
+        for stream in (daemon.stdout, daemon.stderr):
+            if stream:
+                stream.close()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_hostile_run_ends_and_the_daemon_stays_up(hostile: Any, name: str) -> None:
+    project, daemon = hostile
+    case = CASES[name]
+    response = project.post("/api/runs", {"workflow": name, **case.body})
+    assert response.status_code == 201, response.text
+    run_id = response.json()["runId"]
+    run = project.wait_run(run_id)
+    assert run["conclusion"] == case.conclusion, run
+    assert daemon.poll() is None
+    job = run["jobs"][0]["id"]
+    log = project.get(f"/api/runs/{run_id}/jobs/{job}/steps/1/log").text.splitlines()
+    if case.log is not None:
+        assert case.log in log, log
+    # Every listing still reads as JSON.
+    assert project.get("/api/runs").json()
+    assert project.get(f"/api/runs/{run_id}").json()["status"] == "completed"
