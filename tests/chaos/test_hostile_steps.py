@@ -54,6 +54,21 @@ CASES = {
         body={"secrets": {"ONE": "u"}},
         log="***ser ***",
     ),
+    # `line=²` passed isdigit(), then int() raised: the daemon died.
+    "annotation-line-not-a-number": Case(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  echo "::error line=²::x"
+                  echo "::warning col=٣,line=$(printf '7%.0s' $(seq 1 5000))::y"
+                  echo "after"
+        """,
+        log="after",
+    ),
 }
 
 
