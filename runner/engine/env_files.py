@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.errors import RunError
+from runner.process import environment_problem
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -61,14 +62,15 @@ class StepFiles:
         path = f"{self.directory}/{name}{self.token}"
         fd = os.open(path, _CREATE, 0o644)
         try:
-            os.write(fd, text.encode("utf-8", errors="surrogateescape"))
+            os.write(fd, _encoded(text))
         finally:
             os.close(fd)
         return path
 
     def collect(self) -> None:
         """Read what the step wrote, then remove the files. Raises RunError for a
-        malformed file (the files are removed all the same)."""
+        malformed file, or one that hands later steps what no process environment can
+        hold (a NUL byte; the files are removed all the same)."""
         try:
             self.outputs = self._pairs("output")
             self.env = self._pairs("env")
@@ -77,6 +79,12 @@ class StepFiles:
             self.summary = self._text("step_summary")
         finally:
             self.remove()
+        problem = environment_problem(self.env)
+        if problem is not None:
+            raise RunError(f"$GITHUB_ENV: {problem}")
+        for directory in self.paths:
+            if "\0" in directory:
+                raise RunError(f"$GITHUB_PATH: {directory!r} holds a NUL character")
 
     def remove(self) -> None:
         for kind in KINDS:
@@ -144,3 +152,12 @@ def parse_key_values(text: str, *, source: str = "file") -> dict[str, str]:
                 f"{source}: invalid line (expected name=value or name<<DELIMITER): {line!r}"
             )
     return result
+
+
+def _encoded(text: str) -> bytes:
+    """A script's bytes: UTF-8, with the undecodable bytes an argument or a file held
+    given back; a lone surrogate that stands for no byte becomes `?`."""
+    try:
+        return text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="replace")

@@ -40,7 +40,7 @@ from runner.engine.scope import Approver, RunScope
 from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion, Event, EventType, Status, now_ms
 from runner.expressions import JSONValue, interpolate, to_string, truthy
-from runner.process import sweep_marked
+from runner.process import environment_problem, sweep_marked
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -115,6 +115,9 @@ class WorkflowRun:
         )
         if specs or request.inputs:
             self._inputs = resolve_inputs(specs, request.inputs)
+        problem = environment_problem(request.env)
+        if problem is not None:
+            raise RunError(f"env: {problem}")
         if request.jobs:
             unknown = [j for j in request.jobs if j not in workflow.jobs]
             if unknown:

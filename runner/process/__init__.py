@@ -2,7 +2,13 @@
 
 from runner.process.group import MARKER_VAR, sweep_marked, terminate_group, terminate_groups
 from runner.process.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter
-from runner.process.spawn import LineHandler, ProcessOutcome, StepProcess, run_process
+from runner.process.spawn import (
+    LineHandler,
+    ProcessOutcome,
+    StepProcess,
+    environment_problem,
+    run_process,
+)
 
 __all__ = [
     "DEFAULT_MAX_LINE_BYTES",
@@ -11,6 +17,7 @@ __all__ = [
     "LineSplitter",
     "ProcessOutcome",
     "StepProcess",
+    "environment_problem",
     "run_process",
     "sweep_marked",
     "terminate_group",

@@ -69,6 +69,41 @@ CASES = {
         """,
         log="after",
     ),
+    # A NUL in what a step's environment would hold: the spawn raised, the daemon died.
+    "nul-in-github-env": Case(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: printf 'X=a\\0b\\n' >> "$GITHUB_ENV"
+              - run: echo "never"
+        """,
+        conclusion="failure",
+        log="##[error]$GITHUB_ENV: environment variable 'X': its value holds a NUL character, "
+        "which no process environment can carry",
+    ),
+    "nul-in-dispatch-input": Case(
+        """
+        on:
+          workflow_dispatch:
+            inputs:
+              text:
+                type: string
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "$TEXT"
+                env:
+                  TEXT: ${{ inputs.text }}
+        """,
+        conclusion="failure",
+        body={"event": "workflow_dispatch", "inputs": {"text": "a\u0000b"}},
+        log="##[error]the step's environment cannot be set: environment variable 'TEXT': its "
+        "value holds a NUL character, which no process environment can carry",
+    ),
 }
 
 
