@@ -18,6 +18,7 @@ outputs are those of the instances, later finishers winning, as on GitHub.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -211,7 +212,7 @@ class Scheduler:
             int(max_parallel)
             if isinstance(max_parallel, (int, float))
             and not isinstance(max_parallel, bool)
-            and max_parallel >= 1
+            and 1 <= max_parallel < math.inf
             else total
         )
         plans: list[tuple[JobPlan, JobControl]] = []
@@ -311,7 +312,7 @@ class Scheduler:
         name = self.name_prefix + job_name(key, job, combo, ctx_env)
         runs_on = _evaluate(job.runs_on, ctx_env)
         timeout = _evaluate(job.timeout_minutes, ctx_env)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
             raise RunError(
                 f"jobs.{key}.timeout-minutes: expected a positive number, got "
                 f"{to_string(timeout)!r}"

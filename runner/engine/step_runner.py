@@ -129,7 +129,7 @@ def _timeout_seconds(raw: JSONValue, scope: StepScope) -> float:
         minutes = float(value) if not isinstance(value, bool) else None  # type: ignore[arg-type]
     except (TypeError, ValueError):
         minutes = None
-    if minutes is None or minutes <= 0:
+    if minutes is None or not minutes > 0:  # (NaN too)
         raise RunError(f"timeout-minutes must be a positive number, got {value!r}")
     return minutes * 60
 
