@@ -16,8 +16,9 @@ FD PARENT_PID`), hands it the settings over the socket FD, and from then on:
 Events themselves do not travel: the daemon reads them from the store (SQLite, WAL)
 when it has subscribers to hand them to, so the engine's loop pays nothing per event,
 and a daemon with nobody listening reads nothing. Messages leave in the order they were
-queued. The engine dies with the daemon (PDEATHSIG), and its runs' steps are swept by
-their markers when the next daemon starts.
+queued. The engine dies with the daemon (PDEATHSIG), and its runs' steps die with the
+engine (process.watchdog); what escaped their process groups is swept by its marker when
+the next daemon starts.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from runner.engine.recovery import close_unfinished_runs
 from runner.errors import ApiError, ConfigError, RunError
 from runner.events.store import EventStore
 from runner.memory import trim_memory_periodically
+from runner.process import set_watchdog_grace, start_watchdog
 
 if TYPE_CHECKING:
     from runner.events.store import StoreStatistics
@@ -121,6 +123,7 @@ async def serve_engine(channel: MessageChannel, *, daemon_pidfd: int | None = No
     daemon's pidfd, to tell a daemon that died from one that closed the socket."""
     kind, settings = await channel.receive()
     assert kind == "settings", kind
+    set_watchdog_grace(settings.step_kill_grace_seconds)
     store = EventStore(settings.data_dir, retention_runs=settings.retention_runs)
     try:
         store.open()
@@ -254,6 +257,8 @@ def main() -> None:
         daemon_pidfd = None
     logging.basicConfig(level=logging.WARNING, format="stax engine: %(message)s")
     sock = socket.socket(fileno=fd)
+    # Before trio starts threads: the steps' groups die with this process, however it dies.
+    start_watchdog()
 
     async def run() -> None:
         stream = trio.SocketStream(trio.socket.from_stdlib_socket(sock))

@@ -9,6 +9,7 @@ from runner.process.spawn import (
     environment_problem,
     run_process,
 )
+from runner.process.watchdog import set_watchdog_grace, start_watchdog
 
 __all__ = [
     "DEFAULT_MAX_LINE_BYTES",
@@ -19,6 +20,8 @@ __all__ = [
     "StepProcess",
     "environment_problem",
     "run_process",
+    "set_watchdog_grace",
+    "start_watchdog",
     "sweep_marked",
     "terminate_group",
     "terminate_groups",

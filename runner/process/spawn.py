@@ -29,6 +29,7 @@ import trio
 
 from runner.process.group import terminate_group
 from runner.process.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, SafeCut
+from runner.process.watchdog import watch
 
 # Called with the stream name ("stdout" or "stderr") and the lines one read completed.
 LineHandler = Callable[[str, list[str]], Awaitable[None]]
@@ -152,6 +153,7 @@ class _Child:
         finally:
             os.close(out_write)
             os.close(err_write)
+        watch(popen.pid)  # its group ends if this process dies
         # Only our read ends: the child's ends stay blocking, as programs expect.
         os.set_blocking(out_read, False)
         os.set_blocking(err_read, False)
