@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 KINDS = ("output", "env", "path", "state", "step_summary")
+# What one file may hold: read whole into memory, a step writing gigabytes to it would
+# take the engine's memory. (GitHub caps a step summary at 1 MiB and a job's outputs at
+# 1 MB; stax is more generous, but bounded.)
+MAX_FILE_BYTES = 16 << 20
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 
 
@@ -105,15 +109,22 @@ class StepFiles:
             return ""
         try:
             chunks = []
-            while chunk := os.read(fd, max(size, 65536)):
+            read, limit = 0, MAX_FILE_BYTES + 1  # a byte past the bound tells it is passed
+            while read < limit and (chunk := os.read(fd, min(max(size, 65536), limit - read))):
                 chunks.append(chunk)
+                read += len(chunk)
         finally:
             os.close(fd)
+        if read > MAX_FILE_BYTES:
+            raise RunError(
+                f"${_variable(kind)} holds more than {MAX_FILE_BYTES:,} bytes, the most a "
+                "step may hand on through one of these files"
+            )
         return b"".join(chunks).decode("utf-8", errors="replace")
 
     def _pairs(self, kind: str) -> dict[str, str]:
         text = self._text(kind)
-        return parse_key_values(text, source=f"$GITHUB_{kind.upper()}") if text else {}
+        return parse_key_values(text, source=f"${_variable(kind)}") if text else {}
 
 
 def parse_key_values(text: str, *, source: str = "file") -> dict[str, str]:
@@ -161,3 +172,7 @@ def _encoded(text: str) -> bytes:
         return text.encode("utf-8", errors="surrogateescape")
     except UnicodeEncodeError:
         return text.encode("utf-8", errors="replace")
+
+
+def _variable(kind: str) -> str:
+    return f"GITHUB_{kind.upper()}"
