@@ -62,7 +62,7 @@ class ValueOnly:
 def python_regex_only(masker: Masker) -> Masker:
     """The shipped Masker without its RE2 search (as where google-re2 is missing)."""
     masker.mask("compile now")
-    masker._finder = None
+    masker._re2, masker._re2_replaces = None, False
     return masker
 
 

@@ -120,6 +120,23 @@ CASES = {
         log="##[error]format: the result would be longer than 1,048,576 characters, the most "
         "an expression may build at position",
     ),
+    # A mask on every line: the masker's regexes were compiled for each, minutes of it.
+    "add-mask-flood": Case(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  for i in $(seq 1 3000); do
+                    echo "::add-mask::secret-$i-value"
+                    echo "secret-$i-value"
+                  done
+                  echo done
+        """,
+        log="done",
+    ),
 }
 
 

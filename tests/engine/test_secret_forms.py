@@ -137,7 +137,7 @@ def check_alike(secrets: list[str], parts: list[str]) -> Masker:
     text = (text + "|") * 40  # past the length from which RE2 searches
     both, alone = Masker(secrets), Masker(secrets)
     alone.mask("compile")
-    alone._finder = alone._replacer = None
+    alone._re2, alone._re2_replaces = None, False
     assert both.mask(text) == alone.mask(text)
     assert both.mask_lines(text.split("\n")) == alone.mask_lines(text.split("\n"))
     return both
@@ -157,4 +157,44 @@ def test_re2_searching_masks_as_pythons_regex_does(secrets: list[str], parts: li
 )
 def test_re2_replacing_masks_as_pythons_regex_does(secrets: list[str], parts: list[str]) -> None:
     """Where RE2 replaces too (many values, none short), the same."""
-    assert check_alike(secrets, parts)._replacer is not None
+    assert check_alike(secrets, parts)._re2_replaces
+
+
+def test_thousands_of_masks_added_one_line_after_another_stay_cheap() -> None:
+    """A step may add a mask on every line: compiling the regexes for each (a few hundred
+    ms once the values are thousands) froze the engine for minutes. Values added since
+    the last compile are looked for with `in` until there are many of them."""
+    masker = Masker(["first-secret"])
+    started = time.perf_counter()
+    for i in range(1500):
+        masker.add(f"secret-{i}-of-many")
+        assert masker.mask_line(f"line {i}") == f"line {i}"
+        assert masker.mask_line(f"[secret-{i}-of-many]") == f"[{MASK}]"
+    assert time.perf_counter() - started < 15
+
+
+def test_a_value_added_since_the_compile_is_masked_with_the_others() -> None:
+    masker = Masker(["abcdef"])
+    masker.mask("compile")
+    masker.add("defghi")  # overlaps the first where both are
+    assert masker.mask("xx abcdefghi yy") == f"xx {MASK} yy"
+    assert masker.mask("defghi abcdef") == f"{MASK} {MASK}"
+    assert masker.mask_lines(["a defghi", "##[group]defghi"]) == [f"a {MASK}", f"##[group]{MASK}"]
+
+
+@given(
+    first=st.lists(st.text("abc", min_size=2, max_size=5), min_size=1, max_size=4),
+    later=st.lists(st.text("abc", min_size=2, max_size=5), min_size=1, max_size=4),
+    text=st.text("abc ", max_size=60),
+)
+def test_values_added_since_the_compile_hide_at_least_what_a_compile_would(
+    first: list[str], later: list[str], text: str
+) -> None:
+    recent = Masker(first)
+    recent.mask("compile")
+    built = Masker([*first, *later])
+    for value in later:
+        recent.add(value)
+    for value in [*first, *later]:
+        if value not in built.mask(text):
+            assert value not in recent.mask(text)
