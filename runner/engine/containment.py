@@ -34,17 +34,21 @@ INTERNAL_ERROR = "internal error"
 _MAX_DETAIL = 300
 
 
-def internal_error(exc: BaseException, *, run_id: str, where: str) -> str:
-    """Log `exc` with its traceback; return the reason to show for it."""
+def internal_error(
+    exc: BaseException, *, run_id: str, where: str, with_message: bool = True
+) -> str:
+    """Log `exc` with its traceback; return the reason to show for it (without the
+    error's message where it cannot be masked: it may quote anything)."""
     log.error("%s in run %s (%s)", INTERNAL_ERROR, run_id, where, exc_info=exc)
-    return reason(exc)
+    return reason(exc, with_message=with_message)
 
 
-def reason(exc: BaseException) -> str:
+def reason(exc: BaseException, *, with_message: bool = True) -> str:
     """`internal error (ValueError: ...)`: the innermost error a group holds, cut short."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
-    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    message = str(exc) if with_message else ""
+    detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     if len(detail) > _MAX_DETAIL:
         detail = detail[: _MAX_DETAIL - 3] + "..."
     return f"{INTERNAL_ERROR} ({detail}); see the log of stax's engine"

@@ -312,7 +312,9 @@ class WorkflowRun:
         try:
             await self._finish(record, reporter)
         except Exception as exc:
-            error = internal_error(exc, run_id=self.run_id, where="ending the run")
+            error = internal_error(
+                exc, run_id=self.run_id, where="ending the run", with_message=False
+            )
             final: dict[str, JSONValue] = {
                 "id": record.id,
                 "name": record.workflow,
