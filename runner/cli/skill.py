@@ -29,6 +29,7 @@ from runner.cli.render import Palette, format_duration, wants_color
 from runner.cli.run import run_in_process
 from runner.config import Settings, load_settings
 from runner.dotenv import parse_assignment, read_dotenv
+from runner.process import start_watchdog
 from runner.skills import describe_skill, load_catalog, resolve_skill_inputs, skill_summary
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
         if daemon_listening(settings):
             return trio.run(_run_in_daemon, settings, skill, inputs, view)
+    start_watchdog(grace_s=settings.step_kill_grace_seconds)  # before trio's threads
     return trio.run(_run_locally, settings, skill, inputs, view)
 
 

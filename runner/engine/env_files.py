@@ -21,11 +21,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.errors import RunError
+from runner.process import environment_problem
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 KINDS = ("output", "env", "path", "state", "step_summary")
+# What one file may hold: read whole into memory, a step writing gigabytes to it would
+# take the engine's memory. (GitHub caps a step summary at 1 MiB and a job's outputs at
+# 1 MB; stax is more generous, but bounded.)
+MAX_FILE_BYTES = 16 << 20
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 
 
@@ -61,14 +66,15 @@ class StepFiles:
         path = f"{self.directory}/{name}{self.token}"
         fd = os.open(path, _CREATE, 0o644)
         try:
-            os.write(fd, text.encode("utf-8", errors="surrogateescape"))
+            os.write(fd, _encoded(text))
         finally:
             os.close(fd)
         return path
 
     def collect(self) -> None:
         """Read what the step wrote, then remove the files. Raises RunError for a
-        malformed file (the files are removed all the same)."""
+        malformed file, or one that hands later steps what no process environment can
+        hold (a NUL byte; the files are removed all the same)."""
         try:
             self.outputs = self._pairs("output")
             self.env = self._pairs("env")
@@ -77,6 +83,12 @@ class StepFiles:
             self.summary = self._text("step_summary")
         finally:
             self.remove()
+        problem = environment_problem(self.env)
+        if problem is not None:
+            raise RunError(f"$GITHUB_ENV: {problem}")
+        for directory in self.paths:
+            if "\0" in directory:
+                raise RunError(f"$GITHUB_PATH: {directory!r} holds a NUL character")
 
     def remove(self) -> None:
         for kind in KINDS:
@@ -97,15 +109,22 @@ class StepFiles:
             return ""
         try:
             chunks = []
-            while chunk := os.read(fd, max(size, 65536)):
+            read, limit = 0, MAX_FILE_BYTES + 1  # a byte past the bound tells it is passed
+            while read < limit and (chunk := os.read(fd, min(max(size, 65536), limit - read))):
                 chunks.append(chunk)
+                read += len(chunk)
         finally:
             os.close(fd)
+        if read > MAX_FILE_BYTES:
+            raise RunError(
+                f"${_variable(kind)} holds more than {MAX_FILE_BYTES:,} bytes, the most a "
+                "step may hand on through one of these files"
+            )
         return b"".join(chunks).decode("utf-8", errors="replace")
 
     def _pairs(self, kind: str) -> dict[str, str]:
         text = self._text(kind)
-        return parse_key_values(text, source=f"$GITHUB_{kind.upper()}") if text else {}
+        return parse_key_values(text, source=f"${_variable(kind)}") if text else {}
 
 
 def parse_key_values(text: str, *, source: str = "file") -> dict[str, str]:
@@ -144,3 +163,16 @@ def parse_key_values(text: str, *, source: str = "file") -> dict[str, str]:
                 f"{source}: invalid line (expected name=value or name<<DELIMITER): {line!r}"
             )
     return result
+
+
+def _encoded(text: str) -> bytes:
+    """A script's bytes: UTF-8, with the undecodable bytes an argument or a file held
+    given back; a lone surrogate that stands for no byte becomes `?`."""
+    try:
+        return text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="replace")
+
+
+def _variable(kind: str) -> str:
+    return f"GITHUB_{kind.upper()}"

@@ -16,8 +16,9 @@ FD PARENT_PID`), hands it the settings over the socket FD, and from then on:
 Events themselves do not travel: the daemon reads them from the store (SQLite, WAL)
 when it has subscribers to hand them to, so the engine's loop pays nothing per event,
 and a daemon with nobody listening reads nothing. Messages leave in the order they were
-queued. The engine dies with the daemon (PDEATHSIG), and its runs' steps are swept by
-their markers when the next daemon starts.
+queued. The engine dies with the daemon (PDEATHSIG), and its runs' steps die with the
+engine (process.watchdog); what escaped their process groups is swept by its marker when
+the next daemon starts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import math
 import os
 import signal
 import socket
@@ -39,6 +41,7 @@ from runner.engine.recovery import close_unfinished_runs
 from runner.errors import ApiError, ConfigError, RunError
 from runner.events.store import EventStore
 from runner.memory import trim_memory_periodically
+from runner.process import set_watchdog_grace, start_watchdog
 
 if TYPE_CHECKING:
     from runner.events.store import StoreStatistics
@@ -49,6 +52,7 @@ log = logging.getLogger("stax.engine")
 STATS_INTERVAL_S = 0.25  # how often the writer's state is reported while nothing commits
 _PR_SET_PDEATHSIG = 1
 _EXIT_NOTICE_S = 0.5
+_DEFAULT_GRACE_S = 5.0
 
 
 class _Outbox:
@@ -91,8 +95,21 @@ class _Outbox:
                 await self.channel.send(message)
                 self.sent_last.set()
                 return
-            await self.channel.send(message)
+            await self._send(message)
         await self._send_stats()
+
+    async def _send(self, message: tuple[Any, ...]) -> None:
+        """Send one message; one that cannot be sent (it does not pickle, say) is logged,
+        and a reply becomes an error reply, so that the daemon's request still ends."""
+        try:
+            await self.channel.send(message)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            raise
+        except Exception:
+            log.exception("the engine could not send its %r message", message[0])
+            if message[0] == "reply":
+                error = ("api", 500, "internal_error", "the engine could not send its answer")
+                await self.channel.send(("reply", message[1], False, error))
 
     async def _send_stats(self) -> None:
         stats = self.store.statistics()
@@ -106,6 +123,7 @@ async def serve_engine(channel: MessageChannel, *, daemon_pidfd: int | None = No
     daemon's pidfd, to tell a daemon that died from one that closed the socket."""
     kind, settings = await channel.receive()
     assert kind == "settings", kind
+    set_watchdog_grace(settings.step_kill_grace_seconds)
     store = EventStore(settings.data_dir, retention_runs=settings.retention_runs)
     try:
         store.open()
@@ -158,17 +176,35 @@ async def _serve_requests(
         while True:
             try:
                 message = await channel.receive()
-            except (trio.EndOfChannel, trio.BrokenResourceError):
+            except (trio.EndOfChannel, trio.BrokenResourceError, trio.ClosedResourceError):
                 break
-            if message[0] == "shutdown":
-                grace_s = float(message[1])
+            except Exception:  # one message that does not unpickle: it has no id to answer
+                log.exception("the engine could not read a request")
+                continue
+            if isinstance(message, tuple) and message and message[0] == "shutdown":
+                grace_s = _grace(message)
                 break
             requests.start_soon(_answer, message, manager, outbox)
         requests.cancel_scope.cancel()
     return grace_s
 
 
-async def _answer(message: tuple[Any, ...], manager: RunManager, outbox: _Outbox) -> None:
+def _grace(message: tuple[Any, ...]) -> float:
+    """The grace a shutdown gives its runs (the default one, if it gives none that makes
+    sense)."""
+    try:
+        grace_s = float(message[1])
+    except (IndexError, TypeError, ValueError):
+        return _DEFAULT_GRACE_S
+    return grace_s if 0 <= grace_s < math.inf else _DEFAULT_GRACE_S
+
+
+async def _answer(message: Any, manager: RunManager, outbox: _Outbox) -> None:
+    """Answer one request. Whatever goes wrong with it is its own failure (an error
+    reply), never the engine's."""
+    if not isinstance(message, tuple) or len(message) < 2:
+        log.error("the engine got a malformed request: %.200r", message)
+        return
     kind, request_id, *args = message
     try:
         if kind == "start":
@@ -222,6 +258,8 @@ def main() -> None:
         daemon_pidfd = None
     logging.basicConfig(level=logging.WARNING, format="stax engine: %(message)s")
     sock = socket.socket(fileno=fd)
+    # Before trio starts threads: the steps' groups die with this process, however it dies.
+    start_watchdog()
 
     async def run() -> None:
         stream = trio.SocketStream(trio.socket.from_stdlib_socket(sock))

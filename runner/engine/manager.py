@@ -7,6 +7,7 @@ cancels every run before the store closes.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from runner.engine.records import RunRecord
     from runner.events.sink import EventSink
     from runner.events.store import EventStore
+
+log = logging.getLogger("stax.engine")
 
 
 @dataclass(slots=True)
@@ -152,6 +155,8 @@ class RunManager:
     async def _run(self, run: WorkflowRun) -> None:
         try:
             await run.run()
+        except* Exception as group:  # the run could not even end itself: the others go on
+            log.error("run %s ended with an internal error", run.run_id, exc_info=group)
         finally:
             self.active.pop(run.run_id, None)
             if self.on_end is not None:

@@ -1,20 +1,36 @@
 """Turns engine state changes into canonical events: the one place their payloads are built.
 
-Everything passes the run's Masker on the way out, so a secret can appear in
-no event, whatever field it hides in.
+Every field that holds text from users passes the run's Masker on the way out, so a
+secret can appear in no event, whatever user text it hides in. Only those fields:
+keys, ids, enum values (status, conclusion, level ...) and numbers are the events'
+structure, which a mask must never touch (a one-character secret `e` must not turn
+`completed` into `compl***t***d`, nor `::add-mask::run` take away the key `run`).
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
+from runner.engine import faults
 from runner.events.types import Event, EventType
+from runner.expressions import to_string
 
 if TYPE_CHECKING:
     from runner.engine.masking import Masker
     from runner.engine.records import JobRecord, RunRecord, StepRecord
     from runner.events.sink import EventSink
     from runner.expressions import JSONValue
+
+# Strings that users wrote or produced: names, messages, errors, summaries, reasons.
+_TEXT_FIELDS = frozenset(
+    {"name", "error", "summary", "message", "title", "file", "reason", "environment", "by"}
+    | {"condition"}
+)
+# JSON values from users (every string inside them, never their keys).
+_VALUE_FIELDS = frozenset({"inputs", "outputs", "matrix", "runs_on", "produced_output"})
+# Snapshots (and lists of them) that hold such fields.
+_RECORD_FIELDS = frozenset({"run", "job", "step", "jobs", "steps", "graph"})
 
 
 class Reporter:
@@ -33,11 +49,15 @@ class Reporter:
         job_id: str | None = None,
         step_number: int | None = None,
     ) -> None:
-        masked = self.masker.mask_value(data) if self.masker else data
-        assert isinstance(masked, dict)
+        if faults.ARMED is not None:
+            faults.inject("emit", job_id or "")
         await self.sink.emit(
             Event(
-                type=type, run_id=self.run_id, job_id=job_id, step_number=step_number, data=masked
+                type=type,
+                run_id=self.run_id,
+                job_id=job_id,
+                step_number=step_number,
+                data=_user_text_masked(data, self.masker),
             )
         )
 
@@ -97,6 +117,8 @@ class Reporter:
 
     async def step_log(self, job_id: str, step_number: int, stream: str, lines: list[str]) -> None:
         """A chunk of already-masked lines (masking them again would cost a regex pass)."""
+        if faults.ARMED is not None:
+            faults.inject("emit", job_id)
         await self.sink.emit(
             Event(
                 type=EventType.STEP_LOG,
@@ -113,3 +135,39 @@ class Reporter:
         await self.emit(
             EventType.STEP_ANNOTATION, annotation, job_id=job_id, step_number=step_number
         )
+
+
+def _user_text_masked(data: dict[str, JSONValue], masker: Masker) -> dict[str, JSONValue]:
+    """A copy of `data` with its user text masked (the fields above, at any depth of the
+    snapshots); everything else as it was."""
+    out: dict[str, JSONValue] = {}
+    for key, value in data.items():
+        if key in _TEXT_FIELDS and isinstance(value, str):
+            value = masker.mask(value)
+        elif key in _VALUE_FIELDS:
+            value = _value_masked(value, masker)
+        elif key in _RECORD_FIELDS:
+            if isinstance(value, dict):
+                value = _user_text_masked(value, masker)
+            elif isinstance(value, list):
+                value = [
+                    _user_text_masked(item, masker) if isinstance(item, dict) else item
+                    for item in value
+                ]
+        out[key] = value
+    return out
+
+
+def _value_masked(value: JSONValue, masker: Masker) -> JSONValue:
+    """Every string inside a user's JSON value masked (keys are kept: an output's name is
+    the workflow's, not a secret). A number that is not finite (an expression's
+    `fromJSON('1e400')`) becomes its string, "Infinity", as JSON has no such number."""
+    if isinstance(value, str):
+        return masker.mask(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return to_string(value)
+    if isinstance(value, list):
+        return [_value_masked(item, masker) for item in value]
+    if isinstance(value, dict):
+        return {key: _value_masked(item, masker) for key, item in value.items()}
+    return value

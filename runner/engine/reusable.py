@@ -10,6 +10,7 @@ called workflow's `on.workflow_call.outputs`, evaluated over its `jobs`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -129,7 +130,7 @@ def _max_parallel(job: Job, caller: Scheduler, layers: dict[str, JSONValue]) -> 
     raw = job.strategy.max_parallel if job.strategy else None
     if isinstance(raw, str):
         raw = interpolate(raw, caller.run.contexts.eval_context(layers=layers))
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw < 1:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 1 <= raw < math.inf:
         return None
     return int(raw)
 

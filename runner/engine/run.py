@@ -22,6 +22,7 @@ import trio
 from runner.actions import ActionSource
 from runner.actions.services import SERVICE_ENVIRONMENT
 from runner.engine.concurrency import ConcurrencyGroups, Slot
+from runner.engine.containment import fail_open_job, internal_error
 from runner.engine.contexts import (
     RunContexts,
     build_base_env,
@@ -40,9 +41,9 @@ from runner.engine.repository import read_commit, read_repository
 from runner.engine.scheduler import Scheduler
 from runner.engine.scope import Approver, RunScope
 from runner.errors import RunError, StaxError
-from runner.events.types import Conclusion, Status, now_ms
+from runner.events.types import Conclusion, Event, EventType, Status, now_ms
 from runner.expressions import JSONValue, interpolate, to_string, truthy
-from runner.process import sweep_marked
+from runner.process import environment_problem, sweep_marked
 from runner.run_ids import new_run_id
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class WorkflowRun:
         self._event_name = ""
         self._inputs: dict[str, JSONValue] = {}
         self._only_jobs: set[str] | None = None
+        self._internal_error: str | None = None  # why the run was interrupted, if a bug did it
 
     # -- before anything is emitted ------------------------------------------
     def prepare(self) -> RunRecord:
@@ -113,6 +115,9 @@ class WorkflowRun:
         request, workflow = self.request, self.request.workflow
         self._event_name = self._choose_event()
         self._inputs = self._resolve_inputs()
+        problem = environment_problem(request.env)
+        if problem is not None:
+            raise RunError(f"env: {problem}")
         if request.jobs:
             unknown = [j for j in request.jobs if j not in workflow.jobs]
             if unknown:
@@ -191,20 +196,24 @@ class WorkflowRun:
         reporter = Reporter(self.sink, self.run_id, self.masker)
         record.status = Status.IN_PROGRESS
         record.started_at = now_ms()
+        scope: RunScope | None = None
         try:
-            scope = self._scope(record, reporter, temp)
-            name = self._run_name(scope)
-            if name:
-                record.name = name
-        except StaxError as exc:
-            record.error = str(exc)
-            scope = None
-        await reporter.run_started(record)
-        try:
+            try:
+                scope = self._scope(record, reporter, temp)
+                name = self._run_name(scope)
+                if name:
+                    record.name = name
+            except StaxError as exc:
+                record.error = str(exc)
+                scope = None
+            await reporter.run_started(record)
             if scope is not None:
                 with trio.CancelScope() as root:
                     self.control.root_scope = root
                     await self._run_jobs(scope, record)
+        except Exception as exc:  # a bug: this run fails, nothing else (containment.py)
+            record.error = internal_error(exc, run_id=self.run_id, where="the run")
+            self._internal_error = record.error
         finally:
             with trio.CancelScope(shield=True):
                 if scope is not None:
@@ -214,7 +223,7 @@ class WorkflowRun:
                         scope.process_marker,
                         grace_s=self.control.grace_s(self.settings.step_kill_grace_seconds),
                     )
-                await self._finish(record, reporter)
+                await self._finish_contained(record, reporter)
                 if scope is not None:
                     shutil.rmtree(scope.contexts.commands_dir, ignore_errors=True)
                 shutil.rmtree(temp, ignore_errors=True)
@@ -367,10 +376,47 @@ class WorkflowRun:
         env.update(self.request.env)  # --env wins: the user asked for it explicitly
         return env
 
+    async def _finish_contained(self, record: RunRecord, reporter: Reporter) -> None:
+        """`_finish`; if reporting fails there, end the run with a snapshot that holds no
+        user text (so it needs no masking), straight into the sink."""
+        try:
+            await self._finish(record, reporter)
+        except Exception as exc:
+            error = internal_error(
+                exc, run_id=self.run_id, where="ending the run", with_message=False
+            )
+            final: dict[str, JSONValue] = {
+                "id": record.id,
+                "name": record.workflow,
+                "workflow": record.workflow,
+                "event": record.event,
+                "run_number": record.run_number,
+                "workdir": record.workdir,
+                "status": Status.COMPLETED.value,
+                "conclusion": Conclusion.FAILURE.value,
+                "jobs": [],
+                "graph": [],
+                "inputs": {},
+                "created_at": record.created_at,
+                "completed_at": now_ms(),
+                "error": error,
+            }
+            record.status, record.conclusion = Status.COMPLETED, Conclusion.FAILURE
+            record.error = error
+            try:
+                await self.sink.emit(
+                    Event(type=EventType.RUN_COMPLETED, run_id=self.run_id, data={"run": final})
+                )
+            except Exception as again:  # the sink itself is broken: nothing more to do here
+                internal_error(again, run_id=self.run_id, where="emitting run.completed")
+
     async def _finish(self, record: RunRecord, reporter: Reporter) -> None:
-        """Close whatever a kill left open, conclude, and emit run.completed."""
+        """Close whatever a kill (or an internal error) left open, conclude, and emit
+        run.completed."""
         for job in record.jobs.values():
-            if job.status is not Status.COMPLETED:
+            if job.status is not Status.COMPLETED and self._internal_error is not None:
+                await fail_open_job(job, reporter, self._internal_error)
+            elif job.status is not Status.COMPLETED:
                 for step in job.steps:
                     if step.status is not Status.COMPLETED:
                         step.status = Status.COMPLETED

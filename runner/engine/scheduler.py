@@ -17,12 +17,15 @@ outputs are those of the instances, later finishers winning, as on GitHub.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import trio
 
 from runner import json_text
+from runner.engine import faults
+from runner.engine.containment import fail_open_job, internal_error
 from runner.engine.control import JobControl
 from runner.engine.job import JobPlan, JobResult, run_job
 from runner.engine.matrix_instances import Instances, job_instances
@@ -94,9 +97,28 @@ class Scheduler:
         try:
             for need in job.needs:
                 await self.outcomes[need].done.wait()
+            faults.inject("job", key)
             await self._decide_and_run(key, job, outcome)
+        except Exception as exc:  # a bug: this job fails, the run goes on (containment.py)
+            outcome.result = Conclusion.FAILURE
+            await self._fail_interrupted(key, job, exc)
         finally:
             outcome.done.set()
+
+    async def _fail_interrupted(self, key: str, job: Job, exc: Exception) -> None:
+        """End every instance of a job an internal error interrupted (or the job, when it
+        had none yet) as failed. Raises if reporting fails too: the run then contains it."""
+        job_id = f"{self.id_prefix}{key}"
+        error = internal_error(exc, run_id=self.run.record.id, where=f"job {job_id}")
+        records = [
+            record
+            for record in self.run.record.jobs.values()
+            if record.id == job_id or record.id.startswith(f"{job_id}.")
+        ]
+        if not records:
+            await self._fail_unstarted(key, job, error)
+        for record in records:
+            await fail_open_job(record, self.run.reporter, error)
 
     def _job_layers(self, job: Job) -> dict[str, JSONValue]:
         """What a job's expressions see before its matrix expands: its `needs`."""
@@ -186,7 +208,7 @@ class Scheduler:
             int(max_parallel)
             if isinstance(max_parallel, (int, float))
             and not isinstance(max_parallel, bool)
-            and max_parallel >= 1
+            and 1 <= max_parallel < math.inf
             else total
         )
         plans: list[tuple[JobPlan, JobControl]] = []
@@ -287,7 +309,7 @@ class Scheduler:
         name = self.name_prefix + job_name(key, job, combo, ctx_env)
         runs_on = _evaluate(job.runs_on, ctx_env)
         timeout = _evaluate(job.timeout_minutes, ctx_env)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
             raise RunError(
                 f"jobs.{key}.timeout-minutes: expected a positive number, got "
                 f"{to_string(timeout)!r}"

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runner.engine import faults
+from runner.engine.containment import internal_error
 from runner.engine.gates import GatedStep
 from runner.engine.steps.base import StepOutcome
 from runner.engine.steps.factory import executor_for
@@ -100,6 +102,7 @@ async def execute_step(
     outcome: StepOutcome
     with control.open_step_scope() as cancel_scope:
         try:
+            faults.inject("step", step.display_name)
             timeout = _timeout_seconds(step.timeout_minutes, scope)
             if executor is None:
                 executor = executor_for(step.kind)
@@ -116,6 +119,11 @@ async def execute_step(
                 )
         except StaxError as exc:
             outcome = StepOutcome(outcome=Conclusion.FAILURE, error=str(exc))
+        except Exception as exc:  # a bug: this step fails, the run goes on (containment.py)
+            error = internal_error(
+                exc, run_id=scope.run.record.id, where=f"job {io.job_id}, step {io.step_number}"
+            )
+            outcome = StepOutcome(outcome=Conclusion.FAILURE, error=error)
     control.close_step_scope()
     if cancel_scope.cancelled_caught:
         outcome = StepOutcome(outcome=Conclusion.CANCELLED, error="The operation was canceled.")
@@ -148,7 +156,7 @@ def _timeout_seconds(raw: JSONValue, scope: StepScope) -> float:
         minutes = float(value) if not isinstance(value, bool) else None  # type: ignore[arg-type]
     except (TypeError, ValueError):
         minutes = None
-    if minutes is None or minutes <= 0:
+    if minutes is None or not minutes > 0:  # (NaN too)
         raise RunError(f"timeout-minutes must be a positive number, got {value!r}")
     return minutes * 60
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from runner import json_text
 from runner.errors import ExpressionError
 from runner.expressions.hashfiles import hash_files
+from runner.expressions.limits import check_size
 from runner.expressions.values import (
     JSONValue,
     fold,
@@ -97,7 +98,9 @@ def _join(args: Arguments, ctx: EvalContext) -> JSONValue:
         separator = ","
         if len(items) > 1 and len(args) > 1 and is_primitive(separator_value := args[1]):
             separator = to_string(separator_value)
-        return separator.join(to_string(item) for item in items)
+        texts = [to_string(item) for item in items]  # ("Array", "Object" for those)
+        check_size(sum(map(len, texts)) + len(separator) * (len(texts) - 1), "join")
+        return separator.join(texts)
     return to_string(items) if is_primitive(items) else ""
 
 
@@ -108,7 +111,7 @@ _PLACEHOLDER = re.compile(r"([0-9]+)(?::((?:[^}]|\}\})*))?\}")
 def _format(args: Arguments, ctx: EvalContext) -> JSONValue:
     # GitHub's Format.cs: "{{" and "}}" are escapes, "{N}" inserts argument N.
     template = to_string(args[0])
-    out: list[str] = []
+    out = _Builder("format")
     pos = 0
     while pos < len(template):
         left = template.find("{", pos)
@@ -151,20 +154,39 @@ def _format(args: Arguments, ctx: EvalContext) -> JSONValue:
         else:
             out.append(template[pos:])
             break
-    return "".join(out)
+    return out.text()
+
+
+class _Builder:
+    """Pieces of a string being built, and their size, checked as each one is added."""
+
+    __slots__ = ("_parts", "_size", "_what")
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._parts: list[str] = []
+        self._size = 0
+
+    def append(self, text: str) -> None:
+        self._size += len(text)
+        check_size(self._size, self._what)
+        self._parts.append(text)
+
+    def text(self) -> str:
+        return "".join(self._parts)
 
 
 def to_json(value: JSONValue) -> str:
     """``toJSON``: JSON indented by two spaces, numbers printed as GitHub prints them."""
-    out: list[str] = []
+    out = _Builder("toJSON")
     try:
         _write_json(value, 0, out)
     except RecursionError:
         raise ExpressionError("toJSON: the value is nested too deeply") from None
-    return "".join(out)
+    return out.text()
 
 
-def _write_json(value: JSONValue, level: int, out: list[str]) -> None:
+def _write_json(value: JSONValue, level: int, out: _Builder) -> None:
     if isinstance(value, dict | list):
         if not value:
             out.append("{}" if isinstance(value, dict) else "[]")
@@ -202,6 +224,7 @@ def _json_number(text: str) -> int | float:
 
 def from_json(text: str) -> JSONValue:
     """``fromJSON``: parse JSON text; numbers become ints where exact, like every number here."""
+    check_size(len(text), "fromJSON")
     try:
         value: JSONValue = json.loads(text, parse_int=_json_number, parse_float=_json_number)
     except RecursionError:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from runner.errors import ExpressionError
 from runner.expressions.evaluate import evaluate
 from runner.expressions.lexer import find_expression_end
+from runner.expressions.limits import check_size
 from runner.expressions.nodes import ContextRef, walk
 from runner.expressions.parser import parse
 from runner.expressions.values import kind_name, to_string
@@ -123,10 +124,14 @@ def interpolate(template: str, ctx: EvalContext) -> JSONValue:
     if compiled.whole:
         (expression,) = (p for p in compiled.pieces if not isinstance(p, str))
         return evaluate(expression, ctx)
-    return "".join(
-        piece if isinstance(piece, str) else to_string(evaluate(piece, ctx))
-        for piece in compiled.pieces
-    )
+    texts: list[str] = []
+    size = 0
+    for piece in compiled.pieces:
+        text = piece if isinstance(piece, str) else to_string(evaluate(piece, ctx))
+        size += len(text)
+        check_size(size, "the template")
+        texts.append(text)
+    return "".join(texts)
 
 
 _INSERT = re.compile(r"\$\{\{\s*insert\s*\}\}")

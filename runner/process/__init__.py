@@ -2,7 +2,14 @@
 
 from runner.process.group import MARKER_VAR, sweep_marked, terminate_group, terminate_groups
 from runner.process.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter
-from runner.process.spawn import LineHandler, ProcessOutcome, StepProcess, run_process
+from runner.process.spawn import (
+    LineHandler,
+    ProcessOutcome,
+    StepProcess,
+    environment_problem,
+    run_process,
+)
+from runner.process.watchdog import set_watchdog_grace, start_watchdog
 
 __all__ = [
     "DEFAULT_MAX_LINE_BYTES",
@@ -11,7 +18,10 @@ __all__ = [
     "LineSplitter",
     "ProcessOutcome",
     "StepProcess",
+    "environment_problem",
     "run_process",
+    "set_watchdog_grace",
+    "start_watchdog",
     "sweep_marked",
     "terminate_group",
     "terminate_groups",

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import trio
 
+from runner.process.watchdog import forget
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
@@ -35,13 +37,16 @@ _HAVE_PROC = os.path.exists("/proc/self/stat")
 
 
 def signal_group(pgid: int, sig: int) -> bool:
-    """Send `sig` to the group; False when the group no longer exists."""
+    """Send `sig` to the group; False when the group no longer exists (the watchdog then
+    forgets it)."""
     try:
         os.killpg(pgid, sig)
     except ProcessLookupError:
+        forget(pgid)
         return False
     except PermissionError:
         # A member changed its uid; nothing we may do about it.
+        forget(pgid)
         return False
     return True
 

@@ -16,6 +16,7 @@ goes on up.
 
 from __future__ import annotations
 
+import errno
 import functools
 import math
 import os
@@ -28,6 +29,7 @@ import trio
 
 from runner.process.group import terminate_group
 from runner.process.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, SafeCut
+from runner.process.watchdog import watch
 
 # Called with the stream name ("stdout" or "stderr") and the lines one read completed.
 LineHandler = Callable[[str, list[str]], Awaitable[None]]
@@ -128,7 +130,8 @@ class _Child:
 
     @classmethod
     def start(cls, request: StepProcess) -> _Child:
-        """Spawn the process in a new session (its own process group). Raises OSError."""
+        """Spawn the process in a new session (its own process group). Raises OSError
+        (EINVAL for what no process can be given: see `environment_problem`)."""
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
         try:
@@ -141,13 +144,16 @@ class _Child:
                 env=request.env,
                 start_new_session=True,
             )
-        except BaseException:
+        except BaseException as exc:
             os.close(out_read)
             os.close(err_read)
+            if isinstance(exc, ValueError):  # a NUL or a lone surrogate in argv, cwd, env
+                raise OSError(errno.EINVAL, str(exc)) from None
             raise
         finally:
             os.close(out_write)
             os.close(err_write)
+        watch(popen.pid)  # its group ends if this process dies
         # Only our read ends: the child's ends stay blocking, as programs expect.
         os.set_blocking(out_read, False)
         os.set_blocking(err_read, False)
@@ -180,6 +186,42 @@ class _Child:
                 os.close(fd)
         self._pidfd = None
         await trio.lowlevel.checkpoint()
+
+
+def environment_problem(env: Mapping[str, str]) -> str | None:
+    """Why `env` cannot be a process's environment, naming the variable (a name holding
+    `=` or NUL, a value holding NUL, a lone surrogate that no byte encodes); None when it
+    can be. (Popen would raise ValueError for each, or UnicodeEncodeError.)"""
+    names, values = "".join(env), "".join(env.values())
+    clean = "=" not in names and "\0" not in names and "\0" not in values
+    if clean and names.isascii() and values.isascii():  # the usual case: no loop
+        return None
+    for name, value in env.items():
+        if "=" in name or "\0" in name:
+            what = "=" if "=" in name else "a NUL character"
+            return f"environment variable {name!r}: a name cannot hold {what}"
+        if "\0" in value:
+            return (
+                f"environment variable {name!r}: its value holds a NUL character, which no "
+                "process environment can carry"
+            )
+        for text, part in ((name, "name"), (value, "value")):
+            if not text.isascii() and (bad := _unencodable(text)) is not None:
+                return (
+                    f"environment variable {name!r}: its {part} holds {bad!r}, a lone "
+                    "surrogate, which is not a character"
+                )
+    return None
+
+
+def _unencodable(text: str) -> str | None:
+    """The first character of `text` that has no bytes as a file name or an environment
+    value (a lone surrogate other than the ones that stand for undecodable bytes)."""
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError as exc:
+        return text[exc.start]
+    return None
 
 
 @functools.cache

@@ -205,7 +205,7 @@ async def test_a_run_computing_infinity_leaves_every_answer_json(daemon: Daemon)
         run_id = started.json()["runId"]
         run = await wait_for_run(client, run_id)
         assert run["conclusion"] == "success"
-        assert run["jobs"][0]["matrix"] == {"x": None}
+        assert run["jobs"][0]["matrix"] == {"x": "Infinity"}
         listed = strict_json((await client.get("/api/runs")).text)
         assert [r["id"] for r in listed["runs"]] == [run_id]
         strict_json((await client.get(f"/api/runs/{run_id}")).text)

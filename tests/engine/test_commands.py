@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from runner.engine.commands import parse_command
+from runner.engine.steps.output import annotation_properties
 
 if TYPE_CHECKING:
     from tests.engine.conftest import Runner
@@ -213,3 +214,48 @@ async def test_allow_unsecure_commands_at_any_env_level_enables_set_env_and_add_
     assert result.conclusion == "success", result.annotations()
     assert result.output("j", 2) == ["hello hello /opt/stax-test-bin"]
     assert result.annotations() == []
+
+
+@pytest.mark.parametrize(
+    ("properties", "kept"),
+    [
+        # Not numbers: ignored, as GitHub ignores them (int() of these killed the daemon).
+        ({"line": "²"}, {}),
+        ({"line": "٣"}, {}),  # an Arabic-Indic digit: isdigit(), and int() takes it
+        ({"line": "7" * 5000}, {}),
+        ({"line": "99999999999"}, {}),  # past an Int32
+        ({"line": "x", "col": "3"}, {}),  # a column needs a line
+        ({"line": "3.5"}, {}),
+        ({"line": " 12 ", "col": "+4"}, {"line": 12, "col": 4}),
+        ({"line": "-1"}, {"line": -1}),  # an Int32 all the same
+        # The runner's rules for ranges.
+        ({"endLine": "5"}, {"line": 5, "endLine": 5}),
+        ({"line": "5", "endColumn": "9"}, {"line": 5, "col": 9, "endColumn": 9}),
+        ({"line": "5", "endLine": "6", "col": "1"}, {"line": 5, "endLine": 6}),
+        ({"line": "9", "endLine": "3"}, {}),
+        ({"line": "2", "col": "9", "endColumn": "3"}, {"line": 2}),
+        ({"file": "a.py", "title": "T", "line": "1"}, {"file": "a.py", "title": "T", "line": 1}),
+    ],
+)
+def test_annotation_positions_are_checked_as_the_runner_checks_them(
+    properties: dict[str, str], kept: dict[str, object]
+) -> None:
+    assert annotation_properties(properties) == kept
+
+
+async def test_a_malformed_position_is_dropped_and_the_annotation_kept(run_yaml: Runner) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  echo "::error line=²,col=²,endLine=$(printf '9%.0s' $(seq 1 5000))::x"
+                  echo "::warning file=f,line=٣::y"
+    """)
+    assert result.conclusion == "success"
+    assert result.annotations() == [
+        {"level": "error", "message": "x"},
+        {"level": "warning", "message": "y", "file": "f"},
+    ]

@@ -158,3 +158,27 @@ def test_parse_key_values_follows_the_runner() -> None:
         parse_key_values("a<<EOF\nno end\n")
     with pytest.raises(RunError):
         parse_key_values("=value\n")
+
+
+async def test_a_file_past_the_bound_fails_the_step_without_being_read_whole(
+    run_yaml: Runner,
+) -> None:
+    """A step writing gigabytes to $GITHUB_OUTPUT would have taken the engine's memory
+    (read whole); past 16 MiB it fails the step instead."""
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: truncate -s 4G "$GITHUB_OUTPUT"
+              - if: always()
+                run: head -c 8000000 /dev/zero | tr '\\0' 'x' > "$GITHUB_STEP_SUMMARY"
+    """)
+    steps = result.job("j").steps
+    assert [str(s.conclusion) for s in steps] == ["failure", "success"]
+    assert steps[0].error == (
+        "$GITHUB_OUTPUT holds more than 16,777,216 bytes, the most a step may hand on "
+        "through one of these files"
+    )
+    assert len(result.job("j").summary) == 8_000_000  # under the bound: kept

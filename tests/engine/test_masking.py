@@ -151,7 +151,6 @@ def test_masker_multi_line_values_mask_each_line() -> None:
     masker = Masker(["one\ntwo"])
     assert masker.mask_lines(["one", "two", "x"]) == ["***", "***", "x"]
     assert masker.mask("a one\ntwo b") == "a *** b"
-    assert masker.mask_value({"k one": ["two", 1, None]}) == {"k ***": ["***", 1, None]}
 
 
 async def test_a_value_across_the_cut_of_an_over_long_line_stays_masked(
@@ -267,3 +266,67 @@ def test_a_value_that_overlaps_itself_is_not_cut() -> None:
     masker = Masker(["aa"])
     pieces = LineSplitter(max_line_bytes=16, safe_cut=masker.safe_cut).feed(b"a" * 18 + b"\n")
     assert "".join(masker.mask(piece) for piece in pieces) == MASK * 9
+
+
+USER_TEXT = {"name", "error", "summary", "message", "title", "runs_on", "lines"}
+
+
+def structure(value: object) -> object:
+    """An event's data with every user text blanked: what a mask may never change."""
+    if isinstance(value, dict):
+        return {
+            key: "<text>" if key in USER_TEXT else structure(v)
+            for key, v in value.items()
+            if key != "duration_ms"
+        }
+    if isinstance(value, list):
+        return [structure(v) for v in value]
+    return "<ts>" if isinstance(value, int) and value > 10**12 else value
+
+
+HOSTILE_MASKS = """
+    on: push
+    jobs:
+      build:
+        runs-on: ubuntu-latest
+        outputs:
+          out: ok
+        steps:
+          - run: |
+              echo "::add-mask::run"
+              echo "::add-mask::e"
+              echo "::add-mask::success"
+              echo "::add-mask::completed"
+              echo "::add-mask::step"
+              echo "::add-mask::{"
+              echo "::add-mask::\\""
+              echo "the run is completed"
+              echo "::warning title=e::careful"
+      after:
+        needs: build
+        runs-on: ubuntu-latest
+        steps:
+          - run: echo "use the output ${{ needs.build.outputs.out }}"
+"""
+
+
+async def test_masks_never_touch_the_events_structure(run_yaml: Runner) -> None:
+    """`::add-mask::run` took the key `run` away (the store's writer asserted, and the
+    daemon died); `::add-mask::e` turned `completed` into `compl***t***d`. Only user text
+    is masked: names, messages, errors, summaries, inputs and outputs."""
+    masked = await run_yaml(HOSTILE_MASKS, secrets={"ONE": "u"}, run_id="r1")
+    clear = await run_yaml(HOSTILE_MASKS.replace("::add-mask::", "::debug::"), run_id="r1")
+    assert masked.conclusion == "success"
+    assert [e.type for e in masked.events] == [e.type for e in clear.events]
+    assert [structure(e.data) for e in masked.events] == [structure(e.data) for e in clear.events]
+    # ... while the text is masked (a one-character secret too).
+    assert "th*** *** is ***" in masked.logs("build", 1)
+    final = masked.first(EventType.RUN_COMPLETED).data["run"]
+    assert final["status"] == "completed"  # type: ignore[index]
+    assert final["conclusion"] == "success"  # type: ignore[index]
+    jobs = {job["id"]: job for job in final["jobs"]}  # type: ignore[index]
+    assert jobs["build"]["name"] == "b***ild"
+    assert jobs["build"]["outputs"] == {"out": "ok"}  # no secret in it: kept
+    annotation = next(e for e in masked.events if e.type is EventType.STEP_ANNOTATION)
+    assert annotation.data["level"] == "warning"
+    assert annotation.data["title"] == "***"

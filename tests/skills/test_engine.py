@@ -413,3 +413,13 @@ async def test_cancelling_the_run_ends_the_skill_cancelled(
         ("cleanup", "completed"),
     ]
     assert result.completed()["status"] == "cancelled"
+
+
+async def test_a_skill_input_no_environment_can_hold_fails_the_skill(run_skill: RunSkill) -> None:
+    """The example passes its `text` input into a step's env: a NUL in it once made the
+    spawn raise and killed the daemon."""
+    result = await run_skill("text.summarize", {"text": "a\0b"})
+    assert result.conclusion == "failure"
+    completed = result.completed()
+    assert completed["status"] == "failed"
+    assert "environment variable 'TEXT': its value holds a NUL" in completed["error"]

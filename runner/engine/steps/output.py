@@ -12,9 +12,11 @@ group/endgroup/error/warning/notice/debug become `##[group]...` and the like
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from runner.engine import faults
 from runner.engine.commands import KNOWN, Command, parse_command
 
 if TYPE_CHECKING:
@@ -23,14 +25,12 @@ if TYPE_CHECKING:
     from runner.expressions import JSONValue
 
 _ANNOTATION_LEVELS = ("error", "warning", "notice")
-_ANNOTATION_KEYS = {
-    "file": "file",
-    "line": "line",
-    "endLine": "endLine",
-    "col": "col",
-    "endColumn": "endColumn",
-    "title": "title",
-}
+_TEXT_PROPERTIES = ("file", "title")
+_NUMBER_PROPERTIES = ("line", "endLine", "col", "endColumn")
+# What .NET's int.TryParse takes (the runner's parse of these): ASCII digits, a sign,
+# surrounding blanks; an Int32.
+_INT32 = re.compile(r"[\t-\r ]*[+-]?[0-9]{1,10}[\t-\r ]*", re.ASCII)
+_INT32_MAX = 2**31 - 1
 
 
 @dataclass(slots=True, kw_only=True)
@@ -67,6 +67,8 @@ class StepOutput:
     async def on_lines(self, stream: str, lines: list[str]) -> None:
         """The process.LineHandler of this step."""
         self.line_count += len(lines)
+        if faults.ARMED is not None:
+            faults.inject("log", "\n".join(lines))
         if "::" not in "\n".join(lines):  # one C-level search, not a Python call per line
             await self.reporter.step_log(
                 self.job_id, self.step_number, stream, self.masker.mask_lines(lines)
@@ -76,14 +78,14 @@ class StepOutput:
         for line in lines:
             command = None if self._stopped_for(line) else parse_command(line)
             if command is None or command.name not in KNOWN:
-                pending.append(self.masker.mask(line))
+                pending.append(self.masker.mask_line(line))
                 continue
             if pending:
                 await self.reporter.step_log(self.job_id, self.step_number, stream, pending)
                 pending = []
             shown = await self._apply(command, line)
             if shown is not None:
-                pending.append(self.masker.mask(shown))
+                pending.append(self.masker.mask_line(shown))
         if pending:
             await self.reporter.step_log(self.job_id, self.step_number, stream, pending)
 
@@ -121,16 +123,8 @@ class StepOutput:
         if name == "debug":
             return f"##[debug]{message}" if self.debug else None
         if name in _ANNOTATION_LEVELS:
-            props: dict[str, JSONValue] = {}
-            for key, target in _ANNOTATION_KEYS.items():
-                if key in command.properties:
-                    value = command.properties[key]
-                    props[target] = (
-                        int(value)
-                        if target != "file" and target != "title" and value.isdigit()
-                        else value
-                    )
-            await self.annotate(name, self.masker.mask(message), **props)
+            props = annotation_properties(command.properties)
+            await self.annotate(name, message, **props)  # (masked as it is emitted)
             return f"##[{name}]{message}"
         if name == "set-output":
             key = command.properties.get("name", "")
@@ -167,3 +161,36 @@ class StepOutput:
             await self.annotate("error", text)
             return f"##[error]{text}"
         return echo  # add-matcher, remove-matcher: problem matchers are not applied
+
+
+def annotation_properties(properties: dict[str, str]) -> dict[str, JSONValue]:
+    """An annotation's file, title and position, as the runner checks them: a line or
+    column that is not a number (`line=²`, 5,000 digits) is ignored, as GitHub ignores
+    it; an end without its start stands for the start; columns need a line (and one
+    line); an end before its start drops the pair."""
+    props: dict[str, JSONValue] = {
+        key: properties[key] for key in _TEXT_PROPERTIES if key in properties
+    }
+    numbers = {key: _int32(properties.get(key)) for key in _NUMBER_PROPERTIES}
+    line, end_line = numbers["line"], numbers["endLine"]
+    col, end_col = numbers["col"], numbers["endColumn"]
+    if line is None:
+        line = end_line
+    if col is None:
+        col = end_col
+    if line is None or (end_line is not None and end_line != line):
+        col = end_col = None
+    if line is not None and end_line is not None and end_line < line:
+        line = end_line = None
+    if col is not None and end_col is not None and end_col < col:
+        col = end_col = None
+    position = {"line": line, "endLine": end_line, "col": col, "endColumn": end_col}
+    props.update({key: value for key, value in position.items() if value is not None})
+    return props
+
+
+def _int32(text: str | None) -> int | None:
+    if text is None or not _INT32.fullmatch(text):
+        return None
+    value = int(text)
+    return value if -_INT32_MAX - 1 <= value <= _INT32_MAX else None

@@ -12,7 +12,13 @@ from runner.engine.steps.base import StepOutcome
 from runner.errors import RunError
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, interpolate, to_string
-from runner.process import MARKER_VAR, ProcessOutcome, StepProcess, run_process
+from runner.process import (
+    MARKER_VAR,
+    ProcessOutcome,
+    StepProcess,
+    environment_problem,
+    run_process,
+)
 from runner.process.group import signal_group
 
 if TYPE_CHECKING:
@@ -43,6 +49,9 @@ class RunStep:
         try:
             env = process_environment(scope, step_env, files)
             env["GITHUB_ACTION"] = next_action_id(step, scope)
+            problem = environment_problem(env)
+            if problem is not None:
+                raise RunError(f"the step's environment cannot be set: {problem}")
             honour_unsecure_commands(env, io)
             shell = resolve_shell(shell_name, env.get("PATH"))
             script_path = files.write_script(f"script{shell.extension}", script)
@@ -158,7 +167,10 @@ def resolve_workdir(raw: str | None, scope: StepScope, env_ctx: dict[str, JSONVa
     if not raw:
         return workspace
     text = to_string(interpolate(raw, scope.eval_context(env=env_ctx)))
-    path = (workspace / text).resolve()
+    try:
+        path = (workspace / text).resolve()
+    except ValueError as exc:  # a NUL, a lone surrogate
+        raise RunError(f"working-directory {text!r} is not a usable path ({exc})") from None
     if not path.is_dir():
         raise RunError(f"working-directory {text!r} does not exist (looked in {path})")
     return path
