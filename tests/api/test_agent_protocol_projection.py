@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from runner.api.agent_events import (
+from runner.api.agent.projection import (
     STRIDE,
     ProtocolEvent,
-    RunFold,
+    RunLifecycle,
     ThreadFold,
     applied_through,
     interrupt_id,
@@ -19,7 +19,7 @@ from runner.api.agent_events import (
     parse_interrupt_id,
     project,
 )
-from runner.api.agent_streams import StreamView, ThreadReplay, is_channel
+from runner.api.agent.streams import StreamView, ThreadReplay, is_channel
 from runner.events.types import Event, EventType
 
 RUN = "ab12cd34"
@@ -57,21 +57,23 @@ def shown(events: list[ProtocolEvent]) -> list[tuple[str, list[str], dict[str, A
 
 
 # (name, event, fold before, protocol events as (method, namespace, data), fold after)
-CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]]], RunFold]] = [
+CASES: list[
+    tuple[str, Event, RunLifecycle, list[tuple[str, list[str], dict[str, Any]]], RunLifecycle]
+] = [
     (
         "run.started opens the root",
         ev(EventType.RUN_STARTED, None, run=run(status="in_progress")),
-        RunFold(),
+        RunLifecycle(),
         [
             ("lifecycle", [], {"event": "running", "graph_name": "CI"}),
             ("values", [], run(status="in_progress")),
         ],
-        RunFold(graph_name="CI", started=True),
+        RunLifecycle(graph_name="CI", started=True),
     ),
     (
         "job.queued is a task of the root",
         ev(EventType.JOB_QUEUED, "deploy", job=job("deploy", needs=["build"], matrix={"n": 1})),
-        RunFold(graph_name="CI"),
+        RunLifecycle(graph_name="CI"),
         [
             (
                 "tasks",
@@ -84,19 +86,19 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 },
             )
         ],
-        RunFold(graph_name="CI"),
+        RunLifecycle(graph_name="CI"),
     ),
     (
         "job.started opens the job's namespace",
         ev(EventType.JOB_STARTED, job=job(name="Build it")),
-        RunFold(),
+        RunLifecycle(),
         [("lifecycle", ["build"], {"event": "started", "graph_name": "Build it"})],
-        RunFold(open_jobs={"build": None}),
+        RunLifecycle(open_jobs={"build": None}),
     ),
     (
         "job.blocked interrupts the root and asks for input",
         ev(EventType.JOB_BLOCKED, reason="Waiting", environment="prod"),
-        RunFold(graph_name="CI", open_jobs={"build": None}),
+        RunLifecycle(graph_name="CI", open_jobs={"build": None}),
         [
             ("lifecycle", [], {"event": "interrupted", "graph_name": "CI"}),
             (
@@ -119,12 +121,12 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 },
             ),
         ],
-        RunFold(graph_name="CI", open_jobs={"build": None}, waiting={"build": None}),
+        RunLifecycle(graph_name="CI", open_jobs={"build": None}, waiting={"build": None}),
     ),
     (
         "a second waiting job: the root is interrupted already",
         ev(EventType.JOB_BLOCKED, "b", reason="W", environment="e"),
-        RunFold(waiting={"a": None}),
+        RunLifecycle(waiting={"a": None}),
         [
             (
                 "input.requested",
@@ -136,12 +138,12 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 },
             )
         ],
-        RunFold(waiting={"a": None, "b": None}),
+        RunLifecycle(waiting={"a": None, "b": None}),
     ),
     (
         "job.unblocked: the answer, and the root runs again",
         ev(EventType.JOB_UNBLOCKED, approved=True, by="agent-protocol"),
-        RunFold(graph_name="CI", waiting={"build": None}),
+        RunLifecycle(graph_name="CI", waiting={"build": None}),
         [
             (
                 "custom",
@@ -157,12 +159,12 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
             ),
             ("lifecycle", [], {"event": "running", "graph_name": "CI"}),
         ],
-        RunFold(graph_name="CI"),
+        RunLifecycle(graph_name="CI"),
     ),
     (
         "job.unblocked while another job still waits: the root stays interrupted",
         ev(EventType.JOB_UNBLOCKED, approved=False, by="api"),
-        RunFold(waiting={"build": None, "b": None}),
+        RunLifecycle(waiting={"build": None, "b": None}),
         [
             (
                 "custom",
@@ -177,19 +179,19 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 },
             )
         ],
-        RunFold(waiting={"b": None}),
+        RunLifecycle(waiting={"b": None}),
     ),
     (
         "job.status",
         ev(EventType.JOB_STATUS, summary="step 1/2: Build"),
-        RunFold(),
+        RunLifecycle(),
         [("custom", ["build"], {"name": "status", "payload": {"summary": "step 1/2: Build"}})],
-        RunFold(),
+        RunLifecycle(),
     ),
     (
         "job.message",
         ev(EventType.JOB_MESSAGE, "test", from_job="build", outputs={"v": "1"}, result="success"),
-        RunFold(),
+        RunLifecycle(),
         [
             (
                 "custom",
@@ -200,12 +202,12 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 },
             )
         ],
-        RunFold(),
+        RunLifecycle(),
     ),
     (
         "step.started is a task of the job",
         ev(EventType.STEP_STARTED, number=2, step={"number": 2, "name": "Compile", "id": "c"}),
-        RunFold(),
+        RunLifecycle(),
         [
             (
                 "tasks",
@@ -218,12 +220,12 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 },
             )
         ],
-        RunFold(),
+        RunLifecycle(),
     ),
     (
         "step.log: one custom:log event per line",
         ev(EventType.STEP_LOG, number=1, stream="stderr", lines=["a", "", "b"]),
-        RunFold(),
+        RunLifecycle(),
         [
             (
                 "custom",
@@ -232,7 +234,7 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
             )
             for t in ("a", "", "b")
         ],
-        RunFold(),
+        RunLifecycle(),
     ),
     (
         "step.completed (success) is the task's result",
@@ -242,7 +244,7 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
             step={"number": 1, "name": "V", "conclusion": "success", "outcome": "success"},
             outputs={"version": "1.2"},
         ),
-        RunFold(),
+        RunLifecycle(),
         [
             (
                 "tasks",
@@ -260,7 +262,7 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 },
             )
         ],
-        RunFold(),
+        RunLifecycle(),
     ),
     (
         "step.completed (failure) carries the error",
@@ -269,7 +271,7 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
             number=3,
             step={"number": 3, "name": "T", "conclusion": "failure", "error": "exit code 3"},
         ),
-        RunFold(),
+        RunLifecycle(),
         [
             (
                 "tasks",
@@ -283,12 +285,12 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 },
             )
         ],
-        RunFold(),
+        RunLifecycle(),
     ),
     (
         "step.annotation",
         ev(EventType.STEP_ANNOTATION, number=1, level="error", message="bad"),
-        RunFold(),
+        RunLifecycle(),
         [
             (
                 "custom",
@@ -296,12 +298,12 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 {"name": "annotation", "payload": {"step": 1, "level": "error", "message": "bad"}},
             )
         ],
-        RunFold(),
+        RunLifecycle(),
     ),
     (
         "skill.completed",
         ev(EventType.SKILL_COMPLETED, number=2, skill={"id": "x"}),
-        RunFold(),
+        RunLifecycle(),
         [
             (
                 "custom",
@@ -312,12 +314,12 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 },
             )
         ],
-        RunFold(),
+        RunLifecycle(),
     ),
     (
         "job.completed (success): outputs on updates, the task's result, the namespace ends",
         ev(EventType.JOB_COMPLETED, job=job(conclusion="success", outputs={"v": "7"})),
-        RunFold(open_jobs={"build": None, "other": None}),
+        RunLifecycle(open_jobs={"build": None, "other": None}),
         [
             ("updates", [], {"node": "build", "values": {"v": "7"}}),
             (
@@ -333,7 +335,7 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
             ),
             ("lifecycle", ["build"], {"event": "completed"}),
         ],
-        RunFold(open_jobs={"other": None}),
+        RunLifecycle(open_jobs={"other": None}),
     ),
     (
         "job.completed (failure) fails the namespace with the failed step's error",
@@ -345,7 +347,7 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 steps=[{"number": 1, "name": "T", "conclusion": "failure", "error": "exit 3"}],
             ),
         ),
-        RunFold(open_jobs={"build": None}),
+        RunLifecycle(open_jobs={"build": None}),
         [
             ("updates", [], {"node": "build", "values": {}}),
             (
@@ -361,12 +363,12 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
             ),
             ("lifecycle", ["build"], {"event": "failed", "error": "step 1 (T) failed: exit 3"}),
         ],
-        RunFold(),
+        RunLifecycle(),
     ),
     (
         "job.completed of a job that never started (skipped): no lifecycle, it never opened",
         ev(EventType.JOB_COMPLETED, job=job(conclusion="skipped", error="if: false")),
-        RunFold(),
+        RunLifecycle(),
         [
             ("updates", [], {"node": "build", "values": {}}),
             (
@@ -381,12 +383,12 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
                 },
             ),
         ],
-        RunFold(),
+        RunLifecycle(),
     ),
     (
         "job.completed (cancelled) fails the namespace",
         ev(EventType.JOB_COMPLETED, job=job(conclusion="cancelled")),
-        RunFold(open_jobs={"build": None}, waiting={"build": None}),
+        RunLifecycle(open_jobs={"build": None}, waiting={"build": None}),
         [
             ("updates", [], {"node": "build", "values": {}}),
             (
@@ -402,29 +404,29 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
             ),
             ("lifecycle", ["build"], {"event": "failed", "error": "cancelled"}),
         ],
-        RunFold(),
+        RunLifecycle(),
     ),
     (
         "run.completed (success): the final run on values, then the root completes",
         ev(EventType.RUN_COMPLETED, None, run=run(conclusion="success")),
-        RunFold(graph_name="CI", started=True),
+        RunLifecycle(graph_name="CI", started=True),
         [
             ("values", [], run(conclusion="success")),
             ("lifecycle", [], {"event": "completed", "graph_name": "CI"}),
         ],
-        RunFold(graph_name="CI", started=True, finished=True),
+        RunLifecycle(graph_name="CI", started=True, finished=True),
     ),
     (
         "run.completed closes every namespace still open first (cascade), with the root's end",
         ev(EventType.RUN_COMPLETED, None, run=run(conclusion="failure", error="daemon stopped")),
-        RunFold(graph_name="CI", open_jobs={"a": None, "b.2": None}, waiting={"a": None}),
+        RunLifecycle(graph_name="CI", open_jobs={"a": None, "b.2": None}, waiting={"a": None}),
         [
             ("lifecycle", ["a"], {"event": "failed", "error": "daemon stopped"}),
             ("lifecycle", ["b.2"], {"event": "failed", "error": "daemon stopped"}),
             ("values", [], run(conclusion="failure", error="daemon stopped")),
             ("lifecycle", [], {"event": "failed", "error": "daemon stopped", "graph_name": "CI"}),
         ],
-        RunFold(graph_name="CI", finished=True),
+        RunLifecycle(graph_name="CI", finished=True),
     ),
     (
         "run.completed (failure) names the failed job",
@@ -433,7 +435,7 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
             None,
             run=run(conclusion="failure", jobs=[job("lint", conclusion="failure", error="exit 3")]),
         ),
-        RunFold(graph_name="CI"),
+        RunLifecycle(graph_name="CI"),
         [
             (
                 "values",
@@ -442,27 +444,27 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
             ),
             ("lifecycle", [], {"event": "failed", "error": "job lint: exit 3", "graph_name": "CI"}),
         ],
-        RunFold(graph_name="CI", finished=True),
+        RunLifecycle(graph_name="CI", finished=True),
     ),
     (
         "run.completed (cancelled) fails the root: the SDK ends runs only on completed/failed",
         ev(EventType.RUN_COMPLETED, None, run=run(conclusion="cancelled")),
-        RunFold(graph_name="CI"),
+        RunLifecycle(graph_name="CI"),
         [
             ("values", [], run(conclusion="cancelled")),
             ("lifecycle", [], {"event": "failed", "error": "cancelled", "graph_name": "CI"}),
         ],
-        RunFold(graph_name="CI", finished=True),
+        RunLifecycle(graph_name="CI", finished=True),
     ),
     (
         "run.completed (skipped) completes",
         ev(EventType.RUN_COMPLETED, None, run=run(conclusion="skipped")),
-        RunFold(graph_name="CI"),
+        RunLifecycle(graph_name="CI"),
         [
             ("values", [], run(conclusion="skipped")),
             ("lifecycle", [], {"event": "completed", "graph_name": "CI"}),
         ],
-        RunFold(graph_name="CI", finished=True),
+        RunLifecycle(graph_name="CI", finished=True),
     ),
 ]
 
@@ -472,9 +474,9 @@ CASES: list[tuple[str, Event, RunFold, list[tuple[str, list[str], dict[str, Any]
 )
 def test_projection(
     event: Event,
-    before: RunFold,
+    before: RunLifecycle,
     expected: list[tuple[str, list[str], dict[str, Any]]],
-    after: RunFold,
+    after: RunLifecycle,
 ) -> None:
     produced = project(event, before)
     assert shown(produced) == expected
@@ -485,7 +487,7 @@ def test_projection(
 
 def test_a_log_chunk_longer_than_the_room_of_one_event_ends_in_one_event() -> None:
     event = ev(EventType.STEP_LOG, number=1, lines=["1", "2", "3", "4", "5"])
-    produced = project(event, RunFold(), per_event=3)
+    produced = project(event, RunLifecycle(), per_event=3)
     assert [e.data["payload"]["line"] for e in produced] == ["1", "2", "3\n4\n5"]  # type: ignore[index]
     assert produced[-1].seq == 7 * STRIDE + 2
 
@@ -497,14 +499,14 @@ def test_log_frames_are_the_generic_frames_built_faster(since: int | None, per_e
     event = ev(EventType.STEP_LOG, "build.2", number=4, stream="stderr", lines=lines)
     generic = "".join(
         p.encode()
-        for p in project(event, RunFold(), per_event=per_event)
+        for p in project(event, RunLifecycle(), per_event=per_event)
         if since is None or p.seq > since
     )
     assert log_frames(event, since=since, per_event=per_event) == generic
 
 
 def test_the_frame_is_event_data_id_and_the_envelope_is_snake_case() -> None:
-    (frame,) = project(ev(EventType.JOB_STATUS, seq=42, summary="hi"), RunFold())
+    (frame,) = project(ev(EventType.JOB_STATUS, seq=42, summary="hi"), RunLifecycle())
     assert frame.event_id == "42.0"
     assert frame.encode() == (
         "event: custom\n"

@@ -10,14 +10,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from runner.api import dashboard
-from runner.api.dashboard import (
+from runner.api.dashboard.files import DASHBOARD_DIR, load_bundle
+from runner.api.login import (
     COOKIE_NAME,
     SESSION_MAX_AGE_S,
     LoginTokens,
-    load_bundle,
-    login_tokens,
-    login_url,
     new_session_cookie,
     session_valid,
 )
@@ -25,9 +22,9 @@ from runner.api.dashboard import (
 if TYPE_CHECKING:
     import httpx
 
-    from tests.api.conftest import Daemon
+    from tests.api.conftest import Daemon, DaemonFactory
 
-DASHBOARD = Path(dashboard.__file__).resolve().parent.parent / "dashboard"
+DASHBOARD = DASHBOARD_DIR
 
 
 def _cookie(response: httpx.Response) -> SimpleCookie:
@@ -38,7 +35,7 @@ def _cookie(response: httpx.Response) -> SimpleCookie:
 
 
 async def _signed_in_cookie(daemon: Daemon, client: httpx.AsyncClient) -> str:
-    response = await client.get(login_url(daemon.address).removeprefix(daemon.url))
+    response = await client.get(daemon.address.login_url().removeprefix(daemon.url))
     assert response.status_code == 303
     return _cookie(response)[COOKIE_NAME].value
 
@@ -122,7 +119,7 @@ def test_the_bundle_version_changes_with_any_file(tmp_path: Path) -> None:
 
 # -- login ----------------------------------------------------------------------------------
 async def test_a_login_link_sets_the_session_cookie_once(daemon: Daemon) -> None:
-    link = login_url(daemon.address)
+    link = daemon.address.login_url()
     assert link.startswith(f"{daemon.url}/login?token=")
     path = link.removeprefix(daemon.url)
     async with daemon.client() as client:
@@ -235,7 +232,15 @@ def test_login_tokens_are_single_use_and_bounded() -> None:
     assert not tokens.redeem("")
 
 
-def test_each_daemon_token_has_its_own_login_tokens() -> None:
-    token = login_tokens("daemon-one").mint()
-    assert not login_tokens("daemon-two").redeem(token)
-    assert login_tokens("daemon-one").redeem(token)
+async def test_each_daemon_has_its_own_login_tokens(daemon_factory: DaemonFactory) -> None:
+    one, two = await daemon_factory(), await daemon_factory()
+    link = one.address.login_url()
+    path = link.removeprefix(one.url)
+    async with two.client() as client:
+        foreign = await client.get(path)
+    async with one.client() as client:
+        own = await client.get(path)
+    assert foreign.headers["location"] == "/?login=invalid"
+    assert COOKIE_NAME not in _cookie(foreign)
+    assert own.headers["location"] == "/"
+    assert COOKIE_NAME in _cookie(own)

@@ -8,18 +8,17 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from runner.api.executions import (
+from runner.api.executions.projection import (
     ThreadEvent,
     ThreadKind,
     ThreadSequences,
     encode,
     frame_count,
-    parse_thread_ids,
     payload,
     project,
-    selects,
 )
-from runner.api.thread_streams import iso_ms
+from runner.api.executions.routes import parse_thread_ids, selects
+from runner.api.snapshots import iso_ms
 from runner.errors import ApiError
 from runner.events.types import Event, EventType
 from tests.sse_client import parse_events

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from runner.api.thread_streams import thread_streams
 from runner.config import EnvironmentSettings, StreamSettings
 from tests.sse_client import Frame, read_frames
 
@@ -332,7 +331,7 @@ async def test_heartbeat_then_cleanup_on_disconnect(daemon_factory: DaemonFactor
         daemon_factory, streams=StreamSettings(heartbeat_seconds=0.2, ping_seconds=0.2)
     )
     bus = daemon.services.bus
-    registry = thread_streams(bus)
+    registry = daemon.services.thread_streams
     async with daemon.client() as client:
         run_id = await start_ci(client, daemon)  # deploy waits for approval: the run is idle
         baseline = bus.statistics().subscribers

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from runner.api.session_objects import job_thread_id, primary_thread_id
+from runner.api.sessions.objects import job_thread_id, primary_thread_id
 from runner.config import AuthSettings
 from tests.api.test_executions_stream import approve, ci_daemon, start_ci, threads
 from tests.sse_client import Frame, read_frames

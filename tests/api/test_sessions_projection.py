@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from runner.api.session_events import RunFold, SessionEvent, frames, project
-from runner.api.session_objects import (
+from runner.api.sessions.objects import (
     event_id,
     job_thread_id,
     parse_event_id,
@@ -15,6 +14,7 @@ from runner.api.session_objects import (
     run_id_of,
     session_id,
 )
+from runner.api.sessions.projection import SessionEvent, SessionFold, frames, project
 from runner.events.types import Event, EventType
 
 RUN = "ab12cd34"
@@ -50,8 +50,8 @@ def job(job_id: str = "build", **fields: Any) -> dict[str, Any]:
     }
 
 
-def fold(**state: Any) -> RunFold:
-    return RunFold(RUN, **state)
+def fold(**state: Any) -> SessionFold:
+    return SessionFold(RUN, **state)
 
 
 def head(id_: str, type_: str, thread: str) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def test_ids_are_derived_from_run_and_job() -> None:
             parse_event_id(bad)
 
 
-CASES: list[tuple[str, Event, RunFold, list[SessionEvent]]] = [
+CASES: list[tuple[str, Event, SessionFold, list[SessionEvent]]] = [
     (
         "run.started",
         ev(EventType.RUN_STARTED, None, run={"id": RUN}),
@@ -448,7 +448,7 @@ CASES: list[tuple[str, Event, RunFold, list[SessionEvent]]] = [
 @pytest.mark.parametrize(
     ("event", "state", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
-def test_projection_table(event: Event, state: RunFold, expected: list[SessionEvent]) -> None:
+def test_projection_table(event: Event, state: SessionFold, expected: list[SessionEvent]) -> None:
     assert project(event, state) == expected
 
 
@@ -502,8 +502,8 @@ def test_job_message_goes_out_on_the_producer_and_in_on_the_consumer() -> None:
     ]
 
 
-def run_through(events: list[Event]) -> tuple[RunFold, list[SessionEvent]]:
-    state, out = RunFold(RUN), []
+def run_through(events: list[Event]) -> tuple[SessionFold, list[SessionEvent]]:
+    state, out = SessionFold(RUN), []
     for event in events:
         produced = project(event, state)
         state.advance(event)

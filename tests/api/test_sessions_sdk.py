@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import trio
 
-from runner.api.session_objects import primary_thread_id
+from runner.api.sessions.objects import primary_thread_id
 from tests.api.test_executions_stream import approve, ci_daemon, start_ci
 from tests.api.test_sessions_api import finished_ci, thread_of
 

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from runner.api.rate_limit import RateLimiter
-from runner.api.skill_events import ExecutionView, payloads, timestamp
-from runner.api.skills import project
+from runner.api.skills.projection import ExecutionView, payloads, project, timestamp
 from runner.events.types import Event, EventType
 
 TRACE = "0a1b2c3d-0123456789ab"

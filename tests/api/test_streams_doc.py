@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from runner.api.runner_events import project
+from runner.api.runner_events.projection import project
 from runner.events.types import Event, EventType
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "streams.md"

@@ -39,8 +39,8 @@ computed from the log alone, so it never shifts after a restart or a retention p
 It has gaps, which the protocol allows (its `seq` orders; it does not count).
 
 What a job's namespace still has open, and whether a job is waiting, comes from
-earlier events of the same run: `RunFold` folds them, so a stream that resumes
-mid-run folds the run from its start (see agent_streams.py).
+earlier events of the same run: `RunLifecycle` folds them, so a stream that resumes
+mid-run folds the run from its start (see streams.py).
 """
 
 from __future__ import annotations
@@ -49,12 +49,12 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
+from runner.api.snapshots import job_error
 from runner.api.sse import dumps
-from runner.api.thread_streams import job_error
 from runner.events.types import Conclusion, Event, EventType
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from runner.expressions.values import JSONValue
 
@@ -128,8 +128,9 @@ class ProtocolEvent:
 
 
 @dataclass(slots=True)
-class RunFold:
-    """What one run's earlier events tell about its later ones."""
+class RunLifecycle:
+    """Where one run stands, folded from its earlier events: which jobs have an open
+    lifecycle, which wait for an approval, whether the run has ended."""
 
     graph_name: str = ""
     started: bool = False
@@ -142,13 +143,13 @@ class ThreadFold:
     """The folds of a thread's runs, and the projection of their events."""
 
     def __init__(self) -> None:
-        self.runs: dict[str, RunFold] = {}
+        self.runs: dict[str, RunLifecycle] = {}
 
     def project(self, event: Event) -> list[ProtocolEvent]:
         """The protocol events of one canonical event (advancing the run's fold)."""
         fold = self.runs.get(event.run_id)
         if fold is None:
-            fold = self.runs[event.run_id] = RunFold()
+            fold = self.runs[event.run_id] = RunLifecycle()
         return project(event, fold)
 
     def finished(self, run_id: str) -> bool:
@@ -156,7 +157,7 @@ class ThreadFold:
         return fold is not None and fold.finished
 
 
-def project(event: Event, fold: RunFold, *, per_event: int = STRIDE) -> list[ProtocolEvent]:
+def project(event: Event, fold: RunLifecycle, *, per_event: int = STRIDE) -> list[ProtocolEvent]:
     """The protocol events of `event`, given its run's fold (which this advances).
 
     `per_event` is the room one canonical event has for indexes: a log chunk with more
@@ -173,122 +174,142 @@ def project(event: Event, fold: RunFold, *, per_event: int = STRIDE) -> list[Pro
 _Item = tuple[str, Namespace, dict[str, "JSONValue"]]
 
 
-def _items(event: Event, fold: RunFold, per_event: int) -> list[_Item]:
-    kind, data, job = event.type, event.data, event.job_id
+def _items(event: Event, fold: RunLifecycle, per_event: int) -> list[_Item]:
+    kind, job = event.type, event.job_id
     if kind is EventType.RUN_STARTED:
-        run = _object(data.get("run"))
-        fold.graph_name = str(run.get("name") or run.get("workflow") or "")
-        fold.started = True
-        return [
-            ("lifecycle", (), {"event": "running", "graph_name": fold.graph_name}),
-            ("values", (), run),
-        ]
+        return _run_started(_object(event.data.get("run")), fold)
     if kind is EventType.RUN_COMPLETED:
-        return _run_completed(_object(data.get("run")), fold)
+        return _run_completed(_object(event.data.get("run")), fold)
     if job is None:
         return []
-    ns = (job,)
     if kind is EventType.STEP_LOG:
-        return _log_lines(event, ns, per_event)
-    if kind is EventType.JOB_QUEUED:
-        record = _object(data.get("job"))
-        needs = _strings(record.get("needs"))
-        task_input: dict[str, JSONValue] = {"needs": list(needs)}
-        if record.get("matrix") is not None:
-            task_input["matrix"] = record["matrix"]
-        task: dict[str, JSONValue] = {
-            "id": _job_task(event.run_id, job),
-            "name": job,
-            "input": task_input,
-            "triggers": list(needs),
-        }
-        return [("tasks", (), task)]
-    if kind is EventType.JOB_STARTED:
-        fold.open_jobs[job] = None
-        name = _object(data.get("job")).get("name") or job
-        return [("lifecycle", ns, {"event": "started", "graph_name": name})]
-    if kind is EventType.JOB_BLOCKED:
-        items: list[_Item] = []
-        if not fold.waiting:
-            items.append(("lifecycle", (), {"event": "interrupted", "graph_name": fold.graph_name}))
-        fold.waiting[job] = None
-        request: dict[str, JSONValue] = {
-            "run_id": event.run_id,
-            "job_id": job,
-            "environment": data.get("environment"),
-            "reason": data.get("reason"),
-        }
-        items.append(
-            (
-                "input.requested",
-                ns,
-                {
-                    "interrupt_id": interrupt_id(event.run_id, job),
-                    "payload": request,
-                    "value": request,
-                },
-            )
-        )
-        return items
-    if kind is EventType.JOB_UNBLOCKED:
-        fold.waiting.pop(job, None)
-        decision: dict[str, JSONValue] = {
-            "interrupt_id": interrupt_id(event.run_id, job),
-            "approved": data.get("approved"),
-            "by": data.get("by"),
-        }
-        items = [("custom", ns, {"name": "approval", "payload": decision})]
-        if not fold.waiting and not fold.finished:
-            items.append(("lifecycle", (), {"event": "running", "graph_name": fold.graph_name}))
-        return items
-    if kind is EventType.JOB_STATUS:
-        return [("custom", ns, {"name": "status", "payload": {"summary": data.get("summary")}})]
-    if kind is EventType.JOB_MESSAGE:
-        handed: dict[str, JSONValue] = {
-            "from_job": data.get("from_job"),
-            "outputs": data.get("outputs"),
-            "result": data.get("result"),
-        }
-        return [("custom", ns, {"name": "needs", "payload": handed})]
-    if kind is EventType.JOB_COMPLETED:
-        return _job_completed(event, job, fold)
-    if kind is EventType.STEP_STARTED:
-        step = _object(data.get("step"))
-        step_input: dict[str, JSONValue] = {"number": event.step_number}
-        if step.get("id") is not None:
-            step_input["id"] = step["id"]
-        started: dict[str, JSONValue] = {
-            "id": _step_task(event),
-            "name": step.get("name"),
-            "input": step_input,
-            "triggers": [],
-        }
-        return [("tasks", ns, started)]
-    if kind is EventType.STEP_COMPLETED:
-        step = _object(data.get("step"))
-        result: dict[str, JSONValue] = {
-            "conclusion": step.get("conclusion"),
-            "outcome": step.get("outcome", step.get("conclusion")),
-        }
-        if "outputs" in data:
-            result["outputs"] = data["outputs"]
-        ended: dict[str, JSONValue] = {
-            "id": _step_task(event),
-            "name": step.get("name"),
-            "error": _step_error(step),
-            "result": result,
-            "interrupts": [],
-        }
-        return [("tasks", ns, ended)]
-    if kind is EventType.STEP_ANNOTATION:
-        return [("custom", ns, {"name": "annotation", "payload": _with_step(event, data)})]
-    if kind in (EventType.SKILL_STARTED, EventType.SKILL_COMPLETED):
-        payload = {"event": kind.value.partition(".")[2], **_with_step(event, data)}
-        return [("custom", ns, {"name": "skill", "payload": payload})]
-    return []
+        return _log_lines(event, (job,), per_event)
+    handler = _JOB_HANDLERS.get(kind)
+    return handler(event, job, fold) if handler is not None else []
 
 
-def _run_completed(run: dict[str, JSONValue], fold: RunFold) -> list[_Item]:
+def _run_started(run: dict[str, JSONValue], fold: RunLifecycle) -> list[_Item]:
+    fold.graph_name = str(run.get("name") or run.get("workflow") or "")
+    fold.started = True
+    return [
+        ("lifecycle", (), {"event": "running", "graph_name": fold.graph_name}),
+        ("values", (), run),
+    ]
+
+
+def _job_queued(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+    record = _object(event.data.get("job"))
+    needs = _strings(record.get("needs"))
+    task_input: dict[str, JSONValue] = {"needs": list(needs)}
+    if record.get("matrix") is not None:
+        task_input["matrix"] = record["matrix"]
+    task: dict[str, JSONValue] = {
+        "id": _job_task(event.run_id, job),
+        "name": job,
+        "input": task_input,
+        "triggers": list(needs),
+    }
+    return [("tasks", (), task)]
+
+
+def _job_started(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+    fold.open_jobs[job] = None
+    name = _object(event.data.get("job")).get("name") or job
+    return [("lifecycle", (job,), {"event": "started", "graph_name": name})]
+
+
+def _job_blocked(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+    """The root is interrupted by the first job that waits; the job asks for input."""
+    items: list[_Item] = []
+    if not fold.waiting:
+        items.append(("lifecycle", (), {"event": "interrupted", "graph_name": fold.graph_name}))
+    fold.waiting[job] = None
+    request: dict[str, JSONValue] = {
+        "run_id": event.run_id,
+        "job_id": job,
+        "environment": event.data.get("environment"),
+        "reason": event.data.get("reason"),
+    }
+    requested: dict[str, JSONValue] = {
+        "interrupt_id": interrupt_id(event.run_id, job),
+        "payload": request,
+        "value": request,
+    }
+    items.append(("input.requested", (job,), requested))
+    return items
+
+
+def _job_unblocked(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+    """The decision; the root runs again once no job waits."""
+    fold.waiting.pop(job, None)
+    decision: dict[str, JSONValue] = {
+        "interrupt_id": interrupt_id(event.run_id, job),
+        "approved": event.data.get("approved"),
+        "by": event.data.get("by"),
+    }
+    items: list[_Item] = [("custom", (job,), {"name": "approval", "payload": decision})]
+    if not fold.waiting and not fold.finished:
+        items.append(("lifecycle", (), {"event": "running", "graph_name": fold.graph_name}))
+    return items
+
+
+def _job_status(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+    summary: dict[str, JSONValue] = {"summary": event.data.get("summary")}
+    return [("custom", (job,), {"name": "status", "payload": summary})]
+
+
+def _job_message(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+    data = event.data
+    handed: dict[str, JSONValue] = {
+        "from_job": data.get("from_job"),
+        "outputs": data.get("outputs"),
+        "result": data.get("result"),
+    }
+    return [("custom", (job,), {"name": "needs", "payload": handed})]
+
+
+def _step_started(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+    step = _object(event.data.get("step"))
+    step_input: dict[str, JSONValue] = {"number": event.step_number}
+    if step.get("id") is not None:
+        step_input["id"] = step["id"]
+    started: dict[str, JSONValue] = {
+        "id": _step_task(event),
+        "name": step.get("name"),
+        "input": step_input,
+        "triggers": [],
+    }
+    return [("tasks", (job,), started)]
+
+
+def _step_completed(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+    step = _object(event.data.get("step"))
+    result: dict[str, JSONValue] = {
+        "conclusion": step.get("conclusion"),
+        "outcome": step.get("outcome", step.get("conclusion")),
+    }
+    if "outputs" in event.data:
+        result["outputs"] = event.data["outputs"]
+    ended: dict[str, JSONValue] = {
+        "id": _step_task(event),
+        "name": step.get("name"),
+        "error": _step_error(step),
+        "result": result,
+        "interrupts": [],
+    }
+    return [("tasks", (job,), ended)]
+
+
+def _step_annotation(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+    return [("custom", (job,), {"name": "annotation", "payload": _with_step(event, event.data)})]
+
+
+def _skill(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+    payload = {"event": event.type.value.partition(".")[2], **_with_step(event, event.data)}
+    return [("custom", (job,), {"name": "skill", "payload": payload})]
+
+
+def _run_completed(run: dict[str, JSONValue], fold: RunLifecycle) -> list[_Item]:
     status, error = _outcome(run, _run_error(run))
     closing: dict[str, JSONValue] = {"event": status}
     if error is not None:
@@ -302,7 +323,7 @@ def _run_completed(run: dict[str, JSONValue], fold: RunFold) -> list[_Item]:
     return items
 
 
-def _job_completed(event: Event, job: str, fold: RunFold) -> list[_Item]:
+def _job_completed(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
     record = _object(event.data.get("job"))
     outputs = _object(record.get("outputs"))
     status, error = _outcome(record, job_error(record))
@@ -328,6 +349,22 @@ def _job_completed(event: Event, job: str, fold: RunFold) -> list[_Item]:
             ended["error"] = error
         items.append(("lifecycle", (job,), ended))
     return items
+
+
+_JOB_HANDLERS: dict[EventType, Callable[[Event, str, RunLifecycle], list[_Item]]] = {
+    EventType.JOB_QUEUED: _job_queued,
+    EventType.JOB_STARTED: _job_started,
+    EventType.JOB_BLOCKED: _job_blocked,
+    EventType.JOB_UNBLOCKED: _job_unblocked,
+    EventType.JOB_STATUS: _job_status,
+    EventType.JOB_MESSAGE: _job_message,
+    EventType.JOB_COMPLETED: _job_completed,
+    EventType.STEP_STARTED: _step_started,
+    EventType.STEP_COMPLETED: _step_completed,
+    EventType.STEP_ANNOTATION: _step_annotation,
+    EventType.SKILL_STARTED: _skill,
+    EventType.SKILL_COMPLETED: _skill,
+}
 
 
 def _log_lines(event: Event, ns: Namespace, per_event: int) -> list[_Item]:

@@ -1,4 +1,4 @@
-"""Execution threads (seed 000): GET /api/executions/{runId}/threads/stream.
+"""Execution threads (seed 000): canonical events as gateway thread events.
 
 An execution is a run; each job (each matrix instance, id `key.N`; a called workflow's
 job, `caller.key`) is a thread whose id is the job id. Each canonical event becomes
@@ -21,57 +21,23 @@ timestamp_ms, sequence}, timestamp}; `data_json` is the object above as a JSON s
 events before this one, in order), so it is the same for every client and across
 reconnects.
 
-Beyond the seed: every event has `id:` (the canonical seq, `seq.i` for line i of a
-log chunk; the `connected` frame carries the position the stream starts after, `0`
-for the start); a new connection replays the execution's history; `Last-Event-ID`
-resumes; after a finished execution's last event the stream ends, and a reconnect
-with nothing left gets 204 (EventSource then stops). `threadIds=build` also selects
-build's matrix instances (`build.1`, `build.2`) and, for a called workflow, its jobs.
+Every event has `id:`, the canonical seq (`seq.i` for line i of a log chunk).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from json.encoder import encode_basestring
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from quart import Blueprint, Response, current_app, request
-
-from runner.api.openapi import (
-    document,
-    error_response,
-    header_param,
-    path_param,
-    query_param,
-    sse_response,
-)
-from runner.api.sse import (
-    FrameCache,
-    check_issued,
-    comment,
-    dumps,
-    event_stream,
-    frame,
-    frame_cache,
-    parse_event_id,
-)
-from runner.api.thread_streams import RunReplay, iso_ms, job_error, thread_body, thread_streams
-from runner.errors import ApiError
-from runner.events.follow import Follower
+from runner.api.snapshots import iso_ms, job_error
+from runner.api.sse import dumps, frame
 from runner.events.types import Conclusion, Event, EventType
 
 if TYPE_CHECKING:
-    from werkzeug.datastructures import MultiDict
-
-    from runner.api.app import Services
     from runner.expressions.values import JSONValue
 
-blueprint = Blueprint("executions", __name__)
-
-HEARTBEAT = comment("heartbeat")
-_THREAD_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
 _MAPPED = frozenset(
     {
         EventType.JOB_STARTED,
@@ -107,7 +73,6 @@ class ThreadEvent:
     data: dict[str, JSONValue]  # what data_json encodes
 
 
-# -- projection -----------------------------------------------------------------------
 def project(event: Event) -> list[ThreadEvent]:
     """The thread events of one canonical event (a log chunk gives one per line)."""
     thread = event.job_id
@@ -262,156 +227,5 @@ class ThreadSequences:
         return first
 
 
-# -- filters ---------------------------------------------------------------------------
-def parse_thread_ids(args: MultiDict[str, str]) -> list[str] | None:
-    """`threadIds=a,b` -> ["a", "b"]; None without it. ApiError 400 when malformed."""
-    for key in args:
-        if key != "threadIds" and key.startswith("threadIds"):
-            raise ApiError(
-                400,
-                "invalid_request_error",
-                f"{key!r} is not accepted: give threadIds=a,b (comma-separated)",
-            )
-    raw = args.getlist("threadIds")
-    if not raw:
-        return None
-    wanted: list[str] = []
-    for value in raw:
-        for item in value.split(","):
-            item = item.strip()
-            if not _THREAD_ID.fullmatch(item):
-                raise ApiError(
-                    400,
-                    "invalid_request_error",
-                    f"threadIds: {item!r} is not a thread id (give job ids, "
-                    "comma-separated, e.g. threadIds=build,test.2)",
-                )
-            if item not in wanted:
-                wanted.append(item)
-    return wanted
-
-
-def selects(wanted: list[str] | None, thread_id: str) -> bool:
-    """A thread is selected by its id, or by a prefix ending before a `.` (a job key
-    selects its matrix instances; a calling job, the called workflow's jobs)."""
-    return wanted is None or any(thread_id == w or thread_id.startswith(w + ".") for w in wanted)
-
-
-# -- route -----------------------------------------------------------------------------
-@blueprint.get("/api/executions/<run_id>/threads/stream")
-async def thread_stream(run_id: str) -> Response:
-    services: Services = current_app.config["STAX_DAEMON"]
-    store = services.store
-    wanted = parse_thread_ids(request.args)
-    raw_id = request.headers.get("Last-Event-ID")
-    try:
-        position = parse_event_id(raw_id)
-    except ValueError as exc:
-        raise ApiError(400, "invalid_request_error", f"Last-Event-ID: {exc}") from None
-    if position is not None:
-        await check_issued(store, position[0], f"Last-Event-ID {raw_id!r}")
-    run = await store.get_run(run_id)
-    if run is None and run_id not in services.manager.active:
-        raise ApiError(404, "not_found_error", f"no execution {run_id!r}")
-    finished = run is not None and run.get("status") == "completed"
-
-    # Fold the run up to the resume position: the sequences every thread has reached.
-    sequences = ThreadSequences()
-    after, after_index = position if position is not None else (0, None)
-    pending = ""
-    if position is not None:
-        replay = RunReplay(store, run_id, until=after)
-        while batch := await replay.next_page():
-            for event in batch:
-                first = sequences.advance(event)
-                if (
-                    event.seq == after
-                    and after_index is not None
-                    and first
-                    and selects(wanted, event.job_id or "")
-                ):
-                    pending = encode(event, first, after_index=after_index)
-        if finished and not pending and not await _any_frame(services, run_id, after, wanted):
-            return Response("", status=204)
-
-    cache = frame_cache("executions")
-    streams = thread_streams(services.bus)
-    follower = Follower(
-        store,
-        services.bus,
-        after_seq=after,
-        run_id=run_id,
-        buffer=services.settings.streams.subscriber_buffer,
-    )
-
-    def frames(event: Event) -> str:
-        first = sequences.advance(event)
-        if not first or not selects(wanted, event.job_id or ""):
-            return ""
-        return _cached(cache, event, first)
-
-    connected = frame(
-        dumps({"executionId": run_id, "threadIds": cast("list[JSONValue] | None", wanted)}),
-        event="connected",
-        id=raw_id.strip() if raw_id and raw_id.strip() else "0",
-    )
-
-    body = thread_body(
-        follower,
-        frames,
-        first=connected + pending,
-        heartbeat_s=services.settings.streams.heartbeat_seconds,
-        heartbeat=HEARTBEAT,
-        stop=_run_completed,
-        streams=streams,
-    )
-    return event_stream(body)
-
-
-def _cached(cache: FrameCache[str], event: Event, first: int) -> str:
-    # Every client numbers the same log the same way, so an event's frames are the same
-    # for all of them: encode once.
-    return cache.get(event, lambda e: encode(e, first))
-
-
-def _run_completed(event: Event) -> bool:
-    return event.type is EventType.RUN_COMPLETED
-
-
-async def _any_frame(services: Services, run_id: str, after: int, wanted: list[str] | None) -> bool:
-    """Whether any selected thread event follows seq `after` in a finished run."""
-    replay = RunReplay(services.store, run_id, after=after)
-    while batch := await replay.next_page():
-        if any(frame_count(e) and selects(wanted, e.job_id or "") for e in batch):
-            return True
-    return False
-
-
 def _object(value: JSONValue) -> dict[str, JSONValue]:
     return value if isinstance(value, dict) else {}
-
-
-document(
-    "/api/executions/{runId}/threads/stream",
-    "get",
-    {
-        "summary": "A run's jobs as execution threads (seed 000)",
-        "parameters": [
-            path_param("runId", "the run (execution) id"),
-            query_param(
-                "threadIds",
-                "comma-separated thread (job) ids; a job key also selects its matrix instances",
-            ),
-            header_param("Last-Event-ID", "resume after this event id (N or N.i)"),
-        ],
-        "responses": {
-            "200": sse_response(
-                "connected, then gateway thread events (history first), "
-                "`: heartbeat` comments; ends after a finished run's last event"
-            ),
-            "204": {"description": "a finished execution with nothing after Last-Event-ID"},
-            "400": error_response("malformed threadIds or Last-Event-ID"),
-            "404": error_response("no such execution"),
-        },
-    },
-)

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from runner.api.request_numbers import shown
-from runner.api.thread_streams import iso_ms
+from runner.api.snapshots import iso_ms
 
 if TYPE_CHECKING:
     from runner.expressions.values import JSONValue

@@ -42,7 +42,7 @@ every event once). Only types the `anthropic` SDK knows are emitted:
     job.status, step.annotation, skill.*: nothing
 
 Links (a tool_result's tool_use_id, the agent names, whether a thread exists yet)
-come from earlier events of the same run: `RunFold` folds them from the log as the
+come from earlier events of the same run: `SessionFold` folds them from the log as the
 events pass, so `project(event, fold)` is a pure function of the event and the fold.
 """
 
@@ -52,12 +52,14 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
-from runner.api.session_objects import event_id, job_thread_id, primary_thread_id
+from runner.api.sessions.objects import event_id, job_thread_id, primary_thread_id
+from runner.api.snapshots import iso_ms, job_error
 from runner.api.sse import dumps, frame
-from runner.api.thread_streams import iso_ms, job_error
 from runner.events.types import Conclusion, Event, EventType
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from runner.expressions.values import JSONValue
 
 APPROVAL_TOOL = "approve_environment"
@@ -77,7 +79,7 @@ class SessionEvent:
 
 
 @dataclass(slots=True)
-class RunFold:
+class SessionFold:
     """What a run's earlier events tell about its later ones, folded in log order."""
 
     run_id: str
@@ -141,210 +143,285 @@ def _text(text: str) -> list[JSONValue]:
     return [{"type": "text", "text": text}]
 
 
-def project(event: Event, fold: RunFold) -> list[SessionEvent]:
+def project(event: Event, fold: SessionFold) -> list[SessionEvent]:
     """The session events of one canonical event (pure: reads the fold, never changes it)."""
-    seq, processed_at = event.seq, iso_ms(event.ts)
-    primary = primary_thread_id(event.run_id)
-    out: list[SessionEvent] = []
+    out = _Events(event)
+    if event.job_id is None:
+        _run_events(event, out)
+    elif event.type is EventType.STEP_LOG:
+        _log_events(event, event.job_id, out)
+    else:
+        _job_events(_JobEvent.of(event, event.job_id, fold), out)
+    return out.events
 
-    def add(type_: str, thread: str, on: tuple[str, ...], **fields: JSONValue) -> str:
-        id_ = event_id(seq, len(out))
-        out.append(
-            SessionEvent(
-                id_,
-                type_,
-                on,
-                {
-                    "id": id_,
-                    "type": type_,
-                    "session_thread_id": thread,
-                    "processed_at": processed_at,
-                    **fields,
-                },
-            )
-        )
+
+class _Events:
+    """The session events one canonical event gives, numbered in the order they are added."""
+
+    def __init__(self, event: Event) -> None:
+        self.seq = event.seq
+        self.processed_at = iso_ms(event.ts)
+        self.events: list[SessionEvent] = []
+
+    def add(self, type_: str, thread: str, on: tuple[str, ...], **fields: JSONValue) -> str:
+        """Add one event (on the streams of `on`); returns its id."""
+        id_ = event_id(self.seq, len(self.events))
+        body: dict[str, JSONValue] = {
+            "id": id_,
+            "type": type_,
+            "session_thread_id": thread,
+            "processed_at": self.processed_at,
+            **fields,
+        }
+        self.events.append(SessionEvent(id_, type_, on, body))
         return id_
 
-    kind, data, job_id = event.type, event.data, event.job_id
-    if job_id is None:
-        run = data.get("run")
-        run = run if isinstance(run, dict) else {}
-        if kind is EventType.RUN_STARTED:
-            add("session.status_running", primary, (primary,))
-        elif kind is EventType.RUN_COMPLETED:
-            conclusion = run.get("conclusion")
-            if conclusion in (Conclusion.FAILURE, Conclusion.CANCELLED):
-                add(
-                    "session.error",
-                    primary,
-                    (primary,),
-                    error={
-                        "type": "unknown_error",
-                        "retry_status": {"type": "terminal"},
-                        "message": _run_error(run),
-                    },
-                )
-            add(
-                "session.status_idle",
-                primary,
-                (primary,),
-                stop_reason={"type": "end_turn"},
-                stop_details=None,
-            )
-            add("session.status_terminated", primary, (primary,), conclusion=conclusion)
-        return out
 
-    thread = job_thread_id(event.run_id, job_id)
-    both = (thread, primary)
-    if kind is EventType.STEP_LOG:
-        lines = data.get("lines")
-        stream, number = data.get("stream", "stdout"), event.step_number
-        for line in lines if isinstance(lines, list) else []:
-            add(
-                "agent.message",
-                thread,
-                (thread,),
-                content=_text(str(line)),
-                stream=stream,
-                step_number=number,
-            )
-        return out
-    job = data.get("job")
-    job = job if isinstance(job, dict) else {}
-    name = str(job.get("name") or fold.name(job_id))
-    if job and job_id not in fold.created:
-        add(
-            "session.thread_created",
-            thread,
+def _run_events(event: Event, out: _Events) -> None:
+    primary = primary_thread_id(event.run_id)
+    run = _object(event.data.get("run"))
+    if event.type is EventType.RUN_STARTED:
+        out.add("session.status_running", primary, (primary,))
+    elif event.type is EventType.RUN_COMPLETED:
+        conclusion = run.get("conclusion")
+        if conclusion in (Conclusion.FAILURE, Conclusion.CANCELLED):
+            error: dict[str, JSONValue] = {
+                "type": "unknown_error",
+                "retry_status": {"type": "terminal"},
+                "message": _run_error(run),
+            }
+            out.add("session.error", primary, (primary,), error=error)
+        out.add(
+            "session.status_idle",
+            primary,
             (primary,),
-            parent_thread_id=primary,
-            agent_id=str(job.get("key") or job_id),
-            agent_version=1,
-            agent_name=name,
-            role="subagent",
-            created_by_tool_use_id=None,
-            job_id=job_id,
-        )
-    if kind is EventType.JOB_STARTED:
-        add("session.thread_status_running", thread, both, agent_name=name, status="running")
-    elif kind is EventType.JOB_BLOCKED:
-        approval = add(
-            "agent.tool_use",
-            thread,
-            both,
-            name=APPROVAL_TOOL,
-            input={"environment": data.get("environment"), "reason": data.get("reason")},
-        )
-        add(
-            "session.thread_status_idle",
-            thread,
-            both,
-            agent_name=name,
-            status="idle",
-            stop_reason={"type": "requires_action", "event_ids": [approval]},
+            stop_reason={"type": "end_turn"},
             stop_details=None,
         )
-    elif kind is EventType.JOB_UNBLOCKED:
-        approved, by = bool(data.get("approved")), str(data.get("by"))
-        if job_id in fold.approvals:
-            add(
-                "agent.tool_result",
-                thread,
-                both,
-                tool_use_id=fold.approvals[job_id],
-                content=_text(f"{'approved' if approved else 'rejected'} by {by}"),
-                is_error=not approved,
-            )
-        if approved:
-            add("session.thread_status_running", thread, both, agent_name=name, status="running")
-    elif kind is EventType.JOB_MESSAGE:
-        producer = fold.producer(job_id, str(data.get("from_job")))
-        source = job_thread_id(event.run_id, producer)
-        outputs, result = data.get("outputs"), data.get("result")
-        content = _text(dumps(outputs))
-        add(
-            "agent.thread_message_sent",
-            source,
-            (source,),
-            direction="outbound",
-            from_session_thread_id=source,
-            to_session_thread_id=thread,
-            to_agent_name=name,
-            content=content,
-            outputs=outputs,
-            result=result,
-        )
-        add(
-            "agent.thread_message_received",
+        out.add("session.status_terminated", primary, (primary,), conclusion=conclusion)
+
+
+def _log_events(event: Event, job_id: str, out: _Events) -> None:
+    thread = job_thread_id(event.run_id, job_id)
+    lines = event.data.get("lines")
+    stream, number = event.data.get("stream", "stdout"), event.step_number
+    for line in lines if isinstance(lines, list) else []:
+        out.add(
+            "agent.message",
             thread,
             (thread,),
-            direction="inbound",
-            from_session_thread_id=source,
-            to_session_thread_id=thread,
-            from_agent_name=fold.name(producer),
-            content=content,
-            is_error=result not in (Conclusion.SUCCESS, "", None),
-            outputs=outputs,
-            result=result,
+            content=_text(str(line)),
+            stream=stream,
+            step_number=number,
         )
-    elif kind in (EventType.STEP_STARTED, EventType.STEP_COMPLETED):
-        step = data.get("step")
-        step = step if isinstance(step, dict) else {}
-        tool: str | None = fold.tools.get(job_id) if kind is EventType.STEP_COMPLETED else None
-        if tool is None:
-            tool = add(
-                "agent.tool_use",
-                thread,
-                (thread,),
-                name=str(step.get("name")),
-                input={"step_number": event.step_number},
-            )
-        if kind is EventType.STEP_COMPLETED:
-            conclusion, error = step.get("conclusion"), step.get("error")
-            fields: dict[str, JSONValue] = {
-                "conclusion": conclusion,
-                "outcome": step.get("outcome"),
-            }
-            if "outputs" in data:
-                fields["outputs"] = data["outputs"]
-            add(
-                "agent.tool_result",
-                thread,
-                (thread,),
-                tool_use_id=tool,
-                content=_text(f"{conclusion}: {error}" if error else str(conclusion)),
-                is_error=conclusion == Conclusion.FAILURE,
-                **fields,
-            )
-    elif kind is EventType.JOB_COMPLETED:
-        if job_id in fold.started:
-            add(
-                "session.thread_status_idle",
-                thread,
-                both,
-                agent_name=name,
-                status="idle",
-                stop_reason={"type": "end_turn"},
-                stop_details=None,
-            )
-        conclusion = job.get("conclusion")
-        add(
-            "session.thread_status_terminated",
-            thread,
-            both,
-            agent_name=name,
-            status="terminated",
+
+
+@dataclass(frozen=True, slots=True)
+class _JobEvent:
+    """A canonical event of one job, with what the session events of it name."""
+
+    event: Event
+    fold: SessionFold
+    job_id: str
+    job: dict[str, JSONValue]  # the job's snapshot, when the event carries one
+    name: str  # the job's name (the agent's)
+    thread: str  # the job's (child) thread
+    primary: str
+
+    @classmethod
+    def of(cls, event: Event, job_id: str, fold: SessionFold) -> _JobEvent:
+        job = _object(event.data.get("job"))
+        return cls(
+            event=event,
+            fold=fold,
+            job_id=job_id,
+            job=job,
+            name=str(job.get("name") or fold.name(job_id)),
+            thread=job_thread_id(event.run_id, job_id),
+            primary=primary_thread_id(event.run_id),
+        )
+
+    @property
+    def both(self) -> tuple[str, str]:
+        """The job's thread and the primary: where the job's own status shows."""
+        return (self.thread, self.primary)
+
+
+def _job_events(job: _JobEvent, out: _Events) -> None:
+    if job.job and job.job_id not in job.fold.created:
+        out.add(
+            "session.thread_created",
+            job.thread,
+            (job.primary,),
+            parent_thread_id=job.primary,
+            agent_id=str(job.job.get("key") or job.job_id),
+            agent_version=1,
+            agent_name=job.name,
+            role="subagent",
+            created_by_tool_use_id=None,
+            job_id=job.job_id,
+        )
+    handler = _JOB_HANDLERS.get(job.event.type)
+    if handler is not None:
+        handler(job, out)
+
+
+def _running(job: _JobEvent, out: _Events) -> None:
+    out.add(
+        "session.thread_status_running",
+        job.thread,
+        job.both,
+        agent_name=job.name,
+        status="running",
+    )
+
+
+def _blocked(job: _JobEvent, out: _Events) -> None:
+    data = job.event.data
+    approval = out.add(
+        "agent.tool_use",
+        job.thread,
+        job.both,
+        name=APPROVAL_TOOL,
+        input={"environment": data.get("environment"), "reason": data.get("reason")},
+    )
+    out.add(
+        "session.thread_status_idle",
+        job.thread,
+        job.both,
+        agent_name=job.name,
+        status="idle",
+        stop_reason={"type": "requires_action", "event_ids": [approval]},
+        stop_details=None,
+    )
+
+
+def _unblocked(job: _JobEvent, out: _Events) -> None:
+    data = job.event.data
+    approved, by = bool(data.get("approved")), str(data.get("by"))
+    approval = job.fold.approvals.get(job.job_id)
+    if approval is not None:
+        out.add(
+            "agent.tool_result",
+            job.thread,
+            job.both,
+            tool_use_id=approval,
+            content=_text(f"{'approved' if approved else 'rejected'} by {by}"),
+            is_error=not approved,
+        )
+    if approved:
+        _running(job, out)
+
+
+def _message(job: _JobEvent, out: _Events) -> None:
+    """Outputs handed from a needed job: sent on the producer's thread, received on this."""
+    data = job.event.data
+    producer = job.fold.producer(job.job_id, str(data.get("from_job")))
+    source = job_thread_id(job.event.run_id, producer)
+    outputs, result = data.get("outputs"), data.get("result")
+    content = _text(dumps(outputs))
+    out.add(
+        "agent.thread_message_sent",
+        source,
+        (source,),
+        direction="outbound",
+        from_session_thread_id=source,
+        to_session_thread_id=job.thread,
+        to_agent_name=job.name,
+        content=content,
+        outputs=outputs,
+        result=result,
+    )
+    out.add(
+        "agent.thread_message_received",
+        job.thread,
+        (job.thread,),
+        direction="inbound",
+        from_session_thread_id=source,
+        to_session_thread_id=job.thread,
+        from_agent_name=job.fold.name(producer),
+        content=content,
+        is_error=result not in (Conclusion.SUCCESS, "", None),
+        outputs=outputs,
+        result=result,
+    )
+
+
+def _step(job: _JobEvent, out: _Events) -> None:
+    """A step is a tool: its tool_use when it starts, its tool_result when it completes
+    (a skipped step, which never started, gets its tool_use first)."""
+    event = job.event
+    step = _object(event.data.get("step"))
+    completed = event.type is EventType.STEP_COMPLETED
+    tool = job.fold.tools.get(job.job_id) if completed else None
+    if tool is None:
+        tool = out.add(
+            "agent.tool_use",
+            job.thread,
+            (job.thread,),
+            name=str(step.get("name")),
+            input={"step_number": event.step_number},
+        )
+    if not completed:
+        return
+    conclusion, error = step.get("conclusion"), step.get("error")
+    fields: dict[str, JSONValue] = {"conclusion": conclusion, "outcome": step.get("outcome")}
+    if "outputs" in event.data:
+        fields["outputs"] = event.data["outputs"]
+    out.add(
+        "agent.tool_result",
+        job.thread,
+        (job.thread,),
+        tool_use_id=tool,
+        content=_text(f"{conclusion}: {error}" if error else str(conclusion)),
+        is_error=conclusion == Conclusion.FAILURE,
+        **fields,
+    )
+
+
+def _completed(job: _JobEvent, out: _Events) -> None:
+    if job.job_id in job.fold.started:
+        out.add(
+            "session.thread_status_idle",
+            job.thread,
+            job.both,
+            agent_name=job.name,
+            status="idle",
             stop_reason={"type": "end_turn"},
-            conclusion=conclusion,
-            error=None if conclusion == Conclusion.SUCCESS else job_error(job),
+            stop_details=None,
         )
-    return out
+    conclusion = job.job.get("conclusion")
+    out.add(
+        "session.thread_status_terminated",
+        job.thread,
+        job.both,
+        agent_name=job.name,
+        status="terminated",
+        stop_reason={"type": "end_turn"},
+        conclusion=conclusion,
+        error=None if conclusion == Conclusion.SUCCESS else job_error(job.job),
+    )
+
+
+_JOB_HANDLERS: dict[EventType, Callable[[_JobEvent, _Events], None]] = {
+    EventType.JOB_STARTED: _running,
+    EventType.JOB_BLOCKED: _blocked,
+    EventType.JOB_UNBLOCKED: _unblocked,
+    EventType.JOB_MESSAGE: _message,
+    EventType.STEP_STARTED: _step,
+    EventType.STEP_COMPLETED: _step,
+    EventType.JOB_COMPLETED: _completed,
+}
+
+
+def _object(value: JSONValue) -> dict[str, JSONValue]:
+    return value if isinstance(value, dict) else {}
 
 
 Frames = list[tuple[tuple[str, ...], str, str]]  # (on, type, the encoded SSE frame)
 
 
-def frames(event: Event, fold: RunFold) -> Frames:
+def frames(event: Event, fold: SessionFold) -> Frames:
     """`[(e.on, e.type, e.encode()) for e in project(event, fold)]`, without building the
     event objects of a log chunk's lines (the hot path: most events are lines). The same
     bytes either way (a test pins it)."""

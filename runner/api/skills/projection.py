@@ -25,8 +25,8 @@ seed shows them. No `id:` lines: a POST stream cannot be resumed by re-sending.
 (a failed skill_completed, then done) if the run completes without the skill
 having done so, so a follower never waits forever.
 
-This module builds the wire events' data objects only (no HTTP imports: the
-CLI renders them too); api/skills.py encodes them as SSE frames.
+This module is pure (no HTTP imports: the CLI renders these events too);
+routes.py sends them as SSE frames.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from runner.api.sse import WireEvent, dumps
 from runner.events.types import Event, EventType
 
 if TYPE_CHECKING:
@@ -79,6 +80,11 @@ def execute_response(skill_id: str, trace_id: str, completed: Payload) -> Payloa
         "outputs": outputs if isinstance(outputs, dict) else {},
         "trace_id": trace_id,
     }
+
+
+def project(event: Event) -> list[WireEvent]:
+    """The SSE frames of one canonical skill event (skill.completed also gives `done`)."""
+    return [WireEvent(kind, dumps(data)) for kind, data in payloads(event)]
 
 
 def payloads(event: Event) -> list[tuple[str, Payload]]:

@@ -1,7 +1,7 @@
 """A thread's event stream: its history, then live, across runs, until it has been idle.
 
 What a stream shows is its StreamView (channels, namespaces, depth; the exact rule is
-on the class) and everything after `since`; see agent_events.py for what is shown.
+on the class) and everything after `since`; see projection.py for what is shown.
 
 Subscribe-then-replay, thread-wide. The route reads the log's last seq H, then the
 thread's runs (a run is recorded on its thread before it starts, so every run with
@@ -28,10 +28,11 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.api.agent_events import STRIDE, Namespace, ProtocolEvent, ThreadFold, log_frames
+from runner.api.agent.projection import STRIDE, Namespace, ProtocolEvent, ThreadFold, log_frames
 from runner.api.request_numbers import parse_uint, shown
-from runner.api.sse import comment, live_frames, to_wire
-from runner.api.thread_streams import RunReplay
+from runner.api.run_replay import RunReplay
+from runner.api.sse import comment, to_wire
+from runner.api.streaming import live_frames
 from runner.errors import ApiError, InvalidField
 from runner.events.follow import Follower
 from runner.events.types import EventType
@@ -39,7 +40,7 @@ from runner.events.types import EventType
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
-    from runner.api.app import Services
+    from runner.api.services import Services
     from runner.events.store import EventStore
     from runner.events.thread_store import ThreadStore
     from runner.events.types import Event

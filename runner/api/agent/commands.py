@@ -25,14 +25,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from runner.api.agent_events import applied_through, parse_interrupt_id
-from runner.api.agent_threads import find_assistant
+from runner.api.agent.projection import applied_through, parse_interrupt_id
+from runner.api.agent.threads import find_assistant
 from runner.engine import RunRequest, new_run_id
 from runner.errors import ApiError, RunError
 
 if TYPE_CHECKING:
-    from runner.api.agent_threads import AgentThreads
-    from runner.api.app import Services
+    from runner.api.agent.threads import AgentThreads
+    from runner.api.services import Services
     from runner.expressions.values import JSONValue
     from runner.model import Workflow
 

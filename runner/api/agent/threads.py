@@ -13,15 +13,14 @@ any other token gets 404 for it, as if it did not exist.
 from __future__ import annotations
 
 import hashlib
-import weakref
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import trio
 
-from runner.api.agent_events import interrupt_id
-from runner.api.thread_streams import iso_ms
+from runner.api.agent.projection import interrupt_id
+from runner.api.snapshots import iso_ms
 from runner.catalog import list_workflows
 from runner.definitions import load_workflows
 from runner.errors import WorkflowErrors
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from runner.api.app import Services
+    from runner.api.services import Services
     from runner.config import Settings
     from runner.events.thread_store import ThreadRecord, ThreadStore
     from runner.expressions.values import JSONValue
@@ -39,8 +38,8 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class AgentThreads:
-    """The family's per-daemon state: the thread store and one lock per thread (so two
-    `run.start` commands cannot both find the thread free)."""
+    """The family's per-daemon state (its routes create it): the thread store and one
+    lock per thread (so two `run.start` commands cannot both find the thread free)."""
 
     store: ThreadStore
     _locks: dict[str, trio.Lock] = field(default_factory=dict)
@@ -59,18 +58,6 @@ class AgentThreads:
                 self._locks.pop(thread_id, None)
 
 
-# One per daemon, keyed by its thread store (which the daemon owns and closes).
-_STATES: weakref.WeakKeyDictionary[ThreadStore, AgentThreads] = weakref.WeakKeyDictionary()
-
-
-async def agent_threads(services: Services) -> AgentThreads:
-    """This daemon's threads and their locks."""
-    state = _STATES.get(services.threads)
-    if state is None:
-        state = _STATES[services.threads] = AgentThreads(services.threads)
-    return state
-
-
 def owner_of(token: str) -> str:
     """What a thread records about the token that owns it."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -79,15 +66,9 @@ def owner_of(token: str) -> str:
 async def latest_run(services: Services, thread: ThreadRecord) -> dict[str, JSONValue] | None:
     """The thread's newest run with its jobs (and their steps), if it has left a trace."""
     for run_id in reversed(thread.run_ids):
-        run = await services.store.get_run(run_id)
+        run = await services.find_run(run_id)
         if run is not None:
             return run
-        active = services.manager.active.get(run_id)
-        if active is not None and active.record is not None:
-            # Started a moment ago: its first events are not committed yet.
-            snapshot = active.record.snapshot()
-            snapshot["jobs"] = [job.snapshot() for job in active.record.jobs.values()]
-            return snapshot
     return None
 
 
