@@ -8,18 +8,15 @@ from typing import Any
 
 import pytest
 
-from runner.api.agent.projection import (
+from runner.api.agent.projection import RunLifecycle, ThreadFold, log_frames, project
+from runner.api.agent.streams import StreamView, ThreadReplay, is_channel
+from runner.api.agent.wire import (
     STRIDE,
     ProtocolEvent,
-    RunLifecycle,
-    ThreadFold,
     applied_through,
     interrupt_id,
-    log_frames,
     parse_interrupt_id,
-    project,
 )
-from runner.api.agent.streams import StreamView, ThreadReplay, is_channel
 from runner.events.types import Event, EventType
 
 RUN = "ab12cd34"

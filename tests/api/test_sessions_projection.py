@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from runner.api.sessions.fold import SessionFold
 from runner.api.sessions.objects import (
     event_id,
     job_thread_id,
@@ -14,7 +15,7 @@ from runner.api.sessions.objects import (
     run_id_of,
     session_id,
 )
-from runner.api.sessions.projection import SessionEvent, SessionFold, frames, project
+from runner.api.sessions.projection import SessionEvent, frames, project
 from runner.events.types import Event, EventType
 
 RUN = "ab12cd34"

@@ -25,8 +25,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from runner.api.agent.projection import applied_through, parse_interrupt_id
 from runner.api.agent.threads import find_assistant
+from runner.api.agent.wire import applied_through, parse_interrupt_id
 from runner.engine import RunRequest, new_run_id
 from runner.errors import ApiError, RunError
 

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from quart import Response, request
 
 from runner.api.agent.commands import run_command
-from runner.api.agent.projection import STRIDE
 from runner.api.agent.streams import parse_stream_request, plan_stream, stream_body
 from runner.api.agent.threads import (
     AgentThreads,
@@ -41,6 +40,7 @@ from runner.api.agent.threads import (
     thread_object,
     thread_state,
 )
+from runner.api.agent.wire import STRIDE
 from runner.api.request_json import json_object
 from runner.api.responses import ErrorFormat, json_response
 from runner.api.routing import RouteGroup, get, post

@@ -28,7 +28,8 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner.api.agent.projection import STRIDE, Namespace, ProtocolEvent, ThreadFold, log_frames
+from runner.api.agent.projection import ThreadFold, log_frames
+from runner.api.agent.wire import STRIDE, Namespace, ProtocolEvent
 from runner.api.request_numbers import parse_uint, shown
 from runner.api.run_replay import RunReplay
 from runner.api.sse import comment, to_wire

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from runner.api.agent.projection import interrupt_id
+from runner.api.agent.wire import interrupt_id
 from runner.api.snapshots import iso_ms
 from runner.catalog import list_workflows
 from runner.definitions import load_workflows

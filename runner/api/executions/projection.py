@@ -78,64 +78,54 @@ def project(event: Event) -> list[ThreadEvent]:
     thread = event.job_id
     if thread is None or event.type not in _MAPPED:
         return []
-    seq, data, kind = str(event.seq), event.data, event.type
-    if kind is EventType.STEP_LOG:
-        lines = data.get("lines")
+    if event.type is EventType.STEP_LOG:
+        lines = event.data.get("lines")
         assert isinstance(lines, list)
-        stream = data.get("stream", "stdout")
+        stream = event.data.get("stream", "stdout")
         return [
             ThreadEvent(
-                f"{seq}.{i}",
+                f"{event.seq}.{i}",
                 thread,
                 ThreadKind.OUTPUT,
                 {"text": line, "stream": stream, "stepNumber": event.step_number},
             )
             for i, line in enumerate(lines)
         ]
+    kind, data = _thread_event(event)
+    return [ThreadEvent(str(event.seq), thread, kind, data)]
+
+
+def _thread_event(event: Event) -> tuple[ThreadKind, dict[str, JSONValue]]:
+    """The one thread event of a mapped canonical event other than a log chunk."""
+    data, kind = event.data, event.type
     if kind is EventType.JOB_STATUS:
-        return [ThreadEvent(seq, thread, ThreadKind.STATUS, {"summary": data.get("summary")})]
+        return ThreadKind.STATUS, {"summary": data.get("summary")}
     if kind is EventType.JOB_UNBLOCKED:
         approved, by = bool(data.get("approved")), data.get("by")
         summary = f"{'approved' if approved else 'rejected'} by {by}"
-        return [
-            ThreadEvent(
-                seq, thread, ThreadKind.STATUS, {"summary": summary, "approved": approved, "by": by}
-            )
-        ]
+        return ThreadKind.STATUS, {"summary": summary, "approved": approved, "by": by}
     if kind is EventType.JOB_BLOCKED:
-        return [
-            ThreadEvent(
-                seq,
-                thread,
-                ThreadKind.BLOCKED,
-                {"reason": data.get("reason"), "environment": data.get("environment")},
-            )
-        ]
+        return ThreadKind.BLOCKED, {
+            "reason": data.get("reason"),
+            "environment": data.get("environment"),
+        }
     if kind in (EventType.STEP_STARTED, EventType.STEP_COMPLETED):
         step = _object(data.get("step"))
         fields: dict[str, JSONValue] = {"tool": step.get("name"), "stepNumber": event.step_number}
         if kind is EventType.STEP_STARTED:
-            return [ThreadEvent(seq, thread, ThreadKind.TOOL_RUNNING, fields)]
+            return ThreadKind.TOOL_RUNNING, fields
         fields.update(conclusion=step.get("conclusion"), error=step.get("error"))
-        return [ThreadEvent(seq, thread, ThreadKind.TURN_COMPLETE, fields)]
+        return ThreadKind.TURN_COMPLETE, fields
     job = _object(data.get("job"))
     if kind is EventType.JOB_STARTED:
         started: dict[str, JSONValue] = {"name": job.get("name"), "key": job.get("key")}
         if job.get("matrix") is not None:
             started["matrix"] = job["matrix"]
-        return [ThreadEvent(seq, thread, ThreadKind.STARTED, started)]
+        return ThreadKind.STARTED, started
     conclusion = job.get("conclusion")
     if conclusion == Conclusion.SUCCESS:
-        return [
-            ThreadEvent(
-                seq, thread, ThreadKind.COMPLETED, {"conclusion": conclusion, "error": None}
-            )
-        ]
-    return [
-        ThreadEvent(
-            seq, thread, ThreadKind.FAILED, {"conclusion": conclusion, "error": job_error(job)}
-        )
-    ]
+        return ThreadKind.COMPLETED, {"conclusion": conclusion, "error": None}
+    return ThreadKind.FAILED, {"conclusion": conclusion, "error": job_error(job)}
 
 
 def frame_count(event: Event) -> int:

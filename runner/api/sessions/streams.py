@@ -16,8 +16,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from runner.api.run_replay import RunReplay
+from runner.api.sessions.fold import SessionFold
 from runner.api.sessions.objects import parse_event_id
-from runner.api.sessions.projection import Frames, SessionEvent, SessionFold, frames, project
+from runner.api.sessions.projection import Frames, SessionEvent, frames, project
 from runner.api.sse import comment
 from runner.api.streaming import FrameCache, event_stream
 from runner.api.thread_streams import thread_body
