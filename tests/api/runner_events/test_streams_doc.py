@@ -10,7 +10,7 @@ from pathlib import Path
 from runner.api.runner_events.projection import project
 from runner.events.types import Event, EventType
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "streams.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "streams.md"
 # Seed 003's event table: the payload of each of its seven types.
 SEED_003 = {
     "run.started": {"runId", "run"},

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import trio
 
-from tests.api.test_agent_protocol_api import (
+from tests.api.agent.test_routes import (
     ALL_CHANNELS,
     TWO_JOBS_OUTLINE,
     agent_daemon,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from tests.api.test_skills_api import EXAMPLES, KEY, skills_daemon, write_test_skills
+from tests.api.skills.test_routes import EXAMPLES, KEY, skills_daemon, write_test_skills
 from tests.real_daemon import free_port
 
 if TYPE_CHECKING:

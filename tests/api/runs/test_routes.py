@@ -14,7 +14,7 @@ import pytest
 import trio
 
 from runner.config import EnvironmentSettings
-from tests.api.test_events_stream import CHECKOUT_AND_BUILD, collect, start_run
+from tests.api.runner_events.test_stream import CHECKOUT_AND_BUILD, collect, start_run
 
 if TYPE_CHECKING:
     from tests.api.conftest import Daemon, DaemonFactory

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from tests.api.test_events_stream import collect, start_run
+from tests.api.runner_events.test_stream import collect, start_run
 from tests.requires import NODE, NODE_DIR, requires_node_eventsource
 
 if TYPE_CHECKING:

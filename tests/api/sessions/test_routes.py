@@ -8,7 +8,7 @@ import trio
 
 from runner.api.sessions.objects import job_thread_id, primary_thread_id
 from runner.config import AuthSettings
-from tests.api.test_executions_stream import approve, ci_daemon, start_ci, threads
+from tests.api.executions.test_stream import approve, ci_daemon, start_ci, threads
 from tests.sse_client import Frame, read_frames
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import httpx
 import trio
 
-from tests.api.test_rest import wait_for_run
+from tests.api.runs.test_routes import wait_for_run
 
 if TYPE_CHECKING:
     from tests.api.conftest import Daemon

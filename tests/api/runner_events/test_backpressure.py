@@ -8,8 +8,8 @@ import trio
 import trio.testing
 
 from runner.config import StreamSettings
-from tests.api.test_events_stream import start_run
-from tests.api.test_rest import wait_for_run
+from tests.api.runner_events.test_stream import start_run
+from tests.api.runs.test_routes import wait_for_run
 from tests.sse_client import parse_events
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from tests.api.test_skills_api import skills_daemon
+from tests.api.skills.test_routes import skills_daemon
 from tests.requires import NODE, NODE_DIR, requires_node
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from tests.api.test_executions_stream import ci_daemon, start_ci, threads
+from tests.api.executions.test_stream import ci_daemon, start_ci, threads
 from tests.requires import (
     BASH,
     NODE,

@@ -10,8 +10,8 @@ import pytest
 import trio
 
 from runner.api.sessions.objects import primary_thread_id
-from tests.api.test_executions_stream import approve, ci_daemon, start_ci
-from tests.api.test_sessions_api import finished_ci, thread_of
+from tests.api.executions.test_stream import approve, ci_daemon, start_ci
+from tests.api.sessions.test_routes import finished_ci, thread_of
 
 if TYPE_CHECKING:
     from tests.api.conftest import Daemon, DaemonFactory

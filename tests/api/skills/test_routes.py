@@ -13,13 +13,13 @@ import pytest
 import trio
 
 from runner.config import AuthSettings, RateLimitSettings
-from tests.api.test_events_stream import collect
+from tests.api.runner_events.test_stream import collect
 from tests.sse_client import parse_events, read_frames
 
 if TYPE_CHECKING:
     from tests.api.conftest import Daemon, DaemonFactory
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "skills"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "skills"
 KEY = {"x-api-key": "KEY"}
 WIRE_KEYS = ["type", "message", "timestamp", "step_id", "trace_id", "data"]
 RESULT_KEYS = {"skill_id", "status", "outputs", "trace_id"}
