@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.stream import Daemon, count_until, noisy_script, open_stream  # noqa: E402
-from runner.api.session_objects import job_thread_id  # noqa: E402
+from runner.api.sessions.objects import job_thread_id  # noqa: E402
 
 STREAMS = {
     "api/events": ("/api/events?runId={run}&lastEventId=0", b"event: step.log"),

@@ -11,7 +11,7 @@ Layers, bottom to top (a layer imports only from layers below it):
     engine                  scheduling runs, jobs and steps; emits events into a sink
     skills                  the skill catalog (pure) and starting skill executions (above engine)
     definitions             workflow and skill files as the daemon parses them (off its loop)
-    api                     HTTP: one module per endpoint family, each a projection of events
+    api                     HTTP: one subpackage per endpoint family, each a projection of events
     cli, daemon             entry points that own the top-level nurseries
 """
 

@@ -22,11 +22,12 @@ import trio
 from hypercorn.trio import serve as hypercorn_serve
 
 from runner.actions.services import ServiceAccess, new_key
-from runner.api.app import Services, create_app
+from runner.api.app import create_app
 from runner.api.auth import check_bind, load_or_create_token
 from runner.api.http_server import hypercorn_config
 from runner.api.runner_services import runner_services
-from runner.api.sse import StreamWatch
+from runner.api.services import Services
+from runner.api.streaming import StreamWatch
 from runner.engine.manager import RunManager, Runs
 from runner.engine.recovery import close_unfinished_runs
 from runner.engine.remote import EngineProcess, MirroredStore
@@ -58,6 +59,12 @@ class DaemonAddress:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    def login_url(self) -> str:
+        """A fresh one-time login URL for the daemon's dashboard (what `stax serve`
+        prints). Each call mints a new token."""
+        assert self.services is not None  # serve() always sets it
+        return self.services.logins.login_url(self.url)
+
 
 async def serve(
     settings: Settings,
@@ -84,9 +91,9 @@ async def serve(
                     bus=bus,
                     manager=runs,
                     token=token,
-                    threads=threads,
+                    agent_threads=threads,
                     watch=StreamWatch(write_timeout_s=settings.streams.write_timeout_seconds),
-                    runner=runner_services(settings, services_key),
+                    runner_services=runner_services(settings, services_key),
                 )
                 app = create_app(services)
                 await nursery.start(services.watch.run)

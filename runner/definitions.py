@@ -26,11 +26,12 @@ import trio
 
 from runner.errors import SourcePos, WorkflowError, WorkflowErrors
 from runner.model import Workflow, load_workflow
-from runner.skills.catalog import SkillCatalog, load_catalog
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
+
+    from runner.skills.catalog import SkillCatalog, SkillCatalogs
 
 T = TypeVar("T")
 CACHE_BYTES = 4 << 20  # of source files whose verdicts are kept (a parsed file is ~25x)
@@ -119,12 +120,14 @@ async def load_workflow_file(path: Path, *, timeout_s: float) -> Workflow:
     return verdict
 
 
-async def load_skill_catalog(dirs: Sequence[Path], *, timeout_s: float) -> SkillCatalog:
-    """The skill catalog of `dirs` (runner.skills.catalog keeps it while no file changes),
-    built in a worker thread. Raises ParseTimeout past `timeout_s`."""
+async def load_skill_catalog(
+    dirs: Sequence[Path], *, catalogs: SkillCatalogs, timeout_s: float
+) -> SkillCatalog:
+    """The skill catalog of `dirs` (`catalogs` keeps it while no file changes), built in
+    a worker thread. Raises ParseTimeout past `timeout_s`."""
     with trio.move_on_after(timeout_s):
         return await trio.to_thread.run_sync(
-            load_catalog, dirs, limiter=_parser(), abandon_on_cancel=True
+            catalogs.load, dirs, limiter=_parser(), abandon_on_cancel=True
         )
     raise ParseTimeout(", ".join(str(d) for d in dirs), timeout_s)
 

@@ -3,7 +3,7 @@ connection that has stopped making progress.
 
 Three kinds of stalled connection, three bounds (`[connections]` in stax.toml):
 no request in progress — including a request head that never completes — is Hypercorn's
-keep-alive timeout; a body that never completes is runner/api/request_body.py's deadline;
+keep-alive timeout; a body that never completes is runner/api/whole_body.py's deadline;
 a peer that vanished without closing (a half-open connection: our bytes are never
 acknowledged) is the kernel's TCP_USER_TIMEOUT, set on the listening socket so every
 accepted connection inherits it. A stream's own writes are bounded by its StreamWatch.

@@ -17,7 +17,7 @@ from runner.api.auth import allowed_hosts
 if TYPE_CHECKING:
     from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 
-    from runner.api.request_body import ASGIApp
+    from runner.api.whole_body import ASGIApp
     from runner.config import Settings
 
 

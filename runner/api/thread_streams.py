@@ -1,12 +1,5 @@
-"""What the two thread dialects (executions.py, sessions.py) share: following one run from
-its first event, the bookkeeping of their open streams, and their time format.
-
-Both dialects number or link their wire events from facts earlier in the run (a
-per-thread `sequence`; the `agent.tool_use` an `agent.tool_result` answers). Those
-facts are folded from the run's own events, read from the store, and never kept
-anywhere else: a stream that resumes mid-run first folds the run up to its resume
-position (`replay_run`), then follows from there with a Follower. Every client folds
-the same log, so every client computes the same numbers and links.
+"""What the two thread dialects (executions, sessions) share: the body of a thread
+stream, and the bookkeeping of their open streams.
 
 Invariant: a thread stream is open exactly while its body generator runs; the
 subscription and the heartbeat live inside it, so when the client disconnects
@@ -16,76 +9,19 @@ more is written.
 
 from __future__ import annotations
 
-import time
-import weakref
 from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import trio
 
-from runner.api.sse import live_frames
-from runner.events.follow import REPLAY_PAGE_BYTES
-from runner.events.types import Conclusion, Event
+from runner.api.streaming import live_frames
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable, Iterator
 
-    from runner.events.bus import Bus
     from runner.events.follow import Follower
-    from runner.events.store import EventStore
-    from runner.expressions.values import JSONValue
-
-_REPLAY_PAGE = 2000
-
-
-def iso_ms(ms: int) -> str:
-    """UTC ISO 8601 with milliseconds and `Z`: 2026-03-17T12:00:00.000Z."""
-    seconds, millis = divmod(ms, 1000)
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{millis:03d}Z"
-
-
-class RunReplay:
-    """A run's committed events with `after` < seq <= `until`, oldest first, page by page.
-
-    (A class, not an async generator: readers stop early, and an abandoned generator
-    would be finalized by the garbage collector.)
-    """
-
-    def __init__(
-        self, store: EventStore, run_id: str, *, after: int = 0, until: int | None = None
-    ) -> None:
-        self.store = store
-        self.run_id = run_id
-        self.after = after
-        self.until = until
-
-    async def next_page(self) -> list[Event]:
-        """The next page of events; empty at the end."""
-        page = await self.store.read_after(
-            self.after,
-            limit=_REPLAY_PAGE,
-            run_id=self.run_id,
-            until=self.until,
-            max_bytes=REPLAY_PAGE_BYTES,
-        )
-        if page:
-            self.after = page[-1].seq
-        return page
-
-
-def job_error(job: dict[str, JSONValue]) -> str:
-    """Why a job did not succeed: its own error, else its first failed step's."""
-    error = job.get("error")
-    if isinstance(error, str) and error:
-        return error
-    steps = job.get("steps")
-    for step in steps if isinstance(steps, list) else []:
-        if isinstance(step, dict) and step.get("conclusion") == Conclusion.FAILURE:
-            detail = step.get("error")
-            name = f"step {step.get('number')} ({step.get('name')})"
-            return f"{name} failed: {detail}" if detail else f"{name} failed"
-    return str(job.get("conclusion") or "failed")
+    from runner.events.types import Event
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,7 +32,7 @@ class ThreadStreamStatistics:
 
 
 class ThreadStreams:
-    """The open thread streams of one daemon (for tests and health)."""
+    """The open thread streams of one daemon (Services.thread_streams; for tests and health)."""
 
     def __init__(self) -> None:
         self._open = 0
@@ -131,19 +67,6 @@ class ThreadStreams:
     def _notify(self) -> None:
         self._changed.set()
         self._changed = trio.Event()
-
-
-# One registry per daemon. Keyed by the daemon's bus (which lives exactly as long as the
-# daemon) so tests holding `Services` can reach it without the app.
-_REGISTRIES: weakref.WeakKeyDictionary[Bus, ThreadStreams] = weakref.WeakKeyDictionary()
-
-
-def thread_streams(bus: Bus) -> ThreadStreams:
-    """The thread-stream registry of the daemon that owns `bus`."""
-    registry = _REGISTRIES.get(bus)
-    if registry is None:
-        registry = _REGISTRIES[bus] = ThreadStreams()
-    return registry
 
 
 async def thread_body(

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from runner.api.dashboard import login_url
     from runner.daemon import DaemonAddress, serve
 
     settings = load_settings(Path(args.config) if args.config else None)
@@ -40,7 +39,7 @@ def serve_command(args: argparse.Namespace) -> int:
             sys.stderr.write(
                 f"stax daemon listening on {address.url} "
                 f"(data: {settings.data_dir})\n"
-                f"  dashboard: {login_url(address)}\n"
+                f"  dashboard: {address.login_url()}\n"
                 f"  events: curl -N {address.url}/api/events\n"
             )
             sys.stderr.flush()

@@ -242,7 +242,7 @@ def _short(value: object, limit: int = 60) -> str:
 async def _run_locally(
     settings: Settings, skill: Skill, inputs: dict[str, JSONValue], view: Progress
 ) -> int:
-    from runner.api.skill_events import ExecutionView
+    from runner.api.skills import ExecutionView
     from runner.engine import new_run_id
     from runner.events.types import EventType
     from runner.skills import execution_request, new_trace_id

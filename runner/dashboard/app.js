@@ -13,32 +13,36 @@ import { notify, setRouter } from './shell.js';
 const main = document.getElementById('main');
 let page = null;
 
-function pageFor(path) {
-  const run = /^\/runs\/([^/]+)\/?$/.exec(path);
-  if (run) return runPage(decodeURIComponent(run[1]));
-  if (path === '/skills' || path.startsWith('/skills/')) return skillsPage();
-  if (path === '/' || path === '') return runsPage();
-  return null;
-}
+// Every page the app draws: its path, the key that names it (the same key: the page is
+// updated, not drawn anew) and the page.
+const ROUTES = [
+  { path: /^\/runs\/([^/]+)\/?$/, key: (id) => `run:${id}`, page: (id) => runPage(id) },
+  { path: /^\/skills(?:\/.*)?$/, key: () => 'skills', page: () => skillsPage() },
+  { path: /^\/?$/, key: () => 'runs', page: () => runsPage() },
+];
 
-function keyFor(path) {
-  const run = /^\/runs\/([^/]+)\/?$/.exec(path);
-  if (run) return `run:${decodeURIComponent(run[1])}`;
-  if (path === '/skills' || path.startsWith('/skills/')) return 'skills';
-  if (path === '/' || path === '') return 'runs';
-  return `missing:${path}`;
+/** The page `path` shows: {key, open()}; open() gives null for a path no route has. */
+function resolve(path) {
+  for (const entry of ROUTES) {
+    const match = entry.path.exec(path);
+    if (match) {
+      const args = match.slice(1).map(decodeURIComponent);
+      return { key: entry.key(...args), open: () => entry.page(...args) };
+    }
+  }
+  return { key: `missing:${path}`, open: () => null };
 }
 
 function route() {
-  const key = keyFor(location.pathname);
+  const { key, open } = resolve(location.pathname);
   if (page && page.key === key) {
     page.update();
     return;
   }
   if (page) page.unmount();
   main.replaceChildren();
-  page = pageFor(location.pathname);
-  const section = keyFor(location.pathname).split(':')[0];
+  page = open();
+  const section = key.split(':')[0];
   for (const link of document.querySelectorAll('[data-nav]')) {
     const current = link.getAttribute('data-nav') === (section === 'run' ? 'runs' : section);
     if (current) link.setAttribute('aria-current', 'page');

@@ -125,6 +125,24 @@ function morphChildren(live, next) {
   }
 }
 
+/** Rendering at most once per animation frame: `schedule()` asks for a render (many
+ * calls before the next frame give one), `cancel()` drops the one asked for. */
+export function frameScheduler(render) {
+  let frame = 0;
+  return {
+    schedule() {
+      if (!frame) frame = requestAnimationFrame(() => {
+        frame = 0;
+        render();
+      });
+    },
+    cancel() {
+      cancelAnimationFrame(frame);
+      frame = 0;
+    },
+  };
+}
+
 /** The read-only explanation, referenced by every disabled action (aria-describedby). */
 export function readOnlyNote() {
   return h('p', { class: 'ro-note', id: 'ro-note' },

@@ -3,6 +3,7 @@
 
 import { h } from './dom.js';
 import { duration, span, stateGlyph, stateLabel, stateOf } from './format.js';
+import { runHref } from './links.js';
 
 const WIDTH = 232;
 const COL_GAP = 56;
@@ -122,7 +123,7 @@ export function renderGraph(nodes, { runId, selectedJob }) {
     if (!isGroup(node)) {
       const job = node.jobs[0];
       const state = stateOf(job);
-      const href = job ? `/runs/${runId}?job=${encodeURIComponent(job.id)}` : null;
+      const href = job ? runHref(runId, { job: job.id }) : null;
       const tag = href ? 'a' : 'div';
       return h(tag, {
         class: ['gnode', `state-${state}`, job && job.id === selectedJob && 'selected'],
@@ -136,7 +137,7 @@ export function renderGraph(nodes, { runId, selectedJob }) {
     return h('div', { class: ['gnode', 'gnode-group', `state-${state}`], style, 'data-key': `node-${node.id}`, role: 'group', 'aria-label': `${node.name}: ${node.jobs.length} jobs, ${stateLabel(state)}` },
       h('div', { class: 'gnode-head' }, statusIcon(state), h('span', { class: 'gnode-name' }, node.name), h('span', { class: 'gnode-count' }, `${node.jobs.length} job${node.jobs.length === 1 ? '' : 's'}`)),
       h('ul', { class: 'gnode-items' }, shown.map((job) => h('li', { 'data-key': job.id },
-        h('a', { href: `/runs/${runId}?job=${encodeURIComponent(job.id)}`, class: ['gitem', `state-${stateOf(job)}`, job.id === selectedJob && 'selected'], 'data-job': job.id },
+        h('a', { href: runHref(runId, { job: job.id }), class: ['gitem', `state-${stateOf(job)}`, job.id === selectedJob && 'selected'], 'data-job': job.id },
           statusIcon(stateOf(job)), h('span', { class: 'gnode-name' }, instanceLabel(job, node)), timer(job))))),
       node.jobs.length > MAX_ITEMS ? h('div', { class: 'gnode-more' }, `+ ${node.jobs.length - MAX_ITEMS} more (see the job list)`) : null);
   });

@@ -9,7 +9,7 @@
 // ... `##[endgroup]` sections fold (collapsed by default, like hosted CI); `##[error]`,
 // `##[warning]`, `##[notice]` and `##[debug]` lines are labelled and coloured.
 
-import { h } from './dom.js';
+import { frameScheduler, h } from './dom.js';
 import { clock } from './format.js';
 import { parse, plain, styleElement } from './ansi.js';
 
@@ -131,7 +131,7 @@ export class LogView {
     this.matches = [];
     this.current = -1;
     this.rendered = new Map(); // line -> {el, row, key}
-    this.frame = 0;
+    this.scheduler = frameScheduler(() => this.render());
     this.lineHeight = 20;
     this.status = '';
     this.build();
@@ -199,7 +199,7 @@ export class LogView {
   destroy() {
     if (this.data) this.data.listeners.delete(this.appendListener);
     this.resizeObserver.disconnect();
-    cancelAnimationFrame(this.frame);
+    this.scheduler.cancel();
   }
 
   // -- rows ---------------------------------------------------------------------
@@ -245,10 +245,7 @@ export class LogView {
 
   // -- rendering ------------------------------------------------------------------
   schedule() {
-    if (!this.frame) this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.render();
-    });
+    this.scheduler.schedule();
   }
 
   measure() {

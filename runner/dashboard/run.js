@@ -10,13 +10,14 @@
 //      /runs/<id>?job=<job>&step=<n>    ... with step n's log open (step=0: none)
 //      ...#L<line>                      ... scrolled to that line
 
-import { h, patch, readOnlyNote } from './dom.js';
+import { frameScheduler, h, patch, readOnlyNote } from './dom.js';
 import { api, onSession, openStream, closeStream, READ_ONLY_REASON, session } from './api.js';
 import { LogData, LogView } from './logview.js';
 import { aggregateState, graphNodes, instanceLabel, isGroup, renderGraph, statusIcon, timer } from './graph.js';
 import { renderMarkdown } from './markdown.js';
 import { absolute, bytes, relative, stateGlyph, stateLabel, stateOf } from './format.js';
 import { navigate, notify, setTitle } from './shell.js';
+import { runApi, runHref } from './links.js';
 
 const LEVEL_ICONS = { error: '✕', warning: '!', notice: 'i' };
 
@@ -148,7 +149,7 @@ class RunState {
 export function runPage(runId) {
   const state = new RunState(runId);
   let root = null;
-  let frame = 0;
+  const { schedule, cancel: cancelRender } = frameScheduler(() => render());
   let revealed = '';
   let unsubscribe = null;
   const mdCache = new WeakMap();
@@ -162,12 +163,6 @@ export function runPage(runId) {
     },
   });
 
-  function schedule() {
-    if (!frame) frame = requestAnimationFrame(() => {
-      frame = 0;
-      render();
-    });
-  }
 
   function params() {
     const url = new URL(location.href);
@@ -201,7 +196,7 @@ export function runPage(runId) {
   // -- loading ------------------------------------------------------------------------
   async function load() {
     try {
-      const snapshot = await api(`/api/runs/${encodeURIComponent(runId)}`);
+      const snapshot = await api(runApi(runId));
       state.targetSeq = snapshot.last_seq ?? null;
       if (!state.run) {
         const { jobs, ...run } = snapshot;
@@ -226,7 +221,7 @@ export function runPage(runId) {
     if (artifactsAsked) return;
     artifactsAsked = (async () => {
       try {
-        const listed = await api(`/api/runs/${encodeURIComponent(runId)}/artifacts`);
+        const listed = await api(runApi(runId, 'artifacts'));
         state.artifacts = listed.artifacts || [];
         schedule();
       } catch {
@@ -257,18 +252,18 @@ export function runPage(runId) {
       if (action === 'cancel') {
         state.cancelling = true;
         schedule();
-        await api(`/api/runs/${runId}/cancel`, { method: 'POST' });
+        await api(runApi(runId, 'cancel'), { method: 'POST' });
         notify('Cancelling the run…', 'info');
       } else if (action === 'approve' || action === 'reject') {
         const approve = action === 'approve';
-        await api(`/api/runs/${runId}/jobs/${encodeURIComponent(jobId)}/approve`, { method: 'POST', body: { approve } });
+        await api(runApi(runId, 'jobs', jobId, 'approve'), { method: 'POST', body: { approve } });
         notify(approve ? `Approved ${jobId}.` : `Rejected ${jobId}.`, 'info');
       } else if (action === 'rerun') {
         const run = state.run;
         const body = { workflow: run.workflow, workdir: run.workdir, event: run.event };
         if (run.inputs && Object.keys(run.inputs).length) body.inputs = run.inputs;
         const started = await api('/api/runs', { method: 'POST', body });
-        navigate(`/runs/${started.runId}`);
+        navigate(runHref(started.runId));
       } else if (action === 'toggle-step') {
         const number = Number(el.getAttribute('data-step'));
         const p = params();
@@ -364,11 +359,11 @@ export function runPage(runId) {
 
   function jobsNav(nodes, selected, p) {
     const link = (job, label) => h('a', {
-      href: `/runs/${runId}?job=${encodeURIComponent(job.id)}`, class: ['jobs-item', selected && selected.id === job.id && 'selected'],
+      href: runHref(runId, { job: job.id }), class: ['jobs-item', selected && selected.id === job.id && 'selected'],
       'aria-current': selected && selected.id === job.id ? 'page' : null, 'data-key': `j-${job.id}`,
     }, statusIcon(stateOf(job)), h('span', { class: 'jobs-name' }, label), timer(job));
     return h('nav', { class: 'jobs-nav', 'aria-label': 'Jobs' },
-      h('a', { href: `/runs/${runId}`, class: ['jobs-item', 'jobs-summary', !p.job && 'selected'], 'aria-current': !p.job ? 'page' : null }, h('span', { class: 'icon icon-summary', 'aria-hidden': 'true' }, '≡'), h('span', { class: 'jobs-name' }, 'Summary')),
+      h('a', { href: runHref(runId), class: ['jobs-item', 'jobs-summary', !p.job && 'selected'], 'aria-current': !p.job ? 'page' : null }, h('span', { class: 'icon icon-summary', 'aria-hidden': 'true' }, '≡'), h('span', { class: 'jobs-name' }, 'Summary')),
       h('h2', { class: 'jobs-title' }, 'Jobs'),
       h('ul', { class: 'jobs-list' }, nodes.map((node) => {
         if (!node.jobs.length) {
@@ -406,7 +401,7 @@ export function runPage(runId) {
       const job = state.jobs.get(a.jobId);
       const where = [a.file, a.line, a.col].filter((v) => v !== undefined && v !== null).join(':');
       const stepName = a.stepNumber && job && job.steps.get(a.stepNumber) ? job.steps.get(a.stepNumber).name : null;
-      const href = line >= 0 ? `/runs/${runId}?job=${encodeURIComponent(a.jobId)}&step=${a.stepNumber}#L${line + 1}` : `/runs/${runId}?job=${encodeURIComponent(a.jobId)}`;
+      const href = line >= 0 ? runHref(runId, { job: a.jobId, step: a.stepNumber, line }) : runHref(runId, { job: a.jobId });
       return h('li', { class: ['annotation', `level-${a.level}`], 'data-key': `a-${index}` },
         h('span', { class: ['icon', `icon-${a.level}`], role: 'img', 'aria-label': a.level, title: a.level }, LEVEL_ICONS[a.level] || '•'),
         h('div', { class: 'annotation-body' },
@@ -496,7 +491,7 @@ export function runPage(runId) {
     const running = step && step.status !== 'completed';
     logView.show(data, {
       label: `Log of step ${number}: ${step ? step.name : ''}`,
-      raw: `/api/runs/${encodeURIComponent(runId)}/jobs/${encodeURIComponent(job.id)}/steps/${number}/log`,
+      raw: runApi(runId, 'jobs', job.id, 'steps', number, 'log'),
       line: p.line,
       follow: running,
     });
@@ -525,7 +520,7 @@ export function runPage(runId) {
       root?.querySelector('h1')?.focus();
     },
     unmount() {
-      cancelAnimationFrame(frame);
+      cancelRender();
       closeStream();
       logView.destroy();
       if (unsubscribe) unsubscribe();

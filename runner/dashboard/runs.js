@@ -5,11 +5,12 @@
 //
 // URL: /?workflow=<name>&status=<status>   filters (they survive a reload)
 
-import { h, patch, readOnlyNote } from './dom.js';
+import { frameScheduler, h, patch, readOnlyNote } from './dom.js';
 import { api, onSession, openStream, closeStream, READ_ONLY_REASON, session } from './api.js';
 import { statusIcon, timer } from './graph.js';
 import { absolute, relative, stateLabel, stateOf } from './format.js';
 import { navigate, notify, setTitle } from './shell.js';
+import { runApi, runHref } from './links.js';
 
 const STATUS_FILTERS = [
   ['', 'Any status'],
@@ -25,7 +26,7 @@ const PAGE = 50;
 
 export function runsPage() {
   let root = null;
-  let frame = 0;
+  const { schedule, cancel: cancelRender } = frameScheduler(() => render());
   let unsubscribe = null;
   const runs = new Map(); // id -> run snapshot (newest first by first seq)
   const order = []; // ids, newest first
@@ -50,12 +51,6 @@ export function runsPage() {
     return true;
   }
 
-  function schedule() {
-    if (!frame) frame = requestAnimationFrame(() => {
-      frame = 0;
-      render();
-    });
-  }
 
   function upsert(run, { front }) {
     if (!run || !run.id) return;
@@ -111,7 +106,7 @@ export function runsPage() {
       });
       // A run already waiting when the page opened: its jobs say so.
       for (const run of page.runs.filter((r) => r.status !== 'completed').slice(0, 10)) {
-        api(`/api/runs/${run.id}`).then((full) => {
+        api(runApi(run.id)).then((full) => {
           for (const job of full.jobs || []) {
             if (job.status === 'waiting') {
               if (!blocked.has(run.id)) blocked.set(run.id, new Set());
@@ -207,7 +202,7 @@ export function runsPage() {
     const s = waiting ? 'waiting' : stateOf(run);
     const started = run.started_at || run.created_at;
     return h('li', { 'data-key': run.id, class: ['run-row', `state-${s}`] },
-      h('a', { href: `/runs/${run.id}`, class: 'run-link', 'aria-label': `${run.name} #${run.run_number}: ${stateLabel(s)}` },
+      h('a', { href: runHref(run.id), class: 'run-link', 'aria-label': `${run.name} #${run.run_number}: ${stateLabel(s)}` },
         statusIcon(s),
         h('span', { class: 'run-name' }, h('strong', null, run.name), ' ', h('span', { class: 'muted' }, `#${run.run_number}`)),
         h('span', { class: 'run-sub muted' }, h('span', { class: 'chip' }, run.event), ' ', run.workflow),
@@ -254,7 +249,7 @@ export function runsPage() {
       root?.querySelector('h1')?.focus();
     },
     unmount() {
-      cancelAnimationFrame(frame);
+      cancelRender();
       closeStream();
       if (dialog) dialog.close();
       if (unsubscribe) unsubscribe();
@@ -334,7 +329,7 @@ function runDialog({ workflows, error, reload, onClose }) {
     try {
       const started = await api('/api/runs', { method: 'POST', body: request });
       el.close();
-      navigate(`/runs/${started.runId}`);
+      navigate(runHref(started.runId));
     } catch (err) {
       failure = err.message;
       submitting = false;

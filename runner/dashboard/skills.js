@@ -5,7 +5,7 @@
 // with GET /v1/skills/executions/{trace_id}. A daemon without the skills API answers
 // 404: the page then says so instead of failing.
 
-import { h, patch, readOnlyNote } from './dom.js';
+import { frameScheduler, h, patch, readOnlyNote } from './dom.js';
 import { api, onSession, session } from './api.js';
 import { statusIcon } from './graph.js';
 import { clock, relative } from './format.js';
@@ -51,7 +51,7 @@ function remember(entry) {
 
 export function skillsPage() {
   let root = null;
-  let frame = 0;
+  const { schedule, cancel: cancelRender } = frameScheduler(() => render());
   let unsubscribe = null;
   let skills = null;
   let unavailable = false;
@@ -60,12 +60,6 @@ export function skillsPage() {
   let execution = null; // {skillId, events: [], done, error, controller}
   let openedTrace = null; // {trace_id, data|error}
 
-  function schedule() {
-    if (!frame) frame = requestAnimationFrame(() => {
-      frame = 0;
-      render();
-    });
-  }
 
   function selectedId() {
     const m = /^\/skills\/(.+)$/.exec(location.pathname);
@@ -295,7 +289,7 @@ export function skillsPage() {
       root?.querySelector('h1')?.focus();
     },
     unmount() {
-      cancelAnimationFrame(frame);
+      cancelRender();
       if (execution && execution.controller) execution.controller.abort();
       if (unsubscribe) unsubscribe();
       root.removeEventListener('submit', onSubmit);

@@ -1,6 +1,7 @@
 """Skills: the catalog of skill definitions, their inputs, and starting an execution.
 
     load_catalog(dirs) -> SkillCatalog     every skill in the skill dirs, checked across files
+    SkillCatalogs                          catalogs kept until a skill file changes
     resolve_skill_inputs / input_schema     a caller's inputs against a skill's declaration
     skill_summary / describe_skill          skills as JSON (the API and `stax skill ... --json`)
     new_trace_id / run_id_of_trace          execution ids (the run holding an execution is in its id)
@@ -16,7 +17,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from runner.skills.catalog import SkillCatalog, build_catalog, load_catalog, skill_files
+from runner.skills.catalog import (
+    SkillCatalog,
+    SkillCatalogs,
+    build_catalog,
+    load_catalog,
+    skill_files,
+)
 from runner.skills.describe import describe_skill, skill_summary
 from runner.skills.inputs import InputProblems, input_schema, resolve_skill_inputs
 from runner.skills.trace import (
@@ -51,6 +58,7 @@ __all__ = [
     "WORKFLOW_PREFIX",
     "InputProblems",
     "SkillCatalog",
+    "SkillCatalogs",
     "build_catalog",
     "describe_skill",
     "execution_request",

@@ -11,8 +11,8 @@ files, reporting each problem at file:line:col:
 * calls never form a cycle (each cycle is reported once, as its path);
 * a skill that calls an invalid skill is invalid too.
 
-Only valid skills can run. Loading is cached on the files' sizes and mtimes,
-so asking for the catalog on every request costs a few stat() calls.
+Only valid skills can run. A SkillCatalogs keeps each catalog until a file's size or
+mtime changes, so asking for the catalog on every request costs a few stat() calls.
 """
 
 from __future__ import annotations
@@ -233,23 +233,40 @@ def _id_of_invalid(path: Path) -> str | None:
     return None
 
 
-_cache_lock = threading.Lock()
-_cache: dict[tuple[Path, ...], tuple[tuple[tuple[str, int, int], ...], SkillCatalog]] = {}
+class SkillCatalogs:
+    """Catalogs by skill dirs, each rebuilt only when a skill file was added, removed or
+    changed (so asking on every request costs a few stat() calls). Safe to share
+    between threads: the daemon builds catalogs in worker threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[
+            tuple[Path, ...], tuple[tuple[tuple[str, int, int], ...], SkillCatalog]
+        ] = {}
+
+    def load(self, dirs: Sequence[Path]) -> SkillCatalog:
+        """The catalog of `dirs`, as it is now."""
+        files = skill_files(dirs)
+        stamp = tuple(_stamp(file) for file in files)
+        key = tuple(dirs)
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == stamp:
+                return kept[1]
+        catalog = build_catalog(files)
+        with self._lock:
+            self._kept[key] = (stamp, catalog)
+        return catalog
+
+
+# The catalogs of the engine's skill steps and of the CLI; the daemon's routes keep
+# their own.
+_PROCESS_CATALOGS = SkillCatalogs()
 
 
 def load_catalog(dirs: Sequence[Path]) -> SkillCatalog:
     """The catalog of `dirs`, rebuilt only when a skill file was added, removed or changed."""
-    files = skill_files(dirs)
-    stamp = tuple(_stamp(file) for file in files)
-    key = tuple(dirs)
-    with _cache_lock:
-        cached = _cache.get(key)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-    catalog = build_catalog(files)
-    with _cache_lock:
-        _cache[key] = (stamp, catalog)
-    return catalog
+    return _PROCESS_CATALOGS.load(dirs)
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:

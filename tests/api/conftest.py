@@ -16,7 +16,7 @@ from runner.daemon import DaemonAddress, serve
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from runner.api.app import Services
+    from runner.api.services import Services
 
 
 @dataclass

@@ -15,8 +15,8 @@ from runner.engine.remote import EngineGone, EngineProcess, _slices
 from runner.errors import ConfigError
 from runner.events.types import weight
 from tests.api.conftest import daemon_settings
-from tests.api.test_events_stream import collect, start_run
-from tests.api.test_rest import wait_for_run
+from tests.api.runner_events.test_stream import collect, start_run
+from tests.api.runs.test_routes import wait_for_run
 from tests.events.test_bus import chunk, status
 from tests.real_daemon import alive
 

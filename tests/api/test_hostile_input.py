@@ -22,8 +22,8 @@ import pytest
 
 from runner.api.openapi import openapi_document
 from runner.config import AuthSettings
-from tests.api.test_agent_protocol_api import assert_validation_error
-from tests.api.test_rest import wait_for_run
+from tests.api.agent.test_routes import assert_validation_error
+from tests.api.runs.test_routes import wait_for_run
 from tests.test_json_text import strict_json
 
 if TYPE_CHECKING:

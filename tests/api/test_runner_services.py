@@ -136,7 +136,7 @@ async def test_the_services_keep_the_daemons_host_check(daemon: Daemon) -> None:
 async def test_uploads_past_the_daemons_body_limit_reach_the_services(daemon: Daemon) -> None:
     """The daemon's own routes refuse bodies over 4 MiB; a blob upload is not theirs, and
     a refused one leaves the keep-alive connection working."""
-    services = daemon.services.runner
+    services = daemon.services.runner_services
     assert services is not None
     token = mint_token(services.key, RuntimeClaims(run_id="r", job_id="j"))
     body = os.urandom(6 * 1024 * 1024)

@@ -12,8 +12,8 @@ from runner.api.app import create_app
 from runner.api.auth import check_bind
 from runner.errors import ConfigError
 from tests.api.conftest import Daemon
-from tests.api.test_events_stream import collect, start_run
-from tests.api.test_rest import wait_for_run
+from tests.api.runner_events.test_stream import collect, start_run
+from tests.api.runs.test_routes import wait_for_run
 
 SECRET = "hunter2-s3cr3t-value"
 MULTILINE = "first-line-of-key\nsecond-line-of-key"

@@ -98,7 +98,7 @@ def test_bad_event_ids(raw: str) -> None:
 
 @given(lines=st.lists(text, max_size=8))
 def test_log_lines_encode_one_by_one_exactly(lines: list[str]) -> None:
-    from runner.api.runner_events import project
+    from runner.api.runner_events.projection import project
     from runner.events.types import Event, EventType
 
     event = Event(

@@ -21,7 +21,6 @@ import httpx
 import pytest
 import trio
 
-from runner.api.dashboard import login_url
 from runner.config import EnvironmentSettings, load_settings
 from runner.daemon import DaemonAddress, serve
 
@@ -289,7 +288,7 @@ class ThreadDaemon:
         raise AssertionError(f"run {run_id} never got there: {self.run(run_id)}")
 
     def login_url(self) -> str:
-        return login_url(self.address)
+        return self.address.login_url()
 
 
 def chromium_executable(playwright: Playwright) -> str | None:

@@ -139,7 +139,7 @@ def test_missing_keys_empty_steps_and_reserved_ids() -> None:
 
 def test_model_and_skills_never_import_trio_or_the_http_stack() -> None:
     code = (
-        "import sys, runner.model, runner.skills, runner.api.skill_events;"
+        "import sys, runner.model, runner.skills, runner.api.skills.projection;"
         "bad = [m for m in ('trio', 'quart', 'hypercorn') if m in sys.modules];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

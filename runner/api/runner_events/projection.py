@@ -1,0 +1,113 @@
+"""Runner events (seed 003): canonical events as GET /api/events sends them.
+
+Projection, event by event (every field of the seed's payloads, under its names;
+stax adds fields, e.g. `stream` and `outputs`, and never removes one):
+
+    run.started / run.completed     {runId, run}
+    job.started / job.completed     {runId, jobId, job}
+    step.started / step.completed   {runId, jobId, stepNumber, step}
+    step.log                        {runId, jobId, stepNumber, line, stream}   one event per line;
+                                    `line` keeps its newline, as in the seed's sample
+    job.queued                      {runId, jobId, job}
+    job.blocked                     {runId, jobId, reason, environment}
+    job.unblocked                   {runId, jobId, approved, by}
+    job.status                      {runId, jobId, summary}
+    job.message                     {runId, jobId, fromJob, outputs, result}
+    step.annotation                 {runId, jobId, stepNumber, level, message, file?, line?, ...}
+    skill.started / skill.step / skill.completed  {runId, jobId, stepNumber, skill_id, trace_id, ...}
+    ping                            {}   on connect and every 30 s
+
+Every event carries `id:`: the canonical seq, or `seq.i` for line i of a log chunk
+(routes.py resumes from either, to the line).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from runner.api.sse import WireEvent, dumps, frame
+from runner.events.types import Event, EventType
+
+if TYPE_CHECKING:
+    from runner.expressions.values import JSONValue
+
+
+def project(event: Event, *, skip_lines_through: int | None = None) -> list[WireEvent]:
+    """The wire events for one canonical event (a log chunk gives one per line)."""
+    if event.type is EventType.STEP_LOG:
+        start = 0 if skip_lines_through is None else skip_lines_through + 1
+        return [
+            WireEvent("step.log", data, f"{event.seq}.{index}")
+            for index, data in _log_payloads(event)
+            if index >= start
+        ]
+    base: dict[str, JSONValue] = {"runId": event.run_id}
+    if event.job_id is not None:
+        base["jobId"] = event.job_id
+    if event.step_number is not None:
+        base["stepNumber"] = event.step_number
+    kind = event.type
+    data = event.data
+    payload: dict[str, JSONValue] = dict(base)
+    if kind in (EventType.RUN_STARTED, EventType.RUN_COMPLETED):
+        payload["run"] = data.get("run")
+    elif kind in (EventType.JOB_STARTED, EventType.JOB_COMPLETED, EventType.JOB_QUEUED):
+        payload["job"] = data.get("job")
+    elif kind in (EventType.STEP_STARTED, EventType.STEP_COMPLETED):
+        payload["step"] = data.get("step")
+        if kind is EventType.STEP_COMPLETED and "outputs" in data:
+            payload["outputs"] = data["outputs"]
+    elif kind is EventType.JOB_MESSAGE:
+        payload.update(
+            {
+                "fromJob": data.get("from_job"),
+                "outputs": data.get("outputs"),
+                "result": data.get("result"),
+            }
+        )
+    else:
+        payload.update(data)
+    return [WireEvent(kind.value, dumps(payload), str(event.seq))]
+
+
+def _log_payloads(event: Event) -> list[tuple[int, str]]:
+    """(index, JSON text) per line of a log chunk: {runId, jobId, stepNumber, line, stream}.
+
+    This is the hot path of every stream (log lines are most of the log), so the part
+    common to the chunk is encoded once, and the lines are encoded by one C call for the
+    whole chunk: in the JSON of a list of strings, `","` can only be a separator (a quote
+    inside a string is always escaped), so splitting there gives each line's encoding.
+    """
+    lines = event.data.get("lines")
+    assert isinstance(lines, list)
+    if not lines:
+        return []
+    head: dict[str, JSONValue] = {
+        "runId": event.run_id,
+        "jobId": event.job_id,
+        "stepNumber": event.step_number,
+    }
+    prefix = dumps(head)[:-1] + ',"line":"'
+    suffix = '\\n","stream":' + dumps(event.data.get("stream", "stdout")) + "}"
+    encoded = dumps(lines)[2:-2].split('","')
+    return [(index, f"{prefix}{text}{suffix}") for index, text in enumerate(encoded)]
+
+
+def _log_frames(event: Event) -> str:
+    seq = event.seq
+    return "".join(
+        f"id: {seq}.{index}\nevent: step.log\ndata: {data}\n\n"
+        for index, data in _log_payloads(event)
+    )
+
+
+def frames(event: Event) -> str:
+    """The encoded frames of one event (what every live client of the stream gets)."""
+    if event.type is EventType.STEP_LOG:
+        return _log_frames(event)  # ids and names need no cleaning: skip frame()'s checks
+    return "".join(w.encode() for w in project(event))
+
+
+def canonical_frame(event: Event) -> str:
+    """`?format=canonical`: the canonical event itself, one frame per seq."""
+    return frame(dumps(event.to_json()), event=event.type.value, id=str(event.seq))

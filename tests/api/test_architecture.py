@@ -1,0 +1,124 @@
+"""runner/api's shape: no import cycle, its layers kept, no module or function too long."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+API = ROOT / "runner" / "api"
+
+
+def import_graph(root: Path, package: Path) -> dict[str, set[str]]:
+    """Module -> the modules of `package` it imports anywhere: at the top, inside
+    functions, under TYPE_CHECKING. (`root` is the folder `package`'s names start from.)"""
+    files = {_module_name(root, path): path for path in package.rglob("*.py")}
+    return {name: _imports(path, name, set(files)) for name, path in files.items()}
+
+
+def _module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, name: str, known: set[str]) -> set[str]:
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([node.module] if node.module else [])])
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    modules = set()
+    for target in found:  # `from a.b import c`: the module a.b.c if there is one, else a.b
+        parts = target.split(".")
+        while parts and ".".join(parts) not in known:
+            parts.pop()
+        if parts and ".".join(parts) != name:
+            modules.add(".".join(parts))
+    return modules
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of `graph`, as the path around it, or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        path.append(module)
+        for target in sorted(graph[module]):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if target not in state and (found := visit(target)) is not None:
+                return found
+        path.pop()
+        state[module] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (found := visit(module)) is not None:
+            return found
+    return None
+
+
+def test_runner_api_has_no_import_cycle() -> None:
+    graph = import_graph(ROOT, API)
+    assert "runner.api.runs.routes" in graph["runner.api.app"]
+    assert "runner.api.services" in graph["runner.api.routing"]  # under TYPE_CHECKING
+    cycle = _cycle(graph)
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_the_cycle_check_sees_an_import_inside_a_function(tmp_path: Path) -> None:
+    package = tmp_path / "runner" / "api"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from runner.api.b import B\n")
+    (package / "b.py").write_text("def f():\n    from . import a\n")
+    assert _cycle(import_graph(tmp_path, package)) == [
+        "runner.api.a",
+        "runner.api.b",
+        "runner.api.a",
+    ]
+
+
+def test_runner_api_keeps_its_import_contracts() -> None:
+    """pyproject.toml's import-linter contracts for runner.api (acyclic at every level;
+    the app over the families over what they share, the families independent)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from importlinter.cli import lint_imports; "
+            "sys.exit(lint_imports(no_cache=True, no_logo=True))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_no_module_of_runner_api_is_over_500_lines_nor_any_function_over_100() -> None:
+    too_long = []
+    for path in API.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        if source.count("\n") > 500:
+            too_long.append(f"{path.relative_to(ROOT)}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 100:
+                    too_long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not too_long
