@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 async def wait_for_run(client: object, run_id: str) -> dict:  # type: ignore[type-arg]
     with trio.fail_after(20):
         while True:
-            run = (await client.get(f"/api/runs/{run_id}")).json()  # type: ignore[attr-defined]
+            response = await client.get(f"/api/runs/{run_id}")  # type: ignore[attr-defined]
+            assert response.status_code == 200, response.text
+            run = response.json()
             if run["status"] == "completed":
                 return run  # type: ignore[no-any-return]
             await trio.sleep(0.02)
