@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from runner.catalog import find_workflow
 from runner.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 from runner.cli.render import JsonRenderer, TerminalRenderer
 from runner.config import Settings, check_local_repository_key, load_settings
@@ -34,6 +33,7 @@ from runner.errors import ConfigError
 from runner.events.types import Event
 from runner.model import load_workflow
 from runner.process import start_watchdog
+from runner.workflow_files import find_workflow
 
 if TYPE_CHECKING:
     import argparse

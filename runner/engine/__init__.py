@@ -2,8 +2,8 @@
 
 from runner.engine.inputs import convert, resolve_inputs
 from runner.engine.masking import MASK, Masker
-from runner.engine.run import RunRequest, WorkflowRun
 from runner.engine.scope import Approver
+from runner.engine.workflow_run import RunRequest, WorkflowRun
 from runner.run_ids import new_run_id
 
 __all__ = [

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runner.engine.step_runner import should_run, step_name
+from runner.engine.step_execution import should_run, step_name
 from runner.engine.steps.action import HookStep, Stage, find_action, register_post, runtime_for
 from runner.errors import ExpressionError, RunError
 from runner.model import StepKind

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 import trio
 
 from runner.engine.concurrency import ConcurrencyGroups
-from runner.engine.run import RunRequest, WorkflowRun
+from runner.engine.workflow_run import RunRequest, WorkflowRun
 from runner.errors import ApiError
 
 if TYPE_CHECKING:

@@ -17,15 +17,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from runner.skills.catalog import (
+from runner.skills.describe import describe_skill, skill_summary
+from runner.skills.inputs import InputProblems, input_schema, resolve_skill_inputs
+from runner.skills.skill_catalog import (
     SkillCatalog,
     SkillCatalogs,
     build_catalog,
     load_catalog,
     skill_files,
 )
-from runner.skills.describe import describe_skill, skill_summary
-from runner.skills.inputs import InputProblems, input_schema, resolve_skill_inputs
 from runner.skills.trace import (
     CHANNEL_HEADER,
     CHANNELS,

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from runner.actions import ActionReference, is_node_runtime
-from runner.engine.steps.run import step_context
+from runner.engine.steps.shell import step_context
 from runner.errors import RunError, WorkflowErrors
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string

@@ -22,7 +22,7 @@ from runner.engine.steps.action import (
     input_variables,
 )
 from runner.engine.steps.base import StepOutcome
-from runner.engine.steps.run import (
+from runner.engine.steps.shell import (
     apply_files,
     evaluate_env,
     exit_message,

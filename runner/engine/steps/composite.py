@@ -33,8 +33,8 @@ async def run_composite(
 ) -> StepOutcome:
     # Imported here: the step runner imports the step factory, which imports us.
     from runner.engine.scope import StepScope
-    from runner.engine.step_runner import record_skipped, run_step, should_run
-    from runner.engine.steps.run import evaluate_env
+    from runner.engine.step_execution import record_skipped, run_step, should_run
+    from runner.engine.steps.shell import evaluate_env
 
     if scope.depth >= MAX_DEPTH:
         raise RunError(f"uses: {step.uses}: composite actions nested deeper than {MAX_DEPTH}")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from runner.actions import Mounts, build_argv, find_container_engine, image_tag, run_argv
 from runner.engine.steps.action import ActionInstance, Stage, register_post
 from runner.engine.steps.action_process import run_action_process
-from runner.engine.steps.run import spawn_step_process
+from runner.engine.steps.shell import spawn_step_process
 from runner.errors import RunError
 from runner.expressions import JSONValue, interpolate, to_string
 from runner.model import Action

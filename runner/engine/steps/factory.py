@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from runner.engine.steps.action import ActionStep
 from runner.engine.steps.checkout import CheckoutStep
 from runner.engine.steps.docker import DockerImageStep
-from runner.engine.steps.run import RunStep
+from runner.engine.steps.shell import ShellStep
 from runner.engine.steps.skill import SkillStep
 from runner.errors import RunError
 from runner.model import StepKind
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from runner.engine.steps.base import StepExecutor
 
 _EXECUTORS: dict[StepKind, StepExecutor] = {
-    StepKind.RUN: RunStep(),
+    StepKind.RUN: ShellStep(),
     StepKind.CHECKOUT: CheckoutStep(),
     StepKind.LOCAL_ACTION: ActionStep(),
     StepKind.REMOTE_ACTION: ActionStep(),

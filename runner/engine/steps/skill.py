@@ -31,18 +31,18 @@ from typing import TYPE_CHECKING
 import trio
 
 from runner.engine.steps.base import StepOutcome
-from runner.engine.steps.run import step_context
+from runner.engine.steps.shell import step_context
 from runner.errors import ExpressionError, RunError, StaxError
 from runner.events.types import Conclusion, EventType, now_ms
 from runner.expressions import JSONValue, interpolate, to_string
 from runner.model import Defaults
-from runner.skills.catalog import load_catalog
 from runner.skills.inputs import resolve_skill_inputs
+from runner.skills.skill_catalog import load_catalog
 from runner.skills.trace import EXECUTION_EVENT, new_trace_id
 
 if TYPE_CHECKING:
     from runner.engine.scope import StepScope
-    from runner.engine.step_runner import StepResult
+    from runner.engine.step_execution import StepResult
     from runner.engine.steps.output import StepOutput
     from runner.model import Skill, Step
 
@@ -183,8 +183,8 @@ class _Execution:
         """Run the skill's steps; (status, outputs, error)."""
         # Imported here: the step runner imports the step factory, which imports us.
         from runner.engine.scope import JobEnvironment, StepScope
-        from runner.engine.step_runner import record_skipped, run_step, should_run, step_name
-        from runner.engine.steps.run import evaluate_env
+        from runner.engine.step_execution import record_skipped, run_step, should_run, step_name
+        from runner.engine.steps.shell import evaluate_env
 
         outer = self.scope
         directory = skill.directory

@@ -17,7 +17,7 @@ from runner.engine.containment import internal_error
 from runner.engine.gates import GatedStep
 from runner.engine.steps.base import StepOutcome
 from runner.engine.steps.factory import executor_for
-from runner.engine.steps.run import step_context
+from runner.engine.steps.shell import step_context
 from runner.errors import ExpressionError, RunError, StaxError
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
