@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runner.cli.main import EXIT_OK, EXIT_USAGE
+from runner.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from runner.config import load_settings
 from runner.errors import StaxError, WorkflowErrors
 from runner.model import load_workflow

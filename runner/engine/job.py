@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
     from runner.engine.concurrency import Slot
     from runner.engine.control import JobControl
+    from runner.engine.scope import HookStep
     from runner.engine.step_execution import StepResult
-    from runner.engine.steps.action import HookStep
     from runner.model import Defaults, Job
 
 
