@@ -62,9 +62,6 @@ class RunApprovals:
         waiting.decided.set()
         return True
 
-    def is_waiting(self, run_id: str, job_id: str) -> bool:
-        return (run_id, job_id) in self._waiting
-
 
 class ActiveRun(Protocol):
     @property
