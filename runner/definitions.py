@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
-    from runner.skills.catalog import SkillCatalog, SkillCatalogs
+    from runner.skills.skill_catalog import SkillCatalog, SkillCatalogs
 
 T = TypeVar("T")
 CACHE_BYTES = 4 << 20  # of source files whose verdicts are kept (a parsed file is ~25x)

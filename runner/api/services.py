@@ -20,7 +20,7 @@ from runner.api.thread_streams import ThreadStreams
 if TYPE_CHECKING:
     from werkzeug.datastructures import Headers
 
-    from runner.actions.services import RunnerServices
+    from runner.actions.services.app import RunnerServices
     from runner.api.streaming import StreamWatch
     from runner.config import Settings
     from runner.engine.manager import Runs

@@ -10,19 +10,14 @@ never pays for the HTTP stack.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from typing import TYPE_CHECKING
 
 from runner import __version__
+from runner.cli.exit_codes import EXIT_CANCELLED, EXIT_USAGE
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_CANCELLED = 130
+    from collections.abc import Callable, Iterator, Sequence
 
 
 class _Parser(argparse.ArgumentParser):
@@ -166,26 +161,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = {
-    "run": ("runner.cli.run", "run_command"),
-    "validate": ("runner.cli.validate", "validate_command"),
-    "serve": ("runner.cli.serve", "serve_command"),
-    "log": ("runner.cli.log", "log_command"),
-    "runs": ("runner.cli.runs", "runs_command"),
-    "cancel": ("runner.cli.runs", "cancel_command"),
-    "approve": ("runner.cli.runs", "approve_command"),
-    "skill": ("runner.cli.skill", "skill_command"),
-}
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    """The function that runs subcommand `name`, imported only now (see the docstring)."""
+    match name:
+        case "run":
+            from runner.cli.run import run_command
+
+            return run_command
+        case "validate":
+            from runner.cli.validate import validate_command
+
+            return validate_command
+        case "serve":
+            from runner.cli.serve import serve_command
+
+            return serve_command
+        case "log":
+            from runner.cli.log import log_command
+
+            return log_command
+        case "runs" | "cancel" | "approve":
+            from runner.cli import runs
+
+            return {"runs": runs.runs_command, "cancel": runs.cancel_command}.get(
+                name, runs.approve_command
+            )
+        case _:
+            from runner.cli.skill import skill_command
+
+            return skill_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from runner.errors import StaxError
 
-    module_name, function_name = _COMMANDS[args.command]
     try:
-        module = importlib.import_module(module_name)
-        result: int = getattr(module, function_name)(args)
+        result = _command(args.command)(args)
     except StaxError as exc:
         sys.stderr.write(f"stax: {exc}\n")
         return EXIT_USAGE

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from runner.cli.main import EXIT_OK
+from runner.cli.exit_codes import EXIT_OK
 from runner.config import load_settings
 from runner.process import start_watchdog
 

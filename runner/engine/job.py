@@ -16,7 +16,7 @@ import trio
 from runner.engine.action_stages import find_job_actions
 from runner.engine.records import JobRecord, StepRecord
 from runner.engine.scope import JobEnvironment, RunScope, StepScope
-from runner.engine.step_runner import (
+from runner.engine.step_execution import (
     execute_step,
     record_skipped,
     run_step,
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
     from runner.engine.concurrency import Slot
     from runner.engine.control import JobControl
-    from runner.engine.step_runner import StepResult
-    from runner.engine.steps.action import HookStep
+    from runner.engine.scope import HookStep
+    from runner.engine.step_execution import StepResult
     from runner.model import Defaults, Job
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 import trio
 
 from runner.engine.concurrency import ConcurrencyGroups
-from runner.engine.run import RunRequest, WorkflowRun
+from runner.engine.workflow_run import RunRequest, WorkflowRun
 from runner.errors import ApiError
 
 if TYPE_CHECKING:
@@ -61,9 +61,6 @@ class RunApprovals:
         waiting.approved, waiting.by = approved, by
         waiting.decided.set()
         return True
-
-    def is_waiting(self, run_id: str, job_id: str) -> bool:
-        return (run_id, job_id) in self._waiting
 
 
 class ActiveRun(Protocol):

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from runner.actions.services import ServiceAccess
     from runner.config import Settings
     from runner.engine.records import RunRecord
-    from runner.engine.run import RunRequest
+    from runner.engine.workflow_run import RunRequest
     from runner.events.bus import Bus
     from runner.events.types import Event
 

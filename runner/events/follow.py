@@ -58,7 +58,6 @@ class Follower:
         self.buffer = buffer
         self._sub: Subscription | None = None
         self._replaying = True
-        self.catch_ups = 0  # how often we fell behind and replayed (for tests and stats)
 
     def __enter__(self) -> Follower:
         self._subscribe()
@@ -117,7 +116,6 @@ class Follower:
                 self._sub = None
                 if not lagged:
                     raise
-                self.catch_ups += 1
                 self._replaying = True  # resubscribe (top of loop), then read the store
                 continue
             batch = self._deliver(events)

@@ -12,8 +12,7 @@ import trio.testing
 from runner.config import load_settings
 from runner.engine import RunRequest, WorkflowRun
 from runner.errors import ConfigError
-from runner.events import EventStore
-from runner.events.store import run_files_dir
+from runner.events.store import EventStore, run_files_dir
 from runner.events.types import Event, EventType
 from runner.model import parse_workflow
 

@@ -14,7 +14,7 @@ from runner.config import load_settings
 from runner.engine import RunRequest
 from runner.engine.manager import RunManager
 from runner.errors import ApiError, ConfigError
-from runner.events import EventStore
+from runner.events.store import EventStore
 from runner.model import parse_workflow
 from tests.events.test_store import EventType as Kind
 from tests.events.test_store import log_chunk, run_event

@@ -21,9 +21,9 @@ import trio
 
 from runner.api.agent.wire import interrupt_id
 from runner.api.snapshots import iso_ms
-from runner.catalog import list_workflows
 from runner.definitions import load_workflows
 from runner.errors import WorkflowErrors
+from runner.workflow_files import list_workflows
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

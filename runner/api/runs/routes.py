@@ -20,9 +20,9 @@ from runner.api.request_numbers import int_arg
 from runner.api.responses import json_response
 from runner.api.routing import RouteGroup, get, post
 from runner.api.runs.run_request import check_fields, run_request
-from runner.catalog import list_workflows
 from runner.definitions import load_workflows
 from runner.errors import ApiError, RunError, WorkflowErrors
+from runner.workflow_files import list_workflows
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

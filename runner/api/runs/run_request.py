@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner import json_text
-from runner.catalog import find_workflow
 from runner.config import check_local_repository_key
 from runner.definitions import load_workflow_file
 from runner.engine import RunRequest
 from runner.errors import ApiError, ConfigError, InvalidField, WorkflowErrors
+from runner.workflow_files import find_workflow
 
 if TYPE_CHECKING:
     from runner.config import Settings

@@ -6,7 +6,7 @@
     POST /v1/skills/{skill_id}/execute/stream   the same execution as Server-Sent Events
     GET  /v1/skills/executions/{trace_id}       a stored execution: result, channel, inputs, events
 
-An execution is a run of the daemon's (runner.skills.launch), so it is in the
+An execution is a run of the daemon's (runner.engine.skill_runs), so it is in the
 event log and every stream, and it belongs to the daemon, not to the request:
 a client that goes away mid-stream leaves it running, and its result is kept.
 Both execute routes follow the run's events (subscribe, then replay from where
@@ -41,7 +41,7 @@ from runner.api.sse import SSE_HEADERS, WireEvent, comment, dumps
 from runner.api.streaming import event_stream, live_frames
 from runner.definitions import ParseTimeout, load_skill_catalog
 from runner.dotenv import read_dotenv
-from runner.engine import new_run_id
+from runner.engine import execution_request, new_run_id
 from runner.errors import ApiError, InvalidField, RunError, StaxError
 from runner.events.follow import REPLAY_PAGE_BYTES, Follower
 from runner.skills import (
@@ -49,7 +49,6 @@ from runner.skills import (
     InputProblems,
     SkillCatalogs,
     describe_skill,
-    execution_request,
     new_trace_id,
     resolve_skill_inputs,
     run_id_of_trace,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from runner.engine.steps.base import StepOutcome
-from runner.engine.steps.run import step_context
+from runner.engine.steps.shell import step_context
 from runner.errors import RunError
 from runner.events.types import Conclusion
 from runner.expressions import interpolate, to_string

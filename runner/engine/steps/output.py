@@ -50,7 +50,6 @@ class StepOutput:
     allow_unsecure_commands: bool = False
     set_env: dict[str, str] = field(default_factory=dict)  # ::set-env name=X::value
     added_paths: list[str] = field(default_factory=list)  # ::add-path::dir, in order
-    line_count: int = 0
     _stop_token: str | None = None
     _echo: bool = False
 
@@ -66,7 +65,6 @@ class StepOutput:
 
     async def on_lines(self, stream: str, lines: list[str]) -> None:
         """The process.LineHandler of this step."""
-        self.line_count += len(lines)
         if faults.ARMED is not None:
             faults.inject("log", "\n".join(lines))
         if "::" not in "\n".join(lines):  # one C-level search, not a Python call per line

@@ -19,7 +19,7 @@ skill.completed is emitted whatever happens once skill.started was (a
 cancelled or timed-out step too), so a follower of a trace always sees its end.
 
 The execution's trace id and channel: for the run a caller started to execute
-one skill (runner.skills.launch) they come from the run's event payload, with
+one skill (runner.engine.skill_runs) they come from the run's event payload, with
 the caller's inputs; a skill called by a skill inherits the channel and
 records its parent's trace; any other `skill:` step is channel `workflow`.
 """
@@ -30,19 +30,20 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runner.engine.scope import JobEnvironment, StepScope
+from runner.engine.step_execution import record_skipped, run_step, should_run, step_name
 from runner.engine.steps.base import StepOutcome
-from runner.engine.steps.run import step_context
+from runner.engine.steps.shell import evaluate_env, step_context
 from runner.errors import ExpressionError, RunError, StaxError
 from runner.events.types import Conclusion, EventType, now_ms
 from runner.expressions import JSONValue, interpolate, to_string
 from runner.model import Defaults
-from runner.skills.catalog import load_catalog
 from runner.skills.inputs import resolve_skill_inputs
+from runner.skills.skill_catalog import load_catalog
 from runner.skills.trace import EXECUTION_EVENT, new_trace_id
 
 if TYPE_CHECKING:
-    from runner.engine.scope import StepScope
-    from runner.engine.step_runner import StepResult
+    from runner.engine.step_execution import StepResult
     from runner.engine.steps.output import StepOutput
     from runner.model import Skill, Step
 
@@ -181,11 +182,6 @@ class _Execution:
         self, skill: Skill, inputs: dict[str, JSONValue], current: list[str]
     ) -> tuple[str, dict[str, JSONValue], str | None]:
         """Run the skill's steps; (status, outputs, error)."""
-        # Imported here: the step runner imports the step factory, which imports us.
-        from runner.engine.scope import JobEnvironment, StepScope
-        from runner.engine.step_runner import record_skipped, run_step, should_run, step_name
-        from runner.engine.steps.run import evaluate_env
-
         outer = self.scope
         directory = skill.directory
         skill_ctx: dict[str, JSONValue] = {

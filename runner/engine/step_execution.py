@@ -16,15 +16,13 @@ from runner.engine import faults
 from runner.engine.containment import internal_error
 from runner.engine.gates import GatedStep
 from runner.engine.steps.base import StepOutcome
-from runner.engine.steps.factory import executor_for
-from runner.engine.steps.run import step_context
+from runner.engine.steps.shell import step_context
 from runner.errors import ExpressionError, RunError, StaxError
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
 
 if TYPE_CHECKING:
-    from runner.engine.scope import StepScope
-    from runner.engine.steps.base import StepExecutor
+    from runner.engine.scope import StepExecutor, StepScope
     from runner.engine.steps.output import StepOutput
     from runner.model import Step
 
@@ -105,7 +103,7 @@ async def execute_step(
             faults.inject("step", step.display_name)
             timeout = _timeout_seconds(step.timeout_minutes, scope)
             if executor is None:
-                executor = executor_for(step.kind)
+                executor = _executor_for(step, scope)
                 if step.gate is not None:
                     executor = GatedStep(executor, step.gate)
             with trio.move_on_after(timeout) as timer:
@@ -146,6 +144,13 @@ async def execute_step(
         error=outcome.error,
         tripped=outcome.tripped,
     )
+
+
+def _executor_for(step: Step, scope: StepScope) -> StepExecutor:
+    executor = scope.run.executors.get(step.kind)
+    if executor is None:
+        raise RunError(f"{step.kind} steps cannot run here")
+    return executor
 
 
 def _timeout_seconds(raw: JSONValue, scope: StepScope) -> float:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from runner.model import Step
 
 
-class RunStep:
+class ShellStep:
     async def execute(self, step: Step, scope: StepScope, io: StepOutput) -> StepOutcome:
         assert step.run is not None
         env_ctx = scope.env_context()

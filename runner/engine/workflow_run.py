@@ -40,6 +40,7 @@ from runner.engine.reporter import Reporter
 from runner.engine.repository import read_commit, read_repository
 from runner.engine.scheduler import Scheduler
 from runner.engine.scope import Approver, RunScope
+from runner.engine.steps.factory import step_executors
 from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion, Event, EventType, Status, now_ms
 from runner.expressions import JSONValue, interpolate, to_string, truthy
@@ -316,6 +317,7 @@ class WorkflowRun:
             approvals=self.approvals,
             process_marker=f"stax-{self.run_id}-{_secrets.token_hex(4)}",
             actions=self._action_source(),
+            executors=step_executors(),
             approve_all=request.approve_all,
             concurrency=self.concurrency,
             services=self._services(github, event, repo.default_branch),
