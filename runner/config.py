@@ -95,7 +95,7 @@ class ActionsSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoreSettings:
-    """How often the daemon checks that its store can still be trusted (store_health)."""
+    """How often the daemon checks that its store can still be trusted (runner.events.store.health)."""
 
     file_check_seconds: float = 5.0  # stax.db and stax.lock are still the files it opened
     quick_check_seconds: float = 600.0  # PRAGMA quick_check of every page (and once at start)

@@ -95,7 +95,7 @@ class Runs(Protocol):
 
 def refuse_if_unsound(store: EventStore) -> None:
     """Raise ApiError 503 when the store cannot take a new run: its files deleted or
-    replaced, a damaged page found, or writes failing (store_health)."""
+    replaced, a damaged page found, or writes failing (runner.events.store.health)."""
     reason = store.check()
     if reason is not None:
         raise ApiError(503, "store_unavailable", f"not starting runs: {reason}")

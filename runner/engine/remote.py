@@ -27,7 +27,7 @@ from runner.engine.channel import MessageChannel
 from runner.engine.manager import refuse_if_unsound
 from runner.errors import ApiError, ConfigError, RunError, StaxError
 from runner.events.follow import REPLAY_PAGE_BYTES
-from runner.events.store import EventStore, StoreStatistics, read_last_seq, unwritable
+from runner.events.store import EventStore, StoreStatistics, unwritable
 from runner.events.types import weight
 
 if TYPE_CHECKING:
@@ -63,8 +63,7 @@ class MirroredStore(EventStore):
     async def committed_seq(self) -> int:
         """The last seq committed, read from the store itself: the engine's report of it
         may be a message behind."""
-
-        committed: int = await self._read(read_last_seq)
+        committed = await self.read_last_seq()
         return max(self.last_seq, committed)
 
     def check(self) -> str | None:
