@@ -11,8 +11,8 @@ import pytest
 import trio
 
 from runner.config import load_settings
+from runner.daemon.runs import RunManager
 from runner.engine import RunRequest
-from runner.engine.manager import RunManager
 from runner.errors import ApiError, ConfigError
 from runner.events import EventStore
 from runner.model import parse_workflow

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import trio
 
@@ -19,7 +19,7 @@ from runner.engine.run import RunRequest, WorkflowRun
 from runner.errors import ApiError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from runner.actions.services import ServiceAccess
     from runner.config import Settings
@@ -64,33 +64,6 @@ class RunApprovals:
 
     def is_waiting(self, run_id: str, job_id: str) -> bool:
         return (run_id, job_id) in self._waiting
-
-
-class ActiveRun(Protocol):
-    @property
-    def record(self) -> RunRecord | None: ...
-
-
-class Runs(Protocol):
-    """What the daemon's routes ask of its runs: RunManager in the daemon's own process,
-    or EngineProcess, which asks a RunManager in a process of its own."""
-
-    @property
-    def active(self) -> Mapping[str, ActiveRun]: ...
-
-    @property
-    def accepting(self) -> bool: ...
-
-    # Where the runs' steps find the runner services (set once the daemon listens).
-    services: ServiceAccess | None
-
-    async def start(self, request: RunRequest) -> RunRecord: ...
-
-    async def cancel(self, run_id: str, reason: str = "cancelled") -> bool: ...
-
-    async def approve(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool: ...
-
-    async def shutdown(self, *, grace_s: float = 5.0) -> None: ...
 
 
 def refuse_if_unsound(store: EventStore) -> None:

@@ -3,7 +3,7 @@
 Every connection costs the event loop that serves it a millisecond or two, and a
 log-heavy run keeps its event loop busy. In one process a crowd of clients slows the
 runs; here the runs have an event loop (and a core) of their own, and the daemon's
-process serves HTTP. The daemon starts this process (`python -m runner.engine.host
+process serves HTTP. The daemon starts this process (`python -m runner.daemon.engine_host
 FD PARENT_PID`), hands it the settings over the socket FD, and from then on:
 
     daemon -> engine   ("start", id, RunRequest)  ("cancel", id, run_id, reason)
@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from runner.engine.channel import MessageChannel
-from runner.engine.manager import RunManager
-from runner.engine.recovery import close_unfinished_runs
+from runner.daemon.channel import MessageChannel
+from runner.daemon.recovery import close_unfinished_runs
+from runner.daemon.runs import RunManager
 from runner.errors import ApiError, ConfigError, RunError
 from runner.events.store import EventStore
 from runner.memory import trim_memory_periodically

@@ -1,4 +1,4 @@
-"""EngineProcess: the daemon's runs, kept in the engine process (runner.engine.host).
+"""EngineProcess: the daemon's runs, kept in the engine process (runner.daemon.engine_host).
 
 The daemon's routes ask it what they would ask a RunManager (the `Runs` protocol):
 start, cancel and approve go to the engine and wait for its answer; `active` is
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from runner.engine.channel import MessageChannel
-from runner.engine.manager import refuse_if_unsound
+from runner.daemon.channel import MessageChannel
+from runner.daemon.runs import refuse_if_unsound
 from runner.errors import ApiError, ConfigError, RunError, StaxError
 from runner.events.follow import REPLAY_PAGE_BYTES
 from runner.events.store import EventStore, StoreStatistics, unwritable
@@ -357,7 +357,7 @@ def _start_engine(fd: int) -> subprocess.Popen[bytes]:
     from a worker thread as trio's open_process does: the engine's PDEATHSIG fires when
     the thread that started it ends, and worker threads end when idle."""
     return subprocess.Popen(
-        [sys.executable, "-m", "runner.engine.host", str(fd), str(os.getpid())],
+        [sys.executable, "-m", "runner.daemon.engine_host", str(fd), str(os.getpid())],
         pass_fds=(fd,),
         start_new_session=True,  # a Ctrl-C in the terminal is the daemon's to handle
     )

@@ -1,4 +1,4 @@
-"""The engine process's request handling (runner.engine.host): a request that goes wrong
+"""The engine process's request handling (runner.daemon.engine_host): a request that goes wrong
 is that request's failure, never the engine's."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 import trio
 
 from runner.config import load_settings
-from runner.engine.channel import MessageChannel
-from runner.engine.host import serve_engine
-from runner.engine.manager import RunManager
+from runner.daemon.channel import MessageChannel
+from runner.daemon.engine_host import serve_engine
+from runner.daemon.runs import RunManager
 
 
 class Unpicklable:
