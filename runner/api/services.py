@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from runner.engine import RunRequest
     from runner.engine.records import RunRecord
     from runner.events.bus import Bus
-    from runner.events.store import EventStore
+    from runner.events.store_reader import StoreReader
     from runner.events.thread_store import ThreadStore
     from runner.expressions.values import JSONValue
 
@@ -63,7 +63,7 @@ class Services:
     """Owned by the daemon, shared by every request."""
 
     settings: Settings
-    store: EventStore
+    store: StoreReader  # the event log, as the API reads it (runner.events.store_reader)
     bus: Bus
     manager: Runs
     token: str  # the daemon's own; stax.toml may accept more (`tokens`)

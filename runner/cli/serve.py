@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from runner.daemon import DaemonAddress, serve
+    from runner.daemon.serve import DaemonAddress, serve
 
     settings = load_settings(Path(args.config) if args.config else None)
     overrides: dict[str, object] = {}

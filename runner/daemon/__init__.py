@@ -7,26 +7,6 @@
     runs.py             the run manager: runs as children of one nursery, approvals
     recovery.py         closing the runs a crash left open
 
-`serve` and `DaemonAddress` load on first use: the engine process imports this package
-too, and needs nothing of HTTP.
+Nothing is re-exported here: the engine process imports this package too and must load
+nothing of HTTP, so `serve` and `DaemonAddress` are imported from runner.daemon.serve.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from runner.daemon.serve import DaemonAddress, serve
-
-_LAZY = {"DaemonAddress": "runner.daemon.serve", "serve": "runner.daemon.serve"}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runner.daemon' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-__all__ = ["DaemonAddress", "serve"]

@@ -16,7 +16,7 @@ import trio
 
 from runner.engine.concurrency import ConcurrencyGroups
 from runner.engine.run import RunRequest, WorkflowRun
-from runner.errors import ApiError
+from runner.errors import StoreUnavailable, Unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from runner.engine.records import RunRecord
     from runner.events.sink import EventSink
     from runner.events.store import EventStore
+    from runner.events.store_reader import StoreReader
 
 log = logging.getLogger("stax.engine")
 
@@ -66,12 +67,12 @@ class RunApprovals:
         return (run_id, job_id) in self._waiting
 
 
-def refuse_if_unsound(store: EventStore) -> None:
-    """Raise ApiError 503 when the store cannot take a new run: its files deleted or
+def refuse_if_unsound(store: StoreReader) -> None:
+    """Raise StoreUnavailable when the store cannot take a new run: its files deleted or
     replaced, a damaged page found, or writes failing (runner.events.store.health)."""
     reason = store.check()
     if reason is not None:
-        raise ApiError(503, "store_unavailable", f"not starting runs: {reason}")
+        raise StoreUnavailable(f"not starting runs: {reason}")
 
 
 class RunManager:
@@ -100,10 +101,11 @@ class RunManager:
     async def start(self, request: RunRequest) -> RunRecord:
         """Check and start a run; returns its record once it is queued.
 
-        Raises RunError (a bad request) before anything is emitted.
+        Raises RunError (a bad request) before anything is emitted, Unavailable while
+        shutting down, StoreUnavailable when the store cannot take a run.
         """
         if not self.accepting:
-            raise ApiError(503, "unavailable", "the daemon is shutting down")
+            raise Unavailable("the daemon is shutting down")
         refuse_if_unsound(self.store)
         if self.services is not None and request.services is None:
             request = replace(request, services=self.services)
@@ -118,7 +120,7 @@ class RunManager:
         try:
             record.run_number = await self.store.next_run_number(record.workflow)
         except sqlite3.DatabaseError:
-            refuse_if_unsound(self.store)  # damage it just met: 503, not 500
+            refuse_if_unsound(self.store)  # damage it just met: StoreUnavailable, not a crash
             raise
         self.active[run.run_id] = run
         self._idle = trio.Event()

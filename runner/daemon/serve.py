@@ -29,7 +29,8 @@ from runner.api.http_server import hypercorn_config
 from runner.api.runner_services import runner_services
 from runner.api.services import Services
 from runner.api.streaming import StreamWatch
-from runner.daemon.engine_process import EngineProcess, MirroredStore
+from runner.daemon.engine_process import EngineProcess
+from runner.daemon.mirror import StoreMirror
 from runner.events.bus import Bus
 from runner.events.thread_store import ThreadStore
 from runner.memory import trim_memory_periodically
@@ -131,9 +132,9 @@ async def serve(
 @asynccontextmanager
 async def _engine_process(
     settings: Settings, bus: Bus
-) -> AsyncIterator[tuple[MirroredStore, EngineProcess]]:
+) -> AsyncIterator[tuple[StoreMirror, EngineProcess]]:
     """The runs and the store's writer in the engine process; this process reads."""
-    store = MirroredStore(settings.data_dir, publish=bus.publish)
+    store = StoreMirror(settings.data_dir)
     try:
         async with trio.open_nursery() as nursery:
             engine = EngineProcess(settings, store, bus)

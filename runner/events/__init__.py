@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from runner.events.bus import Bus, BusStatistics, Subscription
     from runner.events.follow import EventFilter, Follower
     from runner.events.store import EventStore, StoreStatistics
+    from runner.events.store_reader import StoreReader
     from runner.events.thread_store import ThreadRecord, ThreadStore
 
 _LAZY = {
@@ -27,6 +28,7 @@ _LAZY = {
     "Follower": "runner.events.follow",
     "EventStore": "runner.events.store",
     "StoreStatistics": "runner.events.store",
+    "StoreReader": "runner.events.store_reader",
     "ThreadRecord": "runner.events.thread_store",
     "ThreadStore": "runner.events.thread_store",
 }
@@ -51,6 +53,7 @@ __all__ = [
     "Follower",
     "ListSink",
     "Status",
+    "StoreReader",
     "StoreStatistics",
     "Subscription",
     "ThreadRecord",

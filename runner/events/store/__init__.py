@@ -13,6 +13,7 @@ Invariant (event_store.py): an event is published only after its batch commits.
 
 from runner.events.store.event_store import EventStore, Publisher, StoreStatistics, unwritable
 from runner.events.store.health import StoreHealth, is_damage
+from runner.events.store.reader import EventReader
 from runner.events.store.schema import LOCK_NAME, DataDirLock, read_last_seq
 from runner.events.store.snapshots import run_files_dir
 from runner.events.store.writer import BATCH_MAX, LINGER_S
@@ -22,6 +23,7 @@ __all__ = [
     "LINGER_S",
     "LOCK_NAME",
     "DataDirLock",
+    "EventReader",
     "EventStore",
     "Publisher",
     "StoreHealth",

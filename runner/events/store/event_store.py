@@ -10,7 +10,8 @@ One writer task owns the write connection. It takes a batch from its queue
 (writer.py: bounded by the lines it holds, which is the engine's
 backpressure), commits it on a worker thread, retrying while the disk
 refuses (commit.py: seqs, rows and snapshot rows in one transaction), then
-publishes. Reads use a small pool of separate connections (reader.py).
+publishes. Reads use a small pool of separate connections (reader.py: the
+EventReader, which a process reading beside the writer uses on its own).
 """
 
 from __future__ import annotations
@@ -25,22 +26,13 @@ import trio
 from runner.errors import ConfigError
 from runner.events.store.commit import Committer
 from runner.events.store.health import StoreHealth
-from runner.events.store.reader import (
-    EventColumns,
-    ReadPool,
-    query_after,
-    query_event,
-    query_step_log,
-)
+from runner.events.store.reader import EventReader
 from runner.events.store.schema import (
     LOCK_NAME,
     DataDirLock,
     connect,
     create_schema,
-    read_last_seq,
-    refuse_newer_schema,
 )
-from runner.events.store.snapshots import has_step, query_run, query_runs
 from runner.events.store.writer import LINGER_S, WriteQueue
 from runner.events.types import Event
 
@@ -88,8 +80,7 @@ class EventStore:
         self._committer: Committer | None = None
         self._lock = DataDirLock(data_dir)
         self.health = StoreHealth(self.path, data_dir / LOCK_NAME)
-        self._pool = ReadPool(lambda: connect(self.path), self.health)
-        self._columns = EventColumns()
+        self.reader = EventReader(self.path, self.health)
         self.last_seq = 0
 
     @property
@@ -102,17 +93,7 @@ class EventStore:
         """Open for reading only, beside whoever writes (no lock, no writer).
 
         Raises ConfigError when there is no store yet."""
-        if not self.path.is_file():
-            raise ConfigError(f"no runs recorded yet (no store at {self.path})")
-        try:
-            with self._pool.reader() as conn:
-                refuse_newer_schema(conn, self.path)
-                last_seq = read_last_seq(conn)
-                self._columns.lines(conn)
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(f"{self.path}: cannot read the store: {exc}") from None
-        self.last_seq = last_seq
-        self.health.remember_files()
+        self.last_seq = self.reader.open()
 
     def open(self) -> None:
         """Take the data dir's lock, open the database, create (or migrate) the schema.
@@ -136,7 +117,7 @@ class EventStore:
         )
 
     def close(self) -> None:
-        self._pool.close()
+        self.reader.close()
         if self._committer is not None:
             self._committer.conn.close()
         self._committer = None
@@ -195,7 +176,7 @@ class EventStore:
             degraded=self.health.problem,
         )
 
-    # -- reading ----------------------------------------------------------------
+    # -- reading (reader.py) ----------------------------------------------------
     async def read_after(
         self,
         seq: int,
@@ -205,27 +186,15 @@ class EventStore:
         until: int | None = None,
         max_bytes: int | None = None,
     ) -> list[Event]:
-        """Committed events with seq > `seq` (and <= `until`), oldest first, at most `limit`
-        of them and, with `max_bytes`, about that much stored data (at least one event): a
-        page of log chunks can otherwise hold millions of lines."""
-        return await self._pool.read(
-            lambda conn: query_after(
-                conn,
-                self._columns,
-                seq,
-                limit=limit,
-                run_id=run_id,
-                until=until,
-                max_bytes=max_bytes,
-            )
+        return await self.reader.read_after(
+            seq, limit=limit, run_id=run_id, until=until, max_bytes=max_bytes
         )
 
     async def get_event(self, seq: int) -> Event | None:
-        return await self._pool.read(lambda conn: query_event(conn, self._columns, seq))
+        return await self.reader.get_event(seq)
 
     async def get_run(self, run_id: str) -> dict[str, JSONValue] | None:
-        """The run's snapshot with its jobs, each with its steps (no replay needed)."""
-        return await self._pool.read(lambda conn: query_run(conn, run_id))
+        return await self.reader.get_run(run_id)
 
     async def list_runs(
         self,
@@ -236,40 +205,20 @@ class EventStore:
         workflow: str | None = None,
         unfinished: bool = False,
     ) -> list[dict[str, JSONValue]]:
-        """Run snapshots (without jobs), newest first; page with `before_seq`."""
-        return await self._pool.read(
-            lambda conn: query_runs(
-                conn,
-                limit=limit,
-                before_seq=before_seq,
-                status=status,
-                workflow=workflow,
-                unfinished=unfinished,
-            )
+        return await self.reader.list_runs(
+            limit=limit,
+            before_seq=before_seq,
+            status=status,
+            workflow=workflow,
+            unfinished=unfinished,
         )
 
     async def has_step(self, run_id: str, job_id: str, step_number: int) -> bool:
-        return await self._pool.read(lambda conn: has_step(conn, run_id, job_id, step_number))
+        return await self.reader.has_step(run_id, job_id, step_number)
 
     async def read_step_log(
         self, run_id: str, job_id: str, step_number: int, *, after: int, until: int, max_bytes: int
     ) -> tuple[int, bytes]:
-        """One page of a step's log: the lines of its chunks with seq in (`after`, `until`],
-        each line ending in a newline, as UTF-8, about `max_bytes` of them (at least one
-        chunk), and the seq of the last chunk read (`after` when none is left). Pages keep
-        a reader's memory bounded, however big the log."""
-        return await self._pool.read(
-            lambda conn: query_step_log(
-                conn,
-                self._columns,
-                (run_id, job_id, step_number),
-                after=after,
-                until=until,
-                max_bytes=max_bytes,
-            )
+        return await self.reader.read_step_log(
+            run_id, job_id, step_number, after=after, until=until, max_bytes=max_bytes
         )
-
-    async def read_last_seq(self) -> int:
-        """The last seq committed, as the store itself says (for a store another process
-        writes)."""
-        return await self._pool.read(read_last_seq)

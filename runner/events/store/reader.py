@@ -19,13 +19,22 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
-from runner.events.store.schema import has_lines_column
+from runner.errors import ConfigError
+from runner.events.store.schema import (
+    connect,
+    has_lines_column,
+    read_last_seq,
+    refuse_newer_schema,
+)
+from runner.events.store.snapshots import has_step, query_run, query_runs
 from runner.events.types import Event, EventType
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from pathlib import Path
 
     from runner.events.store.health import StoreHealth
+    from runner.expressions.values import JSONValue
 
 T = TypeVar("T")
 
@@ -98,6 +107,115 @@ class ReadPool:
                 self._open -= 1
             raise
         return conn
+
+
+class EventReader:
+    """The store's reading side: a pool of read connections and the queries. The writer's
+    EventStore reads through one; a process that reads beside the writer (the daemon,
+    `stax log`) can use one on its own (`open`, then the reads)."""
+
+    def __init__(self, path: Path, health: StoreHealth) -> None:
+        self.path = path
+        self.health = health
+        self._pool = ReadPool(lambda: connect(path), health)
+        self._columns = EventColumns()
+
+    def open(self) -> int:
+        """Check that there is a store this stax can read; returns its last seq.
+
+        Raises ConfigError when there is no store yet, or one it cannot read."""
+        if not self.path.is_file():
+            raise ConfigError(f"no runs recorded yet (no store at {self.path})")
+        try:
+            with self._pool.reader() as conn:
+                refuse_newer_schema(conn, self.path)
+                last_seq = read_last_seq(conn)
+                self._columns.lines(conn)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{self.path}: cannot read the store: {exc}") from None
+        self.health.remember_files()
+        return last_seq
+
+    def close(self) -> None:
+        self._pool.close()
+
+    async def read_after(
+        self,
+        seq: int,
+        *,
+        limit: int = 1000,
+        run_id: str | None = None,
+        until: int | None = None,
+        max_bytes: int | None = None,
+    ) -> list[Event]:
+        """Committed events with seq > `seq` (and <= `until`), oldest first, at most `limit`
+        of them and, with `max_bytes`, about that much stored data (at least one event): a
+        page of log chunks can otherwise hold millions of lines."""
+        return await self._pool.read(
+            lambda conn: query_after(
+                conn,
+                self._columns,
+                seq,
+                limit=limit,
+                run_id=run_id,
+                until=until,
+                max_bytes=max_bytes,
+            )
+        )
+
+    async def get_event(self, seq: int) -> Event | None:
+        return await self._pool.read(lambda conn: query_event(conn, self._columns, seq))
+
+    async def get_run(self, run_id: str) -> dict[str, JSONValue] | None:
+        """The run's snapshot with its jobs, each with its steps (no replay needed)."""
+        return await self._pool.read(lambda conn: query_run(conn, run_id))
+
+    async def list_runs(
+        self,
+        *,
+        limit: int = 50,
+        before_seq: int | None = None,
+        status: str | None = None,
+        workflow: str | None = None,
+        unfinished: bool = False,
+    ) -> list[dict[str, JSONValue]]:
+        """Run snapshots (without jobs), newest first; page with `before_seq`."""
+        return await self._pool.read(
+            lambda conn: query_runs(
+                conn,
+                limit=limit,
+                before_seq=before_seq,
+                status=status,
+                workflow=workflow,
+                unfinished=unfinished,
+            )
+        )
+
+    async def has_step(self, run_id: str, job_id: str, step_number: int) -> bool:
+        return await self._pool.read(lambda conn: has_step(conn, run_id, job_id, step_number))
+
+    async def read_step_log(
+        self, run_id: str, job_id: str, step_number: int, *, after: int, until: int, max_bytes: int
+    ) -> tuple[int, bytes]:
+        """One page of a step's log: the lines of its chunks with seq in (`after`, `until`],
+        each line ending in a newline, as UTF-8, about `max_bytes` of them (at least one
+        chunk), and the seq of the last chunk read (`after` when none is left). Pages keep
+        a reader's memory bounded, however big the log."""
+        return await self._pool.read(
+            lambda conn: query_step_log(
+                conn,
+                self._columns,
+                (run_id, job_id, step_number),
+                after=after,
+                until=until,
+                max_bytes=max_bytes,
+            )
+        )
+
+    async def read_last_seq(self) -> int:
+        """The last seq committed, as the store itself says (for a store another process
+        writes)."""
+        return await self._pool.read(read_last_seq)
 
 
 class EventColumns:
