@@ -43,7 +43,7 @@ from runner.actions.services import (  # noqa: E402
 )
 from runner.actions.services.local_server import LocalServices  # noqa: E402
 from runner.config import Settings, load_settings  # noqa: E402
-from runner.daemon import serve  # noqa: E402
+from runner.daemon.serve import serve  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

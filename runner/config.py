@@ -95,7 +95,7 @@ class ActionsSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoreSettings:
-    """How often the daemon checks that its store can still be trusted (store_health)."""
+    """How often the daemon checks that its store can still be trusted (runner.events.store.health)."""
 
     file_check_seconds: float = 5.0  # stax.db and stax.lock are still the files it opened
     quick_check_seconds: float = 600.0  # PRAGMA quick_check of every page (and once at start)
@@ -137,9 +137,6 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     services: ServicesSettings = field(default_factory=ServicesSettings)
     agent_protocol: bool = True
-    # The daemon's runs and store writer in a process of their own, beside the HTTP
-    # server (runner.engine.host): a crowd of clients then does not slow the runs.
-    engine_process: bool = True
 
     @property
     def parallel_jobs(self) -> int:
@@ -197,6 +194,8 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "services": dict,
     "engine_process": bool,
 }
+# Settings no longer offered: accepted with the value that is now the only behaviour.
+_REMOVED = {"engine_process"}
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -230,10 +229,16 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
     def fail(key: str, message: str) -> ConfigError:
         return ConfigError(f"{path}: {key}: {message}")
 
+    if raw.get("engine_process") is False:
+        raise fail(
+            "engine_process",
+            "removed: the daemon always keeps its runs in an engine process of their own; "
+            "delete the line (`stax run --local` runs a workflow in one process)",
+        )
     for key, value in raw.items():
         expected = _SCHEMA.get(key)
         if expected is None:
-            allowed = ", ".join(sorted(_SCHEMA))
+            allowed = ", ".join(sorted(set(_SCHEMA) - _REMOVED))
             raise fail(key, f"unknown setting (allowed: {allowed})")
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise fail(key, f"expected {_type_name(expected)}, got {type(value).__name__}")
@@ -246,7 +251,6 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         "max_parallel_jobs",
         "retention_runs",
         "agent_protocol",
-        "engine_process",
     ):
         if key in raw:
             changes[key] = raw[key]

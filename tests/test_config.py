@@ -67,6 +67,13 @@ def test_the_actions_table(tmp_path: Path) -> None:
     }
 
 
+def test_engine_process_true_is_still_accepted_and_no_longer_offered(tmp_path: Path) -> None:
+    settings_from(tmp_path, "engine_process = true\n")
+    with pytest.raises(ConfigError) as caught:
+        settings_from(tmp_path, "prot = 1\n")
+    assert "engine_process" not in str(caught.value).partition("allowed:")[2]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -105,6 +112,7 @@ def test_the_actions_table(tmp_path: Path) -> None:
             "services.cache: unknown setting (allowed: cache_size_mb, local)",
         ),
         ("port = \n", "stax.toml: "),
+        ("engine_process = false\n", "engine_process: removed: the daemon always keeps"),
     ],
 )
 def test_a_mistake_names_the_file_and_the_key(tmp_path: Path, text: str, message: str) -> None:

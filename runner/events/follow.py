@@ -29,7 +29,7 @@ from runner.events.types import Event
 
 if TYPE_CHECKING:
     from runner.events.bus import Bus, Subscription
-    from runner.events.store import EventStore
+    from runner.events.store_reader import StoreReader
 
 EventFilter = Callable[[Event], bool]
 
@@ -42,7 +42,7 @@ class Follower:
 
     def __init__(
         self,
-        store: EventStore,
+        store: StoreReader,
         bus: Bus,
         *,
         after_seq: int = 0,

@@ -229,6 +229,28 @@ async def test_the_writer_queue_is_bounded_by_lines_and_loses_nothing(
     store.close()
 
 
+async def test_events_that_weigh_nothing_still_count_against_the_bounded_queue(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Every event counts at least one toward `queue_lines`, so the queue's channel (bounded
+    at `queue_lines` items) is never what an emitter runs into: empty chunks wait for the
+    writer like any other event, and every one of them is committed."""
+    store = EventStore(tmp_path / "data", queue_lines=4)
+    store.open()
+    for i in range(4):
+        await store.emit(log_chunk("r1", i, []))
+    with trio.move_on_after(10) as waited:
+        await store.emit(log_chunk("r1", 4, []))
+    assert waited.cancelled_caught
+    async with trio.open_nursery() as nursery:
+        await nursery.start(store.run)
+        for i in range(5, 20):
+            await store.emit(log_chunk("r1", i, []))
+        store.close_writer()
+    assert len(await store.read_after(0)) == 19
+    store.close()
+
+
 async def test_closing_the_writer_ends_emitters_waiting_for_room(
     tmp_path: Path, autojump_clock: trio.testing.MockClock
 ) -> None:

@@ -34,7 +34,7 @@ from quart import Response, request
 from runner.api.rate_limit import RateDecision, RateLimiter
 from runner.api.request_json import json_object
 from runner.api.request_numbers import shown
-from runner.api.responses import ErrorFormat, error_response, json_response
+from runner.api.responses import ErrorFormat, as_api_error, error_response, json_response
 from runner.api.routing import RouteGroup, get, post
 from runner.api.skills.projection import ExecutionView
 from runner.api.sse import SSE_HEADERS, WireEvent, comment, dumps
@@ -42,7 +42,7 @@ from runner.api.streaming import event_stream, live_frames
 from runner.definitions import ParseTimeout, load_skill_catalog
 from runner.dotenv import read_dotenv
 from runner.engine import execution_request, new_run_id
-from runner.errors import ApiError, InvalidField, RunError, StaxError
+from runner.errors import ApiError, InvalidField, StaxError
 from runner.events.follow import REPLAY_PAGE_BYTES, Follower
 from runner.skills import (
     CHANNEL_HEADER,
@@ -230,8 +230,8 @@ class SkillRoutes(RouteGroup):
         )
         try:
             await services.manager.start(run_request)
-        except RunError as exc:
-            raise ApiError(422, "invalid_request_error", str(exc)) from None
+        except StaxError as exc:  # a bad request (422), or no run may start now (503)
+            raise as_api_error(exc) from None
         return _Started(skill=skill, run_id=run_id, trace_id=trace_id, follower=follower)
 
     async def _catalog(self) -> SkillCatalog:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import trio
 
-from runner.engine.channel import MessageChannel
+from runner.daemon.channel import MessageChannel
 
 
 async def test_messages_arrive_whole_and_in_order_whatever_their_size() -> None:

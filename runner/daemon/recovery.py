@@ -12,7 +12,7 @@ import logging
 import sqlite3
 from typing import TYPE_CHECKING
 
-from runner.events.store_health import is_damage
+from runner.events.store import is_damage
 from runner.events.types import Event, EventType, now_ms
 from runner.process import sweep_marked
 
@@ -26,7 +26,7 @@ log = logging.getLogger("stax.engine")
 async def close_unfinished_runs(store: EventStore, *, reason: str) -> list[str]:
     """Emit completion events for every run not completed; return their ids.
 
-    A damaged store (store_health) leaves the runs it cannot read as they are: the daemon
+    A damaged store (runner.events.store.health) leaves the runs it cannot read as they are: the daemon
     still starts, degraded, and serves what reads."""
     closed: list[str] = []
     try:

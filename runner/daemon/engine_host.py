@@ -3,15 +3,9 @@
 Every connection costs the event loop that serves it a millisecond or two, and a
 log-heavy run keeps its event loop busy. In one process a crowd of clients slows the
 runs; here the runs have an event loop (and a core) of their own, and the daemon's
-process serves HTTP. The daemon starts this process (`python -m runner.engine.host
-FD PARENT_PID`), hands it the settings over the socket FD, and from then on:
-
-    daemon -> engine   ("start", id, RunRequest)  ("cancel", id, run_id, reason)
-                       ("approve", id, run_id, job_id, approved, by)  ("shutdown", grace_s)
-    engine -> daemon   ("ready", StoreStatistics)  ("failed", message)
-                       ("stats", StoreStatistics)   the writer's progress: the log is
-                                                    committed through its last_seq
-                       ("reply", id, ok, value)  ("ended", run_id)  ("stopped",)
+process serves HTTP. The daemon starts this process (`python -m runner.daemon.engine_host
+FD PARENT_PID`), hands it the settings over the socket FD, and from then on they talk
+in the messages of wire.py.
 
 Events themselves do not travel: the daemon reads them from the store (SQLite, WAL)
 when it has subscribers to hand them to, so the engine's loop pays nothing per event,
@@ -31,19 +25,38 @@ import os
 import signal
 import socket
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import trio
 
-from runner.engine.channel import MessageChannel
-from runner.engine.manager import RunManager
-from runner.engine.recovery import close_unfinished_runs
-from runner.errors import ApiError, ConfigError, RunError
+from runner.daemon.channel import MessageChannel
+from runner.daemon.recovery import close_unfinished_runs
+from runner.daemon.runs import RunManager
+from runner.daemon.wire import (
+    Answer,
+    ApproveJob,
+    CancelRun,
+    Configure,
+    Failure,
+    OpenFailed,
+    Progress,
+    Ready,
+    Refused,
+    Request,
+    RunEnded,
+    Shutdown,
+    StartRun,
+    Stopped,
+    refusal,
+)
+from runner.errors import ConfigError
 from runner.events.store import EventStore
 from runner.memory import trim_memory_periodically
 from runner.process import set_watchdog_grace, start_watchdog
 
 if TYPE_CHECKING:
+    from runner.daemon.wire import ToDaemon
+    from runner.engine.records import RunRecord
     from runner.events.store import StoreStatistics
     from runner.events.types import Event
 
@@ -63,12 +76,12 @@ class _Outbox:
     def __init__(self, channel: MessageChannel, store: EventStore) -> None:
         self.channel = channel
         self.store = store
-        self._messages: list[tuple[Any, ...]] = []
+        self._messages: list[ToDaemon] = []
         self._wake = trio.Event()
         self._reported: StoreStatistics | None = None
-        self.sent_last = trio.Event()  # "stopped" went out (or the daemon is gone)
+        self.sent_last = trio.Event()  # Stopped went out (or the daemon is gone)
 
-    def put(self, message: tuple[Any, ...]) -> None:
+    def put(self, message: ToDaemon) -> None:
         self._messages.append(message)
         self._wake.set()
 
@@ -90,7 +103,7 @@ class _Outbox:
         self._wake = trio.Event()
         messages, self._messages = self._messages, []
         for message in messages:
-            if message[0] == "stopped":
+            if isinstance(message, Stopped):
                 await self._send_stats()  # the last commits, before the last word
                 await self.channel.send(message)
                 self.sent_last.set()
@@ -98,37 +111,44 @@ class _Outbox:
             await self._send(message)
         await self._send_stats()
 
-    async def _send(self, message: tuple[Any, ...]) -> None:
+    async def _send(self, message: ToDaemon) -> None:
         """Send one message; one that cannot be sent (it does not pickle, say) is logged,
-        and a reply becomes an error reply, so that the daemon's request still ends."""
+        and an answer becomes a refusal, so that the daemon's request still ends."""
         try:
             await self.channel.send(message)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             raise
         except Exception:
-            log.exception("the engine could not send its %r message", message[0])
-            if message[0] == "reply":
-                error = ("api", 500, "internal_error", "the engine could not send its answer")
-                await self.channel.send(("reply", message[1], False, error))
+            log.exception("the engine could not send its %s", type(message).__name__)
+            if isinstance(message, Answer):
+                refused = Refused(
+                    request_id=message.request_id,
+                    failure=Failure.ENGINE,
+                    message="the engine could not send its answer",
+                )
+                await self.channel.send(refused)
 
     async def _send_stats(self) -> None:
         stats = self.store.statistics()
         if stats != self._reported:
             self._reported = stats
-            await self.channel.send(("stats", stats))
+            await self.channel.send(Progress(stats=stats))
 
 
 async def serve_engine(channel: MessageChannel, *, daemon_pidfd: int | None = None) -> None:
-    """The engine until the daemon says "shutdown" (or goes away). `daemon_pidfd`: the
+    """The engine until the daemon says Shutdown (or goes away). `daemon_pidfd`: the
     daemon's pidfd, to tell a daemon that died from one that closed the socket."""
-    kind, settings = await channel.receive()
-    assert kind == "settings", kind
+    match await channel.receive():
+        case Configure(settings=settings):
+            pass
+        case other:
+            raise AssertionError(f"the engine's first message is {other!r}, not Configure")
     set_watchdog_grace(settings.step_kill_grace_seconds)
     store = EventStore(settings.data_dir, retention_runs=settings.retention_runs)
     try:
         store.open()
     except ConfigError as exc:
-        await channel.send(("failed", str(exc)))
+        await channel.send(OpenFailed(message=str(exc)))
         return
     outbox = _Outbox(channel, store)
     store.publish = outbox.committed
@@ -144,9 +164,9 @@ async def serve_engine(channel: MessageChannel, *, daemon_pidfd: int | None = No
                         settings,
                         store,
                         runs_nursery,
-                        on_end=lambda run_id: outbox.put(("ended", run_id)),
+                        on_end=lambda run_id: outbox.put(RunEnded(run_id=run_id)),
                     )
-                    outbox.put(("ready", store.statistics()))  # the first message
+                    outbox.put(Ready(stats=store.statistics()))  # the first message
                     await nursery.start(outbox.run)
                     grace_s = await _serve_requests(channel, manager, outbox)
                     if grace_s is None:  # the socket closed
@@ -158,7 +178,7 @@ async def serve_engine(channel: MessageChannel, *, daemon_pidfd: int | None = No
                     await manager.shutdown(grace_s=grace_s)
                     runs_nursery.cancel_scope.cancel()
                 store.close_writer()  # the writer drains the queue, then returns
-            outbox.put(("stopped",))
+            outbox.put(Stopped())
             await outbox.sent_last.wait()
             nursery.cancel_scope.cancel()
     finally:
@@ -181,49 +201,44 @@ async def _serve_requests(
             except Exception:  # one message that does not unpickle: it has no id to answer
                 log.exception("the engine could not read a request")
                 continue
-            if isinstance(message, tuple) and message and message[0] == "shutdown":
-                grace_s = _grace(message)
-                break
-            requests.start_soon(_answer, message, manager, outbox)
+            match message:
+                case Shutdown(grace_s=given):
+                    grace_s = _grace(given)
+                    break
+                case StartRun() | CancelRun() | ApproveJob():
+                    requests.start_soon(_answer, message, manager, outbox)
+                case _:
+                    log.error("the engine got a malformed request: %.200r", message)
         requests.cancel_scope.cancel()
     return grace_s
 
 
-def _grace(message: tuple[Any, ...]) -> float:
+def _grace(given: object) -> float:
     """The grace a shutdown gives its runs (the default one, if it gives none that makes
     sense)."""
-    try:
-        grace_s = float(message[1])
-    except (IndexError, TypeError, ValueError):
+    if isinstance(given, bool) or not isinstance(given, int | float):
         return _DEFAULT_GRACE_S
-    return grace_s if 0 <= grace_s < math.inf else _DEFAULT_GRACE_S
+    return float(given) if 0 <= given < math.inf else _DEFAULT_GRACE_S
 
 
-async def _answer(message: Any, manager: RunManager, outbox: _Outbox) -> None:
-    """Answer one request. Whatever goes wrong with it is its own failure (an error
-    reply), never the engine's."""
-    if not isinstance(message, tuple) or len(message) < 2:
-        log.error("the engine got a malformed request: %.200r", message)
-        return
-    kind, request_id, *args = message
+async def _answer(request: Request, manager: RunManager, outbox: _Outbox) -> None:
+    """Answer one request. Whatever goes wrong with it is its own failure (a refusal),
+    never the engine's."""
     try:
-        if kind == "start":
-            value: Any = await manager.start(args[0])
-        elif kind == "cancel":
-            value = await manager.cancel(args[0], args[1])
-        elif kind == "approve":
-            value = await manager.approve(args[0], args[1], approved=args[2], by=args[3])
-        else:
-            raise ApiError(500, "internal_error", f"the engine has no {kind!r}")
-    except ApiError as exc:
-        outbox.put(("reply", request_id, False, ("api", exc.status, exc.error_type, exc.message)))
-    except RunError as exc:
-        outbox.put(("reply", request_id, False, ("run", str(exc))))
-    except Exception as exc:  # one request's failure (a store error, say), not the engine's
-        log.exception("the engine could not answer %s", kind)
-        outbox.put(("reply", request_id, False, ("api", 500, "internal_error", str(exc))))
+        match request:
+            case StartRun(request=run_request):
+                value: RunRecord | bool = await manager.start(run_request)
+            case CancelRun(run_id=run_id, reason=reason):
+                value = await manager.cancel(run_id, reason)
+            case ApproveJob(run_id=run_id, job_id=job_id, approved=approved, by=by):
+                value = await manager.approve(run_id, job_id, approved=approved, by=by)
+    except Exception as exc:
+        refused = refusal(request.request_id, exc)
+        if refused.failure is Failure.ENGINE:  # one request's failure, not the engine's
+            log.exception("the engine could not answer %s", type(request).__name__)
+        outbox.put(refused)
     else:
-        outbox.put(("reply", request_id, True, value))
+        outbox.put(Answer(request_id=request.request_id, value=value))
 
 
 async def _has_exited(pidfd: int | None) -> bool:

@@ -1,13 +1,14 @@
 """serve(settings): the daemon, as one nursery that owns everything.
 
-Start order, each with a readiness handshake: the engine (the store opened, its
-writer running, runs a crash left open closed, the run manager), then Hypercorn.
-Stop order on SIGINT/SIGTERM (or `shutdown` being set): stop accepting runs and
-cancel the running ones (their process groups are killed), stop Hypercorn,
-close the bus (every stream ends), drain the writer, close the store.
+Start order, each with a readiness handshake: the engine process
+(engine_process.py: there the store is opened, its writer runs, runs a crash left
+open are closed, the run manager starts), then Hypercorn. Stop order on
+SIGINT/SIGTERM (or `shutdown` being set): stop accepting runs and cancel the running
+ones (their process groups are killed), stop Hypercorn, close the bus (every stream
+ends), the engine drains its writer and closes the store.
 
-The engine runs in a process of its own (runner.engine.host) unless stax.toml
-says `engine_process = false`: then on this event loop, beside Hypercorn.
+The runs always live in the engine process: this process serves HTTP and reads the
+store. (`stax run --local` runs the engine in the CLI's own process, without HTTP.)
 """
 
 from __future__ import annotations
@@ -28,11 +29,9 @@ from runner.api.http_server import hypercorn_config
 from runner.api.runner_services import runner_services
 from runner.api.services import Services
 from runner.api.streaming import StreamWatch
-from runner.engine.manager import RunManager, Runs
-from runner.engine.recovery import close_unfinished_runs
-from runner.engine.remote import EngineProcess, MirroredStore
+from runner.daemon.engine_process import EngineProcess
+from runner.daemon.mirror import StoreMirror
 from runner.events.bus import Bus
-from runner.events.store import EventStore
 from runner.events.thread_store import ThreadStore
 from runner.memory import trim_memory_periodically
 
@@ -77,8 +76,7 @@ async def serve(
     check_bind(settings.host, allow_remote=settings.allow_remote)
     shutdown = shutdown if shutdown is not None else trio.Event()
     bus = Bus(buffer=settings.streams.subscriber_buffer)
-    engine = _engine_process if settings.engine_process else _engine_here
-    async with engine(settings, bus) as (store, runs):
+    async with _engine_process(settings, bus) as (store, runs):
         threads = ThreadStore(store.path)  # agent-protocol threads, beside the event log
         try:
             threads.open()
@@ -132,34 +130,16 @@ async def serve(
 
 
 @asynccontextmanager
-async def _engine_process(settings: Settings, bus: Bus) -> AsyncIterator[tuple[EventStore, Runs]]:
+async def _engine_process(
+    settings: Settings, bus: Bus
+) -> AsyncIterator[tuple[StoreMirror, EngineProcess]]:
     """The runs and the store's writer in the engine process; this process reads."""
-    store = MirroredStore(settings.data_dir, publish=bus.publish)
+    store = StoreMirror(settings.data_dir)
     try:
         async with trio.open_nursery() as nursery:
             engine = EngineProcess(settings, store, bus)
             await nursery.start(engine.run)
             yield store, engine
-    finally:
-        store.close()
-
-
-@asynccontextmanager
-async def _engine_here(settings: Settings, bus: Bus) -> AsyncIterator[tuple[EventStore, Runs]]:
-    """The runs and the store's writer on this process's event loop."""
-    store = EventStore(
-        settings.data_dir, publish=bus.publish, retention_runs=settings.retention_runs
-    )
-    store.open()
-    try:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(store.run)
-            await close_unfinished_runs(store, reason="daemon stopped")
-            async with trio.open_nursery() as runs_nursery:
-                runs_nursery.start_soon(store.health.watch, settings.store)
-                yield store, RunManager(settings, store, runs_nursery)
-                runs_nursery.cancel_scope.cancel()  # after `shutdown`: nothing is left
-            store.close_writer()  # the writer drains the queue, then returns
     finally:
         store.close()
 

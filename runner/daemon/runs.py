@@ -10,22 +10,23 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import trio
 
 from runner.engine.concurrency import ConcurrencyGroups
 from runner.engine.workflow_run import RunRequest, WorkflowRun
-from runner.errors import ApiError
+from runner.errors import StoreUnavailable, Unavailable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from runner.actions.services import ServiceAccess
     from runner.config import Settings
     from runner.engine.records import RunRecord
     from runner.events.sink import EventSink
     from runner.events.store import EventStore
+    from runner.events.store_reader import StoreReader
 
 log = logging.getLogger("stax.engine")
 
@@ -63,39 +64,12 @@ class RunApprovals:
         return True
 
 
-class ActiveRun(Protocol):
-    @property
-    def record(self) -> RunRecord | None: ...
-
-
-class Runs(Protocol):
-    """What the daemon's routes ask of its runs: RunManager in the daemon's own process,
-    or EngineProcess, which asks a RunManager in a process of its own."""
-
-    @property
-    def active(self) -> Mapping[str, ActiveRun]: ...
-
-    @property
-    def accepting(self) -> bool: ...
-
-    # Where the runs' steps find the runner services (set once the daemon listens).
-    services: ServiceAccess | None
-
-    async def start(self, request: RunRequest) -> RunRecord: ...
-
-    async def cancel(self, run_id: str, reason: str = "cancelled") -> bool: ...
-
-    async def approve(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool: ...
-
-    async def shutdown(self, *, grace_s: float = 5.0) -> None: ...
-
-
-def refuse_if_unsound(store: EventStore) -> None:
-    """Raise ApiError 503 when the store cannot take a new run: its files deleted or
-    replaced, a damaged page found, or writes failing (store_health)."""
+def refuse_if_unsound(store: StoreReader) -> None:
+    """Raise StoreUnavailable when the store cannot take a new run: its files deleted or
+    replaced, a damaged page found, or writes failing (runner.events.store.health)."""
     reason = store.check()
     if reason is not None:
-        raise ApiError(503, "store_unavailable", f"not starting runs: {reason}")
+        raise StoreUnavailable(f"not starting runs: {reason}")
 
 
 class RunManager:
@@ -124,10 +98,11 @@ class RunManager:
     async def start(self, request: RunRequest) -> RunRecord:
         """Check and start a run; returns its record once it is queued.
 
-        Raises RunError (a bad request) before anything is emitted.
+        Raises RunError (a bad request) before anything is emitted, Unavailable while
+        shutting down, StoreUnavailable when the store cannot take a run.
         """
         if not self.accepting:
-            raise ApiError(503, "unavailable", "the daemon is shutting down")
+            raise Unavailable("the daemon is shutting down")
         refuse_if_unsound(self.store)
         if self.services is not None and request.services is None:
             request = replace(request, services=self.services)
@@ -142,7 +117,7 @@ class RunManager:
         try:
             record.run_number = await self.store.next_run_number(record.workflow)
         except sqlite3.DatabaseError:
-            refuse_if_unsound(self.store)  # damage it just met: 503, not 500
+            refuse_if_unsound(self.store)  # damage it just met: StoreUnavailable, not a crash
             raise
         self.active[run.run_id] = run
         self._idle = trio.Event()

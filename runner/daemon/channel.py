@@ -1,8 +1,9 @@
 """Messages between the daemon and its engine process, over a socket pair.
 
-Each message is a Python object, pickled and prefixed by its length. Pickle is
-safe here because both ends are stax processes and the socket pair is theirs
-alone (it is inherited, never bound to an address).
+Each message (one of wire.py's classes) is pickled and prefixed by its length.
+Pickle is safe here because both ends are stax processes and the socket pair is
+theirs alone (it is inherited, never bound to an address). A receiver still
+checks what it got, by its class, and drops anything else.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class MessageChannel:
                 self._cut = True
                 raise trio.BrokenResourceError("the peer took nothing for too long")
 
-    async def receive(self) -> Any:
+    async def receive(self) -> object:
         """The next message; trio.EndOfChannel once the other end closed."""
         header = await self._read_exactly(_LENGTH.size)
         (length,) = _LENGTH.unpack(header)

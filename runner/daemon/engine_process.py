@@ -1,11 +1,12 @@
-"""EngineProcess: the daemon's runs, kept in the engine process (runner.engine.host).
+"""EngineProcess: the daemon's runs, kept in the engine process (runner.daemon.engine_host).
 
-The daemon's routes ask it what they would ask a RunManager (the `Runs` protocol):
-start, cancel and approve go to the engine and wait for its answer; `active` is
-kept from the engine's messages. The engine reports how far the log is committed;
-while the bus has subscribers, the daemon reads the new events from the store
-(SQLite, beside the engine's writer) and publishes them, in seq order, as its own
-store would have. With nobody subscribed it reads nothing: a subscriber that comes
+The daemon's routes ask it what they would ask a RunManager (runner.api.services.Runs):
+start, cancel and approve go to the engine as wire.py's requests and wait for the
+reply; a refusal is raised as its domain error. `active` is kept from the engine's
+messages. The engine reports how far the log is committed (Progress); while the bus
+has subscribers, the daemon reads the new events through its StoreMirror (SQLite,
+beside the engine's writer) and publishes them, in seq order, as a store in this
+process would have. With nobody subscribed it reads nothing: a subscriber that comes
 later starts at the committed head, or replays from the store like any other.
 """
 
@@ -19,22 +20,39 @@ import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import trio
 
-from runner.engine.channel import MessageChannel
-from runner.engine.manager import refuse_if_unsound
-from runner.errors import ApiError, ConfigError, RunError, StaxError
+from runner.daemon.channel import MessageChannel
+from runner.daemon.runs import refuse_if_unsound
+from runner.daemon.wire import (
+    Answer,
+    ApproveJob,
+    CancelRun,
+    Configure,
+    Failure,
+    OpenFailed,
+    Progress,
+    Ready,
+    Refused,
+    RunEnded,
+    Shutdown,
+    StartRun,
+    Stopped,
+    refused_error,
+)
+from runner.errors import ConfigError, StaxError, Unavailable
 from runner.events.follow import REPLAY_PAGE_BYTES
-from runner.events.store import EventStore, StoreStatistics, read_last_seq, unwritable
 from runner.events.types import weight
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from runner.actions.services import ServiceAccess
     from runner.config import Settings
+    from runner.daemon.mirror import StoreMirror
+    from runner.daemon.wire import Request
     from runner.engine.records import RunRecord
     from runner.engine.workflow_run import RunRequest
     from runner.events.bus import Bus
@@ -47,46 +65,6 @@ class EngineGone(StaxError):
     """The engine process ended without being asked to."""
 
 
-class MirroredStore(EventStore):
-    """The store as the daemon's HTTP side sees it while the engine process writes it:
-    reads go to SQLite as usual; `last_seq` and `statistics()` are the writer's, as the
-    engine last reported them."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._reported: StoreStatistics | None = None
-
-    def report(self, stats: StoreStatistics) -> None:
-        self._reported = stats
-        self.last_seq = max(self.last_seq, stats.last_seq)
-
-    async def committed_seq(self) -> int:
-        """The last seq committed, read from the store itself: the engine's report of it
-        may be a message behind."""
-
-        committed: int = await self._read(read_last_seq)
-        return max(self.last_seq, committed)
-
-    def check(self) -> str | None:
-        """What this process finds (its files, its reads), else what the writer does."""
-        reported = self._reported
-        if (problem := super().check()) is not None or reported is None:
-            return problem
-        return reported.degraded or unwritable(reported.failed)
-
-    def statistics(self) -> StoreStatistics:
-        if self._reported is None:
-            return super().statistics()
-        return StoreStatistics(
-            last_seq=self.last_seq,
-            committed_batches=self._reported.committed_batches,
-            committed_events=self._reported.committed_events,
-            queued=self._reported.queued,
-            failed=self._reported.failed,
-            degraded=self.health.problem or self._reported.degraded,
-        )
-
-
 @dataclass(slots=True)
 class RemoteRun:
     """A run the engine is running, as it was when it started (what the routes show
@@ -97,10 +75,11 @@ class RemoteRun:
 
 @dataclass(slots=True)
 class _Call:
-    kind: str
+    """A request waiting for its reply."""
+
+    starts_run: bool
     done: trio.Event = field(default_factory=trio.Event)
-    ok: bool = False
-    value: Any = None
+    reply: Answer | Refused | None = None
 
 
 _PUBLISH_PAGE = 2000  # events read from the store at a time
@@ -112,10 +91,12 @@ _READER_STUCK_S = 1.0
 _RETRY_S = 0.25  # after a failed store read, doubling
 _RETRY_MAX_S = 5.0
 _STOP_TIMEOUT_S = 30.0  # beyond the runs' grace, for the engine to drain and stop
+_ENGINE_STOPPED = "the daemon's engine has stopped"
+_SHUTTING_DOWN = "the daemon is shutting down"
 
 
 class EngineProcess:
-    def __init__(self, settings: Settings, store: MirroredStore, bus: Bus) -> None:
+    def __init__(self, settings: Settings, store: StoreMirror, bus: Bus) -> None:
         self.settings = settings
         self.store = store
         self.bus = bus
@@ -129,7 +110,7 @@ class EngineProcess:
         self._ids = itertools.count(1)
         self._process: subprocess.Popen[bytes] | None = None
         self._abandoned = False  # killed by `shutdown` after it would not stop
-        self._engine_stopped = trio.Event()  # it said "stopped" (or was killed)
+        self._engine_stopped = trio.Event()  # it said Stopped (or was killed)
         self._stopped = trio.Event()  # the engine stopped, and the bus has had it all
         self._publisher_idle = trio.Event()  # set whenever the bus has had all it knows of
 
@@ -149,12 +130,16 @@ class EngineProcess:
         self._process = process
         channel = MessageChannel(trio.SocketStream(trio.socket.from_stdlib_socket(ours)))
         try:
-            await channel.send(("settings", self.settings))
-            first = await self._receive_or_exit(channel, process)
-            if first[0] == "failed":
-                raise ConfigError(first[1])
-            self.store.open_readonly()
-            self.store.report(first[1])
+            await channel.send(Configure(settings=self.settings))
+            match await self._receive_or_exit(channel, process):
+                case Ready(stats=stats):
+                    pass
+                case OpenFailed(message=message):
+                    raise ConfigError(message)
+                case other:
+                    raise EngineGone(f"the engine process answered {other!r}, not Ready")
+            self.store.open()
+            self.store.report(stats)
             self._published = self.store.last_seq
             self._channel = channel
             self.accepting = True
@@ -180,35 +165,40 @@ class EngineProcess:
 
     async def _receive_or_exit(
         self, channel: MessageChannel, process: subprocess.Popen[bytes]
-    ) -> tuple[Any, ...]:
+    ) -> object:
         try:
-            message: tuple[Any, ...] = await channel.receive()
+            return await channel.receive()
         except (trio.EndOfChannel, trio.BrokenResourceError):
             code = await _exited(process)
             if self._abandoned:
-                return ("stopped",)
+                return Stopped()
             raise EngineGone(f"the engine process exited (status {code})") from None
-        return message
 
     async def _relay(self, channel: MessageChannel, process: subprocess.Popen[bytes]) -> None:
         while True:
-            message = await self._receive_or_exit(channel, process)
-            kind = message[0]
-            if kind == "stats":
-                self.store.report(message[1])
-                self._progress.set()
-            elif kind == "reply":
-                call = self._calls.pop(message[1], None)
-                if call is not None:
-                    call.ok, call.value = message[2], message[3]
-                    if call.kind == "start" and call.ok:  # before its "ended" can come
-                        self.active[call.value.id] = RemoteRun(call.value)
-                    call.done.set()
-            elif kind == "ended":
-                self.active.pop(message[1], None)
-            elif kind == "stopped":
-                self._engine_stopped.set()
-                return
+            match await self._receive_or_exit(channel, process):
+                case Progress(stats=stats):
+                    self.store.report(stats)
+                    self._progress.set()
+                case Answer(request_id=request_id) | Refused(request_id=request_id) as reply:
+                    self._replied(request_id, reply)
+                case RunEnded(run_id=run_id):
+                    self.active.pop(run_id, None)
+                case Stopped():
+                    self._engine_stopped.set()
+                    return
+                case other:
+                    log.error("the engine process sent a malformed message: %.200r", other)
+
+    def _replied(self, request_id: int, reply: Answer | Refused) -> None:
+        call = self._calls.pop(request_id, None)
+        if call is None:
+            return
+        call.reply = reply
+        match reply:
+            case Answer(value=record) if call.starts_run and not isinstance(record, bool):
+                self.active[record.id] = RemoteRun(record)  # before its RunEnded can come
+        call.done.set()
 
     async def _publish_committed(self) -> None:
         """Hand the bus every event the engine commits, in order, while it has
@@ -243,7 +233,7 @@ class EngineProcess:
                 for batch in _slices(events, max_weight=self.bus.buffer // 8):
                     if not self._engine_stopped.is_set():  # at the end, just flush
                         await self.bus.wait_for_room(batch, stuck_after_s=_READER_STUCK_S)
-                    self.store.publish(batch)
+                    self.bus.publish(batch)
                     self._published = batch[-1].seq
             self._publisher_idle.set()
 
@@ -256,27 +246,36 @@ class EngineProcess:
         self._stopped.set()
 
     def _fail_calls(self) -> None:
-        for call in self._calls.values():
-            call.value = ("api", 503, "unavailable", "the daemon's engine has stopped")
+        for request_id, call in self._calls.items():
+            call.reply = Refused(
+                request_id=request_id, failure=Failure.UNAVAILABLE, message=_ENGINE_STOPPED
+            )
             call.done.set()
         self._calls.clear()
 
-    async def _call(self, kind: str, *args: Any) -> Any:
+    async def _call(self, request: Callable[[int], Request]) -> RunRecord | bool:
+        """Send the request `request(id)` makes and wait for its reply; returns the answer.
+
+        Raises the domain error a refusal stands for (wire.refused_error), Unavailable
+        when the engine has stopped."""
         if self._channel is None:
-            raise ApiError(503, "unavailable", "the daemon's engine has stopped")
+            raise Unavailable(_ENGINE_STOPPED)
         request_id = next(self._ids)
-        call = self._calls[request_id] = _Call(kind)
+        message = request(request_id)
+        call = self._calls[request_id] = _Call(starts_run=isinstance(message, StartRun))
         try:
-            await self._channel.send((kind, request_id, *args))
+            await self._channel.send(message)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             self._calls.pop(request_id, None)
-            raise ApiError(503, "unavailable", "the daemon's engine has stopped") from None
+            raise Unavailable(_ENGINE_STOPPED) from None
         await call.done.wait()
-        if call.ok:
-            return call.value
-        if call.value[0] == "run":
-            raise RunError(call.value[1])
-        raise ApiError(*call.value[1:])
+        match call.reply:
+            case Answer(value=value):
+                return value
+            case Refused() as refused:
+                raise refused_error(refused)
+            case _:
+                raise AssertionError("a call ended without a reply")
 
     # -- the Runs protocol ----------------------------------------------------------
     @property
@@ -291,22 +290,31 @@ class EngineProcess:
 
     async def start(self, request: RunRequest) -> RunRecord:
         if not self.accepting:
-            raise ApiError(503, "unavailable", "the daemon is shutting down")
+            raise Unavailable(_SHUTTING_DOWN)
         refuse_if_unsound(self.store)
         if self.services is not None and request.services is None:
             request = replace(request, services=self.services)
-        record: RunRecord = await self._call("start", request)
+        record = await self._call(lambda id_: StartRun(request_id=id_, request=request))
+        assert not isinstance(record, bool)
         return record
 
     async def cancel(self, run_id: str, reason: str = "cancelled") -> bool:
         if not self.accepting:  # every run is being cancelled already
             return run_id in self.active
-        return bool(await self._call("cancel", run_id, reason))
+        cancelled = await self._call(
+            lambda id_: CancelRun(request_id=id_, run_id=run_id, reason=reason)
+        )
+        return bool(cancelled)
 
     async def approve(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool:
         if not self.accepting:
-            raise ApiError(503, "unavailable", "the daemon is shutting down")
-        return bool(await self._call("approve", run_id, job_id, approved, by))
+            raise Unavailable(_SHUTTING_DOWN)
+        decided = await self._call(
+            lambda id_: ApproveJob(
+                request_id=id_, run_id=run_id, job_id=job_id, approved=approved, by=by
+            )
+        )
+        return bool(decided)
 
     async def shutdown(self, *, grace_s: float = 5.0) -> None:
         """Stop accepting runs; the engine cancels its runs (killing what outlives the
@@ -316,7 +324,7 @@ class EngineProcess:
             return
         with trio.move_on_after(grace_s + _STOP_TIMEOUT_S) as waited:
             try:
-                await self._channel.send(("shutdown", grace_s))
+                await self._channel.send(Shutdown(grace_s=grace_s))
             except trio.ClosedResourceError:
                 return  # the engine is gone already: `run` says so
             except trio.BrokenResourceError:
@@ -358,7 +366,7 @@ def _start_engine(fd: int) -> subprocess.Popen[bytes]:
     from a worker thread as trio's open_process does: the engine's PDEATHSIG fires when
     the thread that started it ends, and worker threads end when idle."""
     return subprocess.Popen(
-        [sys.executable, "-m", "runner.engine.host", str(fd), str(os.getpid())],
+        [sys.executable, "-m", "runner.daemon.engine_host", str(fd), str(os.getpid())],
         pass_fds=(fd,),
         start_new_session=True,  # a Ctrl-C in the terminal is the daemon's to handle
     )
