@@ -39,7 +39,6 @@ from runner.events.types import Conclusion, EventType, now_ms
 from runner.expressions import JSONValue, interpolate, to_string
 from runner.model import Defaults
 from runner.skills.inputs import resolve_skill_inputs
-from runner.skills.skill_catalog import load_catalog
 from runner.skills.trace import EXECUTION_EVENT, new_trace_id
 
 if TYPE_CHECKING:
@@ -107,7 +106,8 @@ class _Execution:
         inputs: dict[str, JSONValue] = {}
         error: str | None = None
         try:
-            skill = load_catalog(self.scope.run.settings.skills_dirs).require(self.skill_id)
+            run = self.scope.run
+            skill = run.skill_catalogs.load(run.settings.skills_dirs).require(self.skill_id)
             inputs = resolve_skill_inputs(skill, self._given(), strict=False)
         except StaxError as exc:
             error = str(exc)
