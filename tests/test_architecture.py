@@ -128,15 +128,21 @@ def test_no_module_of_runner_hides_an_import() -> None:
     assert not hidden
 
 
-def test_no_module_of_runner_api_is_over_500_lines_nor_any_function_over_100() -> None:
+# Being split into a package of its own; the entry goes once it is.
+LONG_MODULES_ALLOWED = {"runner/events/store.py"}
+
+
+def test_no_module_of_runner_is_over_500_lines_nor_any_function_over_100() -> None:
     too_long = []
-    for path in API.rglob("*.py"):
+    for path in RUNNER.rglob("*.py"):
+        name = path.relative_to(ROOT).as_posix()
         source = path.read_text(encoding="utf-8")
-        if source.count("\n") > 500:
-            too_long.append(f"{path.relative_to(ROOT)}: {source.count(chr(10))} lines")
+        lines = source.count("\n")
+        if lines > 500 and name not in LONG_MODULES_ALLOWED:
+            too_long.append(f"{name}: {lines} lines")
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 length = (node.end_lineno or node.lineno) - node.lineno + 1
                 if length > 100:
-                    too_long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+                    too_long.append(f"{name}:{node.lineno} {node.name}: {length} lines")
     assert not too_long

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from runner.api.auth import presented_token, token_matches
 from runner.api.login import LoginTokens
 from runner.api.thread_streams import ThreadStreams
+from runner.definitions import Definitions
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -72,6 +73,7 @@ class Services:
     runner_services: RunnerServices | None = None  # artifacts and cache, for the steps
     logins: LoginTokens = field(default_factory=LoginTokens)  # the dashboard's, one-time
     thread_streams: ThreadStreams = field(default_factory=ThreadStreams)
+    definitions: Definitions = field(default_factory=Definitions)  # parsed, off the loop
     started_at: float = field(default_factory=time.time)
 
     @property

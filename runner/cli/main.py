@@ -34,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
+    _add_run(sub)
+    _add_daemon_commands(sub)
+    _add_skill(sub)
+    return parser
+
+
+def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """`stax run WORKFLOW` and its options (act's, where act has one)."""
     run = sub.add_parser(
         "run",
         help="run a workflow",
@@ -112,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--verbose", "-v", action="store_true", help="unfold ::group:: sections")
 
+
+def _add_daemon_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """`stax validate`, `serve`, `log`, `runs`, `cancel` and `approve`."""
     validate = sub.add_parser("validate", help="check workflow files and report every problem")
     validate.add_argument("workflows", nargs="+", metavar="WORKFLOW")
 
@@ -140,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("job_id", metavar="JOB_ID")
     approve.add_argument("--reject", action="store_true", help="reject instead")
 
+
+def _add_skill(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """`stax skill list|show|run`."""
     skill = sub.add_parser("skill", help="list, show and run skills")
     skill_sub = skill.add_subparsers(
         dest="skill_command", metavar="SUBCOMMAND", parser_class=_Parser
@@ -158,7 +172,6 @@ def build_parser() -> argparse.ArgumentParser:
     skill_run.add_argument("--json", action="store_true", help="print only the result as JSON")
     skill_run.add_argument("--local", action="store_true", help="run in this process")
     skill_run.add_argument("--verbose", "-v", action="store_true", help="show every step's log")
-    return parser
 
 
 def _command(name: str) -> Callable[[argparse.Namespace], int]:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from runner.engine.steps.output import StepOutput
     from runner.expressions import EvalContext, JSONValue
     from runner.model import Defaults, Step, StepKind, Workflow
+    from runner.skills import SkillCatalogs
 
 
 class Approver(Protocol):
@@ -75,6 +76,7 @@ class RunScope:
     process_marker: str  # every step process carries it, so leftovers can be found
     actions: ActionSource  # where `uses: owner/repo@ref` actions come from
     executors: Mapping[StepKind, StepExecutor]  # what runs each kind of step
+    skill_catalogs: SkillCatalogs  # the skills `skill:` steps call, kept while files don't change
     approve_all: bool = False
     concurrency: ConcurrencyGroups = field(default_factory=ConcurrencyGroups)
     file_ids: Iterator[int] = field(default_factory=itertools.count)  # unique temp file names

@@ -46,6 +46,7 @@ from runner.events.types import Conclusion, Event, EventType, Status, now_ms
 from runner.expressions import JSONValue, interpolate, to_string, truthy
 from runner.process import environment_problem, sweep_marked
 from runner.run_ids import new_run_id
+from runner.skills import SkillCatalogs
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -95,12 +96,14 @@ class WorkflowRun:
         *,
         approvals: Approver | None = None,
         concurrency: ConcurrencyGroups | None = None,
+        skill_catalogs: SkillCatalogs | None = None,
     ) -> None:
         self.request = request
         self.settings = settings
         self.sink = sink
         self.approvals = approvals or _RejectAll()
         self.concurrency = concurrency or ConcurrencyGroups()
+        self.skill_catalogs = skill_catalogs or SkillCatalogs()  # what `skill:` steps call
         self.control = RunControl()
         self.run_id = request.run_id or new_run_id()
         self.masker = Masker(list(request.secrets.values()))
@@ -318,6 +321,7 @@ class WorkflowRun:
             process_marker=f"stax-{self.run_id}-{_secrets.token_hex(4)}",
             actions=self._action_source(),
             executors=step_executors(),
+            skill_catalogs=self.skill_catalogs,
             approve_all=request.approve_all,
             concurrency=self.concurrency,
             services=self._services(github, event, repo.default_branch),

@@ -11,8 +11,8 @@ files, reporting each problem at file:line:col:
 * calls never form a cycle (each cycle is reported once, as its path);
 * a skill that calls an invalid skill is invalid too.
 
-Only valid skills can run. A SkillCatalogs keeps each catalog until a file's size or
-mtime changes, so asking for the catalog on every request costs a few stat() calls.
+Only valid skills can run. A SkillCatalogs (one per run; the daemon's in runner.definitions)
+keeps each catalog until a file's size or mtime changes, so asking for the catalog on every request costs a few stat() calls.
 """
 
 from __future__ import annotations
@@ -259,14 +259,9 @@ class SkillCatalogs:
         return catalog
 
 
-# The catalogs of the engine's skill steps and of the CLI; the daemon's routes keep
-# their own.
-_PROCESS_CATALOGS = SkillCatalogs()
-
-
 def load_catalog(dirs: Sequence[Path]) -> SkillCatalog:
-    """The catalog of `dirs`, rebuilt only when a skill file was added, removed or changed."""
-    return _PROCESS_CATALOGS.load(dirs)
+    """The catalog of `dirs`, read now (a SkillCatalogs keeps one while no file changes)."""
+    return build_catalog(skill_files(dirs))
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:

@@ -164,7 +164,7 @@ async def _unfinished(services: Services, run_id: str) -> bool:
 
 
 async def _workflow(services: Services, assistant_id: str) -> Workflow:
-    assistant = await find_assistant(services.settings, assistant_id)
+    assistant = await find_assistant(services, assistant_id)
     if assistant is None:
         raise CommandError("invalid_argument", f"no assistant (workflow) named {assistant_id!r}")
     if assistant.workflow is None:

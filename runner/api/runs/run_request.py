@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from runner import json_text
 from runner.config import check_local_repository_key
-from runner.definitions import load_workflow_file
 from runner.engine import RunRequest
 from runner.errors import ApiError, ConfigError, InvalidField, WorkflowErrors
 from runner.workflow_files import find_workflow
 
 if TYPE_CHECKING:
     from runner.config import Settings
+    from runner.definitions import Definitions
     from runner.model import Workflow
 
 RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -40,12 +40,14 @@ RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 
 
-async def run_request(body: dict[str, Any], settings: Settings) -> RunRequest:
+async def run_request(
+    body: dict[str, Any], settings: Settings, definitions: Definitions
+) -> RunRequest:
     """The run the body asks for; ApiError (or InvalidField) for the first problem."""
     check_fields(body, RUN_FIELDS, required=("workflow",))
     workdir = _workdir(body.get("workdir"), settings)
     path = resolve_workflow(body["workflow"], workdir, settings)
-    workflow = await _load(path, settings)
+    workflow = await _load(path, settings, definitions)
     return RunRequest(
         workflow=workflow,
         workdir=workdir,
@@ -125,9 +127,9 @@ def _workdir(raw: object, settings: Settings) -> Path:
     return path
 
 
-async def _load(path: Path, settings: Settings) -> Workflow:
+async def _load(path: Path, settings: Settings, definitions: Definitions) -> Workflow:
     try:
-        return await load_workflow_file(path, timeout_s=settings.parse_timeout_seconds)
+        return await definitions.load_workflow_file(path, timeout_s=settings.parse_timeout_seconds)
     except WorkflowErrors as exc:
         raise ApiError(422, "invalid_workflow", str(exc)) from None
 

@@ -39,7 +39,7 @@ from runner.api.routing import RouteGroup, get, post
 from runner.api.skills.projection import ExecutionView
 from runner.api.sse import SSE_HEADERS, WireEvent, comment, dumps
 from runner.api.streaming import event_stream, live_frames
-from runner.definitions import ParseTimeout, load_skill_catalog
+from runner.definitions import ParseTimeout
 from runner.dotenv import read_dotenv
 from runner.engine import execution_request, new_run_id
 from runner.errors import ApiError, InvalidField, StaxError
@@ -47,7 +47,6 @@ from runner.events.follow import REPLAY_PAGE_BYTES, Follower
 from runner.skills import (
     CHANNEL_HEADER,
     InputProblems,
-    SkillCatalogs,
     describe_skill,
     new_trace_id,
     resolve_skill_inputs,
@@ -104,7 +103,6 @@ class SkillRoutes(RouteGroup):
         super().__init__(services)
         limits = services.settings.rate_limit
         self.limiter = RateLimiter(limits.requests, limits.window_seconds)  # of executions
-        self.catalogs = SkillCatalogs()
 
     # -- reading --------------------------------------------------------------------------
     @get("/v1/skills")
@@ -239,10 +237,8 @@ class SkillRoutes(RouteGroup):
         building it takes longer than a request may wait."""
         settings = self.services.settings
         try:
-            return await load_skill_catalog(
-                settings.skills_dirs,
-                catalogs=self.catalogs,
-                timeout_s=settings.parse_timeout_seconds,
+            return await self.services.definitions.load_skill_catalog(
+                settings.skills_dirs, timeout_s=settings.parse_timeout_seconds
             )
         except ParseTimeout as exc:
             raise ApiError(
