@@ -13,8 +13,8 @@ Two things can go wrong under a running daemon that SQLite does not report by it
   (`check_integrity`, on a connection of its own, so it reads the disk, not a cache).
 
 Either makes the store *degraded*, for good (until the daemon restarts): health says
-why, new runs are refused (503), and what still reads keeps being served; runs in
-flight go on writing while SQLite lets them.
+why, new runs are refused (StoreUnavailable: a 503 over HTTP), and what still reads
+keeps being served; runs in flight go on writing while SQLite lets them.
 """
 
 from __future__ import annotations
