@@ -1,7 +1,8 @@
 """`stax`: dispatch a subcommand and turn its result into an exit code.
 
 Exit codes: 0 success, 1 the run failed, 2 a usage, config or validation
-error, 130 cancelled with Ctrl-C. A StaxError is printed as one line (or
+error, 130 cancelled with Ctrl-C, 141 stdout closed by its reader (as a tool
+killed by SIGPIPE: runner/cli/closed_output.py). A StaxError is printed as one line (or
 one per problem for validation); anything else is a bug and keeps its
 traceback. Subcommands import what they need when they run, so `stax run`
 never pays for the HTTP stack.
@@ -180,6 +181,7 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from runner.cli.closed_output import EXIT_CLOSED_OUTPUT, only_closed_output, silence_stdout
     from runner.errors import StaxError
 
     module_name, function_name = _COMMANDS[args.command]
@@ -191,7 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_CANCELLED
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_CLOSED_OUTPUT
     except BaseExceptionGroup as group:
+        if only_closed_output(group):
+            silence_stdout()
+            return EXIT_CLOSED_OUTPUT
         # Errors from inside nurseries arrive grouped; a user mistake is still one line.
         leaves = list(_leaves(group))
         if leaves and all(isinstance(e, StaxError) for e in leaves):

@@ -19,12 +19,14 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
 
 from runner.catalog import find_workflow
+from runner.cli.closed_output import EXIT_CLOSED_OUTPUT, OutputGuard
 from runner.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 from runner.cli.render import JsonRenderer, TerminalRenderer
 from runner.config import Settings, check_local_repository_key, load_settings
@@ -124,15 +126,17 @@ def run_command(args: argparse.Namespace) -> int:
     request = run_args.request()
     # Before trio starts threads: the steps die with this process, even by kill -9.
     start_watchdog(grace_s=settings.step_kill_grace_seconds)
-    return trio.run(_run_locally, settings, request, renderer.handle, interactive)
+    return trio.run(_run_locally, settings, request, OutputGuard(renderer.handle), interactive)
 
 
 async def _run_locally(
-    settings: Settings, request: RunRequest, render: Renderer, interactive: bool
+    settings: Settings, request: RunRequest, output: OutputGuard, interactive: bool
 ) -> int:
     record, interrupted = await run_in_process(
-        settings, request, render, approvals=TerminalApprover(interactive=interactive)
+        settings, request, output, approvals=TerminalApprover(interactive=interactive)
     )
+    if output.closed:
+        return EXIT_CLOSED_OUTPUT
     return exit_code(record.conclusion, interrupted=interrupted)
 
 
@@ -145,7 +149,8 @@ async def run_in_process(
     what: str = "run",
 ) -> tuple[RunRecord, bool]:
     """Run `request` here, writing the same store a daemon would (so `stax log` and `stax
-    runs` see it), rendering each event once committed. Ctrl-C cancels, twice kills.
+    runs` see it), rendering each event once committed. Ctrl-C cancels, twice kills;
+    so does closing the output when `render` is an OutputGuard (the reader went away).
     Returns the final record and whether Ctrl-C interrupted it."""
     from runner.events.store import EventStore
 
@@ -177,6 +182,8 @@ async def run_in_process(
                 sink = CallbackSink(render)
             async with _with_services(settings, request, recorded=store is not None) as served:
                 run = WorkflowRun(served, settings, sink, approvals=approvals)
+                if isinstance(render, OutputGuard):
+                    render.on_closed = partial(run.cancel, "the output was closed")
                 record = run.prepare()
                 if store is not None:
                     record.run_number = await store.next_run_number(record.workflow)
