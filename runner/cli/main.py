@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from runner import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -33,13 +33,38 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+if TYPE_CHECKING:
+    _Subcommands = argparse._SubParsersAction[_Parser]
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with `command`, only that subcommand's (building
+    all of them costs a `stax run` more than parsing: argparse looks up translations
+    for every parser it makes)."""
     parser = _Parser(prog="stax", description="Run GitHub Actions workflows on this machine.")
     parser.add_argument("--version", action="version", version=f"stax {__version__}")
     parser.add_argument("--config", metavar="FILE", help="stax.toml to use (default: nearest)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    for name, add in _SUBCOMMANDS.items():
+        if command is None or name == command:
+            add(sub)
+    return parser
 
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` names, if it names one we know (else None: then the
+    whole parser is built, for help and errors)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in _SUBCOMMANDS else None
+    return None
+
+
+def _add_run(sub: _Subcommands) -> None:
     run = sub.add_parser(
         "run",
         help="run a workflow",
@@ -118,34 +143,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--verbose", "-v", action="store_true", help="unfold ::group:: sections")
 
+
+def _add_validate(sub: _Subcommands) -> None:
     validate = sub.add_parser("validate", help="check workflow files and report every problem")
     validate.add_argument("workflows", nargs="+", metavar="WORKFLOW")
 
+
+def _add_serve(sub: _Subcommands) -> None:
     serve = sub.add_parser("serve", help="run the daemon (127.0.0.1:4800 by default)")
     serve.add_argument("--host", help="address to bind (loopback unless stax.toml allows more)")
     serve.add_argument("--port", type=int, help="port to bind (0: any free port)")
     serve.add_argument("--data-dir", metavar="DIR", help="where the store lives (default .stax)")
 
+
+def _add_log(sub: _Subcommands) -> None:
     log = sub.add_parser("log", help="show the events of runs, live with -f")
     log.add_argument("run_id", nargs="?", metavar="RUN_ID")
     log.add_argument("--follow", "-f", action="store_true", help="keep following")
     log.add_argument("--json", action="store_true", help="print canonical events as JSON lines")
     log.add_argument("--verbose", "-v", action="store_true", help="unfold ::group:: sections")
 
+
+def _add_runs(sub: _Subcommands) -> None:
     runs = sub.add_parser("runs", help="list recent runs")
     runs.add_argument("--limit", "-n", type=int, default=20)
     runs.add_argument("--status", help="queued, in_progress, completed, or a conclusion")
     runs.add_argument("--workflow", help="only runs of this workflow")
     runs.add_argument("--json", action="store_true")
 
+
+def _add_cancel(sub: _Subcommands) -> None:
     cancel = sub.add_parser("cancel", help="cancel a run in the daemon (twice: kill)")
     cancel.add_argument("run_id", metavar="RUN_ID")
 
+
+def _add_approve(sub: _Subcommands) -> None:
     approve = sub.add_parser("approve", help="approve a job waiting for its environment")
     approve.add_argument("run_id", metavar="RUN_ID")
     approve.add_argument("job_id", metavar="JOB_ID")
     approve.add_argument("--reject", action="store_true", help="reject instead")
 
+
+def _add_skill(sub: _Subcommands) -> None:
     skill = sub.add_parser("skill", help="list, show and run skills")
     skill_sub = skill.add_subparsers(
         dest="skill_command", metavar="SUBCOMMAND", parser_class=_Parser
@@ -164,7 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
     skill_run.add_argument("--json", action="store_true", help="print only the result as JSON")
     skill_run.add_argument("--local", action="store_true", help="run in this process")
     skill_run.add_argument("--verbose", "-v", action="store_true", help="show every step's log")
-    return parser
+
+
+_SUBCOMMANDS: dict[str, Callable[[_Subcommands], None]] = {
+    "run": _add_run,
+    "validate": _add_validate,
+    "serve": _add_serve,
+    "log": _add_log,
+    "runs": _add_runs,
+    "cancel": _add_cancel,
+    "approve": _add_approve,
+    "skill": _add_skill,
+}
 
 
 _COMMANDS = {
@@ -180,7 +230,9 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    if argv is None:
+        argv = sys.argv[1:]
+    args = build_parser(requested_command(argv)).parse_args(argv)
     from runner.cli.closed_output import EXIT_CLOSED_OUTPUT, only_closed_output, silence_stdout
     from runner.errors import StaxError
 

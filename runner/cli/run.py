@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from runner.engine.records import RunRecord
     from runner.expressions import JSONValue
+    from runner.model import Workflow
 
 Renderer = Callable[[Event], None]
 
@@ -52,6 +53,7 @@ class RunArgs:
 
     workflow_path: Path
     workdir: Path
+    workflow: Workflow | None = None  # parsed when the command line was checked
     event: str | None = None
     event_payload: dict[str, JSONValue] | None = None
     inputs: dict[str, str] = field(default_factory=dict)
@@ -67,7 +69,7 @@ class RunArgs:
 
     def request(self) -> RunRequest:
         return RunRequest(
-            workflow=load_workflow(self.workflow_path),
+            workflow=self.workflow or load_workflow(self.workflow_path),
             workdir=self.workdir,
             event_name=self.event,
             event_payload=self.event_payload,
@@ -250,7 +252,7 @@ async def _run_with_signals(run: WorkflowRun) -> bool:
 
 def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
     path = find_workflow(args.workflow, settings)
-    load_workflow(path)  # validate before anything runs (raises WorkflowErrors)
+    workflow = load_workflow(path)  # validate before anything runs (raises WorkflowErrors)
     workdir = Path(args.workdir).resolve() if args.workdir else Path.cwd()
     if not workdir.is_dir():
         raise ConfigError(f"--workdir {args.workdir}: not a directory")
@@ -266,6 +268,7 @@ def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
     return RunArgs(
         workflow_path=path,
         workdir=workdir,
+        workflow=workflow,
         event=args.event,
         event_payload=_read_event(Path(args.eventpath)) if args.eventpath else None,
         inputs=_pairs(args.input, "--input"),
