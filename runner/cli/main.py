@@ -233,6 +233,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     args = build_parser(requested_command(argv)).parse_args(argv)
+    if args.command == "run":
+        # The run may execute in this process: fork its step watchdog now, while the
+        # process is small (a fork shares every page it has, and each one the parent
+        # writes afterwards costs it a fault and a copy): before trio and the engine.
+        from runner.process.watchdog import start_watchdog
+
+        start_watchdog()
     from runner.cli.closed_output import EXIT_CLOSED_OUTPUT, only_closed_output, silence_stdout
     from runner.errors import StaxError
 

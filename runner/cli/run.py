@@ -35,7 +35,7 @@ from runner.engine import Approver, RunRequest, WorkflowRun
 from runner.errors import ConfigError
 from runner.events.types import Event
 from runner.model import load_workflow
-from runner.process import start_watchdog
+from runner.process import set_watchdog_grace, start_watchdog
 
 if TYPE_CHECKING:
     import argparse
@@ -127,7 +127,9 @@ def run_command(args: argparse.Namespace) -> int:
             return trio.run(run_in_daemon, settings, run_args, renderer.handle, interactive)
     request = run_args.request()
     # Before trio starts threads: the steps die with this process, even by kill -9.
-    start_watchdog(grace_s=settings.step_kill_grace_seconds)
+    # (main() has forked it already, while the process was small; this sets its grace.)
+    start_watchdog()
+    set_watchdog_grace(settings.step_kill_grace_seconds)
     return trio.run(_run_locally, settings, request, OutputGuard(renderer.handle), interactive)
 
 
