@@ -13,6 +13,11 @@ Prints two tables.
   (self time summed, ms), so the cost of each dependency and of each of stax's
   subpackages shows.
 
+With --instructions, instead: each case once under valgrind's callgrind, which
+counts the instructions the process executes (its own, not its children's).
+That count does not move with the machine's load, which wall times here do by
+a factor of several; it takes a minute or two.
+
 Processes run as a user runs them: bytecode cached, output to /dev/null, in a
 scratch directory with the workflow and no stax.toml.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,7 +46,18 @@ ENV = {
     "PYTHONPATH": str(REPO),
     "NO_COLOR": "1",
 }
-LOCAL_RUN_IMPORTS = "import runner.cli.run, runner.events.store"
+# What a local run imports, in layers: each case imports one more.
+_LAYERS = (
+    "trio",
+    "yaml, sqlite3",
+    "runner.expressions, runner.model, runner.config",
+    "runner.engine",
+    "runner.cli.run, runner.events.store",
+)
+
+
+def _imports(layers: int) -> str:
+    return "import " + ", ".join(_LAYERS[:layers])
 
 
 def wall(command: list[str], cwd: Path) -> float:
@@ -73,6 +90,37 @@ def import_times(command: list[str], cwd: Path, reps: int) -> dict[str, float]:
     return best
 
 
+def instructions(command: list[str], cwd: Path) -> int:
+    """Instructions `command`'s process executes, counted by callgrind."""
+    with tempfile.TemporaryDirectory(prefix="stax-callgrind-") as out:
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/%p.out", *command],
+            cwd=cwd,
+            env=ENV,
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    # The first report is the process's own (a child forked later, the step
+    # watchdog, reports when it ends).
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    assert found, done.stderr[-2000:]
+    return int(found[1])
+
+
+def print_instructions(cases: dict[str, list[str]], work: Path) -> None:
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (apt-get install valgrind): no instruction counts")
+        return
+    width = max(map(len, cases))
+    print(f"{'process':<{width}}  {'instructions':>15}")
+    print("-" * (width + 20))
+    for name, command in cases.items():
+        print(f"{name:<{width}}  {instructions(command, work):>15,}")
+
+
 def package_of(module: str) -> str:
     """`runner.engine.job` -> `runner.engine`; `trio._core._run` -> `trio`; a private
     stdlib helper (`_ssl`) counts with its module (`ssl`)."""
@@ -85,6 +133,9 @@ def package_of(module: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7, help="repetitions (median is shown)")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions with valgrind instead"
+    )
     args = parser.parse_args()
     python = sys.executable
     stax = [python, "-m", "runner"]
@@ -92,7 +143,14 @@ def main() -> None:
         "python -S -c pass (no site)": [python, "-S", "-c", "pass"],
         "python -c pass (interpreter + site)": [python, "-c", "pass"],
         "python -c 'import trio'": [python, "-c", "import trio"],
-        "python -c 'import <what stax run --local imports>'": [python, "-c", LOCAL_RUN_IMPORTS],
+        "  + yaml, sqlite3": [python, "-c", _imports(2)],
+        "  + runner.expressions, runner.model, runner.config": [python, "-c", _imports(3)],
+        "  + runner.engine": [python, "-c", _imports(4)],
+        "  + runner.cli.run, runner.events.store (all a local run imports)": [
+            python,
+            "-c",
+            _imports(5),
+        ],
         "stax --version": [*stax, "--version"],
         "stax run --local one-step.yml": [*stax, "run", "--local", "one-step.yml"],
     }
@@ -101,6 +159,9 @@ def main() -> None:
         (work / "one-step.yml").write_text(ONE_STEP)
         for command in cases.values():
             wall(command, work)  # warm up: .pyc files written, pages cached
+        if args.instructions:
+            print_instructions(cases, work)
+            return
         times: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.reps):
             for name, command in cases.items():
