@@ -9,7 +9,6 @@ errors: a typo must not silently fall back to a default.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -216,6 +215,8 @@ def load_settings(config_path: Path | None = None, *, start: Path | None = None)
     path = config_path or find_config(start)
     if path is None:
         return _resolve(Settings(root=(start or Path.cwd()).resolve()))
+    import tomllib  # only with a stax.toml to read
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -17,19 +17,21 @@ import sys
 import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
 
 from runner.cli.approval import TerminalApprover
+from runner.cli.closed_output import EXIT_CLOSED_OUTPUT, OutputGuard
 from runner.cli.exit_codes import exit_code
 from runner.cli.render import JsonRenderer, TerminalRenderer
 from runner.cli.run_args import read_run_args
 from runner.config import Settings, load_settings
 from runner.engine import Approver, RunRequest, WorkflowRun
 from runner.errors import ConfigError
-from runner.process import start_watchdog
+from runner.process.watchdog import set_watchdog_grace, start_watchdog
 
 if TYPE_CHECKING:
     import argparse
@@ -56,16 +58,20 @@ def run_command(args: argparse.Namespace) -> int:
             return trio.run(run_in_daemon, settings, run_args, renderer.handle, interactive)
     request = run_args.request()
     # Before trio starts threads: the steps die with this process, even by kill -9.
-    start_watchdog(grace_s=settings.step_kill_grace_seconds)
-    return trio.run(_run_locally, settings, request, renderer.handle, interactive)
+    # (main() has forked it already, while the process was small; this sets its grace.)
+    start_watchdog()
+    set_watchdog_grace(settings.step_kill_grace_seconds)
+    return trio.run(_run_locally, settings, request, OutputGuard(renderer.handle), interactive)
 
 
 async def _run_locally(
-    settings: Settings, request: RunRequest, render: Renderer, interactive: bool
+    settings: Settings, request: RunRequest, output: OutputGuard, interactive: bool
 ) -> int:
     record, interrupted = await run_in_process(
-        settings, request, render, approvals=TerminalApprover(interactive=interactive)
+        settings, request, output, approvals=TerminalApprover(interactive=interactive)
     )
+    if output.closed:
+        return EXIT_CLOSED_OUTPUT
     return exit_code(record.conclusion, interrupted=interrupted)
 
 
@@ -78,7 +84,8 @@ async def run_in_process(
     what: str = "run",
 ) -> tuple[RunRecord, bool]:
     """Run `request` here, writing the same store a daemon would (so `stax log` and `stax
-    runs` see it), rendering each event once committed. Ctrl-C cancels, twice kills.
+    runs` see it), rendering each event once committed. Ctrl-C cancels, twice kills;
+    so does closing the output when `render` is an OutputGuard (the reader went away).
     Returns the final record and whether Ctrl-C interrupted it."""
     from runner.events.store import EventStore
 
@@ -110,6 +117,8 @@ async def run_in_process(
                 sink = CallbackSink(render)
             async with _with_services(settings, request, recorded=store is not None) as served:
                 run = WorkflowRun(served, settings, sink, approvals=approvals)
+                if isinstance(render, OutputGuard):
+                    render.on_closed = partial(run.cancel, "the output was closed")
                 record = run.prepare()
                 if store is not None:
                     record.run_number = await store.next_run_number(record.workflow)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from runner.config import Settings
     from runner.expressions import JSONValue
+    from runner.model import Workflow
 
 
 @dataclass(slots=True, kw_only=True)
@@ -28,6 +29,7 @@ class RunArgs:
 
     workflow_path: Path
     workdir: Path
+    workflow: Workflow | None = None  # parsed when the command line was checked
     event: str | None = None
     event_payload: dict[str, JSONValue] | None = None
     inputs: dict[str, str] = field(default_factory=dict)
@@ -43,7 +45,7 @@ class RunArgs:
 
     def request(self) -> RunRequest:
         return RunRequest(
-            workflow=load_workflow(self.workflow_path),
+            workflow=self.workflow or load_workflow(self.workflow_path),
             workdir=self.workdir,
             event_name=self.event,
             event_payload=self.event_payload,
@@ -87,7 +89,7 @@ class RunArgs:
 
 def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
     path = find_workflow(args.workflow, settings)
-    load_workflow(path)  # validate before anything runs (raises WorkflowErrors)
+    workflow = load_workflow(path)  # validate before anything runs (raises WorkflowErrors)
     workdir = Path(args.workdir).resolve() if args.workdir else Path.cwd()
     if not workdir.is_dir():
         raise ConfigError(f"--workdir {args.workdir}: not a directory")
@@ -102,6 +104,7 @@ def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
     env.update(_pairs(args.env, "--env"))
     return RunArgs(
         workflow_path=path,
+        workflow=workflow,
         workdir=workdir,
         event=args.event,
         event_payload=_read_event(Path(args.eventpath)) if args.eventpath else None,

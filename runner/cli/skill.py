@@ -29,7 +29,7 @@ from runner.cli.render import Palette, format_duration, wants_color
 from runner.cli.run import run_in_process
 from runner.config import Settings, load_settings
 from runner.dotenv import parse_assignment, read_dotenv
-from runner.process import start_watchdog
+from runner.process.watchdog import start_watchdog
 from runner.skills import describe_skill, load_catalog, resolve_skill_inputs, skill_summary
 
 if TYPE_CHECKING:

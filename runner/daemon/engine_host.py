@@ -52,7 +52,7 @@ from runner.daemon.wire import (
 from runner.errors import ConfigError
 from runner.events.store import EventStore
 from runner.memory import trim_memory_periodically
-from runner.process import set_watchdog_grace, start_watchdog
+from runner.process.watchdog import set_watchdog_grace, start_watchdog
 
 if TYPE_CHECKING:
     from runner.daemon.wire import ToDaemon

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from runner.events.store import is_damage
 from runner.events.types import Event, EventType, now_ms
-from runner.process import sweep_marked
+from runner.process.group import sweep_marked
 
 if TYPE_CHECKING:
     from runner.events.store import EventStore

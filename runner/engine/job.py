@@ -27,7 +27,7 @@ from runner.engine.steps.output import StepOutput
 from runner.errors import ExpressionError, StaxError
 from runner.events.types import Conclusion, EventType, Status, now_ms
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
-from runner.process import terminate_groups
+from runner.process.group import terminate_groups
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping

@@ -44,7 +44,8 @@ from runner.engine.steps.factory import step_executors
 from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion, Event, EventType, Status, now_ms
 from runner.expressions import JSONValue, interpolate, to_string, truthy
-from runner.process import environment_problem, sweep_marked
+from runner.process.group import sweep_marked
+from runner.process.spawn import environment_problem
 from runner.run_ids import new_run_id
 from runner.skills import SkillCatalogs
 

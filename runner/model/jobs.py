@@ -7,7 +7,6 @@ form a cycle (each cycle is reported once, as its path).
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import TYPE_CHECKING
 
@@ -314,6 +313,8 @@ def _check_needs(jobs: MappingNode, problems: Problems, where: str) -> None:
             if need in jobs:
                 graph[job_id].append(need)
                 continue
+            import difflib  # only for a mistake: not on every start-up
+
             close = difflib.get_close_matches(need, list(jobs.value), n=1)
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             problems.add(

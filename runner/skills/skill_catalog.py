@@ -17,7 +17,6 @@ keeps each catalog until a file's size or mtime changes, so asking for the catal
 
 from __future__ import annotations
 
-import difflib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -59,6 +58,8 @@ class SkillCatalog:
         problems = self.invalid.get(skill_id)
         if problems:
             return f"skill {skill_id!r} is not valid: " + "; ".join(str(e) for e in problems)
+        import difflib  # only for a mistake: not on every start-up
+
         close = difflib.get_close_matches(skill_id, list(self.skills), n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
         known = ", ".join(self.skills) or "none"
@@ -167,6 +168,8 @@ def _call_problem(
     if callee is None:
         if call.skill_id in invalid:
             return f"calls skill {call.skill_id!r}, which is not valid"
+        import difflib  # only for a mistake: not on every start-up
+
         close = difflib.get_close_matches(call.skill_id, list(parsed), n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
         return f"unknown skill {call.skill_id!r}{hint}"

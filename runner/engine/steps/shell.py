@@ -12,14 +12,8 @@ from runner.engine.steps.base import StepOutcome
 from runner.errors import RunError
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, interpolate, to_string
-from runner.process import (
-    MARKER_VAR,
-    ProcessOutcome,
-    StepProcess,
-    environment_problem,
-    run_process,
-)
-from runner.process.group import signal_group
+from runner.process.group import MARKER_VAR, signal_group
+from runner.process.spawn import ProcessOutcome, StepProcess, environment_problem, run_process
 
 if TYPE_CHECKING:
     from pathlib import Path
