@@ -91,6 +91,9 @@ class ActionsSettings:
     offline_mode: bool = False  # use cached actions only, never the network
     # "owner/repo@ref" (any server) or "https://host/owner/repo@ref" -> a local folder
     local_repositories: Mapping[str, Path] = field(default_factory=dict)
+    # What the tool caches of all runs share (host tools' versions, unpacked pip); None:
+    # $XDG_CACHE_HOME/stax/tool-cache
+    tool_cache: Path | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -326,7 +329,13 @@ def _parse_services(table: Mapping[str, Any], fail: Any) -> ServicesSettings:
 
 
 def _parse_actions(table: Mapping[str, Any], root: Path, fail: Any) -> ActionsSettings:
-    allowed = {"server": str, "node": str, "offline_mode": bool, "local_repositories": dict}
+    allowed = {
+        "server": str,
+        "node": str,
+        "offline_mode": bool,
+        "local_repositories": dict,
+        "tool_cache": str,
+    }
     for key, value in table.items():
         expected = allowed.get(key)
         if expected is None:
@@ -351,11 +360,18 @@ def _parse_actions(table: Mapping[str, Any], root: Path, fail: Any) -> ActionsSe
             raise fail(where, str(exc)) from None
         folder = Path(value).expanduser()
         local[key] = folder if folder.is_absolute() else root / folder
+    tool_cache: Path | None = None
+    if "tool_cache" in table:
+        if not table["tool_cache"].strip():
+            raise fail("actions.tool_cache", "expected the path of a folder")
+        tool_cache = Path(table["tool_cache"]).expanduser()
+        tool_cache = tool_cache if tool_cache.is_absolute() else root / tool_cache
     return ActionsSettings(
         server=server.rstrip("/"),
         node=node,
         offline_mode=table.get("offline_mode", False),
         local_repositories=local,
+        tool_cache=tool_cache,
     )
 
 

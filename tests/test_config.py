@@ -112,3 +112,12 @@ def test_a_mistake_names_the_file_and_the_key(tmp_path: Path, text: str, message
         settings_from(tmp_path, text)
     assert str(caught.value).startswith(f"{tmp_path / 'stax.toml'}: ")
     assert message in str(caught.value)
+
+
+def test_the_tool_cache_state_folder_is_relative_to_the_file(tmp_path: Path) -> None:
+    (tmp_path / "stax.toml").write_text('[actions]\ntool_cache = "tools"\n')
+    settings = load_settings(start=tmp_path)
+    assert settings.actions.tool_cache == tmp_path / "tools"
+    (tmp_path / "stax.toml").write_text('[actions]\ntool_cache = " "\n')
+    with pytest.raises(ConfigError, match=r"actions\.tool_cache: expected the path of a folder"):
+        load_settings(start=tmp_path)

@@ -21,6 +21,7 @@ import trio
 
 from runner.actions import ActionSource
 from runner.actions.services import SERVICE_ENVIRONMENT
+from runner.actions.toolcache import prepare_tool_cache
 from runner.engine.concurrency import ConcurrencyGroups, Slot
 from runner.engine.containment import fail_open_job, internal_error
 from runner.engine.contexts import (
@@ -199,6 +200,7 @@ class WorkflowRun:
         scope: RunScope | None = None
         try:
             try:
+                await trio.to_thread.run_sync(self._seed_tool_cache, temp / "toolcache")
                 scope = self._scope(record, reporter, temp)
                 name = self._run_name(scope)
                 if name:
@@ -290,7 +292,7 @@ class WorkflowRun:
             workspace=workdir,
             event_path=event_path,
         )
-        runner = build_runner_context(runner_temp, Path(tempfile.gettempdir()) / "stax-tool-cache")
+        runner = build_runner_context(runner_temp, temp / "toolcache")
         base_env = build_base_env(github, runner, {})
         for name in SERVICE_ENVIRONMENT:  # an outer runner's: steps get stax's, or none
             base_env.pop(name, None)
@@ -320,6 +322,11 @@ class WorkflowRun:
             concurrency=self.concurrency,
             services=self._services(github, event, repo.default_branch),
         )
+
+    def _seed_tool_cache(self, cache: Path) -> None:
+        """The run's RUNNER_TOOL_CACHE: fresh, with the host's Pythons, Node.js and uv."""
+        actions = self.settings.actions
+        prepare_tool_cache(cache, state_dir=actions.tool_cache, node=actions.node)
 
     def _action_source(self) -> ActionSource:
         configured, request = self.settings.actions, self.request
