@@ -8,7 +8,8 @@ files modified, 100 untracked files, and an ignored folder of 2,000 files (a bui
 output, a node_modules) that the snapshot must leave out. Each rep snapshots it into
 a new folder beside it (the same filesystem, as stax's data dir is) and removes the
 snapshot; the table shows the median and worst of each, and what git alone costs
-(`git ls-files -co --exclude-standard`). `--dir` puts the repository on another
+(`git ls-files -co --exclude-standard`) and what creating as many empty files costs
+(the floor any copy has to pay on that filesystem). `--dir` puts the repository on another
 filesystem (a btrfs or XFS one, to see reflinks).
 """
 
@@ -63,6 +64,17 @@ def build_repository(repo: Path, files: int) -> None:
         (repo / "build" / f"out_{i}.o").write_text("ignored\n")
 
 
+def _empty_files(folder: Path, count: int) -> None:
+    """What creating the snapshot's files costs at least: that many empty files, in 200
+    folders, from C (one `touch` per folder)."""
+    per_folder = -(-count // 200)
+    for d in range(200):
+        sub = folder / f"d{d}"
+        sub.mkdir(parents=True)
+        names = [f"f{i}" for i in range(per_folder)]
+        subprocess.run(["touch", *names], cwd=sub, check=True)
+
+
 def _ms(samples: list[float]) -> str:
     return f"{statistics.median(samples) * 1000:7.1f} {max(samples) * 1000:7.1f}"
 
@@ -77,7 +89,7 @@ def main() -> None:
         repo = Path(scratch) / "repo"
         repo.mkdir()
         build_repository(repo, args.files)
-        listing, snapshot, removal = [], [], []
+        listing, snapshot, removal, floor = [], [], [], []
         stats = None
         for rep in range(args.reps):
             start = time.perf_counter()
@@ -90,11 +102,15 @@ def main() -> None:
             start = time.perf_counter()
             remove_snapshot(dest)
             removal.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            _empty_files(Path(scratch) / f"floor-{rep}", stats.files)
+            floor.append(time.perf_counter() - start)
     assert stats is not None
     print(f"{stats.files} files, reflinks: {stats.reflinked}")
     print(f"{'':32} {'median':>7} {'worst':>7}   (ms, {args.reps} reps)")
     print(f"{'git ls-files -co (the listing)':32} {_ms(listing)}")
     print(f"{'create_snapshot':32} {_ms(snapshot)}")
+    print(f"{'the floor: as many empty files':32} {_ms(floor)}")
     print(f"{'remove_snapshot':32} {_ms(removal)}")
 
 

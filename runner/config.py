@@ -97,6 +97,14 @@ class ActionsSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WorkspaceSettings:
+    """Where jobs run: each in a snapshot of the repository, or all in the workdir."""
+
+    bind: bool = False  # every job in the workdir itself (as `stax run --bind`)
+    dir: Path | None = None  # where the snapshots are taken; None: <data_dir>/workspaces
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StoreSettings:
     """How often the daemon checks that its store can still be trusted (store_health)."""
 
@@ -139,6 +147,7 @@ class Settings:
     actions: ActionsSettings = field(default_factory=ActionsSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     services: ServicesSettings = field(default_factory=ServicesSettings)
+    workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
     agent_protocol: bool = True
     # The daemon's runs and store writer in a process of their own, beside the HTTP
     # server (runner.engine.host): a crowd of clients then does not slow the runs.
@@ -198,6 +207,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "actions": dict,
     "store": dict,
     "services": dict,
+    "workspace": dict,
     "engine_process": bool,
 }
 
@@ -304,7 +314,27 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         changes["store"] = _parse_table(raw["store"], StoreSettings, "store", fail)
     if "services" in raw:
         changes["services"] = _parse_services(raw["services"], fail)
+    if "workspace" in raw:
+        changes["workspace"] = _parse_workspace(raw["workspace"], path.parent, fail)
     return replace(settings, **changes)
+
+
+def _parse_workspace(table: Mapping[str, Any], root: Path, fail: Any) -> WorkspaceSettings:
+    for key, value in table.items():
+        if key not in ("bind", "dir"):
+            raise fail(f"workspace.{key}", "unknown setting (allowed: bind, dir)")
+        if not isinstance(value, bool if key == "bind" else str):
+            raise fail(
+                f"workspace.{key}",
+                "expected true or false" if key == "bind" else "expected the path of a folder",
+            )
+    folder: Path | None = None
+    if "dir" in table:
+        if not table["dir"].strip():
+            raise fail("workspace.dir", "expected the path of a folder")
+        folder = Path(table["dir"]).expanduser()
+        folder = folder if folder.is_absolute() else root / folder
+    return WorkspaceSettings(bind=table.get("bind", False), dir=folder)
 
 
 _LOCAL_SERVICES = ("auto", "always", "never")

@@ -121,3 +121,17 @@ def test_the_tool_cache_state_folder_is_relative_to_the_file(tmp_path: Path) -> 
     (tmp_path / "stax.toml").write_text('[actions]\ntool_cache = " "\n')
     with pytest.raises(ConfigError, match=r"actions\.tool_cache: expected the path of a folder"):
         load_settings(start=tmp_path)
+
+
+def test_the_workspace_table_binds_or_places_the_snapshots(tmp_path: Path) -> None:
+    assert load_settings(start=tmp_path).workspace.dir is None  # <data_dir>/workspaces
+    (tmp_path / "stax.toml").write_text('[workspace]\nbind = true\ndir = "snaps"\n')
+    settings = load_settings(start=tmp_path)
+    assert settings.workspace.bind is True
+    assert settings.workspace.dir == tmp_path / "snaps"
+    (tmp_path / "stax.toml").write_text('[workspace]\nbind = "yes"\n')
+    with pytest.raises(ConfigError, match=r"workspace\.bind: expected true or false"):
+        load_settings(start=tmp_path)
+    (tmp_path / "stax.toml").write_text("[workspace]\nkeep = true\n")
+    with pytest.raises(ConfigError, match=r"workspace\.keep: unknown setting"):
+        load_settings(start=tmp_path)

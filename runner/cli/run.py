@@ -34,6 +34,7 @@ from runner.errors import ConfigError
 from runner.events.types import Event
 from runner.model import load_workflow
 from runner.process import start_watchdog
+from runner.workspace import repository_root
 
 if TYPE_CHECKING:
     import argparse
@@ -62,6 +63,7 @@ class RunArgs:
     local_repositories: dict[str, str] = field(default_factory=dict)  # key -> absolute path
     action_offline_mode: bool = False
     actor: str | None = None
+    bind: bool = False  # every job in the workdir itself
 
     def request(self) -> RunRequest:
         return RunRequest(
@@ -79,6 +81,7 @@ class RunArgs:
             local_repositories=self.local_repositories,
             action_offline_mode=self.action_offline_mode,
             actor=self.actor,
+            bind=self.bind,
         )
 
     def body(self) -> dict[str, Any]:
@@ -98,6 +101,8 @@ class RunArgs:
             body["localRepositories"] = self.local_repositories
         if self.action_offline_mode:
             body["actionOfflineMode"] = True
+        if self.bind:
+            body["bind"] = True
         if self.event:
             body["event"] = self.event
         if self.actor:
@@ -114,6 +119,7 @@ def run_command(args: argparse.Namespace) -> int:
         JsonRenderer() if args.json else TerminalRenderer(fold=False if args.verbose else None)
     )
     interactive = sys.stdin.isatty() and not args.json
+    _note_where_jobs_run(run_args, settings)
     if not args.local:
         from runner.cli.client import daemon_listening
 
@@ -125,6 +131,18 @@ def run_command(args: argparse.Namespace) -> int:
     # Before trio starts threads: the steps die with this process, even by kill -9.
     start_watchdog(grace_s=settings.step_kill_grace_seconds)
     return trio.run(_run_locally, settings, request, renderer.handle, interactive)
+
+
+def _note_where_jobs_run(run_args: RunArgs, settings: Settings) -> None:
+    """Jobs run in snapshots of the repository; outside one, they run in the workdir
+    itself: say so, since what they write stays there."""
+    if run_args.bind or settings.workspace.bind or repository_root(run_args.workdir):
+        return
+    print(
+        f"note: {run_args.workdir} is not in a git repository: every job runs in it, "
+        "not in a snapshot of its own (what a job writes there stays)",
+        file=sys.stderr,
+    )
 
 
 async def _run_locally(
@@ -271,6 +289,7 @@ def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
         local_repositories=dict(_local_repository(item) for item in args.local_repository),
         action_offline_mode=args.action_offline_mode,
         actor=args.actor or None,
+        bind=args.bind,
     )
 
 

@@ -7,6 +7,7 @@ matrix, runs-on); this module runs a job that has been decided on.
 from __future__ import annotations
 
 import shutil
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
@@ -24,18 +25,20 @@ from runner.engine.step_runner import (
     step_name,
 )
 from runner.engine.steps.output import StepOutput
+from runner.engine.workspaces import open_job_workspace
 from runner.errors import ExpressionError, StaxError
 from runner.events.types import Conclusion, EventType, Status, now_ms
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
 from runner.process import terminate_groups
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
     from runner.engine.concurrency import Slot
     from runner.engine.control import JobControl
     from runner.engine.step_runner import StepResult
     from runner.engine.steps.action import HookStep
+    from runner.engine.workspaces import JobWorkspace
     from runner.model import Defaults, Job
 
 
@@ -52,6 +55,7 @@ class JobPlan:
     continue_on_error: bool = False
     runs_if_cancelled: bool = False  # started after the run was cancelled: `if: always()`
     needs_outputs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    workspace: JobWorkspace | None = None  # its own snapshot; None: in the workdir
 
 
 @dataclass(slots=True, kw_only=True)
@@ -94,7 +98,7 @@ async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResul
             if approved:
                 slot = await _enter_concurrency_group(plan, scope)
             if approved and not control.cancelled:
-                async with trio.open_nursery() as nursery:
+                async with _workspace(plan, scope), trio.open_nursery() as nursery:
                     nursery.start_soon(_watch_timeout, plan.timeout_minutes, control)
                     await _run_steps(plan, scope)
                     nursery.cancel_scope.cancel()
@@ -132,6 +136,17 @@ async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResul
         # Held until the job has completed: the next in the group starts after it.
         if slot is not None:
             run.concurrency.release(slot)
+
+
+@asynccontextmanager
+async def _workspace(plan: JobPlan, scope: StepScope) -> AsyncIterator[None]:
+    """The job's own snapshot while its steps run (or the workdir: --bind, no git)."""
+    workspaces = scope.run.workspaces
+    if workspaces is None or plan.workspace is None:
+        yield
+        return
+    async with open_job_workspace(workspaces, plan.workspace, scope):
+        yield
 
 
 async def _hand_over_needs(plan: JobPlan, run: RunScope, record: JobRecord) -> None:

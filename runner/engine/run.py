@@ -41,6 +41,7 @@ from runner.engine.reporter import Reporter
 from runner.engine.repository import read_commit, read_repository
 from runner.engine.scheduler import Scheduler
 from runner.engine.scope import Approver, RunScope
+from runner.engine.workspaces import JobWorkspaces, run_workspaces
 from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion, Event, EventType, Status, now_ms
 from runner.expressions import JSONValue, interpolate, to_string, truthy
@@ -77,6 +78,7 @@ class RunRequest:
     action_offline_mode: bool = False
     # Where the runner services are (artifacts, cache): the steps get ACTIONS_* for them.
     services: ServiceAccess | None = None
+    bind: bool = False  # --bind: every job in the workdir itself, not in a snapshot
 
 
 class _RejectAll:
@@ -321,7 +323,14 @@ class WorkflowRun:
             approve_all=request.approve_all,
             concurrency=self.concurrency,
             services=self._services(github, event, repo.default_branch),
+            workspaces=self._workspaces(workdir, repo.root),
         )
+
+    def _workspaces(self, workdir: Path, repo: Path | None) -> JobWorkspaces | None:
+        """Where the jobs' snapshots go; None: they run in the workdir (--bind, no git)."""
+        if self.request.bind or self.settings.workspace.bind or repo is None:
+            return None
+        return run_workspaces(workdir, repo, self.settings, self.run_id)
 
     def _seed_tool_cache(self, cache: Path) -> None:
         """The run's RUNNER_TOOL_CACHE: fresh, with the host's Pythons, Node.js and uv."""

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from runner.engine.records import JobRecord, RunRecord
     from runner.engine.reporter import Reporter
     from runner.engine.steps.action import ActionInstance, HookStep
+    from runner.engine.workspaces import JobWorkspaces
     from runner.expressions import EvalContext, JSONValue
     from runner.model import Defaults, Workflow
 
@@ -57,6 +58,8 @@ class RunScope:
     concurrency: ConcurrencyGroups = field(default_factory=ConcurrencyGroups)
     file_ids: Iterator[int] = field(default_factory=itertools.count)  # unique temp file names
     services: RunServices | None = None  # the runner services' ACTIONS_* variables, if any
+    # Where each job's snapshot goes; None: jobs run in the workdir (--bind, or no git)
+    workspaces: JobWorkspaces | None = None
 
 
 @dataclass(slots=True, kw_only=True)

@@ -137,7 +137,7 @@ async def test_submodules_come_from_the_local_repository(
         ("{ref: v1}", "would change your working tree; give the step a `path:`"),
         ("{ref: nope, path: x}", "ref 'nope' is not in the local repository"),
         ("{path: ../outside}", "is not under the workspace"),
-        ("{path: .github}", "already exists in the workspace"),
+        ("{path: version.txt}", "already exists in the workspace"),
         ("{path: x, fetch-depth: deep}", "fetch-depth must be a whole number"),
     ],
 )
