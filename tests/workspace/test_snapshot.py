@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,14 @@ def test_without_tar_each_file_is_copied_by_python(
     }
     assert os.access(dest / "run.sh", os.X_OK)
     assert os.readlink(dest / "link") == "src/app.py"
+
+
+def test_the_snapshot_api_stands_alone() -> None:
+    """An executor on another machine imports it without the engine or trio."""
+    code = (
+        "import sys, runner.workspace;"
+        "bad = [m for m in sys.modules if m == 'trio' or m.startswith('runner.engine')];"
+        "sys.exit(repr(bad) if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
