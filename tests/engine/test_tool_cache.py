@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,3 +95,52 @@ async def test_the_real_setup_python_takes_the_host_python_offline(run_yaml: Run
     assert setup.completed_at is not None
     assert setup.started_at is not None
     assert setup.completed_at - setup.started_at < 10_000  # milliseconds: nothing downloaded
+
+
+SETUP_NODE = os.environ.get("STAX_TEST_SETUP_NODE", "")
+NODE_VERSION = (
+    subprocess.run(
+        ["node", "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    if shutil.which("node")
+    else ""
+)
+
+
+@pytest.mark.skipif(
+    not (SETUP_NODE and (Path(SETUP_NODE) / "dist" / "setup" / "index.js").is_file()),
+    reason="set STAX_TEST_SETUP_NODE to a checkout of actions/setup-node@v4",
+)
+async def test_the_real_setup_node_takes_the_host_node_offline(run_yaml: Runner) -> None:
+    version = NODE_VERSION
+    major = version.removeprefix("v").split(".")[0]
+    result = await run_yaml(
+        f"""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - id: setup
+                uses: actions/setup-node@v4
+                with: {{node-version: "{major}"}}
+              - run: |
+                  echo "version=${{{{ steps.setup.outputs.node-version }}}}"
+                  command -v node
+                  test "$(command -v npm)" = "$(dirname "$(command -v node)")/npm" && echo npm-too
+        """,
+        local_repositories={"actions/setup-node@v4": SETUP_NODE},
+        action_offline_mode=True,
+        limit_s=60,
+    )
+    assert result.conclusion == "success", result.logs()
+    out = result.output("j", 2)
+    assert out[0] == f"version={version}"
+    assert Path(out[1]).parts[-5:] == (
+        "node",
+        version.removeprefix("v"),
+        node_arch(),
+        "bin",
+        "node",
+    )
+    assert out[2] == "npm-too"
