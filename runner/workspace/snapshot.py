@@ -7,10 +7,12 @@ plus what the user has not committed yet.
     remove_snapshot(dest)         and it is gone
 
 The files are copies, never hard links: a step that edits a file in place must not edit
-the user's. Each copy is a reflink (FICLONE: the blocks are shared until one side
-writes) where the filesystem can (btrfs, XFS, bcachefs, APFS via copy_file_range), else
-an in-kernel copy (copy_file_range); nothing passes through Python. Modes, symlinks and
-empty files are kept; mtimes are not (a fresh checkout's are "now" too).
+the user's. Where the filesystem shares blocks (FICLONE, tried once per snapshot:
+btrfs, XFS, bcachefs) each copy is a reflink, made file by file. Elsewhere two tars
+joined by a pipe copy the list (one reads while the other writes, and no Python runs
+per file); without tar, Python copies each file (copy_file_range for large ones).
+Modes, symlinks and empty files are kept; mtimes are not (a fresh checkout's are "now"
+too).
 
 The snapshot's .git borrows the user's object store (objects/info/alternates) instead of
 copying it, and has its own HEAD (the same branch or commit), refs (a packed copy of the
@@ -68,6 +70,8 @@ def create_snapshot(repo: Path, dest: Path, *, exclude: Sequence[Path] = ()) -> 
     """Copy the working tree of the repository at `repo` (its top) into `dest`, which must
     not exist, leaving out `exclude` (folders inside it, such as stax's data dir). Raises
     RunError when git fails; on any failure `dest` is removed again."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.mkdir()  # FileExistsError for a folder that is there: never ours to remove
     try:
         return _snapshot(repo.resolve(), dest, [p.resolve() for p in exclude])
     except BaseException:
@@ -92,7 +96,7 @@ def remove_snapshot(dest: Path) -> None:
 def _snapshot(repo: Path, dest: Path, exclude: list[Path]) -> SnapshotStatistics:
     excluded = [p.relative_to(repo).as_posix() for p in exclude if p.is_relative_to(repo)]
     files, nested = _listing(repo, excluded)
-    dest.mkdir(parents=True)
+    dest.mkdir(parents=True, exist_ok=True)
     copier = _Copier()
     if copier.reflinks(f"{repo}/", f"{dest}/", files) or shutil.which("tar") is None:
         copier.copy_all(f"{repo}/", f"{dest}/", files)

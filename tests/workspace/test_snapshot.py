@@ -226,3 +226,12 @@ def test_the_snapshot_api_stands_alone() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_folder_already_there_is_refused_and_left_alone(repo: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "taken"
+    dest.mkdir()
+    (dest / "precious.txt").write_text("not the snapshot's\n")
+    with pytest.raises(FileExistsError):
+        create_snapshot(repo, dest)
+    assert (dest / "precious.txt").is_file()
