@@ -94,10 +94,9 @@ def moved_env(env: Mapping[str, JSONValue], workdir: Path, workspace: Path) -> d
     """`env` with the workdir's path, wherever a value names it (`${{ github.workspace
     }}/src`, evaluated for the run), replaced by the job's workspace."""
     pattern = re.compile(re.escape(str(workdir)) + r"(?=[/:;\s]|$)")
+    moved = str(workspace)
     return {
-        name: pattern.sub(str(workspace).replace("\\", "\\\\"), value)
-        if isinstance(value, str)
-        else value
+        name: pattern.sub(lambda _: moved, value) if isinstance(value, str) else value
         for name, value in env.items()
     }
 
@@ -112,9 +111,7 @@ async def open_job_workspace(
     take = partial(create_snapshot, workspaces.repo, workspace.snapshot, exclude=workspaces.exclude)
     try:
         await trio.to_thread.run_sync(take)
-    except OSError as exc:
-        raise RunError(f"the job's workspace could not be made: {exc}") from None
-    except RunError as exc:
+    except (OSError, RunError) as exc:
         raise RunError(f"the job's workspace could not be made: {exc}") from None
     run = scope.run
     scope.run = replace(run, contexts=job_contexts(run.contexts, workspace.path))
