@@ -21,7 +21,7 @@ import trio
 
 from runner.actions import ActionSource
 from runner.actions.services import SERVICE_ENVIRONMENT
-from runner.actions.toolcache import prepare_tool_cache
+from runner.actions.toolcache import needs_tool_cache, prepare_tool_cache
 from runner.engine.concurrency import ConcurrencyGroups, Slot
 from runner.engine.containment import fail_open_job, internal_error
 from runner.engine.contexts import (
@@ -333,7 +333,10 @@ class WorkflowRun:
         return run_workspaces(workdir, repo, self.settings, self.run_id)
 
     def _seed_tool_cache(self, cache: Path) -> None:
-        """The run's RUNNER_TOOL_CACHE: fresh, with the host's Pythons, Node.js and uv."""
+        """The run's RUNNER_TOOL_CACHE: the host's tools, if the workflow may look there."""
+        if not needs_tool_cache(self.request.workflow):
+            cache.mkdir()
+            return
         actions = self.settings.actions
         prepare_tool_cache(cache, state_dir=actions.tool_cache, node=actions.node)
 

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from runner.actions.toolcache import discover_host_tools, node_arch, prepare_tool_cache
+from runner.actions.toolcache import (
+    discover_host_tools,
+    needs_tool_cache,
+    node_arch,
+    prepare_tool_cache,
+)
+from runner.model import parse_workflow
 from tests.requires import NODE_DIR
 
 HOST_VERSION = platform.python_version()  # the Python running the tests is a host Python
@@ -129,3 +135,25 @@ def test_actions_tool_cache_find_accepts_the_layout(cache: Path) -> None:
     assert found["python"] == str(cache / "Python" / HOST_VERSION / node_arch())
     assert HOST_VERSION in found["versions"]
     assert found["node"] == str(cache / "node" / node_version / node_arch())
+
+
+@pytest.mark.parametrize(
+    ("steps", "needed"),
+    [
+        ("- run: make test", False),
+        ("- uses: actions/checkout@v4\n- run: make", False),
+        ("- uses: actions/setup-python@v5", True),
+        ("- uses: ./local-action", True),
+        ('- run: ls "$RUNNER_TOOL_CACHE"', True),
+        ("- run: ls\n  env: {DIR: '${{ runner.tool_cache }}'}", True),
+    ],
+)
+def test_a_run_lays_out_its_tool_cache_only_when_it_may_look_there(
+    steps: str, needed: bool
+) -> None:
+    text = "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n" + "".join(
+        f"      {line}\n" for line in steps.splitlines()
+    )
+    assert needs_tool_cache(parse_workflow(text, "w.yml")) is needed
+    called = "on: push\njobs:\n  j:\n    uses: ./.github/workflows/called.yml\n"
+    assert needs_tool_cache(parse_workflow(called, "w.yml"))

@@ -14,19 +14,27 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner.actions.toolcache.discovery import HostTool, discover_host_tools
 from runner.actions.toolcache.layout import lay_out, node_arch, uv_arch
+
+if TYPE_CHECKING:
+    from runner.model import Workflow
 
 __all__ = [
     "HostTool",
     "default_state_dir",
     "discover_host_tools",
     "lay_out",
+    "needs_tool_cache",
     "node_arch",
     "prepare_tool_cache",
     "uv_arch",
 ]
+
+# What a `run:` step would write to look in the tool cache itself.
+_MENTIONS = ("RUNNER_TOOL_CACHE", "AGENT_TOOLSDIRECTORY", "runner.tool_cache")
 
 
 def default_state_dir() -> Path:
@@ -45,3 +53,21 @@ def prepare_tool_cache(
     tools = discover_host_tools(state, node=node)
     lay_out(cache, tools, state)
     return tools
+
+
+def needs_tool_cache(workflow: Workflow) -> bool:
+    """Whether a run of `workflow` may look in its tool cache: it uses an action other
+    than actions/checkout (a setup-* action, or one that may contain one), or a `run:`
+    step names the tool cache. Otherwise the run's tool cache stays empty and costs
+    nothing."""
+    for job in workflow.jobs.values():
+        if job.uses is not None:
+            return True
+        for step in job.steps:
+            uses = (step.uses or "").lower()
+            if uses and not uses.startswith("actions/checkout@"):
+                return True
+            texts = [step.run or "", *(v for v in step.env.values() if isinstance(v, str))]
+            if any(name in text for text in texts for name in _MENTIONS):
+                return True
+    return False
