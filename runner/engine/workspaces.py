@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
@@ -30,10 +29,10 @@ from typing import TYPE_CHECKING
 import trio
 
 from runner.errors import RunError
-from runner.workspace import create_snapshot, remove_snapshot
+from runner.workspace import create_snapshot
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
 
     from runner.config import Settings
@@ -101,22 +100,15 @@ def moved_env(env: Mapping[str, JSONValue], workdir: Path, workspace: Path) -> d
     }
 
 
-@asynccontextmanager
-async def open_job_workspace(
+async def enter_job_workspace(
     workspaces: JobWorkspaces, workspace: JobWorkspace, scope: StepScope
-) -> AsyncIterator[None]:
-    """Take the job's snapshot, run the body with the scope's contexts pointing at it,
-    then remove it (shielded: a cancelled job's snapshot goes too). Raises RunError
-    when the snapshot cannot be taken."""
+) -> None:
+    """Take the job's snapshot and point the scope's contexts at it. Raises RunError when
+    it cannot be taken (nothing is left behind then). The caller removes it
+    (runner.workspace.remove_snapshot) once the job's processes are gone."""
     take = partial(create_snapshot, workspaces.repo, workspace.snapshot, exclude=workspaces.exclude)
     try:
         await trio.to_thread.run_sync(take)
     except (OSError, RunError) as exc:
         raise RunError(f"the job's workspace could not be made: {exc}") from None
-    run = scope.run
-    scope.run = replace(run, contexts=job_contexts(run.contexts, workspace.path))
-    try:
-        yield
-    finally:
-        with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(remove_snapshot, workspace.snapshot)
+    scope.run = replace(scope.run, contexts=job_contexts(scope.run.contexts, workspace.path))

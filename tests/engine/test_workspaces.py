@@ -241,3 +241,20 @@ async def test_a_data_dir_inside_the_repository_is_not_copied(
     )
     assert result.conclusion == "success", result.logs()
     assert result.output("j", 1) == ["no data dir", "inside"]
+
+
+async def test_a_background_writer_is_stopped_before_its_snapshot_goes(
+    run_yaml: Runner, repo: Path, settings: Settings
+) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  (while true; do mkdir -p "out/$RANDOM" && touch "out/x$RANDOM"; sleep 0.01; done) &
+                  sleep 0.2
+    """)
+    assert result.conclusion == "success", result.logs()
+    assert snapshots(settings) == []
