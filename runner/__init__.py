@@ -14,6 +14,8 @@ pyproject.toml's import-linter contracts hold them; docs/architecture.md draws t
     actions | skills        where a `uses:` comes from (git, a cache by commit, local
                             folders), the host's node and a container engine for the actions
                             it names | the skill catalog (pure)
+    workspace               snapshots of a repository's working tree, one per job (actions
+                            also hold the tool cache: the host's interpreters for setup-*)
     engine                  scheduling runs, jobs and steps; emits events into a sink;
                             raises domain errors (runner.errors), knows nothing of HTTP;
                             a skill execution is a run it builds (engine.skill_runs)

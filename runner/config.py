@@ -90,6 +90,17 @@ class ActionsSettings:
     offline_mode: bool = False  # use cached actions only, never the network
     # "owner/repo@ref" (any server) or "https://host/owner/repo@ref" -> a local folder
     local_repositories: Mapping[str, Path] = field(default_factory=dict)
+    # What the tool caches of all runs share (host tools' versions, unpacked pip); None:
+    # $XDG_CACHE_HOME/stax/tool-cache
+    tool_cache: Path | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkspaceSettings:
+    """Where jobs run: each in a snapshot of the repository, or all in the workdir."""
+
+    bind: bool = False  # every job in the workdir itself (as `stax run --bind`)
+    dir: Path | None = None  # where the snapshots are taken; None: <data_dir>/workspaces
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,6 +146,7 @@ class Settings:
     actions: ActionsSettings = field(default_factory=ActionsSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     services: ServicesSettings = field(default_factory=ServicesSettings)
+    workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
     agent_protocol: bool = True
 
     @property
@@ -191,6 +203,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "actions": dict,
     "store": dict,
     "services": dict,
+    "workspace": dict,
     "engine_process": bool,
 }
 # Settings no longer offered: accepted with the value that is now the only behaviour.
@@ -306,7 +319,27 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         changes["store"] = _parse_table(raw["store"], StoreSettings, "store", fail)
     if "services" in raw:
         changes["services"] = _parse_services(raw["services"], fail)
+    if "workspace" in raw:
+        changes["workspace"] = _parse_workspace(raw["workspace"], path.parent, fail)
     return replace(settings, **changes)
+
+
+def _parse_workspace(table: Mapping[str, Any], root: Path, fail: Any) -> WorkspaceSettings:
+    for key, value in table.items():
+        if key not in ("bind", "dir"):
+            raise fail(f"workspace.{key}", "unknown setting (allowed: bind, dir)")
+        if not isinstance(value, bool if key == "bind" else str):
+            raise fail(
+                f"workspace.{key}",
+                "expected true or false" if key == "bind" else "expected the path of a folder",
+            )
+    folder: Path | None = None
+    if "dir" in table:
+        if not table["dir"].strip():
+            raise fail("workspace.dir", "expected the path of a folder")
+        folder = Path(table["dir"]).expanduser()
+        folder = folder if folder.is_absolute() else root / folder
+    return WorkspaceSettings(bind=table.get("bind", False), dir=folder)
 
 
 _LOCAL_SERVICES = ("auto", "always", "never")
@@ -331,7 +364,13 @@ def _parse_services(table: Mapping[str, Any], fail: Any) -> ServicesSettings:
 
 
 def _parse_actions(table: Mapping[str, Any], root: Path, fail: Any) -> ActionsSettings:
-    allowed = {"server": str, "node": str, "offline_mode": bool, "local_repositories": dict}
+    allowed = {
+        "server": str,
+        "node": str,
+        "offline_mode": bool,
+        "local_repositories": dict,
+        "tool_cache": str,
+    }
     for key, value in table.items():
         expected = allowed.get(key)
         if expected is None:
@@ -356,11 +395,18 @@ def _parse_actions(table: Mapping[str, Any], root: Path, fail: Any) -> ActionsSe
             raise fail(where, str(exc)) from None
         folder = Path(value).expanduser()
         local[key] = folder if folder.is_absolute() else root / folder
+    tool_cache: Path | None = None
+    if "tool_cache" in table:
+        if not table["tool_cache"].strip():
+            raise fail("actions.tool_cache", "expected the path of a folder")
+        tool_cache = Path(table["tool_cache"]).expanduser()
+        tool_cache = tool_cache if tool_cache.is_absolute() else root / tool_cache
     return ActionsSettings(
         server=server.rstrip("/"),
         node=node,
         offline_mode=table.get("offline_mode", False),
         local_repositories=local,
+        tool_cache=tool_cache,
     )
 
 

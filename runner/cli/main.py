@@ -123,6 +123,11 @@ def _add_run(sub: _Subcommands) -> None:
         "(also https://HOST/OWNER/REPO@REF=PATH for one server; repeatable)",
     )
     run.add_argument(
+        "--bind",
+        action="store_true",
+        help="run every job in the working tree itself, not in a snapshot of its own",
+    )
+    run.add_argument(
         "--action-offline-mode",
         action="store_true",
         help="never fetch actions: use the ones cached by earlier runs",

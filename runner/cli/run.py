@@ -27,11 +27,12 @@ from runner.cli.approval import TerminalApprover
 from runner.cli.closed_output import EXIT_CLOSED_OUTPUT, OutputGuard
 from runner.cli.exit_codes import exit_code
 from runner.cli.render import JsonRenderer, TerminalRenderer
-from runner.cli.run_args import read_run_args
+from runner.cli.run_args import RunArgs, read_run_args
 from runner.config import Settings, load_settings
 from runner.engine import Approver, RunRequest, WorkflowRun
 from runner.errors import ConfigError
 from runner.process.watchdog import set_watchdog_grace, start_watchdog
+from runner.workspace import repository_root
 
 if TYPE_CHECKING:
     import argparse
@@ -49,6 +50,7 @@ def run_command(args: argparse.Namespace) -> int:
         JsonRenderer() if args.json else TerminalRenderer(fold=False if args.verbose else None)
     )
     interactive = sys.stdin.isatty() and not args.json
+    _note_where_jobs_run(run_args, settings)
     if not args.local:
         from runner.cli.client import daemon_listening
 
@@ -62,6 +64,18 @@ def run_command(args: argparse.Namespace) -> int:
     start_watchdog()
     set_watchdog_grace(settings.step_kill_grace_seconds)
     return trio.run(_run_locally, settings, request, OutputGuard(renderer.handle), interactive)
+
+
+def _note_where_jobs_run(run_args: RunArgs, settings: Settings) -> None:
+    """Jobs run in snapshots of the repository; outside one, they run in the workdir
+    itself: say so, since what they write stays there."""
+    if run_args.bind or settings.workspace.bind or repository_root(run_args.workdir):
+        return
+    print(
+        f"note: {run_args.workdir} is not in a git repository: every job runs in it, "
+        "not in a snapshot of its own (what a job writes there stays)",
+        file=sys.stderr,
+    )
 
 
 async def _run_locally(

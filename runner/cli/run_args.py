@@ -42,6 +42,7 @@ class RunArgs:
     local_repositories: dict[str, str] = field(default_factory=dict)  # key -> absolute path
     action_offline_mode: bool = False
     actor: str | None = None
+    bind: bool = False  # every job in the workdir itself
 
     def request(self) -> RunRequest:
         return RunRequest(
@@ -59,6 +60,7 @@ class RunArgs:
             local_repositories=self.local_repositories,
             action_offline_mode=self.action_offline_mode,
             actor=self.actor,
+            bind=self.bind,
         )
 
     def body(self) -> dict[str, Any]:
@@ -78,6 +80,8 @@ class RunArgs:
             body["localRepositories"] = self.local_repositories
         if self.action_offline_mode:
             body["actionOfflineMode"] = True
+        if self.bind:
+            body["bind"] = True
         if self.event:
             body["event"] = self.event
         if self.actor:
@@ -118,6 +122,7 @@ def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
         local_repositories=dict(_local_repository(item) for item in args.local_repository),
         action_offline_mode=args.action_offline_mode,
         actor=args.actor or None,
+        bind=args.bind,
     )
 
 

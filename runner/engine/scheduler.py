@@ -31,6 +31,7 @@ from runner.engine.matrix_instances import Instances, job_instances
 from runner.engine.records import JobRecord
 from runner.engine.reusable import run_called_workflows
 from runner.engine.runs_on import foreign_runner_notice
+from runner.engine.workspaces import job_contexts, moved_env
 from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion, Status, now_ms
 from runner.expressions import (
@@ -313,11 +314,17 @@ class Scheduler:
         combo: dict[str, JSONValue] | None,
         layers: dict[str, JSONValue],
     ) -> JobPlan:
-        ctx = self.run.contexts.eval_context(env=self.workflow_env, layers=layers)
-        env = dict(self.workflow_env)
+        contexts, workflow_env = self.run.contexts, self.workflow_env
+        workspace = None
+        if self.run.workspaces is not None:  # the job's own, chosen now
+            workspace = self.run.workspaces.allocate(instance_id)
+            contexts = job_contexts(contexts, workspace.path)
+            workflow_env = moved_env(workflow_env, self.run.contexts.workspace, workspace.path)
+        ctx = contexts.eval_context(env=workflow_env, layers=layers)
+        env = dict(workflow_env)
         for name, value in job.env.items():
             env[name] = to_string(interpolate(value, ctx) if isinstance(value, str) else value)
-        ctx_env = self.run.contexts.eval_context(env=env, layers=layers)
+        ctx_env = contexts.eval_context(env=env, layers=layers)
         name = self.name_prefix + job_name(key, job, combo, ctx_env)
         runs_on = _evaluate(job.runs_on, ctx_env)
         timeout = _evaluate(job.timeout_minutes, ctx_env)
@@ -344,7 +351,7 @@ class Scheduler:
             runs_on=runs_on,
             environment=environment,
         )
-        github = {**self.run.contexts.github, "job": key}
+        github = {**contexts.github, "job": key}
         return JobPlan(
             job=job,
             record=record,
@@ -354,6 +361,7 @@ class Scheduler:
             timeout_minutes=float(timeout),
             continue_on_error=truthy(_evaluate(job.continue_on_error, ctx_env)),
             needs_outputs=needs_outputs,
+            workspace=workspace,
         )
 
     # -- jobs that never start ---------------------------------------------

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from runner.engine.steps.action_instance import ActionInstance
     from runner.engine.steps.base import StepOutcome
     from runner.engine.steps.output import StepOutput
+    from runner.engine.workspaces import JobWorkspaces
     from runner.expressions import EvalContext, JSONValue
     from runner.model import Defaults, Step, StepKind, Workflow
     from runner.skills import SkillCatalogs
@@ -81,6 +82,8 @@ class RunScope:
     concurrency: ConcurrencyGroups = field(default_factory=ConcurrencyGroups)
     file_ids: Iterator[int] = field(default_factory=itertools.count)  # unique temp file names
     services: RunServices | None = None  # the runner services' ACTIONS_* variables, if any
+    # Where each job's snapshot goes; None: jobs run in the workdir (--bind, or no git)
+    workspaces: JobWorkspaces | None = None
 
 
 @dataclass(slots=True, kw_only=True)

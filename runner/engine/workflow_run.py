@@ -21,6 +21,7 @@ import trio
 
 from runner.actions import ActionSource
 from runner.actions.services import SERVICE_ENVIRONMENT
+from runner.actions.toolcache import needs_tool_cache, prepare_tool_cache
 from runner.engine.concurrency import ConcurrencyGroups, Slot
 from runner.engine.containment import fail_open_job, internal_error
 from runner.engine.contexts import (
@@ -41,6 +42,7 @@ from runner.engine.repository import read_commit, read_repository
 from runner.engine.scheduler import Scheduler
 from runner.engine.scope import Approver, RunScope
 from runner.engine.steps.factory import step_executors
+from runner.engine.workspaces import JobWorkspaces, run_workspaces
 from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion, Event, EventType, Status, now_ms
 from runner.expressions import JSONValue, interpolate, to_string, truthy
@@ -79,6 +81,7 @@ class RunRequest:
     action_offline_mode: bool = False
     # Where the runner services are (artifacts, cache): the steps get ACTIONS_* for them.
     services: ServiceAccess | None = None
+    bind: bool = False  # --bind: every job in the workdir itself, not in a snapshot
 
 
 class _RejectAll:
@@ -204,6 +207,7 @@ class WorkflowRun:
         scope: RunScope | None = None
         try:
             try:
+                await trio.to_thread.run_sync(self._seed_tool_cache, temp / "toolcache")
                 scope = self._scope(record, reporter, temp)
                 name = self._run_name(scope)
                 if name:
@@ -295,7 +299,7 @@ class WorkflowRun:
             workspace=workdir,
             event_path=event_path,
         )
-        runner = build_runner_context(runner_temp, Path(tempfile.gettempdir()) / "stax-tool-cache")
+        runner = build_runner_context(runner_temp, temp / "toolcache")
         base_env = build_base_env(github, runner, {})
         for name in SERVICE_ENVIRONMENT:  # an outer runner's: steps get stax's, or none
             base_env.pop(name, None)
@@ -326,7 +330,22 @@ class WorkflowRun:
             approve_all=request.approve_all,
             concurrency=self.concurrency,
             services=self._services(github, event, repo.default_branch),
+            workspaces=self._workspaces(workdir, repo.root),
         )
+
+    def _workspaces(self, workdir: Path, repo: Path | None) -> JobWorkspaces | None:
+        """Where the jobs' snapshots go; None: they run in the workdir (--bind, no git)."""
+        if self.request.bind or self.settings.workspace.bind or repo is None:
+            return None
+        return run_workspaces(workdir, repo, self.settings, self.run_id)
+
+    def _seed_tool_cache(self, cache: Path) -> None:
+        """The run's RUNNER_TOOL_CACHE: the host's tools, if the workflow may look there."""
+        if not needs_tool_cache(self.request.workflow):
+            cache.mkdir()
+            return
+        actions = self.settings.actions
+        prepare_tool_cache(cache, state_dir=actions.tool_cache, node=actions.node)
 
     def _action_source(self) -> ActionSource:
         configured, request = self.settings.actions, self.request

@@ -74,7 +74,7 @@ def test_a_local_run_whose_reader_goes_away_ends_quietly_as_cancelled(
     project: Project, json_output: bool, buffered: bool
 ) -> None:
     project.workflow("endless", ENDLESS)
-    args = ["run", "endless", "--local", *(["--json"] if json_output else [])]
+    args = ["run", "endless", "--local", "--bind", *(["--json"] if json_output else [])]
     first, returncode, stderr = read_one_line_and_close(start(project, *args, buffered=buffered))
     assert first  # it did print before the reader left
     assert returncode == 141, stderr
@@ -88,7 +88,7 @@ def test_a_run_through_the_daemon_whose_reader_goes_away_ends_quietly(
 ) -> None:
     project.workflow("endless", ENDLESS)
     project.serve()
-    proc = start(project, "run", "endless", "--json", buffered=True)
+    proc = start(project, "run", "endless", "--json", "--bind", buffered=True)
     first, returncode, stderr = read_one_line_and_close(proc)
     assert json.loads(first)["type"] == "run.started"
     assert returncode == 141, stderr
@@ -100,7 +100,7 @@ def test_log_follow_whose_reader_goes_away_ends_quietly(
     project: Project, json_output: bool
 ) -> None:
     project.workflow("endless", ENDLESS)
-    running = start(project, "run", "endless", "--local", buffered=False)
+    running = start(project, "run", "endless", "--local", "--bind", buffered=False)
     try:
         assert running.stdout is not None
         running.stdout.readline()  # the run has started: its events are in the store

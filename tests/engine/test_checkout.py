@@ -134,10 +134,9 @@ async def test_submodules_come_from_the_local_repository(
     ("with_", "message"),
     [
         ("{repository: someone/else}", "checkout of another repository (someone/else)"),
-        ("{ref: v1}", "would change your working tree; give the step a `path:`"),
         ("{ref: nope, path: x}", "ref 'nope' is not in the local repository"),
         ("{path: ../outside}", "is not under the workspace"),
-        ("{path: .github}", "already exists in the workspace"),
+        ("{path: version.txt}", "already exists in the workspace"),
         ("{path: x, fetch-depth: deep}", "fetch-depth must be a whole number"),
     ],
 )
@@ -155,6 +154,39 @@ async def test_what_cannot_be_checked_out_fails_the_step_clearly(
     """)
     assert result.step_conclusions("j") == ["failure"]
     assert any(message in line for line in result.logs("j", 1)), result.logs("j", 1)
+
+
+@pytest.mark.parametrize("bind", [False, True])
+async def test_a_ref_without_a_path_replaces_the_snapshots_files_never_the_users(
+    run_yaml: Runner, repo: Path, bind: bool
+) -> None:
+    v1 = git(repo, "rev-parse", "v1")
+    (repo / "scratch.txt").write_text("untracked\n")
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {ref: v1}
+              - run: |
+                  cat version.txt
+                  git rev-parse HEAD
+                  test ! -e scratch.txt && echo "a clean checkout"
+    """,
+        bind=bind,
+    )
+    if bind:  # the user's working tree: refused
+        assert result.step_conclusions("j") == ["failure", "skipped"]
+        assert any("would change your working tree" in line for line in result.logs("j", 1))
+    else:
+        assert result.conclusion == "success", result.logs("j")
+        assert result.output("j", 2) == ["one", v1, "a clean checkout"]
+    assert (repo / "version.txt").read_text() == "two\n"
+    assert (repo / "scratch.txt").is_file()
+    assert git(repo, "rev-parse", "HEAD") != v1
 
 
 async def test_the_ref_the_workspace_has_is_already_available(run_yaml: Runner, repo: Path) -> None:

@@ -37,6 +37,7 @@ RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
     "localRepositories": dict,
     "actionOfflineMode": bool,
     "actor": str,
+    "bind": bool,
 }
 
 
@@ -63,6 +64,7 @@ async def run_request(
         local_repositories=_local_repositories(body.get("localRepositories")),
         action_offline_mode=bool(body.get("actionOfflineMode", False)),
         actor=body.get("actor") or None,
+        bind=bool(body.get("bind", False)),
     )
 
 

@@ -1,7 +1,10 @@
 """`uses: actions/checkout@*` of the workflow's own repository, from the local clone.
 
 Without `path:` and `ref:` (or with the ref the workspace already has) the
-workspace is the repository: nothing to do. A `path:` gets a clone of the
+workspace is the repository: nothing to do. A `ref:` without `path:` replaces the
+job's snapshot's files with the ref's (as GitHub checks a ref out into the
+workspace); with `--bind`, where that would be the user's working tree, it is
+refused. A `path:` gets a clone of the
 local repository at `ref` (a branch, tag or commit; default the run's
 commit), `fetch-depth` commits deep (0: all history), its submodules taken
 from the local repository's own checkouts when `submodules:` asks for them.
@@ -65,13 +68,18 @@ class CheckoutStep:
         outputs = {"ref": f"refs/heads/{branch}" if branch else ref, "commit": commit}
         if target == workspace:
             head = await _git(root, "rev-parse", "HEAD")
-            if commit != head:
+            if commit == head:
+                await io.write(["Workspace already available"])
+            elif scope.run.workspaces is None:
                 raise RunError(
                     f"ref {ref!r} ({commit[:7]}) is not what the workspace has checked out "
                     f"({head[:7]}): checking it out in place would change your working tree; "
-                    "give the step a `path:` to check it out beside it"
+                    "give the step a `path:` to check it out beside it (or run without "
+                    "--bind: each job then has a snapshot of its own)"
                 )
-            await io.write(["Workspace already available"])
+            else:  # the job's own snapshot: as on GitHub, the ref replaces what is there
+                await io.write([f"Checking out {ref} ({commit[:7]}) in the job's workspace"])
+                await _checkout_in_place(root, commit, branch)
             return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs)
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise RunError(f"path {path!r} already exists in the workspace: not overwriting it")
@@ -159,6 +167,16 @@ async def _clone(root: Path, target: Path, commit: str, branch: str, depth: int)
         await _git(target, "checkout", "--quiet", "-B", branch, commit)
     else:
         await _git(target, "checkout", "--quiet", "--detach", commit)
+
+
+async def _checkout_in_place(root: Path, commit: str, branch: str) -> None:
+    """What actions/checkout does to a workspace (clean: true): the ref's files and
+    nothing else."""
+    if branch:
+        await _git(root, "checkout", "--quiet", "--force", "-B", branch, commit)
+    else:
+        await _git(root, "checkout", "--quiet", "--force", "--detach", commit)
+    await _git(root, "clean", "-ffdxq")
 
 
 async def _submodules(clone: Path, source: Path, *, recursive: bool, io: StepOutput) -> None:

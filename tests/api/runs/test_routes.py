@@ -87,6 +87,7 @@ async def test_bad_bodies_get_specific_errors(daemon: Daemon) -> None:
             "localRepositories.o/r@v1: 'rel' is not an absolute path to a directory",
         ),
         (b'{"workflow": "build", "actionOfflineMode": "yes"}', 422, "actionOfflineMode"),
+        (b'{"workflow": "build", "bind": "yes"}', 422, "bind"),
     ]
     async with daemon.client() as client:
         for body, status, fragment in cases:
