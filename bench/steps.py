@@ -92,9 +92,11 @@ def bash_baseline(count: int) -> float:
 
 
 # As a user runs it: bytecode cached (an installed package has its .pyc files),
-# whatever this shell says, and no colour.
+# whatever this shell says, and no colour; this checkout's stax, whichever one is
+# installed.
 _CLI_ENV = {
     **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+    "PYTHONPATH": str(REPO),
     "NO_COLOR": "1",
 }
 # act asks a server of its own whether a newer version exists unless told not to.
