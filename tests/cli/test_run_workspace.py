@@ -50,7 +50,7 @@ def test_bind_runs_the_job_in_the_working_tree(project: Project, where: str) -> 
     assert (project.root / "written.txt").read_text() == "written by the job\n"
 
 
-def test_outside_a_repository_stax_run_says_jobs_run_in_place(project: Project) -> None:
+def test_outside_a_repository_stax_run_says_the_jobs_ran_in_place(project: Project) -> None:
     project.workflow("write", WRITE)
     result = project.stax("run", "write")
     assert result.returncode == 0, result.stdout + result.stderr
