@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from runner.catalog import find_workflow
-from runner.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from runner.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
 from runner.cli.render import JsonRenderer, TerminalRenderer
 from runner.config import Settings, check_local_repository_key, load_settings
 from runner.dotenv import parse_assignment, read_dotenv
@@ -119,32 +119,32 @@ def run_command(args: argparse.Namespace) -> int:
         JsonRenderer() if args.json else TerminalRenderer(fold=False if args.verbose else None)
     )
     interactive = sys.stdin.isatty() and not args.json
+    _note_where_jobs_run(run_args, settings)
     if not args.local:
         from runner.cli.client import daemon_listening
 
         if daemon_listening(settings):
             from runner.cli.remote import run_in_daemon
 
-            code = trio.run(run_in_daemon, settings, run_args, renderer.handle, interactive)
-            return _note_where_jobs_ran(code, run_args, settings)
+            return trio.run(run_in_daemon, settings, run_args, renderer.handle, interactive)
     request = run_args.request()
     # Before trio starts threads: the steps die with this process, even by kill -9.
     start_watchdog(grace_s=settings.step_kill_grace_seconds)
-    code = trio.run(_run_locally, settings, request, renderer.handle, interactive)
-    return _note_where_jobs_ran(code, run_args, settings)
+    return trio.run(_run_locally, settings, request, renderer.handle, interactive)
 
 
-def _note_where_jobs_ran(code: int, run_args: RunArgs, settings: Settings) -> int:
-    """Jobs run in snapshots of the repository; outside one they ran in the workdir
-    itself: after a run, say so (what they wrote stays there). Returns `code`."""
-    bound = run_args.bind or settings.workspace.bind
-    if code != EXIT_USAGE and not bound and repository_root(run_args.workdir) is None:
+def _note_where_jobs_run(run_args: RunArgs, settings: Settings) -> None:
+    """Jobs run in snapshots of the repository; outside one, they run in the workdir
+    itself: say so to the person at the terminal, since what they write stays there.
+    (Not to a script reading stderr: one line of it is a usage error's.)"""
+    if not sys.stderr.isatty() or run_args.bind or settings.workspace.bind:
+        return
+    if repository_root(run_args.workdir) is None:
         print(
-            f"note: {run_args.workdir} is not in a git repository: the jobs ran in it, "
-            "not each in a snapshot of its own (what they wrote there stays)",
+            f"note: {run_args.workdir} is not in a git repository: every job runs in it, "
+            "not in a snapshot of its own (what a job writes there stays)",
             file=sys.stderr,
         )
-    return code
 
 
 async def _run_locally(
