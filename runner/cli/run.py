@@ -68,14 +68,16 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _note_where_jobs_run(run_args: RunArgs, settings: Settings) -> None:
     """Jobs run in snapshots of the repository; outside one, they run in the workdir
-    itself: say so, since what they write stays there."""
-    if run_args.bind or settings.workspace.bind or repository_root(run_args.workdir):
+    itself: say so to the person at the terminal, since what they write stays there.
+    (Not to a script reading stderr: one line of it is a usage error's.)"""
+    if not sys.stderr.isatty() or run_args.bind or settings.workspace.bind:
         return
-    print(
-        f"note: {run_args.workdir} is not in a git repository: every job runs in it, "
-        "not in a snapshot of its own (what a job writes there stays)",
-        file=sys.stderr,
-    )
+    if repository_root(run_args.workdir) is None:
+        print(
+            f"note: {run_args.workdir} is not in a git repository: every job runs in it, "
+            "not in a snapshot of its own (what a job writes there stays)",
+            file=sys.stderr,
+        )
 
 
 async def _run_locally(
