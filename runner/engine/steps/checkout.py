@@ -8,8 +8,9 @@ from the local repository's own checkouts when `submodules:` asks for them.
 Such a clone belongs to the job and is removed when the job ends, as a
 GitHub runner's workspace goes with its job.
 
-Another repository (`repository:`) needs an action source that fetches it:
-until then it is refused with a message naming it.
+Another repository (`repository:`) comes from where actions come from: a
+`--local-repository owner/repo@ref` folder, or git from the actions server
+(runner.actions.clone), into a `path:`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runner.actions import clone_repository
 from runner.engine.steps.base import StepOutcome
 from runner.engine.steps.run import step_context
 from runner.errors import RunError
@@ -42,16 +44,13 @@ class CheckoutStep:
         github = scope.run.contexts.github
         own = str(github.get("repository", ""))
         repository = given.get("repository", "").strip() or own
-        if repository.lower() != own.lower():
-            raise RunError(
-                f"checkout of another repository ({repository}) is not supported yet: "
-                f"only the workflow's own repository ({own}) is checked out here"
-            )
         workspace = scope.run.contexts.workspace
         path, ref = given.get("path", "").strip(), given.get("ref", "").strip()
         target = (workspace / path).resolve()
         if target != workspace and not target.is_relative_to(workspace):
             raise RunError(f"path {path!r} is not under the workspace {workspace}")
+        if repository.lower() != own.lower():
+            return await _checkout_other(repository, ref, path, target, given, scope, io)
         root = await _toplevel(workspace)
         if root is None:
             if target == workspace and not ref:
@@ -90,6 +89,44 @@ class CheckoutStep:
         if submodules in ("true", "recursive"):
             await _submodules(target, root, recursive=submodules == "recursive", io=io)
         return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs)
+
+
+async def _checkout_other(
+    repository: str,
+    ref: str,
+    path: str,
+    target: Path,
+    given: dict[str, str],
+    scope: StepScope,
+    io: StepOutput,
+) -> StepOutcome:
+    """Another repository, from the action source, into `path`."""
+    if target == scope.run.contexts.workspace:
+        raise RunError(
+            f"checkout of another repository ({repository}) into the workspace would replace "
+            "your working tree: give the step a `path:` to check it out beside it"
+        )
+    if _occupied(target):
+        raise RunError(f"path {path!r} already exists in the workspace: not overwriting it")
+    depth = _depth(given.get("fetch-depth", "1"))
+    await io.write([f"Syncing repository: {repository}"])
+    scope.job_env.checkouts.append(target)
+    submodules = given.get("submodules", "false").strip().lower()
+    try:
+        cloned = await clone_repository(
+            scope.run.actions, repository, ref, target, depth=depth, submodules=submodules
+        )
+    except RunError as exc:
+        raise RunError(f"checkout of {repository}: {exc}") from None
+    shown = f"{ref} ({cloned.commit[:7]})" if ref else cloned.commit[:7]
+    await io.write([f"Checked out {shown} from {cloned.where} into {path}"])
+    return StepOutcome(
+        outcome=Conclusion.SUCCESS, outputs={"ref": cloned.ref, "commit": cloned.commit}
+    )
+
+
+def _occupied(target: Path) -> bool:
+    return target.exists() and (not target.is_dir() or any(target.iterdir()))
 
 
 def _depth(text: str) -> int:
