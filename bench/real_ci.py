@@ -257,6 +257,7 @@ def run_case(
     case: Case, corpus: Path, actions: Actions, timeout: float, stax: Path, logs: Path | None
 ) -> Outcome:
     project_dir = corpus / case.project
+    _github_origin(project_dir, actions.mirrors)
     workflow = project_dir / ".github" / "workflows" / case.workflow
     local = actions.for_workflow(project_dir, workflow)
     argv = [sys.executable, "-m", "runner", "run", str(workflow), "--local", "--json"]
@@ -289,6 +290,24 @@ def run_case(
         logs.mkdir(parents=True, exist_ok=True)
         (logs / f"{case.project}.jsonl").write_text(done.stdout, encoding="utf-8")
     return _classify(case, done.stdout, done.stderr, done.returncode, seconds)
+
+
+def _github_origin(project_dir: Path, mirrors: Path) -> None:
+    """A clone of a mirror gets the project's GitHub URL as `origin`, as a developer's
+    clone has it: `github.repository` is read from it (workflows test it in `if:`)."""
+    origin = subprocess.run(
+        ["git", "-C", str(project_dir), "remote", "get-url", "origin"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    mirror = Path(origin)
+    if mirror.parent.parent == mirrors and "+" in mirror.parent.name:
+        owner, _, repo = mirror.parent.name.partition("+")
+        url = f"https://github.com/{owner}/{repo}.git"
+        subprocess.run(
+            ["git", "-C", str(project_dir), "remote", "set-url", "origin", url], check=True
+        )
 
 
 def _classify(

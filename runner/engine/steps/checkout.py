@@ -51,7 +51,8 @@ class CheckoutStep:
             raise RunError(f"path {path!r} is not under the workspace {workspace}")
         if repository.lower() != own.lower():
             return await _checkout_other(repository, ref, path, target, given, scope, io)
-        root = await _toplevel(workspace)
+        # The run's own repository: a job may have moved or emptied its workspace.
+        root = scope.run.contexts.repository or await _toplevel(workspace)
         if root is None:
             if target == workspace and not ref:
                 await io.write(["Workspace already available"])
