@@ -69,7 +69,8 @@ class StepOutput:
         self.line_count += len(lines)
         if faults.ARMED is not None:
             faults.inject("log", "\n".join(lines))
-        if "::" not in "\n".join(lines):  # one C-level search, not a Python call per line
+        text = "\n".join(lines)
+        if "::" not in text and "##[" not in text:  # C-level searches, not a call per line
             await self.reporter.step_log(
                 self.job_id, self.step_number, stream, self.masker.mask_lines(lines)
             )
