@@ -10,6 +10,8 @@ from runner.engine.commands import parse_command
 from runner.engine.steps.output import annotation_properties
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.engine.conftest import Runner
 
 
@@ -207,7 +209,10 @@ def test_the_older_command_form_is_read_anywhere_in_a_line_for_known_commands() 
     assert parse_command("##[error no end") is None
 
 
-async def test_the_older_command_form_acts_like_the_newer(run_yaml: Runner) -> None:
+async def test_the_older_command_form_acts_like_the_newer(
+    run_yaml: Runner, workspace: Path
+) -> None:
+    (workspace / "tsc.json").write_text('{"problemMatcher": []}')
     result = await run_yaml("""
         on: push
         jobs:
@@ -216,7 +221,7 @@ async def test_the_older_command_form_acts_like_the_newer(run_yaml: Runner) -> N
             steps:
               - id: s
                 run: |
-                  echo "##[add-matcher]/nowhere/tsc.json"
+                  echo "##[add-matcher]tsc.json"
                   echo "step ##[set-output name=answer]42"
                   echo "##[warning file=a.py;line=3]careful"
                   echo "##[section]kept as it is"
