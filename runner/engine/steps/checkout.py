@@ -51,19 +51,22 @@ class CheckoutStep:
             raise RunError(f"path {path!r} is not under the workspace {workspace}")
         if repository.lower() != own.lower():
             return await _checkout_other(repository, ref, path, target, given, scope, io)
-        # The run's own repository: a job may have moved or emptied its workspace.
-        root = scope.run.contexts.repository or await _toplevel(workspace)
-        if root is None:
-            if target == workspace and not ref:
-                await io.write(["Workspace already available"])
-                return StepOutcome(outcome=Conclusion.SUCCESS)
+        # `root`: the workspace's repository, what an in-place checkout concerns.
+        # `source`: the run's own repository, where clones come from (a job may have
+        # moved or emptied its workspace).
+        root = await _toplevel(workspace)
+        source = scope.run.contexts.repository or root
+        if target == workspace and root is None and not ref:
+            await io.write(["Workspace already available"])
+            return StepOutcome(outcome=Conclusion.SUCCESS)
+        if source is None or (target == workspace and root is None):
             raise RunError(
                 f"the workspace {workspace} is not a git repository: "
                 "a ref or a path cannot be checked out from it"
             )
-        commit, branch = await _resolve(root, ref, str(github.get("sha", "")))
-        outputs = {"ref": f"refs/heads/{branch}" if branch else ref, "commit": commit}
-        if target == workspace:
+        if target == workspace and root is not None:
+            commit, branch = await _resolve(root, ref, str(github.get("sha", "")))
+            outputs = {"ref": f"refs/heads/{branch}" if branch else ref, "commit": commit}
             head = await _git(root, "rev-parse", "HEAD")
             if commit != head:
                 raise RunError(
@@ -73,6 +76,8 @@ class CheckoutStep:
                 )
             await io.write(["Workspace already available"])
             return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs)
+        commit, branch = await _resolve(source, ref, str(github.get("sha", "")))
+        outputs = {"ref": f"refs/heads/{branch}" if branch else ref, "commit": commit}
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise RunError(f"path {path!r} already exists in the workspace: not overwriting it")
         depth = _depth(given.get("fetch-depth", "1"))
@@ -85,10 +90,10 @@ class CheckoutStep:
             ]
         )
         scope.job_env.checkouts.append(target)
-        await _clone(root, target, commit, branch, depth)
+        await _clone(source, target, commit, branch, depth)
         submodules = given.get("submodules", "false").strip().lower()
         if submodules in ("true", "recursive"):
-            await _submodules(target, root, recursive=submodules == "recursive", io=io)
+            await _submodules(target, source, recursive=submodules == "recursive", io=io)
         return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs)
 
 
