@@ -2,7 +2,6 @@
 
     python bench/clients.py [--lines 1000000] [--churn 1000] [--stalled 50] [--reps 5]
     python bench/clients.py --workload tests [--seconds 10] ...
-    python bench/clients.py --engine inline ...   (the engine on the HTTP server's loop)
 
 Times the same run on a real daemon — by default one job of 50 quick steps and a step
 logging --lines lines, which keeps the daemon's event loop busy; with `--workload tests`
@@ -24,9 +23,7 @@ hundred lines each), which leaves the daemon mostly waiting — in four phases:
 Phases take turns, rep by rep, so the machine's drift hits them alike. For each phase:
 the median run time, its ratio to alone (target: within 10%), CPU seconds per run of the
 daemon's HTTP process and of its engine process (the engine's event loop, and its other
-threads: the store's writer), and their RSS afterwards. With `--engine inline` the
-engine runs on the HTTP process's event loop, as `engine_process = false` has it: its
-columns are then that process's. These machines are noisy: compare ratios within one run.
+threads: the store's writer), and their RSS afterwards. These machines are noisy: compare ratios within one run.
 """
 
 from __future__ import annotations
@@ -196,14 +193,12 @@ def main() -> None:
     parser.add_argument("--churn", type=int, default=1000)
     parser.add_argument("--stalled", type=int, default=50)
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--engine", choices=["process", "inline"], default="process")
     args = parser.parse_args()
     times: dict[str, list[float]] = defaultdict(list)
     cpu: dict[str, list[tuple[float, ...]]] = defaultdict(list)
     rss: dict[str, tuple[int, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        inline = "engine_process = false\n" if args.engine == "inline" else ""
-        daemon = Daemon(Path(tmp), config=f"retention_runs = 1000\n{inline}")
+        daemon = Daemon(Path(tmp), config="retention_runs = 1000\n")
         try:
             load = workflow(args.lines) if args.workload == "log" else tests_workflow(args.seconds)
             (daemon.root / "workflows" / "load.yml").write_text(load)
@@ -250,7 +245,7 @@ def main() -> None:
             f"{f'{loop:.2f} s + {others:.2f} s':>30} {memory:>19}"
         )
     print(
-        f"\n(median of {args.reps}, phases interleaved; engine: {args.engine}; "
+        f"\n(median of {args.reps}, phases interleaved; "
         f"{os.cpu_count()} CPUs) "
         f"connections made during a churned run: {statistics.median(CHURNED):.0f}; "
         f"streams cut by the write timeout: {health.get('streams_cut')}; "

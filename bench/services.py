@@ -38,12 +38,12 @@ sys.path.insert(0, str(REPO))
 
 from runner.actions.services import (  # noqa: E402
     CacheScope,
-    LocalServices,
     RuntimeClaims,
     mint_token,
 )
+from runner.actions.services.local_server import LocalServices  # noqa: E402
 from runner.config import Settings, load_settings  # noqa: E402
-from runner.daemon import serve  # noqa: E402
+from runner.daemon.serve import serve  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -1,6 +1,6 @@
 """Benchmark the daemon's event stream (run by hand; prints a table).
 
-    python bench/stream.py [--lines 1000000] [--clients 1,10,100] [--engine inline]
+    python bench/stream.py [--lines 1000000] [--clients 1,10,100]
 
 Measures, against a real `stax serve` on loopback:
   fan-out     wire events/s delivered to N concurrent /api/events clients while a run
@@ -104,10 +104,10 @@ class Daemon:
 
     @property
     def engine_pid(self) -> int | None:
-        """The daemon's engine process (None with `engine_process = false`)."""
+        """The daemon's engine process (None until it has started)."""
         pid = self.proc.pid
         for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            if b"runner.engine.host" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if b"runner.daemon.engine_host" in Path(f"/proc/{child}/cmdline").read_bytes():
                 return int(child)
         return None
 
@@ -242,17 +242,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--clients", default="1,10,100")
-    parser.add_argument(
-        "--engine",
-        choices=["process", "inline"],
-        default="process",
-        help="inline: the engine on the HTTP server's event loop (engine_process = false)",
-    )
     args = parser.parse_args()
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        inline = "engine_process = false\n" if args.engine == "inline" else ""
-        daemon = Daemon(Path(tmp), config=f"retention_runs = 1000\n{inline}")
+        daemon = Daemon(Path(tmp), config="retention_runs = 1000\n")
         try:
             daemon.workflow("noisy", noisy_script(args.lines))
             # First, on a fresh daemon: later runs leave freed memory that RSS can't see.

@@ -9,7 +9,6 @@ errors: a typo must not silently fall back to a default.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,11 +95,22 @@ class ActionsSettings:
     offline_mode: bool = False  # use cached actions only, never the network
     # "owner/repo@ref" (any server) or "https://host/owner/repo@ref" -> a local folder
     local_repositories: Mapping[str, Path] = field(default_factory=dict)
+    # What the tool caches of all runs share (host tools' versions, unpacked pip); None:
+    # $XDG_CACHE_HOME/stax/tool-cache
+    tool_cache: Path | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkspaceSettings:
+    """Where jobs run: each in a snapshot of the repository, or all in the workdir."""
+
+    bind: bool = False  # every job in the workdir itself (as `stax run --bind`)
+    dir: Path | None = None  # where the snapshots are taken; None: <data_dir>/workspaces
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoreSettings:
-    """How often the daemon checks that its store can still be trusted (store_health)."""
+    """How often the daemon checks that its store can still be trusted (runner.events.store.health)."""
 
     file_check_seconds: float = 5.0  # stax.db and stax.lock are still the files it opened
     quick_check_seconds: float = 600.0  # PRAGMA quick_check of every page (and once at start)
@@ -141,10 +151,8 @@ class Settings:
     actions: ActionsSettings = field(default_factory=ActionsSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     services: ServicesSettings = field(default_factory=ServicesSettings)
+    workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
     agent_protocol: bool = True
-    # The daemon's runs and store writer in a process of their own, beside the HTTP
-    # server (runner.engine.host): a crowd of clients then does not slow the runs.
-    engine_process: bool = True
 
     @property
     def parallel_jobs(self) -> int:
@@ -200,8 +208,11 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "actions": dict,
     "store": dict,
     "services": dict,
+    "workspace": dict,
     "engine_process": bool,
 }
+# Settings no longer offered: accepted with the value that is now the only behaviour.
+_REMOVED = {"engine_process"}
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -222,6 +233,8 @@ def load_settings(config_path: Path | None = None, *, start: Path | None = None)
     path = config_path or find_config(start)
     if path is None:
         return _resolve(Settings(root=(start or Path.cwd()).resolve()))
+    import tomllib  # only with a stax.toml to read
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -235,10 +248,16 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
     def fail(key: str, message: str) -> ConfigError:
         return ConfigError(f"{path}: {key}: {message}")
 
+    if raw.get("engine_process") is False:
+        raise fail(
+            "engine_process",
+            "removed: the daemon always keeps its runs in an engine process of their own; "
+            "delete the line (`stax run --local` runs a workflow in one process)",
+        )
     for key, value in raw.items():
         expected = _SCHEMA.get(key)
         if expected is None:
-            allowed = ", ".join(sorted(_SCHEMA))
+            allowed = ", ".join(sorted(set(_SCHEMA) - _REMOVED))
             raise fail(key, f"unknown setting (allowed: {allowed})")
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise fail(key, f"expected {_type_name(expected)}, got {type(value).__name__}")
@@ -251,7 +270,6 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         "max_parallel_jobs",
         "retention_runs",
         "agent_protocol",
-        "engine_process",
     ):
         if key in raw:
             changes[key] = raw[key]
@@ -306,7 +324,27 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         changes["store"] = _parse_table(raw["store"], StoreSettings, "store", fail)
     if "services" in raw:
         changes["services"] = _parse_services(raw["services"], fail)
+    if "workspace" in raw:
+        changes["workspace"] = _parse_workspace(raw["workspace"], path.parent, fail)
     return replace(settings, **changes)
+
+
+def _parse_workspace(table: Mapping[str, Any], root: Path, fail: Any) -> WorkspaceSettings:
+    for key, value in table.items():
+        if key not in ("bind", "dir"):
+            raise fail(f"workspace.{key}", "unknown setting (allowed: bind, dir)")
+        if not isinstance(value, bool if key == "bind" else str):
+            raise fail(
+                f"workspace.{key}",
+                "expected true or false" if key == "bind" else "expected the path of a folder",
+            )
+    folder: Path | None = None
+    if "dir" in table:
+        if not table["dir"].strip():
+            raise fail("workspace.dir", "expected the path of a folder")
+        folder = Path(table["dir"]).expanduser()
+        folder = folder if folder.is_absolute() else root / folder
+    return WorkspaceSettings(bind=table.get("bind", False), dir=folder)
 
 
 _LOCAL_SERVICES = ("auto", "always", "never")
@@ -331,7 +369,13 @@ def _parse_services(table: Mapping[str, Any], fail: Any) -> ServicesSettings:
 
 
 def _parse_actions(table: Mapping[str, Any], root: Path, fail: Any) -> ActionsSettings:
-    allowed = {"server": str, "node": str, "offline_mode": bool, "local_repositories": dict}
+    allowed = {
+        "server": str,
+        "node": str,
+        "offline_mode": bool,
+        "local_repositories": dict,
+        "tool_cache": str,
+    }
     allowed |= dict.fromkeys(NODE_RUNTIMES, str)
     for key, value in table.items():
         expected = allowed.get(key)
@@ -361,12 +405,19 @@ def _parse_actions(table: Mapping[str, Any], root: Path, fail: Any) -> ActionsSe
             raise fail(where, str(exc)) from None
         folder = Path(value).expanduser()
         local[key] = folder if folder.is_absolute() else root / folder
+    tool_cache: Path | None = None
+    if "tool_cache" in table:
+        if not table["tool_cache"].strip():
+            raise fail("actions.tool_cache", "expected the path of a folder")
+        tool_cache = Path(table["tool_cache"]).expanduser()
+        tool_cache = tool_cache if tool_cache.is_absolute() else root / tool_cache
     return ActionsSettings(
         server=server.rstrip("/"),
         node=node,
         runtimes=runtimes,
         offline_mode=table.get("offline_mode", False),
         local_repositories=local,
+        tool_cache=tool_cache,
     )
 
 

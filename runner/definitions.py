@@ -20,20 +20,20 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import trio
 
 from runner.errors import SourcePos, WorkflowError, WorkflowErrors
 from runner.model import Workflow, load_workflow
+from runner.skills import SkillCatalogs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
-    from runner.skills.catalog import SkillCatalog, SkillCatalogs
+    from runner.skills import SkillCatalog
 
-T = TypeVar("T")
 CACHE_BYTES = 4 << 20  # of source files whose verdicts are kept (a parsed file is ~25x)
 
 _Stamp = tuple[int, int, int, int]
@@ -89,95 +89,88 @@ class _Verdicts:
                 self.bytes -= evicted[1]
 
 
-_verdicts = _Verdicts()
-_limiter: trio.lowlevel.RunVar[trio.CapacityLimiter] = trio.lowlevel.RunVar("stax_parser")
+class Definitions:
+    """The workflow and skill files one daemon has parsed (Services.definitions): every
+    verdict kept, and the one parse at a time they come from."""
 
+    def __init__(self) -> None:
+        self._verdicts = _Verdicts()
+        # One parse at a time: they share the interpreter anyway, and a file waiting for
+        # a big one is only as late as it.
+        self._parser = trio.CapacityLimiter(1)
+        self.skill_catalogs = SkillCatalogs()  # kept while no skill file changes
 
-def statistics() -> DefinitionStatistics:
-    with _verdicts.lock:
-        return DefinitionStatistics(
-            parses=_verdicts.parses, parsing=_verdicts.parsing, cached=len(_verdicts.kept)
-        )
+    def statistics(self) -> DefinitionStatistics:
+        verdicts = self._verdicts
+        with verdicts.lock:
+            return DefinitionStatistics(
+                parses=verdicts.parses, parsing=verdicts.parsing, cached=len(verdicts.kept)
+            )
 
+    async def load_workflows(
+        self, paths: Sequence[Path], *, timeout_s: float
+    ) -> dict[Path, Workflow | WorkflowErrors]:
+        """Each workflow file parsed, or why not (WorkflowErrors, ParseTimeout for the
+        files not parsed within `timeout_s` of the call)."""
+        deadline = trio.current_time() + timeout_s
+        out: dict[Path, Workflow | WorkflowErrors] = {}
+        for path in paths:
+            out[path] = await self._verdict(path, deadline, timeout_s)
+        return out
 
-async def load_workflows(
-    paths: Sequence[Path], *, timeout_s: float
-) -> dict[Path, Workflow | WorkflowErrors]:
-    """Each workflow file parsed, or why not (WorkflowErrors, ParseTimeout for the files
-    not parsed within `timeout_s` of the call)."""
-    deadline = trio.current_time() + timeout_s
-    out: dict[Path, Workflow | WorkflowErrors] = {}
-    for path in paths:
-        out[path] = await _verdict(path, deadline, timeout_s)
-    return out
+    async def load_workflow_file(self, path: Path, *, timeout_s: float) -> Workflow:
+        """The workflow at `path`. Raises WorkflowErrors (ParseTimeout past `timeout_s`)."""
+        verdict = await self._verdict(path, trio.current_time() + timeout_s, timeout_s)
+        if isinstance(verdict, WorkflowErrors):
+            raise WorkflowErrors(verdict.errors)  # a fresh one: the kept one has no traceback
+        return verdict
 
+    async def load_skill_catalog(self, dirs: Sequence[Path], *, timeout_s: float) -> SkillCatalog:
+        """The skill catalog of `dirs`, built in a worker thread. Raises ParseTimeout past
+        `timeout_s`."""
+        with trio.move_on_after(timeout_s):
+            return await trio.to_thread.run_sync(
+                self.skill_catalogs.load, dirs, limiter=self._parser, abandon_on_cancel=True
+            )
+        raise ParseTimeout(", ".join(str(d) for d in dirs), timeout_s)
 
-async def load_workflow_file(path: Path, *, timeout_s: float) -> Workflow:
-    """The workflow at `path`. Raises WorkflowErrors (ParseTimeout past `timeout_s`)."""
-    verdict = await _verdict(path, trio.current_time() + timeout_s, timeout_s)
-    if isinstance(verdict, WorkflowErrors):
-        raise WorkflowErrors(verdict.errors)  # a fresh one: the kept one gathers no traceback
-    return verdict
+    async def _verdict(
+        self, path: Path, deadline: float, timeout_s: float
+    ) -> Workflow | WorkflowErrors:
+        key = ("workflow", path)
+        cached = self._verdicts.get(key, _stamp(path))
+        if cached is not None:
+            return cached
+        with trio.move_on_at(deadline):
+            return await trio.to_thread.run_sync(
+                self._parse_once, key, load_workflow, limiter=self._parser, abandon_on_cancel=True
+            )
+        return ParseTimeout(str(path), timeout_s)
 
-
-async def load_skill_catalog(
-    dirs: Sequence[Path], *, catalogs: SkillCatalogs, timeout_s: float
-) -> SkillCatalog:
-    """The skill catalog of `dirs` (`catalogs` keeps it while no file changes), built in
-    a worker thread. Raises ParseTimeout past `timeout_s`."""
-    with trio.move_on_after(timeout_s):
-        return await trio.to_thread.run_sync(
-            catalogs.load, dirs, limiter=_parser(), abandon_on_cancel=True
-        )
-    raise ParseTimeout(", ".join(str(d) for d in dirs), timeout_s)
-
-
-async def _verdict(path: Path, deadline: float, timeout_s: float) -> Workflow | WorkflowErrors:
-    key = ("workflow", path)
-    cached = _verdicts.get(key, _stamp(path))
-    if cached is not None:
-        return cached
-    with trio.move_on_at(deadline):
-        return await trio.to_thread.run_sync(
-            _parse_once, key, load_workflow, limiter=_parser(), abandon_on_cancel=True
-        )
-    return ParseTimeout(str(path), timeout_s)
-
-
-def _parse_once(
-    key: tuple[str, Path], parse: Callable[[Path], Workflow]
-) -> Workflow | WorkflowErrors:
-    """In a worker thread: the verdict on the file's current version, parsed unless another
-    request's parse of it has just ended."""
-    path = key[1]
-    stamp = _stamp(path)
-    cached = _verdicts.get(key, stamp)
-    if cached is not None:
-        return cached
-    with _verdicts.lock:
-        _verdicts.parsing += 1
-    try:
-        verdict: Workflow | WorkflowErrors = parse(path)
-    except WorkflowErrors as exc:
-        verdict = WorkflowErrors(exc.errors)  # without the traceback (and the parse's frames)
-    finally:
-        with _verdicts.lock:
-            _verdicts.parsing -= 1
-            _verdicts.parses += 1
-    if stamp is not None:
-        _verdicts.put(key, stamp, verdict)
-    return verdict
-
-
-def _parser() -> trio.CapacityLimiter:
-    """One parse at a time (per event loop): they share the interpreter anyway, and a file
-    waiting for a big one is only as late as it."""
-    try:
-        return _limiter.get()
-    except LookupError:
-        limiter = trio.CapacityLimiter(1)
-        _limiter.set(limiter)
-        return limiter
+    def _parse_once(
+        self, key: tuple[str, Path], parse: Callable[[Path], Workflow]
+    ) -> Workflow | WorkflowErrors:
+        """In a worker thread: the verdict on the file's current version, parsed unless
+        another request's parse of it has just ended."""
+        verdicts = self._verdicts
+        path = key[1]
+        stamp = _stamp(path)
+        cached = verdicts.get(key, stamp)
+        if cached is not None:
+            return cached
+        with verdicts.lock:
+            verdicts.parsing += 1
+        try:
+            verdict: Workflow | WorkflowErrors = parse(path)
+        except WorkflowErrors as exc:
+            verdict = WorkflowErrors(exc.errors)  # without the traceback (and the parse's frames)
+        finally:
+            with verdicts.lock:
+                verdicts.parsing -= 1
+                verdicts.parses += 1
+        if stamp is not None:
+            verdicts.put(key, stamp, verdict)
+        return verdict
 
 
 def _stamp(path: Path) -> _Stamp | None:

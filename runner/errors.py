@@ -6,11 +6,15 @@
     │   └── WorkflowErrors        several of them at once (validation reports everything)
     ├── ExpressionError           a ${{ }} expression that does not parse or evaluate
     ├── RunError                  a run that cannot start or go on (unknown job, bad input, ...)
+    ├── Unavailable               no run may start now: the daemon is stopping, its engine gone
+    │   └── StoreUnavailable      the store cannot take a run (degraded, or not writable)
+    ├── EngineFailure             the engine process could not answer a request (a bug there)
     └── ApiError                  an HTTP error: status, error type, message
         └── InvalidField          422: one field of a request, at its `loc`, does not validate
 
 The CLI turns a StaxError into one line and an exit code; the API turns it into a
-JSON body and a status. Anything else escaping is a bug in stax.
+JSON body and a status (runner.api.app maps each kind to its status: the engine and
+the daemon raise domain errors and know nothing of HTTP). Anything else escaping is a bug in stax.
 """
 
 from __future__ import annotations
@@ -100,6 +104,20 @@ class ExpressionError(StaxError):
 
 class RunError(StaxError):
     """A run that cannot start or cannot go on."""
+
+
+class Unavailable(StaxError):
+    """No run may start (or be changed) now: the daemon is shutting down, or its engine
+    process has stopped."""
+
+
+class StoreUnavailable(Unavailable):
+    """The event store cannot take a new run: its files were replaced, a page is
+    damaged, or writes fail (runner.events.store.health)."""
+
+
+class EngineFailure(StaxError):
+    """The engine process could not answer a request: a bug, or a store error there."""
 
 
 class ApiError(StaxError):

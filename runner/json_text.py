@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeAlias
 
-if TYPE_CHECKING:
-    from runner.expressions.values import JSONValue
+# A JSON document as Python objects (runner.expressions computes with these too).
+JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 
 MAX_DEPTH = 64
 _INT_LIMIT = 2**63

@@ -8,15 +8,28 @@ import pytest
 
 if TYPE_CHECKING:
     from collections.abc import Generator
+    from pathlib import Path
+
+
+@pytest.fixture(scope="session")
+def _tool_cache_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the runs' tool caches share (the host's tool versions, unpacked pip): asked
+    for and unpacked once per session, not once per test."""
+    return tmp_path_factory.mktemp("tool-cache-state")
 
 
 @pytest.fixture(autouse=True)
 def _own_action_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    _tool_cache_state: Path,
 ) -> None:
     """Every test (and every stax it starts) caches actions in a folder of its own,
     never in the user's ~/.cache."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    (cache / "stax").mkdir()
+    (cache / "stax" / "tool-cache").symlink_to(_tool_cache_state)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
 
 
 pytest_plugins = ["tests.real_daemon"]

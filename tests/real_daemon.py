@@ -154,10 +154,10 @@ def alive(pid: int) -> bool:
 
 
 def engine_pid(daemon: subprocess.Popen[bytes]) -> int:
-    """The daemon's engine process (runner.engine.host): the one that runs steps and
+    """The daemon's engine process (runner.daemon.engine_host): the one that runs steps and
     writes the store."""
     children = Path(f"/proc/{daemon.pid}/task/{daemon.pid}/children").read_text().split()
     for pid in children:
-        if b"runner.engine.host" in Path(f"/proc/{pid}/cmdline").read_bytes():
+        if b"runner.daemon.engine_host" in Path(f"/proc/{pid}/cmdline").read_bytes():
             return int(pid)
     raise AssertionError(f"daemon {daemon.pid} has no engine process among {children}")

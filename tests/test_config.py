@@ -68,6 +68,13 @@ def test_the_actions_table(tmp_path: Path) -> None:
     }
 
 
+def test_engine_process_true_is_still_accepted_and_no_longer_offered(tmp_path: Path) -> None:
+    settings_from(tmp_path, "engine_process = true\n")
+    with pytest.raises(ConfigError) as caught:
+        settings_from(tmp_path, "prot = 1\n")
+    assert "engine_process" not in str(caught.value).partition("allowed:")[2]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -108,6 +115,7 @@ def test_the_actions_table(tmp_path: Path) -> None:
             "services.cache: unknown setting (allowed: cache_size_mb, local)",
         ),
         ("port = \n", "stax.toml: "),
+        ("engine_process = false\n", "engine_process: removed: the daemon always keeps"),
     ],
 )
 def test_a_mistake_names_the_file_and_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -115,3 +123,26 @@ def test_a_mistake_names_the_file_and_the_key(tmp_path: Path, text: str, message
         settings_from(tmp_path, text)
     assert str(caught.value).startswith(f"{tmp_path / 'stax.toml'}: ")
     assert message in str(caught.value)
+
+
+def test_the_tool_cache_state_folder_is_relative_to_the_file(tmp_path: Path) -> None:
+    (tmp_path / "stax.toml").write_text('[actions]\ntool_cache = "tools"\n')
+    settings = load_settings(start=tmp_path)
+    assert settings.actions.tool_cache == tmp_path / "tools"
+    (tmp_path / "stax.toml").write_text('[actions]\ntool_cache = " "\n')
+    with pytest.raises(ConfigError, match=r"actions\.tool_cache: expected the path of a folder"):
+        load_settings(start=tmp_path)
+
+
+def test_the_workspace_table_binds_or_places_the_snapshots(tmp_path: Path) -> None:
+    assert load_settings(start=tmp_path).workspace.dir is None  # <data_dir>/workspaces
+    (tmp_path / "stax.toml").write_text('[workspace]\nbind = true\ndir = "snaps"\n')
+    settings = load_settings(start=tmp_path)
+    assert settings.workspace.bind is True
+    assert settings.workspace.dir == tmp_path / "snaps"
+    (tmp_path / "stax.toml").write_text('[workspace]\nbind = "yes"\n')
+    with pytest.raises(ConfigError, match=r"workspace\.bind: expected true or false"):
+        load_settings(start=tmp_path)
+    (tmp_path / "stax.toml").write_text("[workspace]\nkeep = true\n")
+    with pytest.raises(ConfigError, match=r"workspace\.keep: unknown setting"):
+        load_settings(start=tmp_path)

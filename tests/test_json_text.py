@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from runner import json_text
-from runner.events import EventStore
+from runner.events.store import EventStore
 from runner.events.types import Event, EventType
 
 RUNNER = Path(__file__).resolve().parents[1] / "runner"

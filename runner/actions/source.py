@@ -39,7 +39,7 @@ from urllib.parse import quote
 import trio
 
 from runner.errors import RunError
-from runner.process import StepProcess, run_process
+from runner.process.spawn import StepProcess, run_process
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

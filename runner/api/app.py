@@ -26,7 +26,13 @@ from runner.api.executions.routes import ExecutionRoutes
 from runner.api.last_resort import LastResort
 from runner.api.login import COOKIE_NAME, session_valid
 from runner.api.openapi import OpenApiRoutes
-from runner.api.responses import REST_ERRORS, ErrorFormat, error_response, error_text
+from runner.api.responses import (
+    REST_ERRORS,
+    ErrorFormat,
+    as_api_error,
+    error_response,
+    error_text,
+)
 from runner.api.runner_events.routes import RunnerEventRoutes
 from runner.api.runner_services import ServicesMount
 from runner.api.runs.artifacts import ArtifactRoutes
@@ -133,7 +139,7 @@ def _answer_errors(app: QuartTrio, services: Services) -> None:
 
     @app.errorhandler(StaxError)
     async def stax_error(error: StaxError) -> Response:
-        return _error_response(ApiError(422, "invalid_request_error", str(error)))
+        return _error_response(as_api_error(error))
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from quart import Response
 
 from runner import json_text
+from runner.errors import ApiError, EngineFailure, StaxError, StoreUnavailable, Unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from runner.errors import ApiError
     from runner.expressions.values import JSONValue
 
 
@@ -64,3 +64,20 @@ def error_response(error: ApiError, errors: ErrorFormat) -> Response:
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="stax"'
     return response
+
+
+def as_api_error(error: StaxError) -> ApiError:
+    """The HTTP error a StaxError stands for: the engine and the daemon raise domain
+    errors, and this is the one place that gives each its status. Anything else a user
+    gets wrong (a RunError, a WorkflowError, ...) is a 422."""
+    match error:
+        case ApiError():
+            return error
+        case StoreUnavailable():
+            return ApiError(503, "store_unavailable", str(error))
+        case Unavailable():
+            return ApiError(503, "unavailable", str(error))
+        case EngineFailure():
+            return ApiError(500, "internal_error", str(error))
+        case _:
+            return ApiError(422, "invalid_request_error", str(error))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from runner.events.follow import REPLAY_PAGE_BYTES
 
 if TYPE_CHECKING:
-    from runner.events.store import EventStore
+    from runner.events.store_reader import StoreReader
     from runner.events.types import Event
 
 _REPLAY_PAGE = 2000
@@ -30,7 +30,7 @@ class RunReplay:
     """
 
     def __init__(
-        self, store: EventStore, run_id: str, *, after: int = 0, until: int | None = None
+        self, store: StoreReader, run_id: str, *, after: int = 0, until: int | None = None
     ) -> None:
         self.store = store
         self.run_id = run_id

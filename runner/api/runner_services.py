@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runner.actions.services import RunnerServices
+from runner.actions.services.app import RunnerServices
 from runner.api.auth import allowed_hosts
 
 if TYPE_CHECKING:

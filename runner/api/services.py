@@ -11,23 +11,52 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from runner.api.auth import presented_token, token_matches
 from runner.api.login import LoginTokens
 from runner.api.thread_streams import ThreadStreams
+from runner.definitions import Definitions
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from werkzeug.datastructures import Headers
 
-    from runner.actions.services import RunnerServices
+    from runner.actions.services.app import RunnerServices
     from runner.api.streaming import StreamWatch
     from runner.config import Settings
-    from runner.engine.manager import Runs
+    from runner.engine import RunRequest
+    from runner.engine.records import RunRecord
     from runner.events.bus import Bus
-    from runner.events.store import EventStore
+    from runner.events.store_reader import StoreReader
     from runner.events.thread_store import ThreadStore
     from runner.expressions.values import JSONValue
+
+
+class ActiveRun(Protocol):
+    @property
+    def record(self) -> RunRecord | None: ...
+
+
+class Runs(Protocol):
+    """What the routes ask of the daemon's runs (its engine process implements it).
+
+    `start` raises RunError for a bad request and DaemonUnavailable (or
+    StoreUnavailable) when no run may start now; `cancel` and `approve` return False when
+    there is no such run or waiting job."""
+
+    @property
+    def active(self) -> Mapping[str, ActiveRun]: ...
+
+    @property
+    def accepting(self) -> bool: ...
+
+    async def start(self, request: RunRequest) -> RunRecord: ...
+
+    async def cancel(self, run_id: str, reason: str = "cancelled") -> bool: ...
+
+    async def approve(self, run_id: str, job_id: str, *, approved: bool, by: str) -> bool: ...
 
 
 @dataclass(slots=True, kw_only=True)
@@ -35,7 +64,7 @@ class Services:
     """Owned by the daemon, shared by every request."""
 
     settings: Settings
-    store: EventStore
+    store: StoreReader  # the event log, as the API reads it (runner.events.store_reader)
     bus: Bus
     manager: Runs
     token: str  # the daemon's own; stax.toml may accept more (`tokens`)
@@ -44,6 +73,7 @@ class Services:
     runner_services: RunnerServices | None = None  # artifacts and cache, for the steps
     logins: LoginTokens = field(default_factory=LoginTokens)  # the dashboard's, one-time
     thread_streams: ThreadStreams = field(default_factory=ThreadStreams)
+    definitions: Definitions = field(default_factory=Definitions)  # parsed, off the loop
     started_at: float = field(default_factory=time.time)
 
     @property

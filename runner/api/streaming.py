@@ -24,7 +24,7 @@ from runner.events.types import Event
 
 if TYPE_CHECKING:
     from runner.events.follow import Follower
-    from runner.events.store import EventStore
+    from runner.events.store_reader import StoreReader
 
 Encoder = Callable[[Event], str]
 T = TypeVar("T")
@@ -132,7 +132,7 @@ async def live_frames(
             yield keepalive.encode()
 
 
-async def check_issued(store: EventStore, seq: int, given: str) -> None:
+async def check_issued(store: StoreReader, seq: int, given: str) -> None:
     """ApiError 400 when event `seq` is past the last one the store has committed: an
     id this daemon never issued (one from another daemon, another data dir, or made
     up), which would otherwise be answered 200 and then silence until the log caught

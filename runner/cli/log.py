@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from runner.cli.main import EXIT_OK
+from runner.cli.exit_codes import EXIT_OK
 from runner.cli.render import JsonRenderer, TerminalRenderer
 from runner.config import Settings, load_settings
 from runner.errors import StaxError

@@ -1,7 +1,8 @@
 """`stax`: dispatch a subcommand and turn its result into an exit code.
 
 Exit codes: 0 success, 1 the run failed, 2 a usage, config or validation
-error, 130 cancelled with Ctrl-C. A StaxError is printed as one line (or
+error, 130 cancelled with Ctrl-C, 141 stdout closed by its reader (as a tool
+killed by SIGPIPE: runner/cli/closed_output.py). A StaxError is printed as one line (or
 one per problem for validation); anything else is a bug and keeps its
 traceback. Subcommands import what they need when they run, so `stax run`
 never pays for the HTTP stack.
@@ -10,19 +11,14 @@ never pays for the HTTP stack.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from typing import TYPE_CHECKING
 
 from runner import __version__
+from runner.cli.exit_codes import EXIT_CANCELLED, EXIT_USAGE
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_CANCELLED = 130
+    from collections.abc import Callable, Iterator, Sequence
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,13 +28,38 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+if TYPE_CHECKING:
+    _Subcommands = argparse._SubParsersAction[_Parser]
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with `command`, only that subcommand's (building
+    all of them costs a `stax run` more than parsing: argparse looks up translations
+    for every parser it makes)."""
     parser = _Parser(prog="stax", description="Run GitHub Actions workflows on this machine.")
     parser.add_argument("--version", action="version", version=f"stax {__version__}")
     parser.add_argument("--config", metavar="FILE", help="stax.toml to use (default: nearest)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    for name, add in _SUBCOMMANDS.items():
+        if command is None or name == command:
+            add(sub)
+    return parser
 
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` names, if it names one we know (else None: then the
+    whole parser is built, for help and errors)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in _SUBCOMMANDS else None
+    return None
+
+
+def _add_run(sub: _Subcommands) -> None:
     run = sub.add_parser(
         "run",
         help="run a workflow",
@@ -102,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(also https://HOST/OWNER/REPO@REF=PATH for one server; repeatable)",
     )
     run.add_argument(
+        "--bind",
+        action="store_true",
+        help="run every job in the working tree itself, not in a snapshot of its own",
+    )
+    run.add_argument(
         "--action-offline-mode",
         action="store_true",
         help="never fetch actions: use the ones cached by earlier runs",
@@ -117,34 +143,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--verbose", "-v", action="store_true", help="unfold ::group:: sections")
 
+
+def _add_validate(sub: _Subcommands) -> None:
     validate = sub.add_parser("validate", help="check workflow files and report every problem")
     validate.add_argument("workflows", nargs="+", metavar="WORKFLOW")
 
+
+def _add_serve(sub: _Subcommands) -> None:
     serve = sub.add_parser("serve", help="run the daemon (127.0.0.1:4800 by default)")
     serve.add_argument("--host", help="address to bind (loopback unless stax.toml allows more)")
     serve.add_argument("--port", type=int, help="port to bind (0: any free port)")
     serve.add_argument("--data-dir", metavar="DIR", help="where the store lives (default .stax)")
 
+
+def _add_log(sub: _Subcommands) -> None:
     log = sub.add_parser("log", help="show the events of runs, live with -f")
     log.add_argument("run_id", nargs="?", metavar="RUN_ID")
     log.add_argument("--follow", "-f", action="store_true", help="keep following")
     log.add_argument("--json", action="store_true", help="print canonical events as JSON lines")
     log.add_argument("--verbose", "-v", action="store_true", help="unfold ::group:: sections")
 
+
+def _add_runs(sub: _Subcommands) -> None:
     runs = sub.add_parser("runs", help="list recent runs")
     runs.add_argument("--limit", "-n", type=int, default=20)
     runs.add_argument("--status", help="queued, in_progress, completed, or a conclusion")
     runs.add_argument("--workflow", help="only runs of this workflow")
     runs.add_argument("--json", action="store_true")
 
+
+def _add_cancel(sub: _Subcommands) -> None:
     cancel = sub.add_parser("cancel", help="cancel a run in the daemon (twice: kill)")
     cancel.add_argument("run_id", metavar="RUN_ID")
 
+
+def _add_approve(sub: _Subcommands) -> None:
     approve = sub.add_parser("approve", help="approve a job waiting for its environment")
     approve.add_argument("run_id", metavar="RUN_ID")
     approve.add_argument("job_id", metavar="JOB_ID")
     approve.add_argument("--reject", action="store_true", help="reject instead")
 
+
+def _add_skill(sub: _Subcommands) -> None:
     skill = sub.add_parser("skill", help="list, show and run skills")
     skill_sub = skill.add_subparsers(
         dest="skill_command", metavar="SUBCOMMAND", parser_class=_Parser
@@ -163,35 +203,79 @@ def build_parser() -> argparse.ArgumentParser:
     skill_run.add_argument("--json", action="store_true", help="print only the result as JSON")
     skill_run.add_argument("--local", action="store_true", help="run in this process")
     skill_run.add_argument("--verbose", "-v", action="store_true", help="show every step's log")
-    return parser
 
 
-_COMMANDS = {
-    "run": ("runner.cli.run", "run_command"),
-    "validate": ("runner.cli.validate", "validate_command"),
-    "serve": ("runner.cli.serve", "serve_command"),
-    "log": ("runner.cli.log", "log_command"),
-    "runs": ("runner.cli.runs", "runs_command"),
-    "cancel": ("runner.cli.runs", "cancel_command"),
-    "approve": ("runner.cli.runs", "approve_command"),
-    "skill": ("runner.cli.skill", "skill_command"),
+_SUBCOMMANDS: dict[str, Callable[[_Subcommands], None]] = {
+    "run": _add_run,
+    "validate": _add_validate,
+    "serve": _add_serve,
+    "log": _add_log,
+    "runs": _add_runs,
+    "cancel": _add_cancel,
+    "approve": _add_approve,
+    "skill": _add_skill,
 }
 
 
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    """The function that runs subcommand `name`, imported only now (see the docstring)."""
+    match name:
+        case "run":
+            from runner.cli.run import run_command
+
+            return run_command
+        case "validate":
+            from runner.cli.validate import validate_command
+
+            return validate_command
+        case "serve":
+            from runner.cli.serve import serve_command
+
+            return serve_command
+        case "log":
+            from runner.cli.log import log_command
+
+            return log_command
+        case "runs" | "cancel" | "approve":
+            from runner.cli import runs
+
+            return {"runs": runs.runs_command, "cancel": runs.cancel_command}.get(
+                name, runs.approve_command
+            )
+        case _:
+            from runner.cli.skill import skill_command
+
+            return skill_command
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    if argv is None:
+        argv = sys.argv[1:]
+    args = build_parser(requested_command(argv)).parse_args(argv)
+    if args.command == "run":
+        # The run may execute in this process: fork its step watchdog now, while the
+        # process is small (a fork shares every page it has, and each one the parent
+        # writes afterwards costs it a fault and a copy): before trio and the engine.
+        from runner.process.watchdog import start_watchdog
+
+        start_watchdog()
+    from runner.cli.closed_output import EXIT_CLOSED_OUTPUT, only_closed_output, silence_stdout
     from runner.errors import StaxError
 
-    module_name, function_name = _COMMANDS[args.command]
     try:
-        module = importlib.import_module(module_name)
-        result: int = getattr(module, function_name)(args)
+        result = _command(args.command)(args)
     except StaxError as exc:
         sys.stderr.write(f"stax: {exc}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_CANCELLED
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_CLOSED_OUTPUT
     except BaseExceptionGroup as group:
+        if only_closed_output(group):
+            silence_stdout()
+            return EXIT_CLOSED_OUTPUT
         # Errors from inside nurseries arrive grouped; a user mistake is still one line.
         leaves = list(_leaves(group))
         if leaves and all(isinstance(e, StaxError) for e in leaves):

@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runner.cli.approval import ask_approval, no_terminal_message
 from runner.cli.client import DaemonClient
-from runner.cli.run import Renderer, RunArgs, ask_approval, exit_code, no_terminal_message
+from runner.cli.exit_codes import exit_code
 from runner.events.types import EventType
 
 if TYPE_CHECKING:
+    from runner.cli.render import Renderer
+    from runner.cli.run_args import RunArgs
     from runner.config import Settings
 
 

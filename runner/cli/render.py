@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -18,6 +19,8 @@ from runner import json_text
 from runner.events.types import Event, EventType
 
 _FOLDED_LIMIT = 2000  # lines of folded output kept per step to show on failure
+
+Renderer = Callable[[Event], None]  # shows one canonical event
 
 
 @dataclass(frozen=True, slots=True)

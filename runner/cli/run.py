@@ -11,100 +11,36 @@ SIGTERM, `if: always()` cleanup still runs); twice kills every step process.
 
 from __future__ import annotations
 
-import json
 import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
 
-from runner.catalog import find_workflow
-from runner.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK
+from runner.cli.approval import TerminalApprover
+from runner.cli.closed_output import EXIT_CLOSED_OUTPUT, OutputGuard
+from runner.cli.exit_codes import exit_code
 from runner.cli.render import JsonRenderer, TerminalRenderer
-from runner.config import Settings, check_local_repository_key, load_settings
-from runner.dotenv import parse_assignment, read_dotenv
+from runner.cli.run_args import RunArgs, read_run_args
+from runner.config import Settings, load_settings
 from runner.engine import Approver, RunRequest, WorkflowRun
 from runner.errors import ConfigError
-from runner.events.types import Event
-from runner.model import load_workflow
-from runner.process import start_watchdog
+from runner.process.watchdog import set_watchdog_grace, start_watchdog
+from runner.workspace import repository_root
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import AsyncIterator
 
+    from runner.cli.render import Renderer
     from runner.engine.records import RunRecord
-    from runner.expressions import JSONValue
-
-Renderer = Callable[[Event], None]
-
-
-@dataclass(slots=True, kw_only=True)
-class RunArgs:
-    """What the command line asks for, read and checked, before choosing where to run."""
-
-    workflow_path: Path
-    workdir: Path
-    event: str | None = None
-    event_payload: dict[str, JSONValue] | None = None
-    inputs: dict[str, str] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=dict)
-    vars: dict[str, str] = field(default_factory=dict)
-    env: dict[str, str] = field(default_factory=dict)
-    jobs: list[str] = field(default_factory=list)
-    matrix: dict[str, list[str]] = field(default_factory=dict)  # --matrix k:v, repeatable
-    approve: bool = False
-    local_repositories: dict[str, str] = field(default_factory=dict)  # key -> absolute path
-    action_offline_mode: bool = False
-    actor: str | None = None
-
-    def request(self) -> RunRequest:
-        return RunRequest(
-            workflow=load_workflow(self.workflow_path),
-            workdir=self.workdir,
-            event_name=self.event,
-            event_payload=self.event_payload,
-            inputs=self.inputs,
-            secrets=self.secrets,
-            vars=self.vars,
-            env=self.env,
-            jobs=tuple(self.jobs),
-            matrix_filters={key: tuple(values) for key, values in self.matrix.items()},
-            approve_all=self.approve,
-            local_repositories=self.local_repositories,
-            action_offline_mode=self.action_offline_mode,
-            actor=self.actor,
-        )
-
-    def body(self) -> dict[str, Any]:
-        """The POST /api/runs body asking the daemon for the same run."""
-        body: dict[str, Any] = {
-            "workflow": str(self.workflow_path.resolve()),
-            "workdir": str(self.workdir),
-            "inputs": self.inputs,
-            "secrets": self.secrets,
-            "vars": self.vars,
-            "env": self.env,
-            "jobs": self.jobs,
-            "matrix": self.matrix,
-            "approve": self.approve,
-        }
-        if self.local_repositories:
-            body["localRepositories"] = self.local_repositories
-        if self.action_offline_mode:
-            body["actionOfflineMode"] = True
-        if self.event:
-            body["event"] = self.event
-        if self.actor:
-            body["actor"] = self.actor
-        if self.event_payload is not None:
-            body["eventPayload"] = self.event_payload
-        return body
+    from runner.events.types import Event
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -114,6 +50,7 @@ def run_command(args: argparse.Namespace) -> int:
         JsonRenderer() if args.json else TerminalRenderer(fold=False if args.verbose else None)
     )
     interactive = sys.stdin.isatty() and not args.json
+    _note_where_jobs_run(run_args, settings)
     if not args.local:
         from runner.cli.client import daemon_listening
 
@@ -123,16 +60,32 @@ def run_command(args: argparse.Namespace) -> int:
             return trio.run(run_in_daemon, settings, run_args, renderer.handle, interactive)
     request = run_args.request()
     # Before trio starts threads: the steps die with this process, even by kill -9.
-    start_watchdog(grace_s=settings.step_kill_grace_seconds)
-    return trio.run(_run_locally, settings, request, renderer.handle, interactive)
+    # (main() has forked it already, while the process was small; this sets its grace.)
+    start_watchdog()
+    set_watchdog_grace(settings.step_kill_grace_seconds)
+    return trio.run(_run_locally, settings, request, OutputGuard(renderer.handle), interactive)
+
+
+def _note_where_jobs_run(run_args: RunArgs, settings: Settings) -> None:
+    """Jobs run in snapshots of the repository; outside one, they run in the workdir
+    itself: say so, since what they write stays there."""
+    if run_args.bind or settings.workspace.bind or repository_root(run_args.workdir):
+        return
+    print(
+        f"note: {run_args.workdir} is not in a git repository: every job runs in it, "
+        "not in a snapshot of its own (what a job writes there stays)",
+        file=sys.stderr,
+    )
 
 
 async def _run_locally(
-    settings: Settings, request: RunRequest, render: Renderer, interactive: bool
+    settings: Settings, request: RunRequest, output: OutputGuard, interactive: bool
 ) -> int:
     record, interrupted = await run_in_process(
-        settings, request, render, approvals=TerminalApprover(interactive=interactive)
+        settings, request, output, approvals=TerminalApprover(interactive=interactive)
     )
+    if output.closed:
+        return EXIT_CLOSED_OUTPUT
     return exit_code(record.conclusion, interrupted=interrupted)
 
 
@@ -145,7 +98,8 @@ async def run_in_process(
     what: str = "run",
 ) -> tuple[RunRecord, bool]:
     """Run `request` here, writing the same store a daemon would (so `stax log` and `stax
-    runs` see it), rendering each event once committed. Ctrl-C cancels, twice kills.
+    runs` see it), rendering each event once committed. Ctrl-C cancels, twice kills;
+    so does closing the output when `render` is an OutputGuard (the reader went away).
     Returns the final record and whether Ctrl-C interrupted it."""
     from runner.events.store import EventStore
 
@@ -177,6 +131,8 @@ async def run_in_process(
                 sink = CallbackSink(render)
             async with _with_services(settings, request, recorded=store is not None) as served:
                 run = WorkflowRun(served, settings, sink, approvals=approvals)
+                if isinstance(render, OutputGuard):
+                    render.on_closed = partial(run.cancel, "the output was closed")
                 record = run.prepare()
                 if store is not None:
                     record.run_number = await store.next_run_number(record.workflow)
@@ -205,7 +161,7 @@ async def _with_services(
     ):
         yield request
         return
-    from runner.actions.services import LocalServices
+    from runner.actions.services.local_server import LocalServices
 
     data_dir = settings.data_dir if recorded else Path(tempfile.mkdtemp(prefix="stax-services-"))
     try:
@@ -241,88 +197,6 @@ async def _run_with_signals(run: WorkflowRun) -> bool:
     return interrupted
 
 
-def read_run_args(args: argparse.Namespace, settings: Settings) -> RunArgs:
-    path = find_workflow(args.workflow, settings)
-    load_workflow(path)  # validate before anything runs (raises WorkflowErrors)
-    workdir = Path(args.workdir).resolve() if args.workdir else Path.cwd()
-    if not workdir.is_dir():
-        raise ConfigError(f"--workdir {args.workdir}: not a directory")
-    secrets: dict[str, str] = {}
-    secret_file = Path(args.secret_file) if args.secret_file else settings.secrets_file
-    if args.secret_file or secret_file.is_file():
-        secrets.update(read_dotenv(secret_file))
-    secrets.update(_pairs(args.secret, "--secret"))
-    variables = read_dotenv(Path(args.var_file)) if args.var_file else {}
-    variables.update(_pairs(args.var, "--var"))
-    env = read_dotenv(Path(args.env_file)) if args.env_file else {}
-    env.update(_pairs(args.env, "--env"))
-    return RunArgs(
-        workflow_path=path,
-        workdir=workdir,
-        event=args.event,
-        event_payload=_read_event(Path(args.eventpath)) if args.eventpath else None,
-        inputs=_pairs(args.input, "--input"),
-        secrets=secrets,
-        vars=variables,
-        env=env,
-        jobs=list(args.job),
-        matrix=_matrix(args.matrix),
-        approve=args.approve,
-        local_repositories=dict(_local_repository(item) for item in args.local_repository),
-        action_offline_mode=args.action_offline_mode,
-        actor=args.actor or None,
-    )
-
-
-def _local_repository(item: str) -> tuple[str, str]:
-    """act's `--local-repository OWNER/REPO@REF=PATH` (the key ends at the first `=`)."""
-    key, equals, path = item.partition("=")
-    where = f"--local-repository {item}"
-    if not equals or not path:
-        raise ConfigError(f"{where}: expected OWNER/REPO@REF=PATH")
-    try:
-        check_local_repository_key(key)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    folder = Path(path).expanduser().resolve()
-    if not folder.is_dir():
-        raise ConfigError(f"{where}: {folder} is not a directory")
-    return key, str(folder)
-
-
-def _matrix(items: list[str]) -> dict[str, list[str]]:
-    """Repeated `--matrix k:v`: for one key, any of its values (as in act)."""
-    matrix: dict[str, list[str]] = {}
-    for item in items:
-        key, value = parse_assignment(item, what="--matrix", separator=":")
-        matrix.setdefault(key, []).append(value)
-    return matrix
-
-
-def _pairs(items: list[str], what: str) -> dict[str, str]:
-    return dict(parse_assignment(item, what=what) for item in items)
-
-
-def _read_event(path: Path) -> dict[str, JSONValue]:
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"--eventpath {path}: cannot read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"--eventpath {path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
-        ) from None
-    if not isinstance(payload, dict):
-        raise ConfigError(f"--eventpath {path}: expected a JSON object")
-    return payload
-
-
-def exit_code(conclusion: object, *, interrupted: bool) -> int:
-    if interrupted:
-        return EXIT_CANCELLED
-    return EXIT_OK if conclusion in ("success", "skipped") else EXIT_FAILED
-
-
 class CallbackSink:
     """Numbers events and hands each to a callback, in order (runs that are not stored)."""
 
@@ -333,37 +207,3 @@ class CallbackSink:
     async def emit(self, event: Event) -> None:
         self.seq += 1
         self.callback(replace(event, seq=self.seq))
-
-
-class TerminalApprover:
-    """Asks on the terminal; without one, refuses with a message saying what to do."""
-
-    def __init__(self, *, interactive: bool) -> None:
-        self.interactive = interactive
-
-    async def wait_for_approval(
-        self, run_id: str, job_id: str, environment: str
-    ) -> tuple[bool, str]:
-        if not self.interactive:
-            sys.stderr.write(no_terminal_message(job_id, environment))
-            return False, "no terminal (use --approve)"
-        return await ask_approval(job_id, environment), "terminal"
-
-
-def no_terminal_message(job_id: str, environment: str) -> str:
-    return (
-        f"stax: job {job_id!r} needs approval for environment {environment!r} and there "
-        "is no terminal to ask on: re-run with --approve\n"
-    )
-
-
-async def ask_approval(job_id: str, environment: str) -> bool:
-    prompt = f"Approve job {job_id!r} for environment {environment!r}? [y/N] "
-    answer = await trio.to_thread.run_sync(_ask, prompt, abandon_on_cancel=True)
-    return answer.strip().lower() in ("y", "yes")
-
-
-def _ask(prompt: str) -> str:
-    sys.stderr.write(prompt)
-    sys.stderr.flush()
-    return sys.stdin.readline()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from runner import json_text
-from runner.cli.main import EXIT_OK
+from runner.cli.exit_codes import EXIT_OK
 from runner.cli.render import Palette, format_duration, wants_color
 from runner.config import Settings, load_settings
 from runner.errors import StaxError

@@ -10,16 +10,15 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from runner.cli.main import EXIT_OK
+from runner.cli.exit_codes import EXIT_OK
 from runner.config import load_settings
-from runner.process import start_watchdog
 
 if TYPE_CHECKING:
     import argparse
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from runner.daemon import DaemonAddress, serve
+    from runner.daemon.serve import DaemonAddress, serve
 
     settings = load_settings(Path(args.config) if args.config else None)
     overrides: dict[str, object] = {}
@@ -45,8 +44,6 @@ def serve_command(args: argparse.Namespace) -> int:
             sys.stderr.flush()
 
     raise_open_file_limit()
-    if not settings.engine_process:  # steps run here: they die with this process
-        start_watchdog(grace_s=settings.step_kill_grace_seconds)
     trio.run(main)
     sys.stderr.write("stax daemon stopped\n")
     return EXIT_OK

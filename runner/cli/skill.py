@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 import trio
 
 from runner import json_text
-from runner.cli.main import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from runner.cli.exit_codes import EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from runner.cli.render import Palette, format_duration, wants_color
 from runner.cli.run import run_in_process
 from runner.config import Settings, load_settings
 from runner.dotenv import parse_assignment, read_dotenv
-from runner.process import start_watchdog
+from runner.process.watchdog import start_watchdog
 from runner.skills import describe_skill, load_catalog, resolve_skill_inputs, skill_summary
 
 if TYPE_CHECKING:
@@ -243,9 +243,9 @@ async def _run_locally(
     settings: Settings, skill: Skill, inputs: dict[str, JSONValue], view: Progress
 ) -> int:
     from runner.api.skills import ExecutionView
-    from runner.engine import new_run_id
+    from runner.engine import execution_request, new_run_id
     from runner.events.types import EventType
-    from runner.skills import execution_request, new_trace_id
+    from runner.skills import new_trace_id
 
     run_id = new_run_id()
     trace_id = new_trace_id(run_id)
@@ -280,9 +280,9 @@ async def _run_in_daemon(
 
     from runner.api.auth import read_token
     from runner.cli.client import base_url
+    from runner.engine.skill_runs import EXECUTION_JOB
     from runner.errors import StaxError
     from runner.skills import CHANNEL_HEADER
-    from runner.skills.launch import EXECUTION_JOB
 
     token = read_token(settings.data_dir)
     headers = {CHANNEL_HEADER: "cli"}

@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runner.catalog import find_workflow
-from runner.cli.main import EXIT_OK, EXIT_USAGE
+from runner.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from runner.config import load_settings
 from runner.errors import StaxError, WorkflowErrors
 from runner.model import load_workflow
+from runner.workflow_files import find_workflow
 
 if TYPE_CHECKING:
     import argparse

@@ -2,8 +2,9 @@
 
 from runner.engine.inputs import convert, resolve_inputs
 from runner.engine.masking import MASK, Masker
-from runner.engine.run import RunRequest, WorkflowRun
 from runner.engine.scope import Approver
+from runner.engine.skill_runs import execution_request, execution_workflow
+from runner.engine.workflow_run import RunRequest, WorkflowRun
 from runner.run_ids import new_run_id
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "RunRequest",
     "WorkflowRun",
     "convert",
+    "execution_request",
+    "execution_workflow",
     "new_run_id",
     "resolve_inputs",
 ]

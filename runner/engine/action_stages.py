@@ -17,8 +17,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runner.engine.step_runner import should_run, step_name
-from runner.engine.steps.action import HookStep, Stage, find_action, register_post, runtime_for
+from runner.engine.scope import HookStep
+from runner.engine.step_execution import should_run, step_name
+from runner.engine.steps.action import find_action, register_post, runtime_for
+from runner.engine.steps.action_instance import Stage
 from runner.errors import ExpressionError, RunError
 from runner.model import StepKind
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from runner.engine.scope import StepScope
-    from runner.engine.steps.action import ActionInstance
+    from runner.engine.steps.action_instance import ActionInstance
     from runner.engine.steps.base import StepOutcome
     from runner.engine.steps.output import StepOutput
     from runner.model import Step

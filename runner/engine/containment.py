@@ -5,7 +5,7 @@ a step, a job or the run itself is a bug in stax (or a fault a test injected). I
 caught at the nearest of these levels, which each report it and carry on as if the
 step, job or run had failed:
 
-    step      (step_runner.run_step)   the step fails; the job goes on as after any failure
+    step      (step_execution.run_step)   the step fails; the job goes on as after any failure
     job       (Scheduler._job_task)    the job's open steps and the job itself fail
     run       (WorkflowRun.run)        the run fails; its open jobs end
     manager   (RunManager._run)        logged: the engine and the other runs go on

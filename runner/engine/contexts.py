@@ -277,6 +277,8 @@ def build_base_env(
             "GITHUB_RETENTION_DAYS": "0",
             "GITHUB_RUN_ATTEMPT": "1",
             "RUNNER_ENVIRONMENT": "self-hosted",
+            # The runner sets both; setup-python prefers this one when it is set.
+            "AGENT_TOOLSDIRECTORY": str(runner["tool_cache"]),
         }
     )
     env.update(workflow_env_extra)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.errors import RunError
-from runner.process import environment_problem
+from runner.process.spawn import environment_problem
 
 if TYPE_CHECKING:
     from pathlib import Path

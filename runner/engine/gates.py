@@ -32,8 +32,7 @@ from runner.expressions import interpolate, to_string
 from runner.model import StepKind
 
 if TYPE_CHECKING:
-    from runner.engine.scope import StepScope
-    from runner.engine.steps.base import StepExecutor
+    from runner.engine.scope import StepExecutor, StepScope
     from runner.model import Gate, Step
 
 TIMEOUT = "timeout-seconds"

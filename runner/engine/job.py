@@ -16,7 +16,7 @@ import trio
 from runner.engine.action_stages import find_job_actions
 from runner.engine.records import JobRecord, StepRecord
 from runner.engine.scope import JobEnvironment, RunScope, StepScope
-from runner.engine.step_runner import (
+from runner.engine.step_execution import (
     execute_step,
     record_skipped,
     run_step,
@@ -24,18 +24,22 @@ from runner.engine.step_runner import (
     step_name,
 )
 from runner.engine.steps.output import StepOutput
+from runner.engine.workspaces import enter_job_workspace
 from runner.errors import ExpressionError, StaxError
 from runner.events.types import Conclusion, EventType, Status, now_ms
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
-from runner.process import terminate_groups
+from runner.process.group import terminate_groups
+from runner.workspace import remove_snapshot
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
+    from pathlib import Path
 
     from runner.engine.concurrency import Slot
     from runner.engine.control import JobControl
-    from runner.engine.step_runner import StepResult
-    from runner.engine.steps.action import HookStep
+    from runner.engine.scope import HookStep
+    from runner.engine.step_execution import StepResult
+    from runner.engine.workspaces import JobWorkspace
     from runner.model import Defaults, Job
 
 
@@ -52,6 +56,7 @@ class JobPlan:
     continue_on_error: bool = False
     runs_if_cancelled: bool = False  # started after the run was cancelled: `if: always()`
     needs_outputs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    workspace: JobWorkspace | None = None  # its own snapshot; None: in the workdir
 
 
 @dataclass(slots=True, kw_only=True)
@@ -84,6 +89,7 @@ async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResul
     )
     approved = False
     slot: Slot | None = None
+    snapshot: Path | None = None
     try:
         try:
             record.status = Status.IN_PROGRESS
@@ -94,6 +100,7 @@ async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResul
             if approved:
                 slot = await _enter_concurrency_group(plan, scope)
             if approved and not control.cancelled:
+                snapshot = await _enter_workspace(plan, scope)
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(_watch_timeout, plan.timeout_minutes, control)
                     await _run_steps(plan, scope)
@@ -112,9 +119,13 @@ async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResul
                 )
             run.control.process_groups.difference_update(control.process_groups)
             control.process_groups.clear()
-            # What checkout steps cloned into the workspace goes with the job.
+            # What checkout steps cloned into the workspace goes with the job, and so does
+            # its snapshot (once nothing of the job runs in it any more).
             for checkout in scope.job_env.checkouts:
                 shutil.rmtree(checkout, ignore_errors=True)
+            if snapshot is not None:
+                with trio.CancelScope(shield=True):
+                    await trio.to_thread.run_sync(remove_snapshot, snapshot)
 
         outputs = await _job_outputs(plan, scope) if approved else {}
         conclusion = _conclusion(scope, control, approved)
@@ -132,6 +143,15 @@ async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResul
         # Held until the job has completed: the next in the group starts after it.
         if slot is not None:
             run.concurrency.release(slot)
+
+
+async def _enter_workspace(plan: JobPlan, scope: StepScope) -> Path | None:
+    """Take the job's snapshot and point its scope at it; returns the snapshot to remove
+    when the job ends (None: the job runs in the workdir, with --bind or without git)."""
+    if scope.run.workspaces is None or plan.workspace is None:
+        return None
+    await enter_job_workspace(scope.run.workspaces, plan.workspace, scope)
+    return plan.workspace.snapshot
 
 
 async def _hand_over_needs(plan: JobPlan, run: RunScope, record: JobRecord) -> None:

@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 _STRATEGY_CONTEXTS = ("github", "needs", "vars", "inputs")
 
-MatrixFilters = dict[str, tuple[str, ...]]
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Instances:

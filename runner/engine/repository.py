@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import configparser
 import contextlib
-import getpass
 import os
 import re
 import subprocess
@@ -247,6 +246,8 @@ def _actor(git_dir: Path | None) -> str:
         except (configparser.Error, UnicodeDecodeError):
             name = ""
     if not name:
+        import getpass  # seldom needed; it brings termios along
+
         try:
             name = getpass.getuser()
         except (KeyError, OSError):

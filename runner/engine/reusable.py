@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 
 from runner.actions import ActionReference
 from runner.engine.inputs import resolve_inputs
+from runner.engine.job_outcomes import JobOutcome, combine_results, job_name
 from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion
 from runner.expressions import JSONValue, interpolate, to_string
@@ -27,23 +28,46 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from runner.engine.matrix_instances import Instances
-    from runner.engine.scheduler import Scheduler, _Outcome
     from runner.engine.scope import RunScope
+    from runner.model import Workflow
+
+
+class Caller(Protocol):
+    """The scheduler of the calling workflow (runner.engine.scheduler), as seen from here."""
+
+    run: RunScope
+    id_prefix: str
+
+    def called(
+        self,
+        run: RunScope,
+        workflow: Workflow,
+        *,
+        workflow_env: dict[str, JSONValue],
+        id_part: str,
+        name: str,
+    ) -> Caller:
+        """The scheduler of the called workflow's jobs."""
+        ...
+
+    async def run_all(self) -> dict[str, JobOutcome]: ...
+
+    async def fail_unstarted(
+        self, key: str, job: Job, error: str, *, instance_id: str | None = None
+    ) -> None: ...
 
 
 async def run_called_workflows(
-    caller: Scheduler,
+    caller: Caller,
     key: str,
     job: Job,
     matrix: Instances | None,
     layers: dict[str, JSONValue],
-    outcome: _Outcome,
+    outcome: JobOutcome,
 ) -> None:
     """Run the called workflow once, or once per matrix combination (concurrently,
     up to `max-parallel`); the caller's result combines them, later finishers'
     outputs winning, as for any matrix job."""
-    from runner.engine.scheduler import combine_results, job_name
-
     if matrix is None:
         result, outputs = await _call(caller, key, job, layers, f"{key}.", job.name or key)
         outcome.result = result
@@ -72,26 +96,16 @@ async def run_called_workflows(
 
 
 async def _call(
-    caller: Scheduler, key: str, job: Job, layers: dict[str, JSONValue], id_part: str, name: str
+    caller: Caller, key: str, job: Job, layers: dict[str, JSONValue], id_part: str, name: str
 ) -> tuple[Conclusion, dict[str, str]]:
     """One call of the workflow: its jobs join the run as `<id_part><job>`."""
-    from runner.engine.scheduler import Scheduler, combine_results
-
     try:
         nested_run, workflow, workflow_env = await _prepare(caller, key, job, layers)
     except StaxError as exc:
-        await caller._fail_unstarted(
-            key, job, str(exc), instance_id=caller.id_prefix + id_part[:-1]
-        )
+        await caller.fail_unstarted(key, job, str(exc), instance_id=caller.id_prefix + id_part[:-1])
         return Conclusion.FAILURE, {}
-    nested = Scheduler(
-        nested_run,
-        workflow,
-        limiter=caller.limiter,
-        workflow_env=workflow_env,
-        id_prefix=f"{caller.id_prefix}{id_part}",
-        name_prefix=f"{caller.name_prefix}{name} / ",
-        matrix_filters=caller.matrix_filters,
+    nested = caller.called(
+        nested_run, workflow, workflow_env=workflow_env, id_part=id_part, name=name
     )
     outcomes = await nested.run_all()
     jobs_ctx: dict[str, JSONValue] = {
@@ -126,7 +140,7 @@ async def _workflow_file(run: RunScope, key: str, uses: str) -> Path:
     return path
 
 
-def _max_parallel(job: Job, caller: Scheduler, layers: dict[str, JSONValue]) -> int | None:
+def _max_parallel(job: Job, caller: Caller, layers: dict[str, JSONValue]) -> int | None:
     raw = job.strategy.max_parallel if job.strategy else None
     if isinstance(raw, str):
         raw = interpolate(raw, caller.run.contexts.eval_context(layers=layers))
@@ -135,7 +149,7 @@ def _max_parallel(job: Job, caller: Scheduler, layers: dict[str, JSONValue]) -> 
     return int(raw)
 
 
-async def _prepare(caller: Scheduler, key: str, job: Job, layers: dict[str, JSONValue]):  # type: ignore[no-untyped-def]
+async def _prepare(caller: Caller, key: str, job: Job, layers: dict[str, JSONValue]):  # type: ignore[no-untyped-def]
     uses = job.uses or ""
     run = caller.run
     if caller.id_prefix.count(".") >= 4:

@@ -18,19 +18,20 @@ outputs are those of the instances, later finishers winning, as on GitHub.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import trio
 
-from runner import json_text
 from runner.engine import faults
 from runner.engine.containment import fail_open_job, internal_error
 from runner.engine.control import JobControl
 from runner.engine.job import JobPlan, JobResult, run_job
+from runner.engine.job_outcomes import JobOutcome, combine_results, job_name
 from runner.engine.matrix_instances import Instances, job_instances
 from runner.engine.records import JobRecord
+from runner.engine.reusable import run_called_workflows
 from runner.engine.runs_on import foreign_runner_notice
+from runner.engine.workspaces import job_contexts, moved_env
 from runner.errors import RunError, StaxError
 from runner.events.types import Conclusion, Status, now_ms
 from runner.expressions import (
@@ -47,13 +48,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from runner.engine.scope import RunScope
-
-
-@dataclass(slots=True, kw_only=True)
-class _Outcome:
-    result: Conclusion = Conclusion.SKIPPED
-    outputs: dict[str, str] = field(default_factory=dict)
-    done: trio.Event = field(default_factory=trio.Event)
 
 
 class Scheduler:
@@ -79,9 +73,9 @@ class Scheduler:
         self.name_prefix = name_prefix
         self.only_jobs = only_jobs
         self.matrix_filters = dict(matrix_filters or {})
-        self.outcomes = {key: _Outcome() for key in workflow.jobs}
+        self.outcomes = {key: JobOutcome() for key in workflow.jobs}
 
-    async def run_all(self) -> dict[str, _Outcome]:
+    async def run_all(self) -> dict[str, JobOutcome]:
         async with trio.open_nursery() as nursery:
             for key in self.workflow.jobs:
                 if self.only_jobs is None or key in self.only_jobs:
@@ -89,6 +83,27 @@ class Scheduler:
                 else:
                     self.outcomes[key].done.set()
         return self.outcomes
+
+    def called(
+        self,
+        run: RunScope,
+        workflow: Workflow,
+        *,
+        workflow_env: dict[str, JSONValue],
+        id_part: str,
+        name: str,
+    ) -> Scheduler:
+        """The scheduler of a workflow one of these jobs calls: its jobs join the run as
+        `<id_part><job>`, under the same job limit."""
+        return Scheduler(
+            run,
+            workflow,
+            limiter=self.limiter,
+            workflow_env=workflow_env,
+            id_prefix=f"{self.id_prefix}{id_part}",
+            name_prefix=f"{self.name_prefix}{name} / ",
+            matrix_filters=self.matrix_filters,
+        )
 
     # -- one job key ------------------------------------------------------
     async def _job_task(self, key: str) -> None:
@@ -116,7 +131,7 @@ class Scheduler:
             if record.id == job_id or record.id.startswith(f"{job_id}.")
         ]
         if not records:
-            await self._fail_unstarted(key, job, error)
+            await self.fail_unstarted(key, job, error)
         for record in records:
             await fail_open_job(record, self.run.reporter, error)
 
@@ -136,7 +151,7 @@ class Scheduler:
             "job": {"status": "success"},
         }
 
-    async def _decide_and_run(self, key: str, job: Job, outcome: _Outcome) -> None:
+    async def _decide_and_run(self, key: str, job: Job, outcome: JobOutcome) -> None:
         base_layers = self._job_layers(job)
         try:
             condition = evaluate_condition(
@@ -146,7 +161,7 @@ class Scheduler:
                 ),
             )
         except StaxError as exc:
-            await self._fail_unstarted(key, job, str(exc))
+            await self.fail_unstarted(key, job, str(exc))
             outcome.result = Conclusion.FAILURE
             return
         if not condition:
@@ -158,12 +173,10 @@ class Scheduler:
                 job, self.run.contexts.eval_context(layers=base_layers), self.matrix_filters
             )
         except StaxError as exc:
-            await self._fail_unstarted(key, job, str(exc))
+            await self.fail_unstarted(key, job, str(exc))
             outcome.result = Conclusion.FAILURE
             return
         if job.uses is not None:
-            from runner.engine.reusable import run_called_workflows
-
             await run_called_workflows(self, key, job, instances, base_layers, outcome)
             return
         await self._run_instances(key, job, instances, base_layers, outcome)
@@ -194,7 +207,7 @@ class Scheduler:
         job: Job,
         matrix: Instances | None,
         base_layers: dict[str, JSONValue],
-        outcome: _Outcome,
+        outcome: JobOutcome,
     ) -> None:
         ctx = self.run.contexts.eval_context(layers=base_layers)
         strategy = job.strategy
@@ -224,7 +237,7 @@ class Scheduler:
             try:
                 plan = self._plan(key, job, instance_id, combo, layers)
             except StaxError as exc:
-                await self._fail_unstarted(key, job, str(exc), instance_id=instance_id)
+                await self.fail_unstarted(key, job, str(exc), instance_id=instance_id)
                 outcome.result = Conclusion.FAILURE
                 return
             plans.append((plan, JobControl()))
@@ -301,11 +314,17 @@ class Scheduler:
         combo: dict[str, JSONValue] | None,
         layers: dict[str, JSONValue],
     ) -> JobPlan:
-        ctx = self.run.contexts.eval_context(env=self.workflow_env, layers=layers)
-        env = dict(self.workflow_env)
+        contexts, workflow_env = self.run.contexts, self.workflow_env
+        workspace = None
+        if self.run.workspaces is not None:  # the job's own, chosen now
+            workspace = self.run.workspaces.allocate(instance_id)
+            contexts = job_contexts(contexts, workspace.path)
+            workflow_env = moved_env(workflow_env, self.run.contexts.workspace, workspace.path)
+        ctx = contexts.eval_context(env=workflow_env, layers=layers)
+        env = dict(workflow_env)
         for name, value in job.env.items():
             env[name] = to_string(interpolate(value, ctx) if isinstance(value, str) else value)
-        ctx_env = self.run.contexts.eval_context(env=env, layers=layers)
+        ctx_env = contexts.eval_context(env=env, layers=layers)
         name = self.name_prefix + job_name(key, job, combo, ctx_env)
         runs_on = _evaluate(job.runs_on, ctx_env)
         timeout = _evaluate(job.timeout_minutes, ctx_env)
@@ -332,7 +351,7 @@ class Scheduler:
             runs_on=runs_on,
             environment=environment,
         )
-        github = {**self.run.contexts.github, "job": key}
+        github = {**contexts.github, "job": key}
         return JobPlan(
             job=job,
             record=record,
@@ -342,6 +361,7 @@ class Scheduler:
             timeout_minutes=float(timeout),
             continue_on_error=truthy(_evaluate(job.continue_on_error, ctx_env)),
             needs_outputs=needs_outputs,
+            workspace=workspace,
         )
 
     # -- jobs that never start ---------------------------------------------
@@ -355,7 +375,7 @@ class Scheduler:
         self.run.record.jobs[record.id] = record
         await self._end_unstarted(record, Conclusion.SKIPPED, notice)
 
-    async def _fail_unstarted(
+    async def fail_unstarted(
         self, key: str, job: Job, error: str, *, instance_id: str | None = None
     ) -> None:
         record = JobRecord(
@@ -394,33 +414,7 @@ class Scheduler:
         return JobResult(conclusion=conclusion)
 
 
-def combine_results(results: list[Conclusion]) -> Conclusion:
-    if not results:
-        return Conclusion.SKIPPED
-    for conclusion in (Conclusion.FAILURE, Conclusion.CANCELLED):
-        if conclusion in results:
-            return conclusion
-    if all(r is Conclusion.SKIPPED for r in results):
-        return Conclusion.SKIPPED
-    return Conclusion.SUCCESS
-
-
 def _evaluate(raw: JSONValue, ctx: object) -> JSONValue:
     if isinstance(raw, str) and "${{" in raw:
         return interpolate(raw, ctx)  # type: ignore[arg-type]
     return raw
-
-
-def job_name(key: str, job: Job, combo: dict[str, JSONValue] | None, ctx: object) -> str:
-    """GitHub's naming: `name:` evaluated; a matrix instance without an expression in its
-    name gets its values appended: `test (3.12, ubuntu)`."""
-    base = job.name if job.name is not None else key
-    if "${{" in base:
-        return to_string(interpolate(base, ctx))  # type: ignore[arg-type]
-    if combo:
-        values = ", ".join(
-            json_text.dumps(v) if isinstance(v, (dict, list)) else to_string(v)
-            for v in combo.values()
-        )
-        return f"{base} ({values})"
-    return base

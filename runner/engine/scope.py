@@ -27,9 +27,13 @@ if TYPE_CHECKING:
     from runner.engine.masking import Masker
     from runner.engine.records import JobRecord, RunRecord
     from runner.engine.reporter import Reporter
-    from runner.engine.steps.action import ActionInstance, HookStep
+    from runner.engine.steps.action_instance import ActionInstance
+    from runner.engine.steps.base import StepOutcome
+    from runner.engine.steps.output import StepOutput
+    from runner.engine.workspaces import JobWorkspaces
     from runner.expressions import EvalContext, JSONValue
-    from runner.model import Defaults, Workflow
+    from runner.model import Defaults, Step, StepKind, Workflow
+    from runner.skills import SkillCatalogs
 
 
 class Approver(Protocol):
@@ -40,6 +44,25 @@ class Approver(Protocol):
     ) -> tuple[bool, str]:
         """Wait until the job is approved or rejected: (approved, who decided)."""
         ...
+
+
+class StepExecutor(Protocol):
+    """What runs one kind of step (runner.engine.steps.factory picks one per kind)."""
+
+    async def execute(self, step: Step, scope: StepScope, io: StepOutput) -> StepOutcome:
+        """Run the step. Cancellation (a timeout, a cancelled run) propagates; the
+        caller turns it into the `cancelled` or `failure` outcome."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HookStep:
+    """An action's pre or post stage, run as a step of the job of its own."""
+
+    name: str  # "Pre <step name>", "Post <step name>"
+    condition: str  # pre-if / post-if
+    step: Step  # the step that uses the action (its timeout, continue-on-error, env)
+    executor: StepExecutor
 
 
 @dataclass(slots=True, kw_only=True)
@@ -54,10 +77,14 @@ class RunScope:
     approvals: Approver
     process_marker: str  # every step process carries it, so leftovers can be found
     actions: ActionSource  # where `uses: owner/repo@ref` actions come from
+    executors: Mapping[StepKind, StepExecutor]  # what runs each kind of step
+    skill_catalogs: SkillCatalogs  # the skills `skill:` steps call, kept while files don't change
     approve_all: bool = False
     concurrency: ConcurrencyGroups = field(default_factory=ConcurrencyGroups)
     file_ids: Iterator[int] = field(default_factory=itertools.count)  # unique temp file names
     services: RunServices | None = None  # the runner services' ACTIONS_* variables, if any
+    # Where each job's snapshot goes; None: jobs run in the workdir (--bind, or no git)
+    workspaces: JobWorkspaces | None = None
 
 
 @dataclass(slots=True, kw_only=True)

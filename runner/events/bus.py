@@ -20,7 +20,6 @@ slower).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import trio
@@ -44,8 +43,10 @@ class Subscription:
 
     def __init__(self, bus: Bus, limit: int) -> None:
         self._bus = bus
-        # Unbounded as a channel: the bus bounds it by weight (see `Bus.publish`).
-        self._send, self._receive = trio.open_memory_channel[tuple[list[Event], int]](math.inf)
+        # The bus bounds the queue by weight (see `Bus.publish`); the channel's own bound,
+        # in batches, is reached only by batches weighing nothing (empty log chunks), and
+        # counts as falling behind just the same.
+        self._send, self._receive = trio.open_memory_channel[tuple[list[Event], int]](max(1, limit))
         self._queued = 0  # the weight of the batches waiting here
         # Since when a batch has waited here for its reader (None: nothing waits).
         self._since: float | None = None
@@ -115,6 +116,9 @@ class Bus:
                 continue
             try:
                 sub._send.send_nowait((batch, cost))
+            except trio.WouldBlock:
+                self._drop(sub)
+                continue
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 self._subscribers.discard(sub)
                 continue

@@ -29,7 +29,7 @@ from runner.events.types import Event
 
 if TYPE_CHECKING:
     from runner.events.bus import Bus, Subscription
-    from runner.events.store import EventStore
+    from runner.events.store_reader import StoreReader
 
 EventFilter = Callable[[Event], bool]
 
@@ -42,7 +42,7 @@ class Follower:
 
     def __init__(
         self,
-        store: EventStore,
+        store: StoreReader,
         bus: Bus,
         *,
         after_seq: int = 0,
@@ -58,7 +58,6 @@ class Follower:
         self.buffer = buffer
         self._sub: Subscription | None = None
         self._replaying = True
-        self.catch_ups = 0  # how often we fell behind and replayed (for tests and stats)
 
     def __enter__(self) -> Follower:
         self._subscribe()
@@ -117,7 +116,6 @@ class Follower:
                 self._sub = None
                 if not lagged:
                     raise
-                self.catch_ups += 1
                 self._replaying = True  # resubscribe (top of loop), then read the store
                 continue
             batch = self._deliver(events)

@@ -28,6 +28,3 @@ class ListSink:
 
     async def emit(self, event: Event) -> None:
         self.events.append(replace(event, seq=len(self.events) + 1))
-
-    def of_type(self, *types: str) -> list[Event]:
-        return [e for e in self.events if e.type in types]

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TypeAlias
 
-JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
+# Re-exported at run time: every layer names it as runner.expressions.JSONValue.
+from runner.json_text import JSONValue as JSONValue  # noqa: TC001
 
 # Doubles hold every integer up to 2**53 exactly; past that we keep a float so
 # that a value never pretends to more precision than GitHub's doubles have.

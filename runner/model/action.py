@@ -1,12 +1,13 @@
 """action.yml / action.yaml -> `Action`.
 
-`runs:` is checked for the three kinds GitHub runs: composite (its steps go
+Like GitHub's runner, unknown keys at the top and in an input's metadata are
+ignored (`author`, `branding`, an input's `type`), and `runs:` and `outputs:`
+are checked. `runs:` is checked for the three kinds GitHub runs: composite (its steps go
 through the same step parser as a workflow's, with composite's narrower set
 of keys and `shell` required on run steps), JavaScript (`node12` ... `node24`:
 `main`, `pre`, `post`, `pre-if`, `post-if`) and Docker (`image`, `entrypoint`,
 `args`, `env`, `pre-entrypoint`, `post-entrypoint`, `pre-if`, `post-if`). Any
-other `using` is kept as written so the engine can refuse it with a clear
-message.
+other `using` is an error at its line and column.
 """
 
 from __future__ import annotations
@@ -35,15 +36,6 @@ if TYPE_CHECKING:
     from runner.expressions.values import JSONValue
 from runner.model.yaml_nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-ACTION_KEYS: tuple[str, ...] = (
-    "name",
-    "author",
-    "description",
-    "inputs",
-    "outputs",
-    "runs",
-    "branding",
-)
 ACTION_FILE_NAMES = ("action.yml", "action.yaml")
 NODE_RUNS_KEYS = ("using", "main", "pre", "pre-if", "post", "post-if")
 DOCKER_RUNS_KEYS = (
@@ -85,7 +77,9 @@ def parse_action(text: str, path: str) -> Action:
         message = "the action file is empty" if empty else 'an action must be a mapping with "runs"'
         problems.add(message, root.pos)
         raise WorkflowErrors(problems.errors)
-    check_keys(root, ACTION_KEYS, problems, "")
+    # GitHub ignores keys it does not know at the top (author, branding, and whatever
+    # an action's authors add) and in an input's metadata; `runs:` and `outputs:` it
+    # checks, and so does this.
     require_keys(root, ("runs",), problems, "", root.pos)
 
     using = ""
@@ -133,6 +127,13 @@ def parse_action(text: str, path: str) -> Action:
                 args = _args(args_node, problems)
             if (env_node := runs.get("env")) is not None:
                 env = env_mapping(env_node, problems, "runs.env")
+        elif using and using_node is not None:
+            problems.add(
+                f"'using: {using}' is not supported, use 'composite', 'docker', 'node12', "
+                "'node16', 'node20' or 'node24'",
+                using_node.pos,
+                "runs.using",
+            )
 
     inputs_node = root.get("inputs")
     outputs_node = root.get("outputs")

@@ -13,7 +13,6 @@ falls under the longest key that is a prefix of its path.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 CONTEXTS = frozenset(
@@ -121,6 +120,8 @@ def place_of(path: tuple[str | int, ...]) -> str | None:
 
 
 def unknown_name_message(name: str) -> str:
+    import difflib  # only for a mistake: not on every start-up
+
     close = difflib.get_close_matches(name.lower(), sorted(CONTEXTS), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"Unrecognized named-value: '{name}'{hint}"

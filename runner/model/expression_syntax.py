@@ -5,19 +5,19 @@ The expression language lives in runner.expressions; this module asks it to
 find and parse expressions and turns an ExpressionError into a problem at the
 place in the file where the bad character is. In a workflow, each named value
 and special function is also checked against where it is written (see
-availability.py). It imports the language lazily and skips the check when the
-package does not (yet) offer what it needs, so the model works on its own.
+availability.py).
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner.errors import ExpressionError
+from runner.expressions import find_expressions, parse
+from runner.expressions.nodes import Call, ContextRef, walk
+from runner.expressions.nodes import Node as ExpressionNode
 from runner.model.availability import (
     CONTEXTS,
     SPECIAL_FUNCTIONS,
@@ -31,35 +31,10 @@ from runner.model.validate import join
 from runner.model.yaml_nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from runner.errors import SourcePos
     from runner.model.validate import Problems
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Language:
-    find_expressions: Callable[[str], list[tuple[str, int]]]
-    parse: Callable[[str], object]
-    walk: Callable[..., Iterator[object]] | None = None
-
-
-@functools.cache
-def _language() -> _Language | None:
-    try:
-        module = importlib.import_module("runner.expressions")
-    except ImportError:
-        return None
-    find = getattr(module, "find_expressions", None)
-    parse = getattr(module, "parse", None)
-    if not callable(find) or not callable(parse):
-        return None
-    try:
-        nodes = importlib.import_module("runner.expressions.nodes")
-    except ImportError:
-        nodes = None
-    walk = getattr(nodes, "walk", None)
-    return _Language(find_expressions=find, parse=parse, walk=walk if callable(walk) else None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,9 +48,6 @@ class _Names:
 def check_expressions(root: Node, problems: Problems, *, workflow: bool = False) -> None:
     """Check every `${{ }}` in string values under `root` (each node once): its syntax,
     and in a `workflow` the named values and special functions it uses."""
-    language = _language()
-    if language is None:
-        return
     seen: set[int] = set()
     todo: list[tuple[Node, str, tuple[str | int, ...]]] = [(root, "", ())]
     while todo:
@@ -87,7 +59,7 @@ def check_expressions(root: Node, problems: Problems, *, workflow: bool = False)
         if isinstance(node, MappingNode):
             for key in node.value:
                 if workflow and "${{" in key and not _INSERT.fullmatch(key.strip()):
-                    _check_key(language, node, key, problems, join(where, key), names)
+                    _check_key(node, key, problems, join(where, key), names)
             todo.extend(
                 (child, join(where, key), (*path, key))
                 for key, child in reversed(list(node.value.items()))
@@ -99,20 +71,19 @@ def check_expressions(root: Node, problems: Problems, *, workflow: bool = False)
             )
         elif isinstance(node, ScalarNode) and isinstance(node.value, str):
             if "${{" in node.value:
-                _check_template(language, node, node.value, problems, where, names)
+                _check_template(node, node.value, problems, where, names)
             elif names is not None and names.place in _CONDITIONS and path[-1] == "if":
-                _check_bare_condition(language, node, node.value, problems, where, names)
+                _check_bare_condition(node, node.value, problems, where, names)
 
 
 def check_condition(node: Node, problems: Problems, where: str) -> None:
     """Syntax-check an `if:` written without `${{ }}` (the whole value is an expression)."""
-    language = _language()
-    if language is None or not isinstance(node, ScalarNode):
+    if not isinstance(node, ScalarNode):
         return
     text = node.value
     if not isinstance(text, str) or "${{" in text or not text.strip():
         return
-    _parse(language, node, text, 0, problems, where)
+    _parse(node, text, 0, problems, where)
 
 
 _INSERT = re.compile(r"\$\{\{\s*insert\s*\}\}")
@@ -120,7 +91,6 @@ _CONDITIONS = ("jobs.<job_id>.if", "jobs.<job_id>.steps.if")
 
 
 def _check_template(
-    language: _Language,
     node: ScalarNode,
     text: str,
     problems: Problems,
@@ -128,7 +98,7 @@ def _check_template(
     names: _Names | None,
 ) -> None:
     try:
-        found = language.find_expressions(text)
+        found = find_expressions(text)
     except ExpressionError as exc:
         at = node.pos_at(exc.offset) if exc.offset is not None else node.pos
         problems.add(f"invalid expression: {exc.message}", at, where)
@@ -138,13 +108,12 @@ def _check_template(
         # the expression text from there so columns come out right either way.
         start = text.find(expression, offset) if expression else -1
         start = start if start >= 0 else offset
-        tree = _parse(language, node, expression, start, problems, where)
+        tree = _parse(node, expression, start, problems, where)
         if tree is not None and names is not None:
-            _check_names(language, tree, node.pos_at, start, problems, where, names)
+            _check_names(tree, node.pos_at, start, problems, where, names)
 
 
 def _check_bare_condition(
-    language: _Language,
     node: ScalarNode,
     text: str,
     problems: Problems,
@@ -154,14 +123,13 @@ def _check_bare_condition(
     if not text.strip():
         return
     try:
-        tree = language.parse(text)
+        tree = parse(text)
     except ExpressionError:
         return  # check_condition reports it
-    _check_names(language, tree, node.pos_at, 0, problems, where, names)
+    _check_names(tree, node.pos_at, 0, problems, where, names)
 
 
 def _check_key(
-    language: _Language,
     mapping: MappingNode,
     key: str,
     problems: Problems,
@@ -171,24 +139,19 @@ def _check_key(
     """A mapping key holding `${{ }}` (a matrix key, say): plain keys are on one line."""
     pos = mapping.pos_of_key(key)
     node = ScalarNode(pos=pos, value=key, text=key, verbatim=True)
-    _check_template(language, node, key, problems, where, names)
+    _check_template(node, key, problems, where, names)
 
 
 def _check_names(
-    language: _Language,
-    tree: object,
+    tree: ExpressionNode,
     pos_at: Callable[[int], SourcePos],
     start: int,
     problems: Problems,
     where: str,
     names: _Names,
 ) -> None:
-    if language.walk is None:
-        return
-    from runner.expressions.nodes import Call, ContextRef
-
     place = names.place
-    for found in language.walk(tree):
+    for found in walk(tree):
         if isinstance(found, ContextRef):
             name = found.name.lower()
             if name not in CONTEXTS:
@@ -211,15 +174,14 @@ def _check_names(
 
 
 def _parse(
-    language: _Language,
     node: ScalarNode,
     expression: str,
     start: int,
     problems: Problems,
     where: str,
-) -> object | None:
+) -> ExpressionNode | None:
     try:
-        return language.parse(expression)
+        return parse(expression)
     except ExpressionError as exc:
         at = node.pos_at(start + exc.offset) if exc.offset is not None else node.pos_at(start)
         shown = " ".join(expression.split())

@@ -142,7 +142,8 @@ def _input(
         if flavour == "call":
             problems.add('missing required key "type"', spec.pos, where)
         return InputSpec(name=name, pos=pos)
-    check_keys(body, keys, problems, where)
+    if flavour != "action":  # GitHub reads an action input's metadata loosely
+        check_keys(body, keys, problems, where)
 
     kind = "string"
     allowed_types = DISPATCH_INPUT_TYPES if flavour == "dispatch" else CALL_INPUT_TYPES
@@ -175,24 +176,33 @@ def _input(
     if (default_node := body.get("default")) is not None:
         default = default_node.to_json()
         _check_default(default_node, kind, options, problems, join(where, "default"), flavour)
+    text = _loose_text if flavour == "action" else _text
     return InputSpec(
         name=name,
         type=kind or "string",
-        description=_text(body, "description", problems, where),
+        description=text(body, "description", problems, where),
         required=required,
         default=default,
         options=options,
-        deprecation_message=_text(body, "deprecationMessage", problems, where)
+        deprecation_message=text(body, "deprecationMessage", problems, where)
         if "deprecationMessage" in keys
         else "",
         pos=pos,
     )
 
 
+def _loose_text(body: MappingNode, key: str, problems: Problems, where: str) -> str:
+    """A text GitHub reads loosely (an action input's description): a string, or ""."""
+    node = body.get(key)
+    return node.value if isinstance(node, ScalarNode) and isinstance(node.value, str) else ""
+
+
 def _required(node: Node, problems: Problems, where: str, flavour: str) -> bool:
-    # Many published actions write `required: 'true'`; GitHub reads that as true.
-    if flavour == "action" and isinstance(node, ScalarNode) and node.value in ("true", "false"):
-        return node.value == "true"
+    # GitHub's runner never reads an action input's `required` (@actions/core's
+    # getInput does, as `required: true` in the script): many published actions write
+    # `required: 'true'`, some anything at all. True and "true" are true, all else false.
+    if flavour == "action":
+        return isinstance(node, ScalarNode) and node.value in (True, "true")
     return bool(boolean(node, problems, where))
 
 

@@ -7,7 +7,6 @@ form a cycle (each cycle is reported once, as its path).
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import TYPE_CHECKING
 
@@ -103,43 +102,10 @@ def _job(job_id: str, node: Node, pos: SourcePos, problems: Problems, where: str
     def at(key: str) -> str:
         return join(where, key)
 
-    uses = None
-    if (uses_node := body.get("uses")) is not None:
-        uses = nonempty_string(uses_node, problems, at("uses"))
-        if uses is not None and not _REUSABLE.fullmatch(uses):
-            problems.add(
-                f'invalid reusable workflow "{uses}": expected "./.github/workflows/NAME.yml" '
-                'or "owner/repo/.github/workflows/NAME.yml@ref"',
-                uses_node.pos,
-                at("uses"),
-            )
-        for key in body.value:
-            if key in JOB_KEYS and key not in CALLER_JOB_KEYS:
-                problems.add(
-                    f'"{key}" is not allowed in a job that calls a reusable workflow ("uses"); '
-                    f"allowed keys there are: {', '.join(CALLER_JOB_KEYS)}",
-                    body.pos_of_key(key),
-                    at(key),
-                )
-    else:
-        require_keys(body, ("runs-on",), problems, where, pos)
-        if "steps" not in body:
-            problems.add(
-                'a job must have "steps" (or "uses" to call a reusable workflow)', pos, where
-            )
-        for key in ("with", "secrets"):
-            if key in body:
-                problems.add(
-                    f'"{key}" is only allowed in a job that calls a reusable workflow ("uses")',
-                    body.pos_of_key(key),
-                    at(key),
-                )
-
+    uses = _uses(body, pos, problems, where)
     steps: tuple[Step, ...] = ()
     if (steps_node := body.get("steps")) is not None and uses is None and "uses" not in body:
-        steps = parse_steps(steps_node, problems, at("steps"))
-        if isinstance(steps_node, SequenceNode) and not steps_node.value:
-            problems.add("a job must have at least one step", steps_node.pos, at("steps"))
+        steps = _steps(steps_node, problems, at("steps"))
 
     needs: tuple[str, ...] = ()
     if (needs_node := body.get("needs")) is not None:
@@ -196,6 +162,54 @@ def _job(job_id: str, node: Node, pos: SourcePos, problems: Problems, where: str
         services=_services(body.get("services"), problems, at("services")),
         key_pos=dict(body.key_pos),
     )
+
+
+def _uses(body: MappingNode, pos: SourcePos, problems: Problems, where: str) -> str | None:
+    """A job's `uses:` (a reusable workflow it calls), and the keys allowed beside it
+    or without it."""
+
+    def at(key: str) -> str:
+        return join(where, key)
+
+    uses = None
+    if (uses_node := body.get("uses")) is not None:
+        uses = nonempty_string(uses_node, problems, at("uses"))
+        if uses is not None and not _REUSABLE.fullmatch(uses):
+            problems.add(
+                f'invalid reusable workflow "{uses}": expected "./.github/workflows/NAME.yml" '
+                'or "owner/repo/.github/workflows/NAME.yml@ref"',
+                uses_node.pos,
+                at("uses"),
+            )
+        for key in body.value:
+            if key in JOB_KEYS and key not in CALLER_JOB_KEYS:
+                problems.add(
+                    f'"{key}" is not allowed in a job that calls a reusable workflow ("uses"); '
+                    f"allowed keys there are: {', '.join(CALLER_JOB_KEYS)}",
+                    body.pos_of_key(key),
+                    at(key),
+                )
+    else:
+        require_keys(body, ("runs-on",), problems, where, pos)
+        if "steps" not in body:
+            problems.add(
+                'a job must have "steps" (or "uses" to call a reusable workflow)', pos, where
+            )
+        for key in ("with", "secrets"):
+            if key in body:
+                problems.add(
+                    f'"{key}" is only allowed in a job that calls a reusable workflow ("uses")',
+                    body.pos_of_key(key),
+                    at(key),
+                )
+    return uses
+
+
+def _steps(node: Node, problems: Problems, where: str) -> tuple[Step, ...]:
+    steps = parse_steps(node, problems, where)
+    if isinstance(node, SequenceNode) and not node.value:
+        problems.add("a job must have at least one step", node.pos, where)
+    return steps
 
 
 def _runs_on(node: Node | None, problems: Problems, where: str) -> JSONValue:
@@ -299,6 +313,8 @@ def _check_needs(jobs: MappingNode, problems: Problems, where: str) -> None:
             if need in jobs:
                 graph[job_id].append(need)
                 continue
+            import difflib  # only for a mistake: not on every start-up
+
             close = difflib.get_close_matches(need, list(jobs.value), n=1)
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             problems.add(

@@ -9,7 +9,6 @@ collected as specs for the engine.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -122,6 +121,8 @@ def parse_on(node: Node, problems: Problems, where: str = "on") -> Triggers:
 def _check_event(event: str, pos: SourcePos, problems: Problems, where: str) -> None:
     if event in KNOWN_EVENTS:
         return
+    import difflib  # only for a mistake: not on every start-up
+
     close = difflib.get_close_matches(event, KNOWN_EVENTS, n=1)
     hint = f' (did you mean "{close[0]}"?)' if close else ""
     problems.add(

@@ -8,7 +8,6 @@ problem, what was written and what is allowed instead.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from typing import TYPE_CHECKING
@@ -82,6 +81,8 @@ def check_keys(node: MappingNode, allowed: Iterable[str], problems: Problems, wh
     for key in node.value:
         if key in allowed:
             continue
+        import difflib  # only for a mistake: not on every start-up
+
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
         problems.add(

@@ -1,28 +1,11 @@
-"""Step processes: spawn in a fresh process group, split output into lines, kill the group."""
+"""Step processes: spawn in a fresh process group, split output into lines, kill the group.
 
-from runner.process.group import MARKER_VAR, sweep_marked, terminate_group, terminate_groups
-from runner.process.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter
-from runner.process.spawn import (
-    LineHandler,
-    ProcessOutcome,
-    StepProcess,
-    environment_problem,
-    run_process,
-)
-from runner.process.watchdog import set_watchdog_grace, start_watchdog
+    spawn      StepProcess, run_process, environment_problem
+    lines      LineSplitter (cut-safe line splitting)
+    group      terminate_group(s), sweep_marked: process-group kill and marker sweep
+    watchdog   start_watchdog: steps die with the engine, even by kill -9
 
-__all__ = [
-    "DEFAULT_MAX_LINE_BYTES",
-    "MARKER_VAR",
-    "LineHandler",
-    "LineSplitter",
-    "ProcessOutcome",
-    "StepProcess",
-    "environment_problem",
-    "run_process",
-    "set_watchdog_grace",
-    "start_watchdog",
-    "sweep_marked",
-    "terminate_group",
-    "terminate_groups",
-]
+Nothing is imported here: `stax run` forks its step watchdog before it imports trio
+and the engine (a fork copies the page tables, and every page shared then costs the
+parent a fault when it next writes it).
+"""

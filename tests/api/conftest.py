@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from runner.config import Settings, load_settings
-from runner.daemon import DaemonAddress, serve
+from runner.daemon.serve import DaemonAddress, serve
 
 if TYPE_CHECKING:
     from pathlib import Path

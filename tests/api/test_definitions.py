@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import httpx
 import trio
 
-from runner import definitions
 from runner.model import MAX_DEFINITION_BYTES
 
 if TYPE_CHECKING:
@@ -76,13 +75,13 @@ async def test_other_requests_are_answered_while_a_huge_workflow_is_parsed(
         assert answered_before[0] >= 10, answered_before
 
         # Parsed once per version: listed again, nothing is parsed; changed, it is.
-        parses = definitions.statistics().parses
+        parses = daemon.services.definitions.statistics().parses
         await client.get("/api/workflows")
-        assert definitions.statistics().parses == parses
+        assert daemon.services.definitions.statistics().parses == parses
         stat = path.stat()
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
         await client.get("/api/workflows")
-        assert definitions.statistics().parses == parses + 1
+        assert daemon.services.definitions.statistics().parses == parses + 1
 
 
 async def test_a_workflow_over_the_size_limit_is_listed_with_its_error_and_not_run(

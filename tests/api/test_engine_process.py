@@ -1,4 +1,4 @@
-"""The daemon's runs in the engine process (runner.engine.host), beside its HTTP server."""
+"""The daemon's runs in the engine process (runner.daemon.engine_host), beside its HTTP server."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import httpx
 import pytest
 import trio
 
-from runner.daemon import DaemonAddress, serve
-from runner.engine.remote import EngineGone, EngineProcess, _slices
+from runner.daemon.engine_process import EngineGone, EngineProcess, _slices
+from runner.daemon.serve import DaemonAddress, serve
 from runner.errors import ConfigError
 from runner.events.types import weight
 from tests.api.conftest import daemon_settings

@@ -157,10 +157,10 @@ async def test_uploads_past_the_daemons_body_limit_reach_the_services(daemon: Da
         assert (await client.get("/api/health")).status_code == 200
 
 
-async def test_runs_on_the_daemons_own_loop_get_the_services_too(
+async def test_a_run_in_the_engine_process_reaches_the_services_without_node(
     daemon_factory: DaemonFactory,
 ) -> None:
-    daemon = await daemon_factory(engine_process=False)
+    daemon = await daemon_factory()
     probe = daemon.root / "probe.py"
     probe.write_text(PROBE)
     daemon.write_workflow(

@@ -22,7 +22,7 @@ import pytest
 import trio
 
 from runner.config import EnvironmentSettings, load_settings
-from runner.daemon import DaemonAddress, serve
+from runner.daemon.serve import DaemonAddress, serve
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -214,7 +214,8 @@ async def test_missing_and_unsupported_local_actions_fail_the_step(
         f"uses: ./actions/node: its main script index.js is not in {workspace}/actions/node"
     )
     assert errors[2] == (
-        "uses: ./actions/old: 'using: node8' is not supported, use 'composite', 'docker', "
+        f"uses: ./actions/old: {workspace}/actions/old/action.yml:1:15: runs.using: "
+        "'using: node8' is not supported, use 'composite', 'docker', "
         "'node12', 'node16', 'node20' or 'node24'"
     )
     assert errors[3].endswith('runs: a JavaScript action needs "main" (the script to run)')

@@ -135,16 +135,14 @@ async def test_submodules_come_from_the_local_repository(
 @pytest.mark.parametrize(
     ("with_", "message"),
     [
-        ("{repository: someone/else}", "into the workspace would replace your working tree"),
         (
             "{repository: someone/else, path: x}",
             "checkout of someone/else: git ls-remote failed",
         ),
         ("{repository: not-a-name, path: x}", "'not-a-name' is not of the form owner/repo"),
-        ("{ref: v1}", "would change your working tree; give the step a `path:`"),
         ("{ref: nope, path: x}", "ref 'nope' is not in the local repository"),
         ("{path: ../outside}", "is not under the workspace"),
-        ("{path: .github}", "already exists in the workspace"),
+        ("{path: version.txt}", "already exists in the workspace"),
         ("{path: x, fetch-depth: deep}", "fetch-depth must be a whole number"),
     ],
 )
@@ -162,6 +160,39 @@ async def test_what_cannot_be_checked_out_fails_the_step_clearly(
     """)
     assert result.step_conclusions("j") == ["failure"]
     assert any(message in line for line in result.logs("j", 1)), result.logs("j", 1)
+
+
+@pytest.mark.parametrize("bind", [False, True])
+async def test_a_ref_without_a_path_replaces_the_snapshots_files_never_the_users(
+    run_yaml: Runner, repo: Path, bind: bool
+) -> None:
+    v1 = git(repo, "rev-parse", "v1")
+    (repo / "scratch.txt").write_text("untracked\n")
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {ref: v1}
+              - run: |
+                  cat version.txt
+                  git rev-parse HEAD
+                  test ! -e scratch.txt && echo "a clean checkout"
+    """,
+        bind=bind,
+    )
+    if bind:  # the user's working tree: refused
+        assert result.step_conclusions("j") == ["failure", "skipped"]
+        assert any("would change your working tree" in line for line in result.logs("j", 1))
+    else:
+        assert result.conclusion == "success", result.logs("j")
+        assert result.output("j", 2) == ["one", v1, "a clean checkout"]
+    assert (repo / "version.txt").read_text() == "two\n"
+    assert (repo / "scratch.txt").is_file()
+    assert git(repo, "rev-parse", "HEAD") != v1
 
 
 async def test_the_ref_the_workspace_has_is_already_available(run_yaml: Runner, repo: Path) -> None:
@@ -262,3 +293,64 @@ async def test_another_repository_without_such_a_ref_names_it(
             "checkout of octo/lib: repository octo/lib: no branch, tag or commit 'v9' at file://"
         )
     )
+
+
+async def test_a_path_checkout_comes_from_the_run_repository_whatever_the_job_did_to_its_workspace(
+    run_yaml: Runner, repo: Path
+) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: rm -rf .git version.txt
+              - uses: actions/checkout@v4
+                with: {path: again}
+              - run: cat again/version.txt
+    """)
+    assert result.conclusion == "success", result.logs("j")
+    assert result.output("j", 3) == ["two"]
+    assert (repo / ".git").is_dir()
+
+
+async def test_another_repository_replaces_the_job_workspace_without_a_path(
+    run_yaml: Runner, repo: Path, actions_server: GitServer
+) -> None:
+    actions_server.publish("octo/lib", {"lib.txt": "lib\n"})
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {repository: octo/lib}
+              - uses: actions/checkout@v4
+                with: {path: own}
+              - run: |
+                  ls
+                  git remote get-url origin
+    """)
+    assert result.conclusion == "success", result.logs("j")
+    assert result.output("j", 3)[:3] == ["lib.txt", "own", actions_server.url + "/octo/lib"]
+    assert (repo / "version.txt").read_text() == "two\n"  # the working tree is untouched
+
+
+async def test_another_repository_into_the_working_tree_itself_is_refused(
+    run_yaml: Runner, repo: Path
+) -> None:
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {repository: someone/else}
+    """,
+        bind=True,
+    )
+    error = result.job("j").steps[0].error or ""
+    assert "into the workspace would replace your working tree (jobs run in it" in error

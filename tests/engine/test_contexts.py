@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,8 +16,6 @@ from runner.errors import RunError
 from runner.model import InputSpec
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from tests.engine.conftest import Runner
 
 
@@ -102,6 +101,8 @@ async def test_github_context_comes_from_the_local_repository(run_yaml: Runner, 
                   echo "runner=${{ runner.os }} ${{ runner.temp != '' }}"
     """)
     lines = result.output("j", 1)
+    workspace = Path(lines[6].removeprefix("workspace="))
+    assert workspace.parent.name == "workspaces"  # the job's own snapshot of the repository
     assert lines == [
         f"sha={sha}",
         "ref=refs/heads/feature/x",
@@ -109,7 +110,7 @@ async def test_github_context_comes_from_the_local_repository(run_yaml: Runner, 
         "repository=octo-org/hello-world",
         "owner=octo-org",
         "actor=Octo-Cat",
-        f"workspace={repo}",
+        f"workspace={workspace}",
         "event=push job=j",
         f"pushed={sha} octo-org/hello-world",
         f"env_sha={sha} env_ref_name=feature/x",

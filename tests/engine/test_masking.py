@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from runner.engine.masking import MASK, Masker
 from runner.events.types import EventType
-from runner.process import LineSplitter
+from runner.process.lines import LineSplitter
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runner.events.types import EventType
-from runner.process import DEFAULT_MAX_LINE_BYTES
+from runner.process.lines import DEFAULT_MAX_LINE_BYTES
 
 if TYPE_CHECKING:
     from tests.engine.conftest import Runner

@@ -12,7 +12,7 @@ import pytest
 from runner.engine import RunRequest, WorkflowRun
 from runner.errors import RunError
 from runner.model import parse_workflow
-from runner.process import environment_problem
+from runner.process.spawn import environment_problem
 
 if TYPE_CHECKING:
     from pathlib import Path

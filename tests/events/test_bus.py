@@ -132,3 +132,18 @@ async def test_a_reader_emptying_its_queue_wakes_the_publisher_at_once(
         nursery.start_soon(take_after, sub, [0.3])
         await bus.wait_for_room([chunk(500)], stuck_after_s=1.0)
         assert trio.current_time() == pytest.approx(0.3)
+
+
+async def test_a_subscriber_holding_its_bound_in_weightless_batches_is_dropped_too() -> None:
+    # Empty log chunks weigh nothing: the channel's own bound (in batches) stops them.
+    bus = Bus(buffer=3)
+    stuck = bus.subscribe()
+    for _ in range(3):
+        bus.publish([chunk(0)])
+    assert not stuck.lagged
+    bus.publish([chunk(0)])
+    assert stuck.lagged
+    held = [await stuck.receive() for _ in range(3)]
+    assert [len(batch) for batch in held] == [1, 1, 1]
+    with pytest.raises(trio.EndOfChannel):
+        await stuck.receive()

@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from runner.events import Bus, Event, EventStore, EventType, Follower
+from runner.events import Event, EventType
+from runner.events.bus import Bus
+from runner.events.follow import Follower
+from runner.events.store import EventStore
 
 if TYPE_CHECKING:
     from pathlib import Path

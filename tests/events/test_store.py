@@ -12,8 +12,7 @@ import trio.testing
 from runner.config import load_settings
 from runner.engine import RunRequest, WorkflowRun
 from runner.errors import ConfigError
-from runner.events import EventStore
-from runner.events.store import run_files_dir
+from runner.events.store import EventStore, run_files_dir
 from runner.events.types import Event, EventType
 from runner.model import parse_workflow
 
@@ -227,6 +226,28 @@ async def test_the_writer_queue_is_bounded_by_lines_and_loses_nothing(
         store.close_writer()
     events = await store.read_after(0)
     assert [len(e.data["lines"]) for e in events] == [400, 400, 300, 5000]  # type: ignore[arg-type]
+    store.close()
+
+
+async def test_events_that_weigh_nothing_still_count_against_the_bounded_queue(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Every event counts at least one toward `queue_lines`, so the queue's channel (bounded
+    at `queue_lines` items) is never what an emitter runs into: empty chunks wait for the
+    writer like any other event, and every one of them is committed."""
+    store = EventStore(tmp_path / "data", queue_lines=4)
+    store.open()
+    for i in range(4):
+        await store.emit(log_chunk("r1", i, []))
+    with trio.move_on_after(10) as waited:
+        await store.emit(log_chunk("r1", 4, []))
+    assert waited.cancelled_caught
+    async with trio.open_nursery() as nursery:
+        await nursery.start(store.run)
+        for i in range(5, 20):
+            await store.emit(log_chunk("r1", i, []))
+        store.close_writer()
+    assert len(await store.read_after(0)) == 19
     store.close()
 
 

@@ -11,10 +11,10 @@ import pytest
 import trio
 
 from runner.config import load_settings
+from runner.daemon.runs import RunManager
 from runner.engine import RunRequest
-from runner.engine.manager import RunManager
-from runner.errors import ApiError, ConfigError
-from runner.events import EventStore
+from runner.errors import ConfigError, StoreUnavailable
+from runner.events.store import EventStore
 from runner.model import parse_workflow
 from tests.events.test_store import EventType as Kind
 from tests.events.test_store import log_chunk, run_event
@@ -116,15 +116,15 @@ async def test_a_damaged_page_met_by_a_query_degrades_the_store_at_once(
     problem = store.check()
     assert problem is not None
     assert problem.startswith("the store is damaged")
-    # A run is refused with 503 before anything is emitted; reads go on.
+    # A run is refused (StoreUnavailable: the API's 503) before anything is emitted;
+    # reads go on.
     text = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: 'true'\n"
     workflow = parse_workflow(text, "w.yml")
     async with trio.open_nursery() as nursery:
         manager = RunManager(load_settings(start=tmp_path), store, nursery)
-        with pytest.raises(ApiError) as refused:
+        with pytest.raises(StoreUnavailable) as refused:
             await manager.start(RunRequest(workflow=workflow, workdir=tmp_path))
-    assert refused.value.status == 503
-    assert "the store is damaged" in refused.value.message
+    assert "the store is damaged" in str(refused.value)
     assert [run["id"] for run in await store.list_runs()] == ["r2", "r1", "r0"]
     store.close()
 

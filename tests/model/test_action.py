@@ -106,8 +106,60 @@ def test_a_docker_action_keeps_its_image_entrypoints_args_and_env() -> None:
     assert action.env == {"A": "1"}
 
 
-def test_other_runners_are_kept_for_the_engine_to_refuse() -> None:
-    assert parse_action("runs: {using: node8, main: x.js}\n", "action.yml").using == "node8"
+# Shaped like published actions: metadata GitHub does not read, inputs with `type`,
+# `options` and `required: 'false'`, keys of the authors' own.
+REAL_WORLD = """\
+name: 'Setup Thing'
+description: 'Set up a specific version of Thing and add it to the PATH.'
+author: 'Example Inc.'
+branding:
+  icon: 'code'
+  color: 'green'
+inputs:
+  thing-version:
+    description: 'Version range or exact version of Thing to use.'
+    type: string
+    required: false
+  cache:
+    description: 'Used to specify a package manager for caching.'
+    required: 'false'
+    options: [pip, poetry]
+    default: ''
+  token:
+    description: 'Used to pull distributions.'
+    default: ${{ github.token }}
+    x-internal: true
+outputs:
+  thing-version:
+    description: "The installed version"
+runs:
+  using: 'node20'
+  main: 'dist/setup/index.js'
+  post: 'dist/cache-save/index.js'
+  post-if: success()
+x-maintainers: [octo]
+"""
+
+
+def test_keys_github_does_not_read_are_ignored_as_github_ignores_them() -> None:
+    action = parse_action(REAL_WORLD, "action.yml")
+    assert action.name == "Setup Thing"
+    assert action.using == "node20"
+    assert action.main == "dist/setup/index.js"
+    assert list(action.inputs) == ["thing-version", "cache", "token"]
+    assert action.inputs["cache"].default == ""
+    assert action.inputs["cache"].required is False
+    assert action.inputs["token"].default == "${{ github.token }}"
+
+
+def test_a_misspelt_runs_key_is_still_an_error_at_its_place() -> None:
+    text = REAL_WORLD.replace("  post-if: success()", "  post_if: success()")
+    with pytest.raises(WorkflowErrors) as info:
+        parse_action(text, "action.yml")
+    assert [str(e) for e in info.value.errors] == [
+        'action.yml:28:3: runs.post_if: unknown key "post_if" (did you mean "post-if"?); '
+        "allowed keys are: using, main, pre, pre-if, post, post-if"
+    ]
 
 
 def test_load_action_from_a_directory_prefers_action_yml(tmp_path: Path) -> None:
@@ -193,18 +245,17 @@ def test_action_errors_have_positions(tmp_path: Path) -> None:
             ],
         ),
         (
-            "inputs:\n  i: {required: maybe, type: string}\nruns: {using: node20, main: x}\n",
+            "name: old\nruns:\n  using: node8\n  main: x.js\n",
             [
-                'action.yml:2:17: inputs.i.required: must be true or false, not a string "maybe"',
-                'action.yml:2:24: inputs.i.type: unknown key "type"; allowed keys are: '
-                "description, required, default, deprecationMessage",
+                "action.yml:3:10: runs.using: 'using: node8' is not supported, use 'composite', "
+                "'docker', 'node12', 'node16', 'node20' or 'node24'"
             ],
         ),
         (
-            "nme: x\nruns: {using: node20, main: x}\n",
+            "outputs:\n  o: {value: x, type: string}\nruns: {using: node20, main: x}\n",
             [
-                'action.yml:1:1: nme: unknown key "nme" (did you mean "name"?); allowed keys are: '
-                "name, author, description, inputs, outputs, runs, branding"
+                'action.yml:2:17: outputs.o.type: unknown key "type"; allowed keys are: '
+                "description, value"
             ],
         ),
     ],

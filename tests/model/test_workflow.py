@@ -389,11 +389,3 @@ def test_load_workflow_reads_the_file(tmp_path: Path) -> None:
     assert wf.path == str(path)
     assert wf.jobs["a"].pos == SourcePos(path=str(path), line=3, col=3)
     assert load_workflow(str(path)) == wf
-
-
-def test_expression_check_is_skipped_without_the_language(monkeypatch: pytest.MonkeyPatch) -> None:
-    from runner.model import expression_syntax
-
-    monkeypatch.setattr(expression_syntax, "_language", lambda: None)
-    text = "on: push\njobs:\n  a:\n    if: ((\n    runs-on: ${{ (( }}\n    steps: [run: x]\n"
-    assert parse_workflow(text, "w.yml").jobs["a"].runs_on == "${{ (( }}"

@@ -8,8 +8,7 @@ import time
 
 import trio
 
-from runner.process import MARKER_VAR, sweep_marked, terminate_group
-from runner.process.group import group_alive, marked_pids
+from runner.process.group import MARKER_VAR, group_alive, marked_pids, sweep_marked, terminate_group
 
 
 def _spawn(script: str, **env: str) -> subprocess.Popen[bytes]:

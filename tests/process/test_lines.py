@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runner.process import LineSplitter
+from runner.process.lines import LineSplitter
 
 
 def test_lines_split_across_chunks_and_crlf() -> None:

@@ -9,10 +9,9 @@ import sys
 import pytest
 import trio
 
-from runner.process import DEFAULT_MAX_LINE_BYTES, StepProcess, run_process
 from runner.process.group import group_alive
-from runner.process.lines import LineSplitter
-from runner.process.spawn import _Reader
+from runner.process.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter
+from runner.process.spawn import StepProcess, _Reader, run_process
 
 
 class Collector:

@@ -12,11 +12,11 @@ import pytest
 import trio
 
 from runner.config import Settings, load_settings
-from runner.engine import RunRequest, WorkflowRun, new_run_id
+from runner.engine import RunRequest, WorkflowRun, execution_request, new_run_id
 from runner.engine.records import RunRecord
 from runner.events.types import Event, EventType
 from runner.model import parse_workflow
-from runner.skills import execution_request, load_catalog, new_trace_id
+from runner.skills import load_catalog, new_trace_id
 from tests.engine.conftest import WatchingSink
 
 REPO = Path(__file__).resolve().parents[2]

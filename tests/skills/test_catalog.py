@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from runner.errors import RunError
-from runner.skills import build_catalog, load_catalog, skill_files
+from runner.skills import SkillCatalogs, build_catalog, load_catalog, skill_files
 from tests.skills.conftest import EXAMPLES, write_skill
 
 if TYPE_CHECKING:
@@ -105,16 +105,17 @@ def test_duplicates_and_broken_files(tmp_path: Path, skills_dir: Path) -> None:
 
 def test_loading_is_cached_until_a_file_changes(skills_dir: Path) -> None:
     path = write_skill(skills_dir, "s", "id: s\nsteps: [{run: echo one}]\n")
-    first = load_catalog([skills_dir])
-    assert load_catalog([skills_dir]) is first
+    catalogs = SkillCatalogs()
+    first = catalogs.load([skills_dir])
+    assert catalogs.load([skills_dir]) is first
     path.write_text("id: s\ndescription: changed\nsteps: [{run: echo two}]\n")
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    second = load_catalog([skills_dir])
+    second = catalogs.load([skills_dir])
     assert second is not first
     assert second.skills["s"].description == "changed"
     write_skill(skills_dir, "t", "id: t\nsteps: [{run: echo}]\n")
-    assert list(load_catalog([skills_dir]).skills) == ["s", "t"]
+    assert list(catalogs.load([skills_dir]).skills) == ["s", "t"]
 
 
 def test_missing_dirs_are_empty(tmp_path: Path) -> None:

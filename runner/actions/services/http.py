@@ -80,10 +80,6 @@ class Request:
         self._done = scope["method"] in ("GET", "HEAD") and not self._declared_length()
 
     @property
-    def content_length(self) -> int | None:
-        return self._declared_length()
-
-    @property
     def origin(self) -> str:
         """Where the client reached us (its Host was checked): signed URLs point here."""
         return f"http://{self.headers.get('host', '127.0.0.1')}"

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from runner.api.agent.threads import find_assistant
 from runner.api.agent.wire import applied_through, parse_interrupt_id
 from runner.engine import RunRequest, new_run_id
-from runner.errors import ApiError, RunError
+from runner.errors import EngineFailure, RunError, Unavailable
 
 if TYPE_CHECKING:
     from runner.api.agent.threads import AgentThreads
@@ -146,7 +146,7 @@ async def _run_start(
         )
         try:
             await services.manager.start(request)
-        except (RunError, ApiError) as exc:
+        except (RunError, Unavailable, EngineFailure) as exc:
             await store.remove_run(thread_id, run_id)
             code = "invalid_argument" if isinstance(exc, RunError) else "unknown_error"
             raise CommandError(code, str(exc)) from None
@@ -164,7 +164,7 @@ async def _unfinished(services: Services, run_id: str) -> bool:
 
 
 async def _workflow(services: Services, assistant_id: str) -> Workflow:
-    assistant = await find_assistant(services.settings, assistant_id)
+    assistant = await find_assistant(services, assistant_id)
     if assistant is None:
         raise CommandError("invalid_argument", f"no assistant (workflow) named {assistant_id!r}")
     if assistant.workflow is None:

@@ -138,7 +138,7 @@ class AgentRoutes(RouteGroup):
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise InvalidField(("body", "offset"), "must be a non-negative integer")
         found = []
-        for assistant in await assistants(settings):
+        for assistant in await assistants(self.services):
             item = assistant_object(assistant, settings)
             if _matches(item, assistant.id, body):
                 found.append(item)
@@ -150,7 +150,7 @@ class AgentRoutes(RouteGroup):
     @get("/assistants/<assistant_id>")
     async def get_assistant(self, assistant_id: str) -> Response:
         settings = self.services.settings
-        assistant = await find_assistant(settings, assistant_id)
+        assistant = await find_assistant(self.services, assistant_id)
         if assistant is None:
             raise ApiError(
                 404, "not_found_error", f"no assistant (workflow) named {assistant_id!r}"

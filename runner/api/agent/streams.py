@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
     from runner.api.services import Services
-    from runner.events.store import EventStore
+    from runner.events.store_reader import StoreReader
     from runner.events.thread_store import ThreadStore
     from runner.events.types import Event
 
@@ -162,7 +162,7 @@ class ThreadReplay:
     """The committed events of several runs, up to `until`, merged in log order, page by
     page (runs of one thread may overlap in the log)."""
 
-    def __init__(self, store: EventStore, run_ids: Iterable[str], *, until: int) -> None:
+    def __init__(self, store: StoreReader, run_ids: Iterable[str], *, until: int) -> None:
         self._replays = [RunReplay(store, run_id, until=until) for run_id in run_ids]
         self._pending: list[list[Event]] = [[] for _ in self._replays]
         self._done = [False] * len(self._replays)

@@ -21,9 +21,8 @@ import trio
 
 from runner.api.agent.wire import interrupt_id
 from runner.api.snapshots import iso_ms
-from runner.catalog import list_workflows
-from runner.definitions import load_workflows
 from runner.errors import WorkflowErrors
+from runner.workflow_files import list_workflows
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -165,22 +164,28 @@ class Assistant:
     error: str | None = None
 
 
-async def assistants(settings: Settings) -> list[Assistant]:
+async def assistants(services: Services) -> list[Assistant]:
     """Every workflow in the workflow dirs, by name (the first file of a name wins, as for
     `stax run NAME`), parsed off the event loop (runner.definitions)."""
+    settings = services.settings
     first: dict[str, Path] = {}
     for path in list_workflows(settings):
         first.setdefault(path.stem, path)
-    parsed = await load_workflows(list(first.values()), timeout_s=settings.parse_timeout_seconds)
+    parsed = await services.definitions.load_workflows(
+        list(first.values()), timeout_s=settings.parse_timeout_seconds
+    )
     return [_assistant(path, verdict) for path, verdict in parsed.items()]
 
 
-async def find_assistant(settings: Settings, assistant_id: str) -> Assistant | None:
+async def find_assistant(services: Services, assistant_id: str) -> Assistant | None:
     """The workflow named `assistant_id` (a name, never a path), or None."""
+    settings = services.settings
     path = next((p for p in list_workflows(settings) if p.stem == assistant_id), None)
     if path is None:
         return None
-    parsed = await load_workflows([path], timeout_s=settings.parse_timeout_seconds)
+    parsed = await services.definitions.load_workflows(
+        [path], timeout_s=settings.parse_timeout_seconds
+    )
     return _assistant(path, parsed[path])
 
 

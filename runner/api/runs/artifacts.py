@@ -17,7 +17,7 @@ from urllib.parse import quote
 import trio
 from quart import Response
 
-from runner.actions.services import ServiceError
+from runner.actions.services.http import ServiceError
 from runner.api.responses import json_response
 from runner.api.routing import RouteGroup, get
 from runner.errors import ApiError
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from runner.actions.services import Artifact, ArtifactStore
+    from runner.actions.services.artifacts import Artifact, ArtifactStore
     from runner.expressions.values import JSONValue
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

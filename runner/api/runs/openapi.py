@@ -124,6 +124,11 @@ FRAGMENT = Fragment(
                                 "type": "string",
                                 "description": "github.actor (act's --actor)",
                             },
+                            "bind": {
+                                "description": "run every job in the workdir itself, not "
+                                "in a snapshot of the repository of its own (--bind)",
+                                "type": "boolean",
+                            },
                         },
                     }
                 ),

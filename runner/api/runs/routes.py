@@ -20,9 +20,8 @@ from runner.api.request_numbers import int_arg
 from runner.api.responses import json_response
 from runner.api.routing import RouteGroup, get, post
 from runner.api.runs.run_request import check_fields, run_request
-from runner.catalog import list_workflows
-from runner.definitions import load_workflows
 from runner.errors import ApiError, RunError, WorkflowErrors
+from runner.workflow_files import list_workflows
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -60,7 +59,7 @@ class RunRoutes(RouteGroup):
         body = await json_object()
         try:
             record = await self.services.manager.start(
-                await run_request(body, self.services.settings)
+                await run_request(body, self.services.settings, self.services.definitions)
             )
         except RunError as exc:
             raise ApiError(422, "invalid_request_error", str(exc)) from None
@@ -154,7 +153,7 @@ class RunRoutes(RouteGroup):
         """Every workflow in the workflow dirs, parsed off the event loop
         (runner.definitions)."""
         settings = self.services.settings
-        parsed = await load_workflows(
+        parsed = await self.services.definitions.load_workflows(
             list_workflows(settings), timeout_s=settings.parse_timeout_seconds
         )
         out: list[JSONValue] = []

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner import json_text
-from runner.catalog import find_workflow
 from runner.config import check_local_repository_key
-from runner.definitions import load_workflow_file
 from runner.engine import RunRequest
 from runner.errors import ApiError, ConfigError, InvalidField, WorkflowErrors
+from runner.workflow_files import find_workflow
 
 if TYPE_CHECKING:
     from runner.config import Settings
+    from runner.definitions import Definitions
     from runner.model import Workflow
 
 RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -37,15 +37,18 @@ RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
     "localRepositories": dict,
     "actionOfflineMode": bool,
     "actor": str,
+    "bind": bool,
 }
 
 
-async def run_request(body: dict[str, Any], settings: Settings) -> RunRequest:
+async def run_request(
+    body: dict[str, Any], settings: Settings, definitions: Definitions
+) -> RunRequest:
     """The run the body asks for; ApiError (or InvalidField) for the first problem."""
     check_fields(body, RUN_FIELDS, required=("workflow",))
     workdir = _workdir(body.get("workdir"), settings)
     path = resolve_workflow(body["workflow"], workdir, settings)
-    workflow = await _load(path, settings)
+    workflow = await _load(path, settings, definitions)
     return RunRequest(
         workflow=workflow,
         workdir=workdir,
@@ -61,6 +64,7 @@ async def run_request(body: dict[str, Any], settings: Settings) -> RunRequest:
         local_repositories=_local_repositories(body.get("localRepositories")),
         action_offline_mode=bool(body.get("actionOfflineMode", False)),
         actor=body.get("actor") or None,
+        bind=bool(body.get("bind", False)),
     )
 
 
@@ -125,9 +129,9 @@ def _workdir(raw: object, settings: Settings) -> Path:
     return path
 
 
-async def _load(path: Path, settings: Settings) -> Workflow:
+async def _load(path: Path, settings: Settings, definitions: Definitions) -> Workflow:
     try:
-        return await load_workflow_file(path, timeout_s=settings.parse_timeout_seconds)
+        return await definitions.load_workflow_file(path, timeout_s=settings.parse_timeout_seconds)
     except WorkflowErrors as exc:
         raise ApiError(422, "invalid_workflow", str(exc)) from None
 

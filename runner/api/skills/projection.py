@@ -52,16 +52,6 @@ STEP_TYPES = {
     "failed": "step_failed",
     "cancelled": "step_failed",
 }
-WIRE_TYPES = (
-    "skill_start",
-    "step_start",
-    "step_completed",
-    "step_skipped",
-    "step_degraded",
-    "step_failed",
-    "skill_completed",
-    "done",
-)
 
 Payload = dict[str, "JSONValue"]
 

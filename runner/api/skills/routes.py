@@ -6,7 +6,7 @@
     POST /v1/skills/{skill_id}/execute/stream   the same execution as Server-Sent Events
     GET  /v1/skills/executions/{trace_id}       a stored execution: result, channel, inputs, events
 
-An execution is a run of the daemon's (runner.skills.launch), so it is in the
+An execution is a run of the daemon's (runner.engine.skill_runs), so it is in the
 event log and every stream, and it belongs to the daemon, not to the request:
 a client that goes away mid-stream leaves it running, and its result is kept.
 Both execute routes follow the run's events (subscribe, then replay from where
@@ -34,22 +34,20 @@ from quart import Response, request
 from runner.api.rate_limit import RateDecision, RateLimiter
 from runner.api.request_json import json_object
 from runner.api.request_numbers import shown
-from runner.api.responses import ErrorFormat, error_response, json_response
+from runner.api.responses import ErrorFormat, as_api_error, error_response, json_response
 from runner.api.routing import RouteGroup, get, post
 from runner.api.skills.projection import ExecutionView
 from runner.api.sse import SSE_HEADERS, WireEvent, comment, dumps
 from runner.api.streaming import event_stream, live_frames
-from runner.definitions import ParseTimeout, load_skill_catalog
+from runner.definitions import ParseTimeout
 from runner.dotenv import read_dotenv
-from runner.engine import new_run_id
-from runner.errors import ApiError, InvalidField, RunError, StaxError
+from runner.engine import execution_request, new_run_id
+from runner.errors import ApiError, InvalidField, StaxError
 from runner.events.follow import REPLAY_PAGE_BYTES, Follower
 from runner.skills import (
     CHANNEL_HEADER,
     InputProblems,
-    SkillCatalogs,
     describe_skill,
-    execution_request,
     new_trace_id,
     resolve_skill_inputs,
     run_id_of_trace,
@@ -105,7 +103,6 @@ class SkillRoutes(RouteGroup):
         super().__init__(services)
         limits = services.settings.rate_limit
         self.limiter = RateLimiter(limits.requests, limits.window_seconds)  # of executions
-        self.catalogs = SkillCatalogs()
 
     # -- reading --------------------------------------------------------------------------
     @get("/v1/skills")
@@ -231,8 +228,8 @@ class SkillRoutes(RouteGroup):
         )
         try:
             await services.manager.start(run_request)
-        except RunError as exc:
-            raise ApiError(422, "invalid_request_error", str(exc)) from None
+        except StaxError as exc:  # a bad request (422), or no run may start now (503)
+            raise as_api_error(exc) from None
         return _Started(skill=skill, run_id=run_id, trace_id=trace_id, follower=follower)
 
     async def _catalog(self) -> SkillCatalog:
@@ -240,10 +237,8 @@ class SkillRoutes(RouteGroup):
         building it takes longer than a request may wait."""
         settings = self.services.settings
         try:
-            return await load_skill_catalog(
-                settings.skills_dirs,
-                catalogs=self.catalogs,
-                timeout_s=settings.parse_timeout_seconds,
+            return await self.services.definitions.load_skill_catalog(
+                settings.skills_dirs, timeout_s=settings.parse_timeout_seconds
             )
         except ParseTimeout as exc:
             raise ApiError(

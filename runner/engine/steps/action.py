@@ -12,64 +12,27 @@ remote action of the job's own steps is found when the job starts (GitHub's
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from runner.actions import ActionReference, is_node_runtime
-from runner.engine.steps.run import step_context
+from runner.engine.scope import HookStep
+from runner.engine.steps.action_instance import ActionInstance, Stage
+from runner.engine.steps.composite import run_composite
+from runner.engine.steps.docker import run_docker
+from runner.engine.steps.node import run_node
 from runner.errors import RunError, WorkflowErrors
 from runner.events.types import Conclusion
-from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string
-from runner.model import load_action
+from runner.expressions import evaluate_condition
+from runner.model import Action, load_action
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from runner.engine.scope import StepScope
-    from runner.engine.steps.base import StepExecutor, StepOutcome
+    from runner.engine.steps.base import StepOutcome
     from runner.engine.steps.output import StepOutput
-    from runner.model import Action, Step
-
-
-class Stage(StrEnum):
-    PRE = "pre"
-    MAIN = "main"
-    POST = "post"
-
-
-@dataclass(slots=True, kw_only=True)
-class ActionInstance:
-    """One step's action: where it is, what its action.yml says, and what its stages
-    share."""
-
-    uses: str
-    directory: Path  # the action's folder (GITHUB_ACTION_PATH)
-    action: Action
-    repository: str = ""  # owner/repo of a remote action (GITHUB_ACTION_REPOSITORY)
-    ref: str = ""  # its ref (GITHUB_ACTION_REF)
-    origin: str = ""  # for the step's log: where a remote action came from
-    state: dict[str, str] = field(default_factory=dict)  # saved by one stage for the next
-    action_id: str | None = None  # `github.action` (GITHUB_ACTION), the same for every stage
-    inputs: dict[str, JSONValue] | None = None  # as main (or pre) last saw them: post's
-    env: dict[str, str] | None = None  # the step's `env:`, likewise
-    image: str = ""  # a Docker action's image, once pulled or built for this step
-    post_registered: bool = False
-
-    @property
-    def is_local(self) -> bool:
-        return not self.repository
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HookStep:
-    """An action's pre or post stage, run as a step of the job of its own."""
-
-    name: str  # "Pre <step name>", "Post <step name>"
-    condition: str  # pre-if / post-if
-    step: Step  # the step that uses the action (its timeout, continue-on-error, env)
-    executor: StepExecutor
+    from runner.model import Step
 
 
 class Runtime(Protocol):
@@ -80,11 +43,6 @@ class Runtime(Protocol):
 
 def runtime_for(instance: ActionInstance) -> Runtime:
     """The code that runs the action's `runs.using`. Raises RunError for any other."""
-    # Imported here: the runtimes import this module for ActionInstance and Stage.
-    from runner.engine.steps.composite import run_composite
-    from runner.engine.steps.docker import run_docker
-    from runner.engine.steps.node import run_node
-
     using = instance.action.using
     if using == "composite":
         return run_composite
@@ -158,6 +116,20 @@ class ActionStep:
         return await runtime(Stage.MAIN, step, instance, scope, io)
 
 
+class DockerImageStep:
+    """`uses: docker://image`: the image run as a Docker action with no action.yml
+    (`with: args` and `with: entrypoint` say what it runs)."""
+
+    async def execute(self, step: Step, scope: StepScope, io: StepOutput) -> StepOutcome:
+        assert step.uses is not None
+        action = Action(path="", pos=step.pos, using="docker", image=step.uses)
+        instance = ActionInstance(
+            uses=step.uses, directory=scope.run.contexts.workspace, action=action
+        )
+        register_post(step, instance, scope, io)
+        return await run_docker(Stage.MAIN, step, instance, scope, io)
+
+
 def register_post(step: Step, instance: ActionInstance, scope: StepScope, io: StepOutput) -> None:
     """Once a stage of the action has run, its post stage is due at the job's end,
     named after the job's step it belongs to."""
@@ -185,58 +157,3 @@ class StageExecutor:
 
     async def execute(self, step: Step, scope: StepScope, io: StepOutput) -> StepOutcome:
         return await runtime_for(self.instance)(self.stage, step, self.instance, scope, io)
-
-
-async def evaluate_inputs(
-    step: Step, action: Action, scope: StepScope, io: StepOutput, *, warn: bool = True
-) -> dict[str, JSONValue]:
-    """The step's `with:` over the action's defaults (expressions evaluated), as the
-    runner builds them; `warn` reports unexpected, missing and deprecated inputs."""
-    ctx = step_context(step, scope)
-    given = {
-        key: to_string(interpolate(value, ctx) if isinstance(value, str) else value)
-        for key, value in step.with_.items()
-    }
-    declared = {name.lower(): name for name in action.inputs}
-    inputs: dict[str, JSONValue] = {}
-    for key, value in given.items():
-        inputs[declared.get(key.lower(), key)] = value
-    unexpected = [key for key in given if key.lower() not in declared]
-    if action.using.lower() == "docker":  # a Docker action always takes these two
-        unexpected = [key for key in unexpected if key.lower() not in ("entrypoint", "args")]
-    if warn and unexpected:
-        valid = ", ".join(f"'{name}'" for name in action.inputs)
-        await io.annotate(
-            "warning",
-            f"Unexpected input(s) {', '.join(map(repr, unexpected))}, valid inputs are [{valid}]",
-        )
-    for name, spec in action.inputs.items():
-        if name in inputs:
-            if warn and spec.deprecation_message:
-                await io.annotate(
-                    "warning",
-                    f"Input '{name}' has been deprecated with message: {spec.deprecation_message}",
-                )
-        elif spec.default is not None:
-            default = spec.default
-            inputs[name] = to_string(
-                interpolate(default, ctx) if isinstance(default, str) else default
-            )
-        else:
-            if warn and spec.required:
-                await io.annotate("warning", f"Input required and not supplied: {name}")
-            inputs[name] = ""
-    return inputs
-
-
-def input_variables(inputs: dict[str, JSONValue]) -> dict[str, str]:
-    """INPUT_<NAME>: the name upper-cased with spaces as `_`, as the runner names them
-    (hyphens stay: `INPUT_PYTHON-VERSION`)."""
-    return {f"INPUT_{name.replace(' ', '_').upper()}": to_string(v) for name, v in inputs.items()}
-
-
-def action_id_base(instance: ActionInstance) -> str:
-    """The `github.action` of an action step without an id: `__owner_repo`, `__self`."""
-    if instance.is_local:
-        return "__self"
-    return "__" + re.sub(r"[^A-Za-z0-9_-]", "_", instance.repository.replace("/", "_"))

@@ -15,14 +15,10 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from runner.engine.env_files import StepFiles
-from runner.engine.steps.action import (
-    Stage,
-    action_id_base,
-    evaluate_inputs,
-    input_variables,
-)
+from runner.engine.steps.action_inputs import evaluate_inputs, input_variables
+from runner.engine.steps.action_instance import Stage, action_id_base
 from runner.engine.steps.base import StepOutcome
-from runner.engine.steps.run import (
+from runner.engine.steps.shell import (
     apply_files,
     evaluate_env,
     exit_message,
@@ -39,7 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from runner.engine.scope import StepScope
-    from runner.engine.steps.action import ActionInstance
+    from runner.engine.steps.action_instance import ActionInstance
     from runner.engine.steps.output import StepOutput
     from runner.expressions import JSONValue
     from runner.model import Step

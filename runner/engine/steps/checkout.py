@@ -1,7 +1,10 @@
 """`uses: actions/checkout@*` of the workflow's own repository, from the local clone.
 
 Without `path:` and `ref:` (or with the ref the workspace already has) the
-workspace is the repository: nothing to do. A `path:` gets a clone of the
+workspace is the repository: nothing to do. A `ref:` without `path:` replaces the
+job's snapshot's files with the ref's (as GitHub checks a ref out into the
+workspace); with `--bind`, where that would be the user's working tree, it is
+refused. A `path:` gets a clone of the
 local repository at `ref` (a branch, tag or commit; default the run's
 commit), `fetch-depth` commits deep (0: all history), its submodules taken
 from the local repository's own checkouts when `submodules:` asks for them.
@@ -10,12 +13,14 @@ GitHub runner's workspace goes with its job.
 
 Another repository (`repository:`) comes from where actions come from: a
 `--local-repository owner/repo@ref` folder, or git from the actions server
-(runner.actions.clone), into a `path:`.
+(runner.actions.clone), into a `path:`, or in place of the job's snapshot (never
+of the working tree itself: `--bind`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +28,7 @@ import trio
 
 from runner.actions import clone_repository
 from runner.engine.steps.base import StepOutcome
-from runner.engine.steps.run import step_context
+from runner.engine.steps.shell import step_context
 from runner.errors import RunError
 from runner.events.types import Conclusion
 from runner.expressions import interpolate, to_string
@@ -68,17 +73,22 @@ class CheckoutStep:
             commit, branch = await _resolve(root, ref, str(github.get("sha", "")))
             outputs = {"ref": f"refs/heads/{branch}" if branch else ref, "commit": commit}
             head = await _git(root, "rev-parse", "HEAD")
-            if commit != head:
+            if commit == head:
+                await io.write(["Workspace already available"])
+            elif scope.run.workspaces is None:
                 raise RunError(
                     f"ref {ref!r} ({commit[:7]}) is not what the workspace has checked out "
                     f"({head[:7]}): checking it out in place would change your working tree; "
-                    "give the step a `path:` to check it out beside it"
+                    "give the step a `path:` to check it out beside it (or run without "
+                    "--bind: each job then has a snapshot of its own)"
                 )
-            await io.write(["Workspace already available"])
+            else:  # the job's own snapshot: as on GitHub, the ref replaces what is there
+                await io.write([f"Checking out {ref} ({commit[:7]}) in the job's workspace"])
+                await _checkout_in_place(root, commit, branch)
             return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs)
         commit, branch = await _resolve(source, ref, str(github.get("sha", "")))
         outputs = {"ref": f"refs/heads/{branch}" if branch else ref, "commit": commit}
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        if _occupied(target):
             raise RunError(f"path {path!r} already exists in the workspace: not overwriting it")
         depth = _depth(given.get("fetch-depth", "1"))
         shown = f"{ref} ({commit[:7]})" if ref else commit[:7]
@@ -108,15 +118,21 @@ async def _checkout_other(
 ) -> StepOutcome:
     """Another repository, from the action source, into `path`."""
     if target == scope.run.contexts.workspace:
-        raise RunError(
-            f"checkout of another repository ({repository}) into the workspace would replace "
-            "your working tree: give the step a `path:` to check it out beside it"
-        )
-    if _occupied(target):
+        if scope.run.workspaces is None:
+            raise RunError(
+                f"checkout of another repository ({repository}) into the workspace would "
+                "replace your working tree (jobs run in it with --bind, or outside a git "
+                "repository): give the step a `path:`"
+            )
+        # The job's own snapshot: emptied, as actions/checkout empties a workspace that
+        # holds another repository.
+        await trio.to_thread.run_sync(_empty, target)
+    elif _occupied(target):
         raise RunError(f"path {path!r} already exists in the workspace: not overwriting it")
     depth = _depth(given.get("fetch-depth", "1"))
     await io.write([f"Syncing repository: {repository}"])
-    scope.job_env.checkouts.append(target)
+    if target != scope.run.contexts.workspace:  # the snapshot goes with the job anyway
+        scope.job_env.checkouts.append(target)
     submodules = given.get("submodules", "false").strip().lower()
     try:
         cloned = await clone_repository(
@@ -129,6 +145,14 @@ async def _checkout_other(
     return StepOutcome(
         outcome=Conclusion.SUCCESS, outputs={"ref": cloned.ref, "commit": cloned.commit}
     )
+
+
+def _empty(folder: Path) -> None:
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def _occupied(target: Path) -> bool:
@@ -202,6 +226,16 @@ async def _clone(root: Path, target: Path, commit: str, branch: str, depth: int)
         await _git(target, "checkout", "--quiet", "-B", branch, commit)
     else:
         await _git(target, "checkout", "--quiet", "--detach", commit)
+
+
+async def _checkout_in_place(root: Path, commit: str, branch: str) -> None:
+    """What actions/checkout does to a workspace (clean: true): the ref's files and
+    nothing else."""
+    if branch:
+        await _git(root, "checkout", "--quiet", "--force", "-B", branch, commit)
+    else:
+        await _git(root, "checkout", "--quiet", "--force", "--detach", commit)
+    await _git(root, "clean", "-ffdxq")
 
 
 async def _submodules(clone: Path, source: Path, *, recursive: bool, io: StepOutput) -> None:

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runner.engine.steps.action import evaluate_inputs
+from runner.engine.scope import StepScope
+from runner.engine.step_execution import record_skipped, run_step, should_run
+from runner.engine.steps.action_inputs import evaluate_inputs
 from runner.engine.steps.base import StepOutcome
+from runner.engine.steps.shell import evaluate_env
 from runner.errors import RunError
 from runner.events.types import Conclusion
 from runner.expressions import interpolate, to_string
 from runner.model import Defaults
 
 if TYPE_CHECKING:
-    from runner.engine.scope import StepScope
-    from runner.engine.steps.action import ActionInstance, Stage
+    from runner.engine.steps.action_instance import ActionInstance, Stage
     from runner.engine.steps.output import StepOutput
     from runner.model import Step
 
@@ -31,11 +33,6 @@ MAX_DEPTH = 10  # GitHub's limit on nested composite actions
 async def run_composite(
     stage: Stage, step: Step, instance: ActionInstance, scope: StepScope, io: StepOutput
 ) -> StepOutcome:
-    # Imported here: the step runner imports the step factory, which imports us.
-    from runner.engine.scope import StepScope
-    from runner.engine.step_runner import record_skipped, run_step, should_run
-    from runner.engine.steps.run import evaluate_env
-
     if scope.depth >= MAX_DEPTH:
         raise RunError(f"uses: {step.uses}: composite actions nested deeper than {MAX_DEPTH}")
     action = instance.action

@@ -16,16 +16,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from runner.actions import Mounts, build_argv, find_container_engine, image_tag, run_argv
-from runner.engine.steps.action import ActionInstance, Stage, register_post
+from runner.engine.steps.action_instance import Stage
 from runner.engine.steps.action_process import run_action_process
-from runner.engine.steps.run import spawn_step_process
+from runner.engine.steps.shell import spawn_step_process
 from runner.errors import RunError
 from runner.expressions import JSONValue, interpolate, to_string
-from runner.model import Action
 
 if TYPE_CHECKING:
     from runner.engine.env_files import StepFiles
     from runner.engine.scope import StepScope
+    from runner.engine.steps.action_instance import ActionInstance
     from runner.engine.steps.base import StepOutcome
     from runner.engine.steps.output import StepOutput
     from runner.model import Step
@@ -122,17 +122,3 @@ async def _image(engine: str, instance: ActionInstance, scope: StepScope, io: St
             f"uses: {instance.uses}: Docker build failed with exit code {outcome.exit_code}"
         )
     return tag
-
-
-class DockerImageStep:
-    """`uses: docker://image`: the image run as a Docker action with no action.yml
-    (`with: args` and `with: entrypoint` say what it runs)."""
-
-    async def execute(self, step: Step, scope: StepScope, io: StepOutput) -> StepOutcome:
-        assert step.uses is not None
-        action = Action(path="", pos=step.pos, using="docker", image=step.uses)
-        instance = ActionInstance(
-            uses=step.uses, directory=scope.run.contexts.workspace, action=action
-        )
-        register_post(step, instance, scope, io)
-        return await run_docker(Stage.MAIN, step, instance, scope, io)

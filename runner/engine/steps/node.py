@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runner.actions import find_node, node_major, node_setting, runtime_mismatch
-from runner.engine.steps.action import Stage
+from runner.engine.steps.action_instance import Stage
 from runner.engine.steps.action_process import run_action_process
 from runner.errors import RunError
 
 if TYPE_CHECKING:
     from runner.engine.scope import StepScope
-    from runner.engine.steps.action import ActionInstance
+    from runner.engine.steps.action_instance import ActionInstance
     from runner.engine.steps.base import StepOutcome
     from runner.engine.steps.output import StepOutput
     from runner.model import Step

@@ -52,7 +52,6 @@ class StepOutput:
     allow_unsecure_commands: bool = False
     set_env: dict[str, str] = field(default_factory=dict)  # ::set-env name=X::value
     added_paths: list[str] = field(default_factory=list)  # ::add-path::dir, in order
-    line_count: int = 0
     matchers: ProblemMatchers | None = None  # the job's, once a step added one
     _stop_token: str | None = None
     _echo: bool = False
@@ -70,7 +69,6 @@ class StepOutput:
 
     async def on_lines(self, stream: str, lines: list[str]) -> None:
         """The process.LineHandler of this step."""
-        self.line_count += len(lines)
         if faults.ARMED is not None:
             faults.inject("log", "\n".join(lines))
         text = "\n".join(lines)

@@ -19,7 +19,7 @@ skill.completed is emitted whatever happens once skill.started was (a
 cancelled or timed-out step too), so a follower of a trace always sees its end.
 
 The execution's trace id and channel: for the run a caller started to execute
-one skill (runner.skills.launch) they come from the run's event payload, with
+one skill (runner.engine.skill_runs) they come from the run's event payload, with
 the caller's inputs; a skill called by a skill inherits the channel and
 records its parent's trace; any other `skill:` step is channel `workflow`.
 """
@@ -30,19 +30,19 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from runner.engine.scope import JobEnvironment, StepScope
+from runner.engine.step_execution import record_skipped, run_step, should_run, step_name
 from runner.engine.steps.base import StepOutcome
-from runner.engine.steps.run import step_context
+from runner.engine.steps.shell import evaluate_env, step_context
 from runner.errors import ExpressionError, RunError, StaxError
 from runner.events.types import Conclusion, EventType, now_ms
 from runner.expressions import JSONValue, interpolate, to_string
 from runner.model import Defaults
-from runner.skills.catalog import load_catalog
 from runner.skills.inputs import resolve_skill_inputs
 from runner.skills.trace import EXECUTION_EVENT, new_trace_id
 
 if TYPE_CHECKING:
-    from runner.engine.scope import StepScope
-    from runner.engine.step_runner import StepResult
+    from runner.engine.step_execution import StepResult
     from runner.engine.steps.output import StepOutput
     from runner.model import Skill, Step
 
@@ -106,7 +106,8 @@ class _Execution:
         inputs: dict[str, JSONValue] = {}
         error: str | None = None
         try:
-            skill = load_catalog(self.scope.run.settings.skills_dirs).require(self.skill_id)
+            run = self.scope.run
+            skill = run.skill_catalogs.load(run.settings.skills_dirs).require(self.skill_id)
             inputs = resolve_skill_inputs(skill, self._given(), strict=False)
         except StaxError as exc:
             error = str(exc)
@@ -181,44 +182,8 @@ class _Execution:
         self, skill: Skill, inputs: dict[str, JSONValue], current: list[str]
     ) -> tuple[str, dict[str, JSONValue], str | None]:
         """Run the skill's steps; (status, outputs, error)."""
-        # Imported here: the step runner imports the step factory, which imports us.
-        from runner.engine.scope import JobEnvironment, StepScope
-        from runner.engine.step_runner import record_skipped, run_step, should_run, step_name
-        from runner.engine.steps.run import evaluate_env
-
         outer = self.scope
-        directory = skill.directory
-        skill_ctx: dict[str, JSONValue] = {
-            "id": skill.id,
-            "trace_id": self.trace_id,
-            "channel": self.channel,
-            "path": str(directory),
-        }
-        step_env = evaluate_env(self.step.env, outer, outer.env_context())
-        base_env: dict[str, JSONValue] = {
-            **outer.env_context(),
-            **step_env,
-            "STAX_SKILL_ID": skill.id,
-            "STAX_SKILL_TRACE_ID": self.trace_id,
-            "STAX_SKILL_DIR": str(directory),
-        }
-        inner = StepScope(
-            run=outer.run,
-            job=outer.job,
-            # The job's env reaches the skill; what the skill adds stays in it.
-            job_env=JobEnvironment(
-                added_env=dict(outer.job_env.added_env),
-                added_path=list(outer.job_env.added_path),
-            ),
-            control=outer.control,
-            env=base_env,
-            layers={**outer.layers, "inputs": inputs, "skill": skill_ctx},
-            defaults=Defaults(working_directory=str(directory)),
-            action_path=directory,
-            depth=outer.depth + 1,
-        )
-        if skill.env:
-            inner.env = {**base_env, **evaluate_env(dict(skill.env), inner, base_env)}
+        inner = self._inner_scope(skill, inputs)
         try:
             for inner_step in skill.steps:
                 step_id = inner_step.id or f"step_{inner_step.index + 1}"
@@ -269,6 +234,44 @@ class _Execution:
         if self.first_degraded is not None:
             return "degraded", outputs, None
         return "completed", outputs, None
+
+    def _inner_scope(self, skill: Skill, inputs: dict[str, JSONValue]) -> StepScope:
+        """Where the skill's steps run: its inputs, a `skill` context, its directory, and
+        a copy of the job's env that what the skill adds stays in."""
+        outer = self.scope
+        directory = skill.directory
+        skill_ctx: dict[str, JSONValue] = {
+            "id": skill.id,
+            "trace_id": self.trace_id,
+            "channel": self.channel,
+            "path": str(directory),
+        }
+        step_env = evaluate_env(self.step.env, outer, outer.env_context())
+        base_env: dict[str, JSONValue] = {
+            **outer.env_context(),
+            **step_env,
+            "STAX_SKILL_ID": skill.id,
+            "STAX_SKILL_TRACE_ID": self.trace_id,
+            "STAX_SKILL_DIR": str(directory),
+        }
+        inner = StepScope(
+            run=outer.run,
+            job=outer.job,
+            # The job's env reaches the skill; what the skill adds stays in it.
+            job_env=JobEnvironment(
+                added_env=dict(outer.job_env.added_env),
+                added_path=list(outer.job_env.added_path),
+            ),
+            control=outer.control,
+            env=base_env,
+            layers={**outer.layers, "inputs": inputs, "skill": skill_ctx},
+            defaults=Defaults(working_directory=str(directory)),
+            action_path=directory,
+            depth=outer.depth + 1,
+        )
+        if skill.env:
+            inner.env = {**base_env, **evaluate_env(dict(skill.env), inner, base_env)}
+        return inner
 
     def _finished(self, step_id: str, result: StepResult) -> dict[str, JSONValue]:
         phase = _PHASES.get(result.conclusion, "failed")

@@ -13,11 +13,11 @@ import trio
 
 from runner.actions.services import (
     CacheScope,
-    LocalServices,
     RuntimeClaims,
     ServiceAccess,
     mint_token,
 )
+from runner.actions.services.local_server import LocalServices
 from runner.config import Settings, load_settings
 
 MAIN = CacheScope(scope="refs/heads/main", writable=True)

@@ -10,7 +10,6 @@ import stat
 from typing import TYPE_CHECKING
 
 import jsonschema
-import pytest
 import trio
 
 from runner.config import EnvironmentSettings
@@ -24,7 +23,9 @@ if TYPE_CHECKING:
 async def wait_for_run(client: object, run_id: str) -> dict:  # type: ignore[type-arg]
     with trio.fail_after(20):
         while True:
-            run = (await client.get(f"/api/runs/{run_id}")).json()  # type: ignore[attr-defined]
+            response = await client.get(f"/api/runs/{run_id}")  # type: ignore[attr-defined]
+            assert response.status_code == 200, response.text
+            run = response.json()
             if run["status"] == "completed":
                 return run  # type: ignore[no-any-return]
             await trio.sleep(0.02)
@@ -86,6 +87,7 @@ async def test_bad_bodies_get_specific_errors(daemon: Daemon) -> None:
             "localRepositories.o/r@v1: 'rel' is not an absolute path to a directory",
         ),
         (b'{"workflow": "build", "actionOfflineMode": "yes"}', 422, "actionOfflineMode"),
+        (b'{"workflow": "build", "bind": "yes"}', 422, "bind"),
     ]
     async with daemon.client() as client:
         for body, status, fragment in cases:
@@ -133,9 +135,7 @@ async def test_runs_list_get_log_and_unknowns(daemon: Daemon) -> None:
         assert bad.status_code == 400
 
 
-@pytest.mark.parametrize("engine_process", [True, False], ids=["engine process", "inline"])
-async def test_cancel_a_running_run(daemon_factory: DaemonFactory, engine_process: bool) -> None:
-    daemon = await daemon_factory(engine_process=engine_process)
+async def test_cancel_a_running_run(daemon: Daemon) -> None:
     daemon.write_workflow(
         "slow.yml",
         """
@@ -166,12 +166,8 @@ async def test_cancel_a_running_run(daemon_factory: DaemonFactory, engine_proces
     assert [s["conclusion"] for s in steps] == ["cancelled", "success"]
 
 
-@pytest.mark.parametrize("engine_process", [True, False], ids=["engine process", "inline"])
-async def test_approval_over_http(daemon_factory: DaemonFactory, engine_process: bool) -> None:
-    daemon = await daemon_factory(
-        environments={"production": EnvironmentSettings(approval=True)},
-        engine_process=engine_process,
-    )
+async def test_approval_over_http(daemon_factory: DaemonFactory) -> None:
+    daemon = await daemon_factory(environments={"production": EnvironmentSettings(approval=True)})
     daemon.write_workflow(
         "deploy.yml",
         """
@@ -217,12 +213,10 @@ async def test_workflows_and_health(daemon: Daemon) -> None:
         assert health["accepting_runs"] is True
 
 
-async def test_a_deleted_data_dir_degrades_a_daemon_with_its_engine_on_the_same_loop(
-    daemon_factory: DaemonFactory,
-) -> None:
-    """The store's health, with the writer in the daemon's own process (the engine process
-    case is tests/chaos/test_store_loss.py): degraded at once, runs refused, reads served."""
-    daemon = await daemon_factory(engine_process=False)
+async def test_a_deleted_data_dir_degrades_the_daemon_at_once(daemon: Daemon) -> None:
+    """The store's health as the HTTP side finds it on the spot (its own check of the files,
+    not the engine's next report; tests/chaos/test_store_loss.py has the run in flight):
+    degraded at once, runs refused, reads served."""
     daemon.write_workflow("build.yml", CHECKOUT_AND_BUILD)
     async with daemon.client() as client:
         run_id = await start_run(client, daemon, "build")
