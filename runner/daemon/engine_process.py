@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from runner.daemon.mirror import StoreMirror
     from runner.daemon.wire import Request
     from runner.engine.records import RunRecord
-    from runner.engine.workflow_run import RunRequest
+    from runner.engine.run_request import RunRequest
     from runner.events.bus import Bus
     from runner.events.types import Event
 

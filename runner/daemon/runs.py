@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from runner.engine.concurrency import ConcurrencyGroups
-from runner.engine.workflow_run import RunRequest, WorkflowRun
+from runner.engine.workflow_run import WorkflowRun
 from runner.errors import StoreUnavailable, Unavailable
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from runner.actions.services import ServiceAccess
     from runner.config import Settings
     from runner.engine.records import RunRecord
+    from runner.engine.run_request import RunRequest
     from runner.events.sink import EventSink
     from runner.events.store import EventStore
     from runner.events.store_reader import StoreReader

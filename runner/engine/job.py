@@ -7,7 +7,7 @@ matrix, runs-on); this module runs a job that has been decided on.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from runner.engine.step_execution import (
     step_name,
 )
 from runner.engine.steps.output import StepOutput
-from runner.engine.workspaces import enter_job_workspace
+from runner.engine.workspaces import job_contexts, take_job_snapshot
 from runner.errors import ExpressionError, StaxError
 from runner.events.types import Conclusion, EventType, Status, now_ms
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
@@ -150,7 +150,9 @@ async def _enter_workspace(plan: JobPlan, scope: StepScope) -> Path | None:
     when the job ends (None: the job runs in the workdir, with --bind or without git)."""
     if scope.run.workspaces is None or plan.workspace is None:
         return None
-    await enter_job_workspace(scope.run.workspaces, plan.workspace, scope)
+    await take_job_snapshot(scope.run.workspaces, plan.workspace)
+    contexts = job_contexts(scope.run.contexts, plan.workspace.path)
+    scope.run = replace(scope.run, contexts=contexts)
     return plan.workspace.snapshot
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runner.engine.workflow_run import RunRequest
+from runner.engine.run_request import RunRequest
 from runner.model import Job, Step, StepKind, Workflow
 from runner.skills.trace import EXECUTION_EVENT, WORKFLOW_PREFIX
 

@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
     from runner.config import Settings
     from runner.engine.contexts import RunContexts
-    from runner.engine.scope import StepScope
     from runner.expressions import JSONValue
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -100,10 +99,8 @@ def moved_env(env: Mapping[str, JSONValue], workdir: Path, workspace: Path) -> d
     }
 
 
-async def enter_job_workspace(
-    workspaces: JobWorkspaces, workspace: JobWorkspace, scope: StepScope
-) -> None:
-    """Take the job's snapshot and point the scope's contexts at it. Raises RunError when
+async def take_job_snapshot(workspaces: JobWorkspaces, workspace: JobWorkspace) -> None:
+    """Take the job's snapshot (the caller points its contexts at it). Raises RunError when
     it cannot be taken (nothing is left behind then). The caller removes it
     (runner.workspace.remove_snapshot) once the job's processes are gone."""
     take = partial(create_snapshot, workspaces.repo, workspace.snapshot, exclude=workspaces.exclude)
@@ -111,4 +108,3 @@ async def enter_job_workspace(
         await trio.to_thread.run_sync(take)
     except (OSError, RunError) as exc:
         raise RunError(f"the job's workspace could not be made: {exc}") from None
-    scope.run = replace(scope.run, contexts=job_contexts(scope.run.contexts, workspace.path))

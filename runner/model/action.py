@@ -12,6 +12,7 @@ other `using` is an error at its line and column.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,14 +83,65 @@ def parse_action(text: str, path: str) -> Action:
     # checks, and so does this.
     require_keys(root, ("runs",), problems, "", root.pos)
 
+    runs = _runs(root.get("runs"), problems)
+    using, runs_fields = runs.using, runs.fields
+    inputs_node = root.get("inputs")
+    outputs_node = root.get("outputs")
+    name_node = root.get("name")
+    description_node = root.get("description")
+    action = Action(
+        path=path,
+        pos=root.pos,
+        name=(string(name_node, problems, "name") or "") if name_node is not None else "",
+        description=(
+            (string(description_node, problems, "description") or "")
+            if description_node is not None
+            else ""
+        ),
+        inputs=parse_action_inputs(inputs_node, problems, "inputs")
+        if inputs_node is not None
+        else {},
+        outputs=(
+            parse_outputs(outputs_node, problems, "outputs", require_value=using == "composite")
+            if outputs_node is not None
+            else {}
+        ),
+        using=using,
+        steps=runs.steps,
+        main=runs_fields.get("main", ""),
+        pre=runs_fields.get("pre") or runs_fields.get("pre-entrypoint", ""),
+        post=runs_fields.get("post") or runs_fields.get("post-entrypoint", ""),
+        pre_if=runs_fields.get("pre-if") or "always()",
+        post_if=runs_fields.get("post-if") or "always()",
+        image=runs_fields.get("image", ""),
+        entrypoint=runs_fields.get("entrypoint", ""),
+        args=runs.args,
+        env=runs.env,
+    )
+    check_expressions(root, problems)
+    problems.raise_if_any()
+    return action
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Runs:
+    """An action's `runs:` as its runtime reads it."""
+
+    using: str
+    steps: tuple[Step, ...]  # composite
+    fields: dict[str, str]  # main/pre/post (node), image/entrypoint/... (docker)
+    args: tuple[str, ...]  # docker
+    env: dict[str, JSONValue]  # docker
+
+
+def _runs(runs_node: Node | None, problems: Problems) -> _Runs:
+    """`runs:`, checked for its runtime (`using`): composite, node or docker."""
     using = ""
     steps: tuple[Step, ...] = ()
     runs_fields: dict[str, str] = {}
     args: tuple[str, ...] = ()
     env: dict[str, JSONValue] = {}
-    if (runs_node := root.get("runs")) is not None and (
-        runs := mapping(runs_node, problems, "runs")
-    ) is not None:
+    if runs_node is not None and (runs := mapping(runs_node, problems, "runs")) is not None:
         require_keys(runs, ("using",), problems, "runs", runs.pos)
         using_node = runs.get("using")
         using = (
@@ -135,42 +187,7 @@ def parse_action(text: str, path: str) -> Action:
                 "runs.using",
             )
 
-    inputs_node = root.get("inputs")
-    outputs_node = root.get("outputs")
-    name_node = root.get("name")
-    description_node = root.get("description")
-    action = Action(
-        path=path,
-        pos=root.pos,
-        name=(string(name_node, problems, "name") or "") if name_node is not None else "",
-        description=(
-            (string(description_node, problems, "description") or "")
-            if description_node is not None
-            else ""
-        ),
-        inputs=parse_action_inputs(inputs_node, problems, "inputs")
-        if inputs_node is not None
-        else {},
-        outputs=(
-            parse_outputs(outputs_node, problems, "outputs", require_value=using == "composite")
-            if outputs_node is not None
-            else {}
-        ),
-        using=using,
-        steps=steps,
-        main=runs_fields.get("main", ""),
-        pre=runs_fields.get("pre") or runs_fields.get("pre-entrypoint", ""),
-        post=runs_fields.get("post") or runs_fields.get("post-entrypoint", ""),
-        pre_if=runs_fields.get("pre-if") or "always()",
-        post_if=runs_fields.get("post-if") or "always()",
-        image=runs_fields.get("image", ""),
-        entrypoint=runs_fields.get("entrypoint", ""),
-        args=args,
-        env=env,
-    )
-    check_expressions(root, problems)
-    problems.raise_if_any()
-    return action
+    return _Runs(using=using, steps=steps, fields=runs_fields, args=args, env=env)
 
 
 def _texts(runs: MappingNode, keys: tuple[str, ...], problems: Problems) -> dict[str, str]:
