@@ -73,8 +73,8 @@ CASES: tuple[Case, ...] = (
         jobs=("build",),
         matrix=("python-version:3.12",),
     ),
-    # smoke-tests moves ${{ github.workspace }} itself: only in a workspace of its own.
-    Case(project="trio", workflow="ci.yml", jobs=("build",)),
+    # smoke-tests moves ${{ github.workspace }} itself, then checks the repository out again.
+    Case(project="trio", workflow="ci.yml", jobs=("build", "smoke-tests")),
     Case(project="httpx", workflow="test-suite.yml", matrix=("python-version:3.12",)),
     Case(project="pydantic", workflow="ci.yml", jobs=("lint",)),
     Case(project="pip", workflow="ci.yml", jobs=("vendoring",)),
