@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError
 
+# The `runs.using` of JavaScript actions; [actions] may name a Node.js for each.
+NODE_RUNTIMES = ("node12", "node16", "node20", "node24")
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -87,6 +90,8 @@ class ActionsSettings:
 
     server: str = "https://github.com"  # the actions server (a GitHub Enterprise host, a mirror)
     node: str = "node"  # the Node.js that runs `using: node*` actions: a name on PATH or a path
+    # "node24" -> the Node.js for that `using` alone (GitHub's runner has one per version)
+    runtimes: Mapping[str, str] = field(default_factory=dict)
     offline_mode: bool = False  # use cached actions only, never the network
     # "owner/repo@ref" (any server) or "https://host/owner/repo@ref" -> a local folder
     local_repositories: Mapping[str, Path] = field(default_factory=dict)
@@ -371,6 +376,7 @@ def _parse_actions(table: Mapping[str, Any], root: Path, fail: Any) -> ActionsSe
         "local_repositories": dict,
         "tool_cache": str,
     }
+    allowed |= dict.fromkeys(NODE_RUNTIMES, str)
     for key, value in table.items():
         expected = allowed.get(key)
         if expected is None:
@@ -384,6 +390,10 @@ def _parse_actions(table: Mapping[str, Any], root: Path, fail: Any) -> ActionsSe
     node = table.get("node", defaults.node)
     if not node.strip():
         raise fail("actions.node", "expected a command name or a path")
+    runtimes = {key: table[key] for key in NODE_RUNTIMES if key in table}
+    for key, value in runtimes.items():
+        if not value.strip():
+            raise fail(f"actions.{key}", "expected a command name or a path")
     local: dict[str, Path] = {}
     for key, value in table.get("local_repositories", {}).items():
         where = f"actions.local_repositories.{key}"
@@ -404,6 +414,7 @@ def _parse_actions(table: Mapping[str, Any], root: Path, fail: Any) -> ActionsSe
     return ActionsSettings(
         server=server.rstrip("/"),
         node=node,
+        runtimes=runtimes,
         offline_mode=table.get("offline_mode", False),
         local_repositories=local,
         tool_cache=tool_cache,

@@ -53,13 +53,14 @@ def test_the_actions_table(tmp_path: Path) -> None:
     settings = settings_from(
         tmp_path,
         '[actions]\nserver = "https://ghe.example/"\nnode = "/opt/node20/bin/node"\n'
-        "offline_mode = true\n"
+        'node24 = "/opt/node24/bin/node"\noffline_mode = true\n'
         '[actions.local_repositories]\n"actions/checkout@v4" = "../checkout"\n'
         '"https://ghe.example/octo/act@main" = "/src/act"\n',
     )
     actions = settings.actions
     assert actions.server == "https://ghe.example"
     assert actions.node == "/opt/node20/bin/node"
+    assert actions.runtimes == {"node24": "/opt/node24/bin/node"}
     assert actions.offline_mode is True
     assert actions.local_repositories == {
         "actions/checkout@v4": tmp_path.resolve() / "../checkout",
@@ -80,6 +81,8 @@ def test_engine_process_true_is_still_accepted_and_no_longer_offered(tmp_path: P
         ("[actions]\nsevrer = 1\n", "actions.sevrer: unknown setting (allowed: server, node, "),
         ("[actions]\noffline_mode = 1\n", "actions.offline_mode: expected true or false"),
         ('[actions]\nnode = ""\n', "actions.node: expected a command name or a path"),
+        ('[actions]\nnode24 = " "\n', "actions.node24: expected a command name or a path"),
+        ("[actions]\nnode22 = 1\n", "actions.node22: unknown setting"),
         (
             '[actions.local_repositories]\n"checkout@v4" = "/x"\n',
             "actions.local_repositories.checkout@v4: 'checkout@v4': expected OWNER/REPO@REF",

@@ -1,18 +1,62 @@
 """The Node.js that runs JavaScript actions (`runs.using: node12|node16|node20|node24`).
 
-GitHub's runner brings its own Node.js for each `using`; stax runs them all
-with the host's: `[actions] node` in stax.toml (a command name looked up on
-PATH, or a path), `node` by default.
+GitHub's runner brings its own Node.js for each `using`; stax runs them with
+the host's: `[actions] node` in stax.toml (a command name looked up on PATH, or
+a path), `node` by default, or the one `[actions] node24` (and so on) names for
+that `using`. An action written for a newer Node.js than the one that runs it
+often fails in ways that say nothing of versions (a missing web API), so the
+step is warned when the major version is lower than its `using` asks.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from typing import TYPE_CHECKING
 
+import trio
+
+from runner.config import NODE_RUNTIMES as NODE_RUNTIMES
 from runner.errors import RunError
 
-NODE_RUNTIMES = ("node12", "node16", "node20", "node24")
+if TYPE_CHECKING:
+    from runner.config import ActionsSettings
+
+_VERSION = re.compile(r"v(\d+)\.")
+_majors: dict[str, int | None] = {}  # a Node.js's path -> its major version, asked once
+
+
+def node_setting(actions: ActionsSettings, using: str) -> str:
+    """What runs `using` (node20, node24...): its own setting, else `[actions] node`."""
+    return actions.runtimes.get(using.lower(), actions.node)
+
+
+async def node_major(node: str) -> int | None:
+    """The major version `node --version` gives (None when it says nothing usable);
+    asked once a process for each path."""
+    if node not in _majors:
+        try:
+            with trio.fail_after(10):
+                done = await trio.run_process(
+                    [node, "--version"], capture_stdout=True, capture_stderr=True, check=False
+                )
+        except (OSError, trio.TooSlowError):
+            return None
+        match = _VERSION.match(done.stdout.decode("ascii", "replace").strip())
+        _majors[node] = int(match[1]) if match else None
+    return _majors[node]
+
+
+def runtime_mismatch(using: str, node: str, major: int | None) -> str | None:
+    """A warning when `node` (of version `major`) is older than `using` asks, else None."""
+    wanted = int(using.lower().removeprefix("node"))
+    if major is None or major >= wanted:
+        return None
+    return (
+        f"this action runs on {using.lower()}, and {node} is Node.js {major}: it may fail "
+        f"(set [actions] {using.lower()} in stax.toml to a Node.js {wanted})"
+    )
 
 
 def is_node_runtime(using: str) -> bool:

@@ -142,7 +142,7 @@ class ActionSource:
         async with lock:  # one fetch per ref at a time: the second waits and reuses it
             found = self._found.get(key)
             if found is None:
-                found = self._local(reference) or await self._from_cache_or_git(reference)
+                found = self.local(reference) or await self._from_cache_or_git(reference)
                 self._found[key] = found
                 how = found.how
             else:
@@ -150,7 +150,8 @@ class ActionSource:
         return FetchedAction(reference=reference, root=found.root, commit=found.commit, how=how)
 
     # -- 1. local folders --------------------------------------------------
-    def _local(self, reference: ActionReference) -> FetchedAction | None:
+    def local(self, reference: ActionReference) -> FetchedAction | None:
+        """The `--local-repository` folder of `reference`, if one is given."""
         # act's keys: `owner/repo@ref` on any server, `https://host/owner/repo@ref` on one.
         # Repository names compare without case, as GitHub's do; refs exactly.
         names = {reference.repository.lower(), f"{self.server}/{reference.repository}".lower()}

@@ -3,6 +3,11 @@
 Parsing is pure; what a command does is the step's business (see
 steps/output.py). Escaping follows the runner: in the message `%25 %0D %0A`
 stand for `% \\r \\n`; in property values also `%3A %2C` for `: ,`.
+
+The runner also reads the older form `##[name key=value;key=value]message`
+anywhere in a line, for the commands it knows (setup-node and setup-python still
+print `##[add-matcher]path`), with its own escapes: `%3B %0D %0A %5D %AZP25` for
+`; \\r \\n ] %`.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ def parse_command(line: str) -> Command | None:
     """
     text = line.lstrip()
     if not text.startswith("::"):
-        return None
+        return _parse_legacy(line)
     end = text.find("::", 2)
     if end < 0:
         return None
@@ -60,6 +65,34 @@ def parse_command(line: str) -> Command | None:
         if sep and key.strip():
             properties[key.strip()] = _unescape_property(value)
     return Command(name=name, properties=properties, message=message)
+
+
+def _parse_legacy(line: str) -> Command | None:
+    """`##[name key=value;...]message`, where the runner finds it: anywhere in the
+    line, and only for a command it knows."""
+    start = line.find("##[")
+    if start < 0:
+        return None
+    end = line.find("]", start)
+    if end < 0:
+        return None
+    name, _, props = line[start + 3 : end].partition(" ")
+    if name not in KNOWN:
+        return None
+    properties: dict[str, str] = {}
+    for pair in props.split(";"):
+        key, sep, value = pair.partition("=")
+        if sep and key and value:
+            properties[key] = _unescape_legacy(value)
+    return Command(name=name, properties=properties, message=_unescape_legacy(line[end + 1 :]))
+
+
+def _unescape_legacy(text: str) -> str:
+    if "%" not in text:
+        return text
+    for token, escaped in ((";", "%3B"), ("\r", "%0D"), ("\n", "%0A"), ("]", "%5D")):
+        text = text.replace(escaped, token)
+    return text.replace("%AZP25", "%")
 
 
 def _unescape_data(text: str) -> str:

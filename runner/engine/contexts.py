@@ -53,6 +53,9 @@ class RunContexts:
     workspace: Path
     temp_dir: Path  # RUNNER_TEMP
     commands_dir: Path  # where each step's $GITHUB_* files and script go
+    # The work tree of the local repository the run started in (None outside one):
+    # actions/checkout clones from it, whatever a job has done to its workspace.
+    repository: Path | None = None
     extra: dict[str, JSONValue] = field(default_factory=dict)  # e.g. `jobs` in a called workflow
 
     def eval_context(

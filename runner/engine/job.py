@@ -287,12 +287,14 @@ async def _job_step(
     reporter = scope.run.reporter
     step_record = StepRecord(number=len(record.steps) + 1, name=name, id=step_id)
     record.steps.append(step_record)
+    scope.job_env.matchers.workspace = scope.run.contexts.workspace
     io = StepOutput(
         reporter=reporter,
         masker=scope.run.masker,
         job_id=record.id,
         step_number=step_record.number,
         debug=_debug_enabled(scope),
+        matchers=scope.job_env.matchers,
     )
     try:
         runs = holds()

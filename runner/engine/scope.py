@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from runner.engine.concurrency import ConcurrencyGroups
+from runner.engine.problem_matchers import ProblemMatchers
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -97,6 +98,7 @@ class JobEnvironment:
     actions: dict[int, ActionInstance | str] = field(default_factory=dict)
     post_steps: list[HookStep] = field(default_factory=list)  # run last to first at the end
     checkouts: list[Path] = field(default_factory=list)  # clones in the workspace: go with the job
+    matchers: ProblemMatchers = field(default_factory=ProblemMatchers)  # ::add-matcher::
 
 
 @dataclass(slots=True, kw_only=True)

@@ -288,6 +288,7 @@ class WorkflowRun:
             workspace=workdir,
             temp_dir=runner_temp,
             commands_dir=commands_dir,
+            repository=repo.root,
         )
         return RunScope(
             settings=self.settings,

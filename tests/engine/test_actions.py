@@ -27,7 +27,7 @@ async def test_checkout_logs_that_the_workspace_is_already_there(run_yaml: Runne
     assert result.output("j", 2) == ["Workspace already available"]
     assert result.step_conclusions("j") == ["success", "success", "failure"]
     assert any(
-        "checkout of another repository (someone/else) is not supported yet" in line
+        "checkout of another repository (someone/else) into the workspace would replace" in line
         for line in result.logs("j", 3)
     )
 

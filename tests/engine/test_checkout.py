@@ -1,4 +1,5 @@
-"""actions/checkout of the workflow's own repository: path, ref, fetch-depth, submodules."""
+"""actions/checkout of the workflow's own repository (path, ref, fetch-depth, submodules),
+and of another one, from the actions server or a --local-repository folder."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from tests.actions.git_server import GitServer
     from tests.engine.conftest import Runner
 
 _ENV = {
@@ -133,7 +135,11 @@ async def test_submodules_come_from_the_local_repository(
 @pytest.mark.parametrize(
     ("with_", "message"),
     [
-        ("{repository: someone/else}", "checkout of another repository (someone/else)"),
+        (
+            "{repository: someone/else, path: x}",
+            "checkout of someone/else: git ls-remote failed",
+        ),
+        ("{repository: not-a-name, path: x}", "'not-a-name' is not of the form owner/repo"),
         ("{ref: nope, path: x}", "ref 'nope' is not in the local repository"),
         ("{path: ../outside}", "is not under the workspace"),
         ("{path: version.txt}", "already exists in the workspace"),
@@ -200,3 +206,151 @@ async def test_the_ref_the_workspace_has_is_already_available(run_yaml: Runner, 
                 with: {ref: main, fetch-depth: 0}
     """)
     assert result.output("j", 1) == ["Workspace already available"]
+
+
+async def test_another_repository_comes_from_the_actions_server_at_a_branch_tag_or_commit(
+    run_yaml: Runner, repo: Path, actions_server: GitServer
+) -> None:
+    first = actions_server.publish("octo/lib", {"lib.txt": "one\n"}, tag="v1")
+    second = actions_server.publish("octo/lib", {"lib.txt": "two\n"})
+    result = await run_yaml(f"""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                id: default
+                with: {{repository: octo/lib, path: default}}
+              - uses: actions/checkout@v4
+                id: tag
+                with: {{repository: octo/lib, ref: v1, path: tag}}
+              - uses: actions/checkout@v4
+                with: {{repository: octo/lib, ref: {first}, path: sha, fetch-depth: 0}}
+              - run: |
+                  cat default/lib.txt tag/lib.txt sha/lib.txt
+                  git -C default rev-parse --abbrev-ref HEAD
+                  git -C default rev-list --count HEAD
+                  git -C sha rev-list --count HEAD
+                  echo "${{{{ steps.default.outputs.ref }}}} ${{{{ steps.default.outputs.commit }}}}"
+                  echo "${{{{ steps.tag.outputs.ref }}}} ${{{{ steps.tag.outputs.commit }}}}"
+    """)
+    assert result.conclusion == "success", result.logs("j")
+    assert result.output("j", 4) == [
+        "two",
+        "one",
+        "one",
+        "main",
+        "1",  # fetch-depth 1 by default
+        "1",  # all history: the first commit has no parent
+        f"refs/heads/main {second}",
+        f"v1 {first}",
+    ]
+    assert not (repo / "default").exists()  # the clones go with the job
+
+
+async def test_another_repository_from_a_local_repository_folder(
+    run_yaml: Runner, repo: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "lib.txt").write_text("local\n")
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {repository: octo/lib, ref: main, path: lib}
+              - run: cat lib/lib.txt
+    """,
+        local_repositories={"octo/lib@main": str(folder)},
+    )
+    assert result.conclusion == "success", result.logs("j")
+    assert result.output("j", 2) == ["local"]
+    assert (folder / "lib.txt").exists()  # the folder itself is left as it is
+
+
+async def test_another_repository_without_such_a_ref_names_it(
+    run_yaml: Runner, repo: Path, actions_server: GitServer
+) -> None:
+    actions_server.publish("octo/lib", {"lib.txt": "one\n"}, tag="v1")
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {repository: octo/lib, ref: v9, path: lib}
+    """)
+    assert (
+        result.job("j")
+        .steps[0]
+        .error.startswith(
+            "checkout of octo/lib: repository octo/lib: no branch, tag or commit 'v9' at file://"
+        )
+    )
+
+
+async def test_a_path_checkout_comes_from_the_run_repository_whatever_the_job_did_to_its_workspace(
+    run_yaml: Runner, repo: Path
+) -> None:
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: rm -rf .git version.txt
+              - uses: actions/checkout@v4
+                with: {path: again}
+              - run: cat again/version.txt
+    """)
+    assert result.conclusion == "success", result.logs("j")
+    assert result.output("j", 3) == ["two"]
+    assert (repo / ".git").is_dir()
+
+
+async def test_another_repository_replaces_the_job_workspace_without_a_path(
+    run_yaml: Runner, repo: Path, actions_server: GitServer
+) -> None:
+    actions_server.publish("octo/lib", {"lib.txt": "lib\n"})
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {repository: octo/lib}
+              - uses: actions/checkout@v4
+                with: {path: own}
+              - run: |
+                  ls
+                  git remote get-url origin
+    """)
+    assert result.conclusion == "success", result.logs("j")
+    assert result.output("j", 3)[:3] == ["lib.txt", "own", actions_server.url + "/octo/lib"]
+    assert (repo / "version.txt").read_text() == "two\n"  # the working tree is untouched
+
+
+async def test_another_repository_into_the_working_tree_itself_is_refused(
+    run_yaml: Runner, repo: Path
+) -> None:
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+                with: {repository: someone/else}
+    """,
+        bind=True,
+    )
+    error = result.job("j").steps[0].error or ""
+    assert "into the workspace would replace your working tree (jobs run in it" in error

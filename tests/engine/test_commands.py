@@ -10,6 +10,8 @@ from runner.engine.commands import parse_command
 from runner.engine.steps.output import annotation_properties
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.engine.conftest import Runner
 
 
@@ -190,6 +192,45 @@ def test_parse_command_escapes() -> None:
     assert parse_command("no command") is None
     assert parse_command("::unterminated") is None
     assert parse_command(":: ::x") is None
+
+
+def test_the_older_command_form_is_read_anywhere_in_a_line_for_known_commands() -> None:
+    command = parse_command("progress ##[warning file=a.py;line=3;x]50%AZP25 done%3B ok%5D")
+    assert command is not None
+    assert (command.name, command.properties) == ("warning", {"file": "a.py", "line": "3"})
+    assert command.message == "50% done; ok]"
+    matcher = parse_command("##[add-matcher]/actions/setup-node/.github/tsc.json")
+    assert matcher is not None
+    assert (matcher.name, matcher.message) == (
+        "add-matcher",
+        "/actions/setup-node/.github/tsc.json",
+    )
+    assert parse_command("##[section]Starting") is None  # not a command the runner knows
+    assert parse_command("##[error no end") is None
+
+
+async def test_the_older_command_form_acts_like_the_newer(
+    run_yaml: Runner, workspace: Path
+) -> None:
+    (workspace / "tsc.json").write_text('{"problemMatcher": []}')
+    result = await run_yaml("""
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - id: s
+                run: |
+                  echo "##[add-matcher]tsc.json"
+                  echo "step ##[set-output name=answer]42"
+                  echo "##[warning file=a.py;line=3]careful"
+                  echo "##[section]kept as it is"
+              - run: echo "answer=${{ steps.s.outputs.answer }}"
+    """)
+    assert result.output("j", 1) == ["##[warning]careful", "##[section]kept as it is"]
+    assert result.output("j", 2) == ["answer=42"]
+    warnings = [a for a in result.annotations() if a["level"] == "warning"]
+    assert warnings == [{"level": "warning", "message": "careful", "file": "a.py", "line": 3}]
 
 
 @pytest.mark.parametrize("level", ["workflow", "job", "step"])

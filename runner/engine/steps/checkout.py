@@ -11,18 +11,22 @@ from the local repository's own checkouts when `submodules:` asks for them.
 Such a clone belongs to the job and is removed when the job ends, as a
 GitHub runner's workspace goes with its job.
 
-Another repository (`repository:`) needs an action source that fetches it:
-until then it is refused with a message naming it.
+Another repository (`repository:`) comes from where actions come from: a
+`--local-repository owner/repo@ref` folder, or git from the actions server
+(runner.actions.clone), into a `path:`, or in place of the job's snapshot (never
+of the working tree itself: `--bind`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import trio
 
+from runner.actions import clone_repository
 from runner.engine.steps.base import StepOutcome
 from runner.engine.steps.shell import step_context
 from runner.errors import RunError
@@ -45,28 +49,29 @@ class CheckoutStep:
         github = scope.run.contexts.github
         own = str(github.get("repository", ""))
         repository = given.get("repository", "").strip() or own
-        if repository.lower() != own.lower():
-            raise RunError(
-                f"checkout of another repository ({repository}) is not supported yet: "
-                f"only the workflow's own repository ({own}) is checked out here"
-            )
         workspace = scope.run.contexts.workspace
         path, ref = given.get("path", "").strip(), given.get("ref", "").strip()
         target = (workspace / path).resolve()
         if target != workspace and not target.is_relative_to(workspace):
             raise RunError(f"path {path!r} is not under the workspace {workspace}")
+        if repository.lower() != own.lower():
+            return await _checkout_other(repository, ref, path, target, given, scope, io)
+        # `root`: the workspace's repository, what an in-place checkout concerns.
+        # `source`: the run's own repository, where clones come from (a job may have
+        # moved or emptied its workspace).
         root = await _toplevel(workspace)
-        if root is None:
-            if target == workspace and not ref:
-                await io.write(["Workspace already available"])
-                return StepOutcome(outcome=Conclusion.SUCCESS)
+        source = scope.run.contexts.repository or root
+        if target == workspace and root is None and not ref:
+            await io.write(["Workspace already available"])
+            return StepOutcome(outcome=Conclusion.SUCCESS)
+        if source is None or (target == workspace and root is None):
             raise RunError(
                 f"the workspace {workspace} is not a git repository: "
                 "a ref or a path cannot be checked out from it"
             )
-        commit, branch = await _resolve(root, ref, str(github.get("sha", "")))
-        outputs = {"ref": f"refs/heads/{branch}" if branch else ref, "commit": commit}
-        if target == workspace:
+        if target == workspace and root is not None:
+            commit, branch = await _resolve(root, ref, str(github.get("sha", "")))
+            outputs = {"ref": f"refs/heads/{branch}" if branch else ref, "commit": commit}
             head = await _git(root, "rev-parse", "HEAD")
             if commit == head:
                 await io.write(["Workspace already available"])
@@ -81,7 +86,9 @@ class CheckoutStep:
                 await io.write([f"Checking out {ref} ({commit[:7]}) in the job's workspace"])
                 await _checkout_in_place(root, commit, branch)
             return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs)
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        commit, branch = await _resolve(source, ref, str(github.get("sha", "")))
+        outputs = {"ref": f"refs/heads/{branch}" if branch else ref, "commit": commit}
+        if _occupied(target):
             raise RunError(f"path {path!r} already exists in the workspace: not overwriting it")
         depth = _depth(given.get("fetch-depth", "1"))
         shown = f"{ref} ({commit[:7]})" if ref else commit[:7]
@@ -93,11 +100,63 @@ class CheckoutStep:
             ]
         )
         scope.job_env.checkouts.append(target)
-        await _clone(root, target, commit, branch, depth)
+        await _clone(source, target, commit, branch, depth)
         submodules = given.get("submodules", "false").strip().lower()
         if submodules in ("true", "recursive"):
-            await _submodules(target, root, recursive=submodules == "recursive", io=io)
+            await _submodules(target, source, recursive=submodules == "recursive", io=io)
         return StepOutcome(outcome=Conclusion.SUCCESS, outputs=outputs)
+
+
+async def _checkout_other(
+    repository: str,
+    ref: str,
+    path: str,
+    target: Path,
+    given: dict[str, str],
+    scope: StepScope,
+    io: StepOutput,
+) -> StepOutcome:
+    """Another repository, from the action source, into `path`."""
+    if target == scope.run.contexts.workspace:
+        if scope.run.workspaces is None:
+            raise RunError(
+                f"checkout of another repository ({repository}) into the workspace would "
+                "replace your working tree (jobs run in it with --bind, or outside a git "
+                "repository): give the step a `path:`"
+            )
+        # The job's own snapshot: emptied, as actions/checkout empties a workspace that
+        # holds another repository.
+        await trio.to_thread.run_sync(_empty, target)
+    elif _occupied(target):
+        raise RunError(f"path {path!r} already exists in the workspace: not overwriting it")
+    depth = _depth(given.get("fetch-depth", "1"))
+    await io.write([f"Syncing repository: {repository}"])
+    if target != scope.run.contexts.workspace:  # the snapshot goes with the job anyway
+        scope.job_env.checkouts.append(target)
+    submodules = given.get("submodules", "false").strip().lower()
+    try:
+        cloned = await clone_repository(
+            scope.run.actions, repository, ref, target, depth=depth, submodules=submodules
+        )
+    except RunError as exc:
+        raise RunError(f"checkout of {repository}: {exc}") from None
+    shown = f"{ref} ({cloned.commit[:7]})" if ref else cloned.commit[:7]
+    await io.write([f"Checked out {shown} from {cloned.where} into {path}"])
+    return StepOutcome(
+        outcome=Conclusion.SUCCESS, outputs={"ref": cloned.ref, "commit": cloned.commit}
+    )
+
+
+def _empty(folder: Path) -> None:
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _occupied(target: Path) -> bool:
+    return target.exists() and (not target.is_dir() or any(target.iterdir()))
 
 
 def _depth(text: str) -> int:

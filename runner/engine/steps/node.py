@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runner.actions import find_node
+from runner.actions import find_node, node_major, node_setting, runtime_mismatch
 from runner.engine.steps.action_instance import Stage
 from runner.engine.steps.action_process import run_action_process
 from runner.errors import RunError
@@ -28,7 +28,10 @@ async def run_node(
         raise RunError(
             f"uses: {instance.uses}: its {stage} script {script} is not in {instance.directory}"
         )
-    node = find_node(scope.run.settings.actions.node)
+    node = find_node(node_setting(scope.run.settings.actions, action.using))
+    mismatch = runtime_mismatch(action.using, node, await node_major(node))
+    if mismatch is not None and stage is not Stage.POST:  # said once is enough
+        await io.annotate("warning", f"uses: {instance.uses}: {mismatch}")
     return await run_action_process(
         stage,
         step,

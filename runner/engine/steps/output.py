@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING
 
 from runner.engine import faults
 from runner.engine.commands import KNOWN, Command, parse_command
+from runner.engine.problem_matchers import MatcherError
 
 if TYPE_CHECKING:
     from runner.engine.masking import Masker
+    from runner.engine.problem_matchers import ProblemMatchers
     from runner.engine.reporter import Reporter
     from runner.expressions import JSONValue
 
@@ -50,6 +52,7 @@ class StepOutput:
     allow_unsecure_commands: bool = False
     set_env: dict[str, str] = field(default_factory=dict)  # ::set-env name=X::value
     added_paths: list[str] = field(default_factory=list)  # ::add-path::dir, in order
+    matchers: ProblemMatchers | None = None  # the job's, once a step added one
     _stop_token: str | None = None
     _echo: bool = False
 
@@ -61,31 +64,47 @@ class StepOutput:
             job_id=self.job_id,
             step_number=self.step_number,
             debug=self.debug,
+            matchers=self.matchers,
         )
 
     async def on_lines(self, stream: str, lines: list[str]) -> None:
         """The process.LineHandler of this step."""
         if faults.ARMED is not None:
             faults.inject("log", "\n".join(lines))
-        if "::" not in "\n".join(lines):  # one C-level search, not a Python call per line
+        text = "\n".join(lines)
+        if "::" not in text and "##[" not in text:  # C-level searches, not a call per line
             await self.reporter.step_log(
                 self.job_id, self.step_number, stream, self.masker.mask_lines(lines)
             )
+            await self._match(lines)
             return
         pending: list[str] = []
+        plain: list[str] = []  # the lines for the problem matchers, before the next command
         for line in lines:
             command = None if self._stopped_for(line) else parse_command(line)
             if command is None or command.name not in KNOWN:
                 pending.append(self.masker.mask_line(line))
+                plain.append(line)
                 continue
             if pending:
                 await self.reporter.step_log(self.job_id, self.step_number, stream, pending)
                 pending = []
+            await self._match(plain)
+            plain = []
             shown = await self._apply(command, line)
             if shown is not None:
                 pending.append(self.masker.mask_line(shown))
         if pending:
             await self.reporter.step_log(self.job_id, self.step_number, stream, pending)
+        await self._match(plain)
+
+    async def _match(self, lines: list[str]) -> None:
+        """Annotations the job's problem matchers find in `lines`."""
+        if not self.matchers:
+            return
+        for line in lines:
+            for level, message, properties in self.matchers.match(line):
+                await self.annotate(level, message, **properties)
 
     async def write(self, lines: list[str], stream: str = "stdout") -> None:
         """Log lines stax itself writes into the step (headers, errors); masked, not parsed."""
@@ -158,7 +177,15 @@ class StepOutput:
             self.failed_commands.append(name)
             await self.annotate("error", text)
             return f"##[error]{text}"
-        return echo  # add-matcher, remove-matcher: problem matchers are not applied
+        if name == "add-matcher" and self.matchers is not None:
+            try:
+                self.matchers.add(message.strip())
+            except MatcherError as exc:
+                await self.annotate("warning", str(exc))
+            return echo
+        if name == "remove-matcher" and self.matchers is not None:
+            self.matchers.remove(command.properties.get("owner", "").strip())
+        return echo
 
 
 def annotation_properties(properties: dict[str, str]) -> dict[str, JSONValue]:
