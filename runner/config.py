@@ -112,6 +112,19 @@ class ServicesSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutorSettings:
+    """Where jobs run: "local" (in the engine, on this machine) or "ray" (a Ray cluster)."""
+
+    kind: str = "local"
+    address: str = ""  # the Ray cluster's GCS address (host:port); "" uses RAY_ADDRESS
+    # How long a job waits for a node that offers its runs-on labels before it fails.
+    placement_timeout_s: float = 300.0
+
+
+EXECUTOR_KINDS = ("local", "ray")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     root: Path  # the directory holding stax.toml (or the cwd without one)
     config_path: Path | None = None
@@ -136,6 +149,7 @@ class Settings:
     actions: ActionsSettings = field(default_factory=ActionsSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     services: ServicesSettings = field(default_factory=ServicesSettings)
+    executor: ExecutorSettings = field(default_factory=ExecutorSettings)
     agent_protocol: bool = True
     # The daemon's runs and store writer in a process of their own, beside the HTTP
     # server (runner.engine.host): a crowd of clients then does not slow the runs.
@@ -156,6 +170,15 @@ class Settings:
         if lowered.startswith(_FOREIGN_PREFIXES):
             return "skip"
         return "host"
+
+    def label_is_generic(self, label: str) -> bool:
+        """Whether every machine serves `label`: one of the labels that mean "this
+        machine" (ubuntu-latest, self-hosted ...) or one stax.toml maps to "host"."""
+        lowered = label.lower()
+        mapped = [value for key, value in self.labels.items() if key.lower() == lowered]
+        if mapped:
+            return mapped[0] == "host"
+        return lowered in _HOST_LABELS
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -195,6 +218,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "actions": dict,
     "store": dict,
     "services": dict,
+    "executor": dict,
     "engine_process": bool,
 }
 
@@ -301,7 +325,31 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         changes["store"] = _parse_table(raw["store"], StoreSettings, "store", fail)
     if "services" in raw:
         changes["services"] = _parse_services(raw["services"], fail)
+    if "executor" in raw:
+        changes["executor"] = _parse_executor(raw["executor"], fail)
     return replace(settings, **changes)
+
+
+def _parse_executor(table: Mapping[str, Any], fail: Any) -> ExecutorSettings:
+    unknown = set(table) - {"kind", "address", "placement_timeout_s"}
+    if unknown:
+        raise fail(
+            f"executor.{sorted(unknown)[0]}",
+            "unknown setting (allowed: address, kind, placement_timeout_s)",
+        )
+    kind = table.get("kind", "local")
+    if kind not in EXECUTOR_KINDS:
+        raise fail("executor.kind", f'expected "local" or "ray", got {kind!r}')
+    address = table.get("address", "")
+    if not isinstance(address, str):
+        raise fail("executor.address", "expected a string such as 127.0.0.1:6379")
+    timed: ExecutorSettings = _parse_table(
+        {k: v for k, v in table.items() if k == "placement_timeout_s"},
+        ExecutorSettings,
+        "executor",
+        fail,
+    )
+    return replace(timed, kind=kind, address=address)
 
 
 _LOCAL_SERVICES = ("auto", "always", "never")

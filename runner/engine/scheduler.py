@@ -27,7 +27,8 @@ from runner import json_text
 from runner.engine import faults
 from runner.engine.containment import fail_open_job, internal_error
 from runner.engine.control import JobControl
-from runner.engine.job import JobPlan, JobResult, run_job
+from runner.engine.executor import executor_for
+from runner.engine.job import JobPlan, JobResult
 from runner.engine.matrix_instances import Instances, job_instances
 from runner.engine.records import JobRecord
 from runner.engine.runs_on import foreign_runner_notice
@@ -282,7 +283,7 @@ class Scheduler:
                 "`container:` and `services:` jobs are not supported yet "
                 "(stax runs a job's steps on this host)",
             )
-        return await run_job(plan, self.run, control)
+        return await executor_for(self.run.settings).run_job(plan, self.run, control)
 
     def _holds_when_cancelled(self, plan: JobPlan) -> bool:
         try:
