@@ -3,9 +3,12 @@
 Placement. A node offers the runs-on label L by declaring the custom resource
 `label:L` (`ray start --resources '{"label:gpu": 1000}'`); labels every machine
 serves (ubuntu-latest, self-hosted, or mapped to "host" in stax.toml) need none.
-A job is a JobWorker actor asking for one unit of each of its labels' resources
-and one CPU. Until Ray places it the job stays queued; after
-`[executor] placement_timeout_s` it fails, naming the labels.
+A job runs in a JobWorker actor asking for one unit of each of its labels'
+resources (and no CPU: how many jobs run at once is the engine's limit, as
+locally). Until Ray places it the job stays queued; after
+`[executor] placement_timeout_s` it fails, naming the labels. A worker whose
+job ended well waits for the next job with the same labels: a new one costs a
+process start and its imports, about a second.
 
 Execution. The job's workspace (a tar) and its payload go through Ray's object
 store; the node runs the job with the engine's job code (ray_worker.py). This
@@ -61,6 +64,9 @@ class RayExecutor:
         self._ray: Any = None
         self._worker_class: Any = None
         self._connecting = trio.Lock()
+        # Workers whose job ended well, by labels: starting a worker process costs about
+        # a second, so the next job with the same labels takes one of these.
+        self._idle: dict[tuple[str, ...], list[Any]] = {}
 
     async def run_job(self, plan: JobPlan, run: RunScope, control: JobControl) -> JobResult:
         record = plan.record
@@ -68,30 +74,52 @@ class RayExecutor:
         if refusal is not None:
             return await _end_unstarted(run, record, Conclusion.FAILURE, refusal)
         await self._connect()
-        labels = required_labels(record.runs_on, run.settings)
-        resources = {f"label:{label}": 1.0 for label in labels}
-        actor = self._worker_class.options(
-            resources=resources, num_cpus=1, max_concurrency=4, max_restarts=0
-        ).remote()
+        labels = tuple(required_labels(record.runs_on, run.settings))
         run.control.jobs.add(control)  # a run cancel now reaches this job
+        actor: Any = None
+        reusable = False
         try:
-            node = await self._placed(actor, labels, run, record, control)
+            actor, node = await self._worker(labels, run, record, control)
             if node is None:
                 if control.cancelled:
                     reason = control.reason or "cancelled"
                     return await _end_unstarted(run, record, Conclusion.CANCELLED, reason)
+                timeout_s = run.settings.executor.placement_timeout_s
                 return await _end_unstarted(
-                    run,
-                    record,
-                    Conclusion.FAILURE,
-                    _unplaced(labels, run.settings.executor.placement_timeout_s),
+                    run, record, Conclusion.FAILURE, _unplaced(list(labels), timeout_s)
                 )
             record.runner_name = node
-            return await self._execute(actor, plan, run, control)
+            result, reusable = await self._execute(actor, plan, run, control)
+            return result
         finally:
             run.control.jobs.discard(control)
-            with trio.CancelScope(shield=True):
-                await self._release(actor, run)
+            if actor is not None:
+                with trio.CancelScope(shield=True):
+                    if reusable and not run.control.killed:
+                        self._idle.setdefault(labels, []).append(actor)
+                    else:
+                        await self._release(actor, run)
+
+    async def _worker(
+        self, labels: tuple[str, ...], run: RunScope, record: JobRecord, control: JobControl
+    ) -> tuple[Any, str | None]:
+        """A worker for the job and its node's name: an idle one of a job with the same
+        labels that is still alive, else a new one, once Ray has placed it (None: not in
+        time, or cancelled)."""
+        ray = self._ray
+        while self._idle.get(labels):
+            actor = self._idle[labels].pop()
+            try:
+                return actor, str(await self._get(actor.node.remote()))
+            except ray.exceptions.RayActorError:  # its node is gone
+                continue
+        actor = self._worker_class.options(
+            resources={f"label:{label}": 1.0 for label in labels},
+            num_cpus=0,  # how many jobs at once is the engine's limit, not the node's
+            max_concurrency=4,
+            max_restarts=0,
+        ).remote()
+        return actor, await self._placed(actor, list(labels), run, record, control)
 
     # -- placement --------------------------------------------------------------
     async def _placed(
@@ -114,7 +142,8 @@ class RayExecutor:
     # -- the job on its node ------------------------------------------------------
     async def _execute(
         self, actor: Any, plan: JobPlan, run: RunScope, control: JobControl
-    ) -> JobResult:
+    ) -> tuple[JobResult, bool]:
+        """The job's result, and whether its worker may run another job."""
         ray = self._ray
         workspace = run.contexts.workspace
         data = await trio.to_thread.run_sync(
@@ -132,13 +161,14 @@ class RayExecutor:
                 lost = _lost_reason(exc, record.runner_name)
             nursery.cancel_scope.cancel()
         if batch is None:
-            return await _fail_lost(run, record, lost)
+            return await _fail_lost(run, record, lost), False
         if batch.error is not None:
-            return await _fail_lost(run, record, f"the job's worker failed ({batch.error})")
+            failed = f"the job's worker failed ({batch.error})"
+            return await _fail_lost(run, record, failed), False
         assert batch.record is not None
         assert batch.result is not None
         take_final(record, batch.record)
-        return batch.result
+        return batch.result, True
 
     async def _stream(self, actor: Any, run: RunScope, record: JobRecord) -> Batch:
         """Emit the job's events as they come, in order; return its end."""

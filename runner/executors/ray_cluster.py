@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -131,6 +132,7 @@ class LoopbackCluster:
             time.sleep(0.05)
         for pid in everyone:
             _signal(pid, signal.SIGKILL)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 def _head_address(temp_dir: Path) -> str:
@@ -153,8 +155,9 @@ def _node_id(raylets: dict[int, str], resources: dict[str, float]) -> str:
 def _own_processes(temp_dir: Path) -> dict[int, str]:
     marker = str(temp_dir)
     found: dict[int, str] = {}
+    ours = _ancestry()
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) in ours:
             continue
         try:
             line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -163,6 +166,18 @@ def _own_processes(temp_dir: Path) -> dict[int, str]:
         if marker in line:
             found[int(entry.name)] = line
     return found
+
+
+def _ancestry() -> set[int]:
+    """This process and those above it (their command lines may name the directory)."""
+    pids, pid = set(), os.getpid()
+    while pid > 1 and pid not in pids:
+        pids.add(pid)
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            break
+    return pids
 
 
 def _children() -> dict[int, list[int]]:

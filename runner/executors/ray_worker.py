@@ -106,6 +106,9 @@ class JobWorker:
     the job runs)."""
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         self._outbox = _Outbox()
         self._sink: _OutboxSink | None = None
         self._control: JobControl | None = None
@@ -119,7 +122,9 @@ class JobWorker:
         return node_runner_name()
 
     def start(self, payload: JobPayload, workspace: bytes) -> None:
-        """Start the job in a thread of its own; returns once its loop is running."""
+        """Start the job in a thread of its own; returns once its loop is running. A
+        worker runs one job at a time, and may run another after it."""
+        self._reset()  # nothing of the last job stays
         self._thread = threading.Thread(
             target=self._main, args=(payload, workspace), name="stax-job", daemon=True
         )
