@@ -73,7 +73,10 @@ class RayExecutor:
         refusal = _unsupported(plan, run)
         if refusal is not None:
             return await _end_unstarted(run, record, Conclusion.FAILURE, refusal)
-        await self._connect()
+        try:
+            await self._connect()
+        except ConfigError as exc:  # no Ray, no address, no cluster there
+            return await _end_unstarted(run, record, Conclusion.FAILURE, str(exc))
         labels = tuple(required_labels(record.runs_on, run.settings))
         run.control.jobs.add(control)  # a run cancel now reaches this job
         actor: Any = None
@@ -230,6 +233,11 @@ def _connect(address: str) -> tuple[Any, Any]:
 
             keep_loopback()  # a cluster on this machine: stay on loopback
             options["_node_ip_address"] = "127.0.0.1"
+        # Called off the main thread on purpose: Ray then leaves the process's SIGTERM
+        # handling to stax, and says so in a warning not worth showing.
+        quiet = logging.getLogger("ray._private.worker")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
         try:
             ray.init(
                 address=target,
@@ -242,6 +250,8 @@ def _connect(address: str) -> tuple[Any, Any]:
             raise ConfigError(
                 f"[executor] cannot reach the Ray cluster at {target}: {exc}"
             ) from None
+        finally:
+            quiet.setLevel(level)
     return ray, ray.remote(JobWorker)
 
 
