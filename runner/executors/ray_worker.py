@@ -39,7 +39,7 @@ from runner.engine.masking import Masker
 from runner.engine.reporter import Reporter
 from runner.engine.scope import RunScope, job_marker
 from runner.executors.ray_payload import unpack_workspace
-from runner.process import sweep_marked
+from runner.process import set_watchdog_grace, start_watchdog_process, sweep_marked
 
 if TYPE_CHECKING:
     from runner.engine.records import JobRecord
@@ -106,6 +106,9 @@ class JobWorker:
     the job runs)."""
 
     def __init__(self) -> None:
+        # However this worker ends (Ray kills it at once when the daemon goes), the
+        # process groups of its steps end with it.
+        start_watchdog_process()
         self._reset()
 
     def _reset(self) -> None:
@@ -192,6 +195,7 @@ class JobWorker:
         temp = Path(tempfile.mkdtemp(prefix=f"stax-{payload.run.id}-"))
         try:
             unpack_workspace(workspace, temp / "workspace")
+            set_watchdog_grace(payload.settings.step_kill_grace_seconds)
             scope = _scope(payload, temp, self._sink)
             self._run_control = scope.control
             self._control = JobControl()

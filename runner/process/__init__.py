@@ -9,7 +9,7 @@ from runner.process.spawn import (
     environment_problem,
     run_process,
 )
-from runner.process.watchdog import set_watchdog_grace, start_watchdog
+from runner.process.watchdog import set_watchdog_grace, start_watchdog, start_watchdog_process
 
 __all__ = [
     "DEFAULT_MAX_LINE_BYTES",
@@ -22,6 +22,7 @@ __all__ = [
     "run_process",
     "set_watchdog_grace",
     "start_watchdog",
+    "start_watchdog_process",
     "sweep_marked",
     "terminate_group",
     "terminate_groups",

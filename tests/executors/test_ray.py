@@ -1,13 +1,19 @@
 """The ray executor on a real two-node Ray cluster on loopback (tests/executors/conftest.py).
 
 Placement by runs-on labels, every line back in order, cancel reaching the step's
-process group on the node, and a node lost mid-job. The node-loss test stops the
+process group on the node, a daemon gone mid-job taking the job's processes on
+the node with it, and a node lost mid-job. The node-loss test stops the
 `beta` node, so it runs last (pytest keeps a file's order).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -15,7 +21,7 @@ import trio
 from runner.config import ExecutorSettings
 from runner.events.types import EventType
 from tests.engine.conftest import pid_alive
-from tests.executors.conftest import requires_ray
+from tests.executors.conftest import ROOT, requires_ray
 
 if TYPE_CHECKING:
     from runner.engine import WorkflowRun
@@ -170,6 +176,44 @@ async def test_cancel_kills_the_steps_process_group_on_the_node(
     # The node killed the step's whole group before it reported the step cancelled.
     assert not pid_alive(seen["pid"])
     assert not pid_alive(seen["child"])
+
+
+async def test_the_daemon_gone_mid_job_takes_the_jobs_processes_on_the_node_with_it(
+    tmp_path: Path, ray_cluster: Any
+) -> None:
+    pid_file = tmp_path / "child.pid"
+    (tmp_path / "stax.toml").write_text(
+        f'[executor]\nkind = "ray"\naddress = "{ray_cluster.address}"\n'
+    )
+    (tmp_path / "ci.yml").write_text(
+        "on: push\njobs:\n  long:\n    runs-on: alpha\n    steps:\n"
+        f"      - run: sleep 300 & echo $! > {pid_file}; wait\n"
+    )
+    async with trio.open_nursery() as nursery:
+        driver = await nursery.start(
+            partial(
+                trio.run_process,
+                [sys.executable, "-m", "runner", "run", "--local", "ci.yml"],
+                cwd=tmp_path,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+        )
+        with trio.fail_after(30):
+            # The step has started on the node when it wrote its child's pid.
+            while not pid_file.exists() or not pid_file.read_text().strip():  # noqa: ASYNC110
+                await trio.sleep(0.05)
+        child = int(pid_file.read_text())
+        watched = os.pidfd_open(child)  # readable once the step's child has exited
+        driver.kill()  # the daemon's process, SIGKILL: no cleanup of its own
+    try:
+        with trio.fail_after(20):
+            await trio.lowlevel.wait_readable(watched)
+    finally:
+        os.close(watched)
+    assert not pid_alive(child)
 
 
 async def test_a_node_lost_mid_job_fails_that_job_and_the_run_completes(
