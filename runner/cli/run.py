@@ -31,6 +31,7 @@ from runner.cli.run_args import RunArgs, read_run_args
 from runner.config import Settings, load_settings
 from runner.engine import Approver, RunRequest, WorkflowRun
 from runner.errors import ConfigError
+from runner.executors import executor_for
 from runner.process.watchdog import set_watchdog_grace, start_watchdog
 from runner.workspace import repository_root
 
@@ -132,7 +133,13 @@ async def run_in_process(
             else:
                 sink = CallbackSink(render)
             async with _with_services(settings, request, recorded=store is not None) as served:
-                run = WorkflowRun(served, settings, sink, approvals=approvals)
+                run = WorkflowRun(
+                    served,
+                    settings,
+                    sink,
+                    approvals=approvals,
+                    job_executor=executor_for(settings.executor),
+                )
                 if isinstance(render, OutputGuard):
                     render.on_closed = partial(run.cancel, "the output was closed")
                 record = run.prepare()
