@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from runner.config import ExecutorSettings, load_settings  # noqa: E402
 from runner.engine import RunRequest, WorkflowRun  # noqa: E402
-from runner.engine.scope import JobExecutor  # noqa: E402
+from runner.engine.scope import JobExecutor  # noqa: E402, TC001
 from runner.events.sink import ListSink  # noqa: E402
 from runner.executors import executor_for  # noqa: E402
 from runner.executors.ray_cluster import LoopbackCluster  # noqa: E402
