@@ -135,7 +135,7 @@ class RayExecutor:
                 with trio.move_on_after(_NOTICE_AFTER_S) as quick:
                     return str(await self._get(node_ref))
                 if quick.cancelled_caught and not waiting.cancelled_caught:
-                    wanted = ", ".join(f"label:{label}" for label in labels) or "a free CPU"
+                    wanted = ", ".join(f"label:{label}" for label in labels) or "room"
                     await run.reporter.job_status(
                         record, f"queued: waiting for a Ray node with {wanted}"
                     )
@@ -153,13 +153,13 @@ class RayExecutor:
             functools.partial(pack_workspace, workspace, leave_out=(run.settings.data_dir,))
         )
         payload = build_payload(plan, run)
-        await self._get(actor.start.remote(payload, ray.put(data)))
         record = plan.record
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._forward_cancel, actor, run, control)
             try:
+                await self._get(actor.start.remote(payload, ray.put(data)))
+                nursery.start_soon(self._forward_cancel, actor, run, control)
                 batch = await self._stream(actor, run, record)
-            except ray.exceptions.RayActorError as exc:
+            except ray.exceptions.RayActorError as exc:  # its node went away
                 batch = None
                 lost = _lost_reason(exc, record.runner_name)
             nursery.cancel_scope.cancel()
@@ -271,7 +271,7 @@ def _unsupported(plan: JobPlan, run: RunScope) -> str | None:
 
 def _unplaced(labels: list[str], timeout_s: float) -> str:
     wanted = ", ".join(labels) or "(none)"
-    resources = ", ".join(f"label:{label}" for label in labels) or "a free CPU"
+    resources = ", ".join(f"label:{label}" for label in labels) or "no label resource"
     return f"no Ray node offers runs-on label(s) {wanted} ({resources}) within {timeout_s:g} s"
 
 

@@ -16,7 +16,6 @@ their children), never another Ray on the machine.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -26,6 +25,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from runner import json_text
 
 _START_TIMEOUT_S = 120.0
 _STOP_GRACE_S = 3.0
@@ -74,7 +75,7 @@ class LoopbackCluster:
             "start",
             "--node-ip-address=127.0.0.1",
             "--num-cpus=1",
-            f"--resources={json.dumps(resources)}",
+            f"--resources={json_text.dumps(resources)}",
             "--object-store-memory=100000000",
             "--disable-usage-stats",
             "--include-log-monitor=false",
