@@ -12,15 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runner.events.store import LOCK_NAME, EventReader, StoreHealth, StoreStatistics, unwritable
+from runner.events.store.reader import ReadsThroughReader
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from runner.events.types import Event
-    from runner.expressions.values import JSONValue
 
-
-class StoreMirror:
+class StoreMirror(ReadsThroughReader):
     """The store, read beside the engine process that writes it."""
 
     def __init__(self, data_dir: Path) -> None:
@@ -69,48 +67,4 @@ class StoreMirror:
             queued=reported.queued if reported else 0,
             failed=reported.failed if reported else None,
             degraded=self.health.problem or (reported.degraded if reported else None),
-        )
-
-    # -- reading (StoreReader) -------------------------------------------------------
-    async def read_after(
-        self,
-        seq: int,
-        *,
-        limit: int = 1000,
-        run_id: str | None = None,
-        until: int | None = None,
-        max_bytes: int | None = None,
-    ) -> list[Event]:
-        return await self.reader.read_after(
-            seq, limit=limit, run_id=run_id, until=until, max_bytes=max_bytes
-        )
-
-    async def get_run(self, run_id: str) -> dict[str, JSONValue] | None:
-        return await self.reader.get_run(run_id)
-
-    async def list_runs(
-        self,
-        *,
-        limit: int = 50,
-        before_seq: int | None = None,
-        status: str | None = None,
-        workflow: str | None = None,
-        unfinished: bool = False,
-    ) -> list[dict[str, JSONValue]]:
-        return await self.reader.list_runs(
-            limit=limit,
-            before_seq=before_seq,
-            status=status,
-            workflow=workflow,
-            unfinished=unfinished,
-        )
-
-    async def has_step(self, run_id: str, job_id: str, step_number: int) -> bool:
-        return await self.reader.has_step(run_id, job_id, step_number)
-
-    async def read_step_log(
-        self, run_id: str, job_id: str, step_number: int, *, after: int, until: int, max_bytes: int
-    ) -> tuple[int, bytes]:
-        return await self.reader.read_step_log(
-            run_id, job_id, step_number, after=after, until=until, max_bytes=max_bytes
         )

@@ -26,7 +26,7 @@ import trio
 from runner.errors import ConfigError
 from runner.events.store.commit import Committer
 from runner.events.store.health import StoreHealth
-from runner.events.store.reader import EventReader
+from runner.events.store.reader import EventReader, ReadsThroughReader
 from runner.events.store.schema import (
     LOCK_NAME,
     DataDirLock,
@@ -39,7 +39,6 @@ from runner.events.types import Event
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from runner.expressions.values import JSONValue
 
 Publisher = Callable[[list[Event]], None]
 
@@ -59,7 +58,7 @@ def unwritable(failed: str | None) -> str | None:
     return f"the event store cannot be written ({failed})" if failed else None
 
 
-class EventStore:
+class EventStore(ReadsThroughReader):
     """Append events, read them back after a seq, and read run snapshots."""
 
     def __init__(
@@ -174,51 +173,4 @@ class EventStore:
             queued=self._queue.statistics().events,
             failed=self.failed,
             degraded=self.health.problem,
-        )
-
-    # -- reading (reader.py) ----------------------------------------------------
-    async def read_after(
-        self,
-        seq: int,
-        *,
-        limit: int = 1000,
-        run_id: str | None = None,
-        until: int | None = None,
-        max_bytes: int | None = None,
-    ) -> list[Event]:
-        return await self.reader.read_after(
-            seq, limit=limit, run_id=run_id, until=until, max_bytes=max_bytes
-        )
-
-    async def get_event(self, seq: int) -> Event | None:
-        return await self.reader.get_event(seq)
-
-    async def get_run(self, run_id: str) -> dict[str, JSONValue] | None:
-        return await self.reader.get_run(run_id)
-
-    async def list_runs(
-        self,
-        *,
-        limit: int = 50,
-        before_seq: int | None = None,
-        status: str | None = None,
-        workflow: str | None = None,
-        unfinished: bool = False,
-    ) -> list[dict[str, JSONValue]]:
-        return await self.reader.list_runs(
-            limit=limit,
-            before_seq=before_seq,
-            status=status,
-            workflow=workflow,
-            unfinished=unfinished,
-        )
-
-    async def has_step(self, run_id: str, job_id: str, step_number: int) -> bool:
-        return await self.reader.has_step(run_id, job_id, step_number)
-
-    async def read_step_log(
-        self, run_id: str, job_id: str, step_number: int, *, after: int, until: int, max_bytes: int
-    ) -> tuple[int, bytes]:
-        return await self.reader.read_step_log(
-            run_id, job_id, step_number, after=after, until=until, max_bytes=max_bytes
         )

@@ -218,6 +218,59 @@ class EventReader:
         return await self._pool.read(read_last_seq)
 
 
+class ReadsThroughReader:
+    """The StoreReader reads, answered by `self.reader`: the store and the daemon's
+    mirror of it (runner.daemon.mirror) read the same files the same way."""
+
+    reader: EventReader
+
+    async def read_after(
+        self,
+        seq: int,
+        *,
+        limit: int = 1000,
+        run_id: str | None = None,
+        until: int | None = None,
+        max_bytes: int | None = None,
+    ) -> list[Event]:
+        return await self.reader.read_after(
+            seq, limit=limit, run_id=run_id, until=until, max_bytes=max_bytes
+        )
+
+    async def get_event(self, seq: int) -> Event | None:
+        return await self.reader.get_event(seq)
+
+    async def get_run(self, run_id: str) -> dict[str, JSONValue] | None:
+        return await self.reader.get_run(run_id)
+
+    async def list_runs(
+        self,
+        *,
+        limit: int = 50,
+        before_seq: int | None = None,
+        status: str | None = None,
+        workflow: str | None = None,
+        unfinished: bool = False,
+    ) -> list[dict[str, JSONValue]]:
+        return await self.reader.list_runs(
+            limit=limit,
+            before_seq=before_seq,
+            status=status,
+            workflow=workflow,
+            unfinished=unfinished,
+        )
+
+    async def has_step(self, run_id: str, job_id: str, step_number: int) -> bool:
+        return await self.reader.has_step(run_id, job_id, step_number)
+
+    async def read_step_log(
+        self, run_id: str, job_id: str, step_number: int, *, after: int, until: int, max_bytes: int
+    ) -> tuple[int, bytes]:
+        return await self.reader.read_step_log(
+            run_id, job_id, step_number, after=after, until=until, max_bytes=max_bytes
+        )
+
+
 class EventColumns:
     """How to select an event row, in `row_to_event`'s order. `events.lines` reads as NULL
     in a schema 1 store nobody has written since (asked again on each read, until a
