@@ -8,170 +8,31 @@ errors: a typo must not silently fall back to a default.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import ConfigError
 
-# The `runs.using` of JavaScript actions; [actions] may name a Node.js for each.
-NODE_RUNTIMES = ("node12", "node16", "node20", "node24")
-
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-CONFIG_NAME = "stax.toml"
-
-# runs-on labels that mean "this machine" unless stax.toml says otherwise.
-_HOST_LABELS = (
-    "self-hosted",
-    "linux",
-    "x64",
-    "arm64",
-    "ubuntu-latest",
-    "ubuntu-24.04",
-    "ubuntu-22.04",
-    "ubuntu-20.04",
-    "ubuntu-slim",
-    "local",
-    "stax",
+from runner.settings import (
+    CONFIG_NAME,
+    EXECUTOR_KINDS,
+    NODE_RUNTIMES,
+    ActionsSettings,
+    AuthSettings,
+    ConnectionSettings,
+    EnvironmentSettings,
+    ExecutorSettings,
+    RateLimitSettings,
+    ServicesSettings,
+    Settings,
+    StoreSettings,
+    StreamSettings,
+    WorkspaceSettings,
 )
-# ... and the ones that cannot run here (their jobs are skipped with a notice).
-_FOREIGN_PREFIXES = ("macos", "windows")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EnvironmentSettings:
-    approval: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AuthSettings:
-    read: str = "open"  # "open": GET streams need no token on loopback; "token": they do
-    tokens: tuple[str, ...] = ()  # extra accepted tokens (personal access tokens, API keys)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RateLimitSettings:
-    requests: int = 60
-    window_seconds: float = 60.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StreamSettings:
-    ping_seconds: float = 30.0  # /api/events keepalive (seed 003)
-    heartbeat_seconds: float = 15.0  # execution threads heartbeat (seed 000)
-    agent_heartbeat_seconds: float = 5.0
-    agent_idle_close_seconds: float = 300.0
-    write_timeout_seconds: float = 30.0  # a stream whose client takes no bytes is ended
-    # Events queued per live subscriber (a log chunk counts its lines) before it is dropped
-    # to catch up from the store. Shared with other subscribers, not copied.
-    subscriber_buffer: int = 50_000
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConnectionSettings:
-    """How long the daemon keeps a connection that has stopped making progress."""
-
-    # No request in progress (between keep-alive requests, or a request head that never
-    # completes): the connection is closed.
-    idle_timeout_seconds: float = 75.0
-    # A request whose head arrived must have its body whole within this: else 408, closed.
-    body_timeout_seconds: float = 30.0
-    # Bytes sent that the peer has not acknowledged for this long end the connection
-    # (TCP_USER_TIMEOUT): a peer that vanished without closing (a half-open connection).
-    unacknowledged_timeout_seconds: float = 60.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActionsSettings:
-    """Where `uses: owner/repo@ref` actions come from, and what runs JavaScript actions."""
-
-    server: str = "https://github.com"  # the actions server (a GitHub Enterprise host, a mirror)
-    node: str = "node"  # the Node.js that runs `using: node*` actions: a name on PATH or a path
-    # "node24" -> the Node.js for that `using` alone (GitHub's runner has one per version)
-    runtimes: Mapping[str, str] = field(default_factory=dict)
-    offline_mode: bool = False  # use cached actions only, never the network
-    # "owner/repo@ref" (any server) or "https://host/owner/repo@ref" -> a local folder
-    local_repositories: Mapping[str, Path] = field(default_factory=dict)
-    # What the tool caches of all runs share (host tools' versions, unpacked pip); None:
-    # $XDG_CACHE_HOME/stax/tool-cache
-    tool_cache: Path | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WorkspaceSettings:
-    """Where jobs run: each in a snapshot of the repository, or all in the workdir."""
-
-    bind: bool = False  # every job in the workdir itself (as `stax run --bind`)
-    dir: Path | None = None  # where the snapshots are taken; None: <data_dir>/workspaces
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StoreSettings:
-    """How often the daemon checks that its store can still be trusted (runner.events.store.health)."""
-
-    file_check_seconds: float = 5.0  # stax.db and stax.lock are still the files it opened
-    quick_check_seconds: float = 600.0  # PRAGMA quick_check of every page (and once at start)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ServicesSettings:
-    """The runner services the official actions call (artifacts, cache)."""
-
-    # `stax run --local` starts its loopback services server: "auto" when the workflow
-    # may call them (see runner/actions/services/needs.py), "always", or "never".
-    local: str = "auto"
-    cache_size_mb: float = 10240.0  # GitHub's 10 GB per repository; then LRU eviction
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Settings:
-    root: Path  # the directory holding stax.toml (or the cwd without one)
-    config_path: Path | None = None
-    host: str = "127.0.0.1"
-    port: int = 4800
-    allow_remote: bool = False
-    data_dir: Path = Path(".stax")
-    workflow_dirs: tuple[Path, ...] = (Path("workflows"), Path(".github/workflows"))
-    skills_dirs: tuple[Path, ...] = (Path("skills"), Path("workflows/skills"))
-    secrets_file: Path = Path(".secrets")
-    max_parallel_jobs: int = 0  # 0: one per CPU
-    retention_runs: int = 500
-    step_kill_grace_seconds: float = 5.0
-    # How long a request waits for the daemon to parse workflow and skill files.
-    parse_timeout_seconds: float = 10.0
-    labels: Mapping[str, str] = field(default_factory=dict)  # runs-on label -> "host" | "skip"
-    environments: Mapping[str, EnvironmentSettings] = field(default_factory=dict)
-    auth: AuthSettings = field(default_factory=AuthSettings)
-    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
-    streams: StreamSettings = field(default_factory=StreamSettings)
-    connections: ConnectionSettings = field(default_factory=ConnectionSettings)
-    actions: ActionsSettings = field(default_factory=ActionsSettings)
-    store: StoreSettings = field(default_factory=StoreSettings)
-    services: ServicesSettings = field(default_factory=ServicesSettings)
-    workspace: WorkspaceSettings = field(default_factory=WorkspaceSettings)
-    agent_protocol: bool = True
-
-    @property
-    def parallel_jobs(self) -> int:
-        return self.max_parallel_jobs or (os.cpu_count() or 1)
-
-    def label_target(self, label: str) -> str:
-        """Where a runs-on label runs: "host", or "skip" for labels this machine can't serve."""
-        lowered = label.lower()
-        for key, value in self.labels.items():
-            if key.lower() == lowered:
-                return value
-        if lowered in _HOST_LABELS:
-            return "host"
-        if lowered.startswith(_FOREIGN_PREFIXES):
-            return "skip"
-        return "host"
-
-    def with_overrides(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
 
 
 def create_data_dir(data_dir: Path) -> None:
@@ -209,6 +70,7 @@ _SCHEMA: dict[str, type | tuple[type, ...]] = {
     "store": dict,
     "services": dict,
     "workspace": dict,
+    "executor": dict,
     "engine_process": bool,
 }
 # Settings no longer offered: accepted with the value that is now the only behaviour.
@@ -326,6 +188,8 @@ def _parse(raw: Mapping[str, Any], path: Path) -> Settings:
         changes["services"] = _parse_services(raw["services"], fail)
     if "workspace" in raw:
         changes["workspace"] = _parse_workspace(raw["workspace"], path.parent, fail)
+    if "executor" in raw:
+        changes["executor"] = _parse_executor(raw["executor"], fail)
     return replace(settings, **changes)
 
 
@@ -345,6 +209,28 @@ def _parse_workspace(table: Mapping[str, Any], root: Path, fail: Any) -> Workspa
         folder = Path(table["dir"]).expanduser()
         folder = folder if folder.is_absolute() else root / folder
     return WorkspaceSettings(bind=table.get("bind", False), dir=folder)
+
+
+def _parse_executor(table: Mapping[str, Any], fail: Any) -> ExecutorSettings:
+    unknown = set(table) - {"kind", "address", "placement_timeout_s"}
+    if unknown:
+        raise fail(
+            f"executor.{sorted(unknown)[0]}",
+            "unknown setting (allowed: address, kind, placement_timeout_s)",
+        )
+    kind = table.get("kind", "local")
+    if kind not in EXECUTOR_KINDS:
+        raise fail("executor.kind", f'expected "local" or "ray", got {kind!r}')
+    address = table.get("address", "")
+    if not isinstance(address, str):
+        raise fail("executor.address", "expected a string such as 127.0.0.1:6379")
+    timed: ExecutorSettings = _parse_table(
+        {k: v for k, v in table.items() if k == "placement_timeout_s"},
+        ExecutorSettings,
+        "executor",
+        fail,
+    )
+    return replace(timed, kind=kind, address=address)
 
 
 _LOCAL_SERVICES = ("auto", "always", "never")
@@ -491,3 +377,25 @@ def _resolve(settings: Settings) -> Settings:
         workflow_dirs=tuple(absolute(p) for p in settings.workflow_dirs),
         skills_dirs=tuple(absolute(p) for p in settings.skills_dirs),
     )
+
+
+__all__ = [
+    "CONFIG_NAME",
+    "EXECUTOR_KINDS",
+    "NODE_RUNTIMES",
+    "ActionsSettings",
+    "AuthSettings",
+    "ConnectionSettings",
+    "EnvironmentSettings",
+    "ExecutorSettings",
+    "RateLimitSettings",
+    "ServicesSettings",
+    "Settings",
+    "StoreSettings",
+    "StreamSettings",
+    "WorkspaceSettings",
+    "check_local_repository_key",
+    "create_data_dir",
+    "find_config",
+    "load_settings",
+]

@@ -9,11 +9,13 @@ import pytest
 
 from runner.config import (
     ConnectionSettings,
+    ExecutorSettings,
     ServicesSettings,
     StoreSettings,
     StreamSettings,
     load_settings,
 )
+from runner.engine.runs_on import required_labels
 from runner.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -41,6 +43,22 @@ def test_the_services_table(tmp_path: Path) -> None:
     settings = settings_from(tmp_path, '[services]\nlocal = "always"\ncache_size_mb = 512\n')
     assert settings.services == ServicesSettings(local="always", cache_size_mb=512.0)
     assert settings_from(tmp_path, "").services == ServicesSettings()
+
+
+def test_the_executor_table(tmp_path: Path) -> None:
+    assert settings_from(tmp_path, "").executor == ExecutorSettings()
+    settings = settings_from(
+        tmp_path, '[executor]\nkind = "ray"\naddress = "127.0.0.1:6379"\nplacement_timeout_s = 5\n'
+    )
+    assert settings.executor == ExecutorSettings(
+        kind="ray", address="127.0.0.1:6379", placement_timeout_s=5.0
+    )
+
+
+def test_runs_on_labels_a_node_must_offer_by_name(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, '[labels]\ngpu-box = "host"\n')
+    runs_on = ["self-hosted", "ubuntu-latest", "GPU", "gpu-box", "gpu"]
+    assert required_labels(runs_on, settings) == ["gpu"]
 
 
 def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
@@ -113,6 +131,12 @@ def test_engine_process_true_is_still_accepted_and_no_longer_offered(tmp_path: P
         (
             "[services]\ncache = 1\n",
             "services.cache: unknown setting (allowed: cache_size_mb, local)",
+        ),
+        ('[executor]\nkind = "k8s"\n', 'executor.kind: expected "local" or "ray"'),
+        ("[executor]\nplacement_timeout_s = 0\n", "executor.placement_timeout_s: expected a"),
+        (
+            "[executor]\nnodes = 2\n",
+            "executor.nodes: unknown setting (allowed: address, kind, placement_timeout_s)",
         ),
         ("port = \n", "stax.toml: "),
         ("engine_process = false\n", "engine_process: removed: the daemon always keeps"),

@@ -12,7 +12,6 @@ import json
 import socket
 from typing import TYPE_CHECKING, Any
 
-from runner.api.auth import read_token
 from runner.errors import StaxError
 from runner.events.types import Event, EventType
 
@@ -43,6 +42,8 @@ class DaemonClient:
 
     def __init__(self, settings: Settings) -> None:
         import httpx
+
+        from runner.api.auth import read_token  # not for a run that finds no daemon
 
         self.settings = settings
         token = read_token(settings.data_dir)

@@ -31,6 +31,7 @@ from runner.cli.run_args import RunArgs, read_run_args
 from runner.config import Settings, load_settings
 from runner.engine import Approver, RunRequest, WorkflowRun
 from runner.errors import ConfigError
+from runner.executors import executor_for
 from runner.process.watchdog import set_watchdog_grace, start_watchdog
 from runner.workspace import repository_root
 
@@ -68,14 +69,16 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _note_where_jobs_run(run_args: RunArgs, settings: Settings) -> None:
     """Jobs run in snapshots of the repository; outside one, they run in the workdir
-    itself: say so, since what they write stays there."""
-    if run_args.bind or settings.workspace.bind or repository_root(run_args.workdir):
+    itself: say so to the person at the terminal, since what they write stays there.
+    (Not to a script reading stderr: one line of it is a usage error's.)"""
+    if not sys.stderr.isatty() or run_args.bind or settings.workspace.bind:
         return
-    print(
-        f"note: {run_args.workdir} is not in a git repository: every job runs in it, "
-        "not in a snapshot of its own (what a job writes there stays)",
-        file=sys.stderr,
-    )
+    if repository_root(run_args.workdir) is None:
+        print(
+            f"note: {run_args.workdir} is not in a git repository: every job runs in it, "
+            "not in a snapshot of its own (what a job writes there stays)",
+            file=sys.stderr,
+        )
 
 
 async def _run_locally(
@@ -130,7 +133,13 @@ async def run_in_process(
             else:
                 sink = CallbackSink(render)
             async with _with_services(settings, request, recorded=store is not None) as served:
-                run = WorkflowRun(served, settings, sink, approvals=approvals)
+                run = WorkflowRun(
+                    served,
+                    settings,
+                    sink,
+                    approvals=approvals,
+                    job_executor=executor_for(settings.executor),
+                )
                 if isinstance(render, OutputGuard):
                     render.on_closed = partial(run.cancel, "the output was closed")
                 record = run.prepare()

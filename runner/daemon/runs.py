@@ -17,6 +17,7 @@ import trio
 from runner.engine.concurrency import ConcurrencyGroups
 from runner.engine.workflow_run import WorkflowRun
 from runner.errors import StoreUnavailable, Unavailable
+from runner.executors import executor_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -90,6 +91,7 @@ class RunManager:
         self.on_end = on_end  # told each run's id once the run is over
         self.approvals = RunApprovals()
         self.concurrency = ConcurrencyGroups()
+        self.job_executor = executor_for(settings.executor)  # one for all its runs
         self.active: dict[str, WorkflowRun] = {}
         self.accepting = True
         self.services: ServiceAccess | None = None
@@ -113,6 +115,7 @@ class RunManager:
             self.sink,
             approvals=self.approvals,
             concurrency=self.concurrency,
+            job_executor=self.job_executor,
         )
         record = run.prepare()
         try:

@@ -7,13 +7,14 @@ matrix, runs-on); this module runs a job that has been decided on.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
 import trio
 
 from runner.engine.action_stages import find_job_actions
+from runner.engine.job_plan import JobPlan, JobResult
 from runner.engine.records import JobRecord, StepRecord
 from runner.engine.scope import JobEnvironment, RunScope, StepScope
 from runner.engine.step_execution import (
@@ -32,37 +33,13 @@ from runner.process.group import terminate_groups
 from runner.workspace import remove_snapshot
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Callable
     from pathlib import Path
 
     from runner.engine.concurrency import Slot
     from runner.engine.control import JobControl
     from runner.engine.scope import HookStep
     from runner.engine.step_execution import StepResult
-    from runner.engine.workspaces import JobWorkspace
-    from runner.model import Defaults, Job
-
-
-@dataclass(slots=True, kw_only=True)
-class JobPlan:
-    """A job instance the scheduler decided to run, with what its expressions see."""
-
-    job: Job
-    record: JobRecord
-    layers: dict[str, JSONValue]  # matrix, needs, strategy, job contexts
-    env: dict[str, JSONValue]  # workflow env + job env, evaluated
-    defaults: Defaults
-    timeout_minutes: float
-    continue_on_error: bool = False
-    runs_if_cancelled: bool = False  # started after the run was cancelled: `if: always()`
-    needs_outputs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    workspace: JobWorkspace | None = None  # its own snapshot; None: in the workdir
-
-
-@dataclass(slots=True, kw_only=True)
-class JobResult:
-    conclusion: Conclusion
-    outputs: dict[str, str] = field(default_factory=dict)
 
 
 async def run_job(plan: JobPlan, run: RunScope, control: JobControl) -> JobResult:
@@ -366,3 +343,11 @@ async def _job_outputs(plan: JobPlan, scope: StepScope) -> dict[str, str]:
             continue
         outputs[name] = value
     return outputs
+
+
+class LocalJobs:
+    """The default job executor: the job's steps run here, as subprocesses of this
+    process (a Ray executor, runner.executors.ray, runs them on a cluster node)."""
+
+    async def run_job(self, plan: JobPlan, run: RunScope, control: JobControl) -> JobResult:
+        return await run_job(plan, run, control)

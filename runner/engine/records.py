@@ -67,6 +67,7 @@ class JobRecord:
     completed_at: int | None = None
     error: str | None = None
     summary: str = ""
+    runner_name: str | None = None  # the machine that ran it, when not this one (a Ray node)
 
     def snapshot(self, *, steps: bool = True) -> dict[str, JSONValue]:
         out: dict[str, JSONValue] = {
@@ -97,6 +98,8 @@ class JobRecord:
                 out["summary"] = self.summary
         if self.error:
             out["error"] = self.error
+        if self.runner_name is not None:
+            out["runner_name"] = self.runner_name
         return out
 
 

@@ -40,3 +40,15 @@ def foreign_runner_notice(runs_on: JSONValue, settings: Settings) -> str | None:
         f"runs-on: {', '.join(foreign)} cannot run on this machine; skipped "
         "(map the label in stax.toml [labels] to run it here)"
     )
+
+
+def required_labels(runs_on: JSONValue, settings: Settings) -> list[str]:
+    """The labels a machine must offer by name to take the job: all of its labels but
+    those every machine serves (ubuntu-latest, self-hosted ..., or mapped to "host"),
+    lowercased (GitHub's labels are case-insensitive), each once, in order."""
+    labels: list[str] = []
+    for label in runs_on_labels(runs_on):
+        lowered = label.lower()
+        if not settings.label_is_generic(label) and lowered not in labels:
+            labels.append(lowered)
+    return labels

@@ -25,8 +25,8 @@ import trio
 from runner.engine import faults
 from runner.engine.containment import fail_open_job, internal_error
 from runner.engine.control import JobControl
-from runner.engine.job import JobPlan, JobResult, run_job
 from runner.engine.job_outcomes import JobOutcome, combine_results, job_name
+from runner.engine.job_plan import JobPlan, JobResult
 from runner.engine.matrix_instances import Instances, job_instances
 from runner.engine.records import JobRecord
 from runner.engine.reusable import run_called_workflows
@@ -295,7 +295,7 @@ class Scheduler:
                 "`container:` and `services:` jobs are not supported yet "
                 "(stax runs a job's steps on this host)",
             )
-        return await run_job(plan, self.run, control)
+        return await self.run.job_executor.run_job(plan, self.run, control)
 
     def _holds_when_cancelled(self, plan: JobPlan) -> bool:
         try:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from runner.config import Settings
     from runner.engine.contexts import RunContexts
     from runner.engine.control import JobControl, RunControl
+    from runner.engine.job_plan import JobPlan, JobResult
     from runner.engine.masking import Masker
     from runner.engine.records import JobRecord, RunRecord
     from runner.engine.reporter import Reporter
@@ -34,6 +35,18 @@ if TYPE_CHECKING:
     from runner.expressions import EvalContext, JSONValue
     from runner.model import Defaults, Step, StepKind, Workflow
     from runner.skills import SkillCatalogs
+
+
+class JobExecutor(Protocol):
+    """Where a decided job runs: here (runner.engine.job.LocalJobs) or on a Ray node
+    (runner.executors.ray), with the same job code either way."""
+
+    async def run_job(self, plan: JobPlan, run: RunScope, control: JobControl) -> JobResult:
+        """Run the job, emitting its events (job.started ... job.completed) in order.
+
+        A cancel of `control` stops its running step wherever it runs; cancellation of
+        the caller (a kill) propagates after the job's processes are gone."""
+        ...
 
 
 class Approver(Protocol):
@@ -78,6 +91,7 @@ class RunScope:
     process_marker: str  # every step process carries it, so leftovers can be found
     actions: ActionSource  # where `uses: owner/repo@ref` actions come from
     executors: Mapping[StepKind, StepExecutor]  # what runs each kind of step
+    job_executor: JobExecutor  # where a decided job runs: here, or on a Ray node
     skill_catalogs: SkillCatalogs  # the skills `skill:` steps call, kept while files don't change
     approve_all: bool = False
     concurrency: ConcurrencyGroups = field(default_factory=ConcurrencyGroups)

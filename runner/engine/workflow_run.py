@@ -34,13 +34,14 @@ from runner.engine.contexts import (
 )
 from runner.engine.control import RunControl
 from runner.engine.inputs import resolve_inputs
+from runner.engine.job import LocalJobs
 from runner.engine.masking import Masker
 from runner.engine.matrix_instances import check_filters
 from runner.engine.records import RunRecord
 from runner.engine.reporter import Reporter
 from runner.engine.repository import read_commit, read_repository
 from runner.engine.scheduler import Scheduler
-from runner.engine.scope import Approver, RunScope
+from runner.engine.scope import Approver, JobExecutor, RunScope
 from runner.engine.steps.factory import step_executors
 from runner.engine.workspaces import JobWorkspaces, run_workspaces
 from runner.errors import RunError, StaxError
@@ -76,6 +77,7 @@ class WorkflowRun:
         approvals: Approver | None = None,
         concurrency: ConcurrencyGroups | None = None,
         skill_catalogs: SkillCatalogs | None = None,
+        job_executor: JobExecutor | None = None,
     ) -> None:
         self.request = request
         self.settings = settings
@@ -83,6 +85,7 @@ class WorkflowRun:
         self.approvals = approvals or _RejectAll()
         self.concurrency = concurrency or ConcurrencyGroups()
         self.skill_catalogs = skill_catalogs or SkillCatalogs()  # what `skill:` steps call
+        self.job_executor = job_executor or LocalJobs()
         self.control = RunControl()
         self.run_id = request.run_id or new_run_id()
         self.masker = Masker(list(request.secrets.values()))
@@ -302,6 +305,7 @@ class WorkflowRun:
             process_marker=f"stax-{self.run_id}-{_secrets.token_hex(4)}",
             actions=self._action_source(),
             executors=step_executors(),
+            job_executor=self.job_executor,
             skill_catalogs=self.skill_catalogs,
             approve_all=request.approve_all,
             concurrency=self.concurrency,

@@ -26,6 +26,8 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
+import sys
 import time
 
 log = logging.getLogger("stax.process")
@@ -52,6 +54,35 @@ def start_watchdog(*, grace_s: float = DEFAULT_GRACE_S) -> None:
             os._exit(0)
     os.close(read_end)
     os.set_blocking(write_end, False)  # a stuck watchdog must never block the engine
+    _pipe = write_end
+
+
+def start_watchdog_process(*, grace_s: float = DEFAULT_GRACE_S) -> None:
+    """As start_watchdog, for a process that already runs threads (a Ray worker, where
+    a fork is unsafe): the watchdog is a fresh interpreter reading the same pipe, and
+    not a child of this process (a dying Ray worker kills its children). Costs an
+    interpreter's start, once per process."""
+    global _pipe
+    if _pipe is not None:
+        return
+    read_end, write_end = os.pipe()
+    script = (
+        "import os\n"
+        "if os.fork() == 0:\n"
+        "    from runner.process.watchdog import _watch\n"
+        f"    _watch({read_end}, {grace_s!r})\n"
+        "    os._exit(0)\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script],
+        pass_fds=(read_end,),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
+    os.close(read_end)
+    os.set_blocking(write_end, False)
     _pipe = write_end
 
 

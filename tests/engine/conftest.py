@@ -23,11 +23,13 @@ from runner.config import ActionsSettings, Settings, load_settings
 from runner.engine import RunRequest, WorkflowRun
 from runner.events.sink import ListSink
 from runner.events.types import Event, EventType
+from runner.executors import executor_for
 from runner.model import parse_workflow
 from tests.actions.git_server import NODE_MODULES, GitServer
 
 if TYPE_CHECKING:
     from runner.engine.records import JobRecord, RunRecord
+    from runner.engine.scope import JobExecutor
 
 
 class WatchingSink(ListSink):
@@ -175,6 +177,7 @@ def run_yaml(workspace: Path, settings: Settings) -> Runner:
             sink,
             approvals=approvals,
             concurrency=concurrency,
+            job_executor=_job_executor(effective),
         )
         run.prepare()
         with trio.fail_after(limit_s):
@@ -226,3 +229,15 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return False
     return stat[stat.rfind(b")") + 2 :].split()[0] != b"Z"
+
+
+_executors: dict[object, JobExecutor] = {}
+
+
+def _job_executor(settings: Settings) -> JobExecutor:
+    """The executor stax.toml's [executor] names, one per setting for the whole session
+    (as the daemon keeps one: a Ray executor keeps its idle workers between runs)."""
+    key = settings.executor
+    if key not in _executors:
+        _executors[key] = executor_for(key)
+    return _executors[key]

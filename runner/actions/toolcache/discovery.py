@@ -30,12 +30,13 @@ if TYPE_CHECKING:
 _PROBE_TIMEOUT_S = 10.0
 _PYTHON_NAME = re.compile(r"python3\.\d+")
 _EXECUTABLE_MAGIC = (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")  # ELF, Mach-O
-# Asked of a Python: its implementation, version, stdlib folder and whether it is a
-# free-threaded build. Python 2 fails it (no sys.implementation) and is left out.
+# Asked of a Python, one answer a line: its implementation, version (major, minor, micro,
+# release level, serial), stdlib folder and whether it is a free-threaded build. Python 2
+# fails it (no sys.implementation) and is left out.
 _PYTHON_PROBE = (
-    "import sys, sysconfig, json; print(json.dumps([sys.implementation.name,"
-    " list(sys.version_info), sysconfig.get_path('stdlib'),"
-    " bool(sysconfig.get_config_var('Py_GIL_DISABLED'))]))"
+    "import sys, sysconfig; print(sys.implementation.name);"
+    " print(*sys.version_info, sep=' '); print(sysconfig.get_path('stdlib'));"
+    " print(bool(sysconfig.get_config_var('Py_GIL_DISABLED')))"
 )
 _RELEASE_LEVELS = {"alpha": "alpha", "beta": "beta", "candidate": "rc"}
 
@@ -157,11 +158,14 @@ def _probe(kind: str, program: Path) -> list[object] | None:
         return None
     text = done.stdout.decode(errors="replace").strip()
     if kind == "python":
-        try:
-            answer = json.loads(text)
-        except ValueError:
+        lines = text.splitlines()
+        if len(lines) != 4 or len(version := lines[1].split()) != 5:
             return None
-        return answer if isinstance(answer, list) else None
+        major, minor, micro, level, serial = version
+        if not (major + minor + micro + serial).isdigit():
+            return None
+        info = [int(major), int(minor), int(micro), level, int(serial)]
+        return [lines[0], info, lines[2], lines[3] == "True"]
     return [text]
 
 
