@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from runner.config import ActionsSettings
 
 _VERSION = re.compile(r"v(\d+)\.")
-_majors: dict[str, int | None] = {}  # a Node.js's path -> its major version, asked once
+# A memo, as the tool cache keeps versions: a program (its real path, size and mtime)
+# -> its major version. A Node.js replaced on disk is asked again.
+_majors: dict[tuple[str, int, int], int | None] = {}
 
 
 def node_setting(actions: ActionsSettings, using: str) -> str:
@@ -34,8 +36,11 @@ def node_setting(actions: ActionsSettings, using: str) -> str:
 
 async def node_major(node: str) -> int | None:
     """The major version `node --version` gives (None when it says nothing usable);
-    asked once a process for each path."""
-    if node not in _majors:
+    asked once for each program."""
+    key = _identity(node)
+    if key is None:
+        return None
+    if key not in _majors:
         try:
             with trio.fail_after(10):
                 done = await trio.run_process(
@@ -44,8 +49,17 @@ async def node_major(node: str) -> int | None:
         except (OSError, trio.TooSlowError):
             return None
         match = _VERSION.match(done.stdout.decode("ascii", "replace").strip())
-        _majors[node] = int(match[1]) if match else None
-    return _majors[node]
+        _majors[key] = int(match[1]) if match else None
+    return _majors[key]
+
+
+def _identity(node: str) -> tuple[str, int, int] | None:
+    try:
+        real = os.path.realpath(node)
+        status = os.stat(real)
+    except OSError:
+        return None
+    return (real, status.st_size, status.st_mtime_ns)
 
 
 def runtime_mismatch(using: str, node: str, major: int | None) -> str | None:
