@@ -310,14 +310,14 @@ class WorkflowRun:
             approve_all=request.approve_all,
             concurrency=self.concurrency,
             services=self._services(github, event, repo.default_branch),
-            workspaces=self._workspaces(workdir, repo.root),
+            workspaces=self._workspaces(workdir, repo.root, temp),
         )
 
-    def _workspaces(self, workdir: Path, repo: Path | None) -> JobWorkspaces | None:
+    def _workspaces(self, workdir: Path, repo: Path | None, temp: Path) -> JobWorkspaces | None:
         """Where the jobs' snapshots go; None: they run in the workdir (--bind, no git)."""
         if self.request.bind or self.settings.workspace.bind or repo is None:
             return None
-        return run_workspaces(workdir, repo, self.settings, self.run_id)
+        return run_workspaces(workdir, repo, self.settings, self.run_id, temp)
 
     def _seed_tool_cache(self, cache: Path) -> None:
         """The run's RUNNER_TOOL_CACHE: the host's tools, if the workflow may look there."""

@@ -66,9 +66,14 @@ class JobWorkspaces:
         return JobWorkspace(snapshot=snapshot, path=snapshot / self.workdir.relative_to(self.repo))
 
 
-def run_workspaces(workdir: Path, repo: Path, settings: Settings, run_id: str) -> JobWorkspaces:
-    """The snapshots of a run whose workdir is in the repository `repo`."""
-    folder = settings.workspace.dir or settings.data_dir / "workspaces"
+def run_workspaces(
+    workdir: Path, repo: Path, settings: Settings, run_id: str, run_temp: Path
+) -> JobWorkspaces:
+    """The snapshots of a run whose workdir is in the repository `repo`: in `[workspace]
+    dir`, else in the run's temporary folder, which goes with the run. Not in the data
+    dir: its path holds a dot folder (`.stax`), and tools refuse paths through one (e.g.
+    express's `res.sendFile`), where a GitHub runner's `/home/runner/work/…` has none."""
+    folder = settings.workspace.dir or run_temp / "work"
     return JobWorkspaces(
         repo=repo,
         workdir=workdir,

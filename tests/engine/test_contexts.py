@@ -102,7 +102,8 @@ async def test_github_context_comes_from_the_local_repository(run_yaml: Runner, 
     """)
     lines = result.output("j", 1)
     workspace = Path(lines[6].removeprefix("workspace="))
-    assert workspace.parent.name == "workspaces"  # the job's own snapshot of the repository
+    assert workspace.parent.name == "work"  # the job's own snapshot of the repository
+    assert not any(part.startswith(".") for part in workspace.parts)  # no dot folder
     assert lines == [
         f"sha={sha}",
         "ref=refs/heads/feature/x",

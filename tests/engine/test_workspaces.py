@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import trio
+
+from runner.config import WorkspaceSettings
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from runner.config import Settings
     from tests.engine.conftest import Runner
 
@@ -46,8 +48,15 @@ def repo(workspace: Path) -> Path:
     return workspace
 
 
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    # Snapshots where a test can look for them (by default: in the run's temporary folder).
+    return settings.with_overrides(workspace=WorkspaceSettings(dir=tmp_path / "snapshots"))
+
+
 def snapshots(settings: Settings) -> list[Path]:
-    folder = settings.data_dir / "workspaces"
+    folder = settings.workspace.dir
+    assert folder is not None
     return sorted(folder.iterdir()) if folder.is_dir() else []
 
 
@@ -70,7 +79,7 @@ async def test_a_job_runs_in_a_snapshot_of_the_working_tree(
     """)
     assert result.conclusion == "success", result.logs()
     where, *lines = result.output("j", 1)
-    assert where.startswith(f"{settings.data_dir / 'workspaces'}{os.sep}")
+    assert where.startswith(f"{settings.workspace.dir}{os.sep}")
     assert lines == [
         "changed, not committed",
         "untracked",
@@ -237,7 +246,10 @@ async def test_a_data_dir_inside_the_repository_is_not_copied(
             steps:
               - run: test ! -e .stax && echo "no data dir" && case "$PWD" in */.stax/workspaces/*) echo inside;; esac
     """,
-        settings_overrides={"data_dir": data_dir},
+        settings_overrides={
+            "data_dir": data_dir,
+            "workspace": WorkspaceSettings(dir=data_dir / "workspaces"),
+        },
     )
     assert result.conclusion == "success", result.logs()
     assert result.output("j", 1) == ["no data dir", "inside"]
@@ -258,3 +270,27 @@ async def test_a_background_writer_is_stopped_before_its_snapshot_goes(
     """)
     assert result.conclusion == "success", result.logs()
     assert snapshots(settings) == []
+
+
+async def test_by_default_a_snapshot_lies_in_the_run_s_temporary_folder_on_no_dot_path(
+    run_yaml: Runner, repo: Path, settings: Settings
+) -> None:
+    # Tools refuse paths through a dot folder (express's res.sendFile), as a GitHub
+    # runner's workspace has none: the default is not the data dir (.stax).
+    result = await run_yaml(
+        """
+        on: push
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "$GITHUB_WORKSPACE" && echo "$RUNNER_TEMP" && cat src/app.py
+    """,
+        settings_overrides={"workspace": WorkspaceSettings(), "data_dir": repo / ".stax"},
+    )
+    assert result.conclusion == "success", result.logs()
+    workspace, runner_temp, content = result.output("j", 1)
+    assert content == "changed, not committed"
+    assert Path(workspace).parent.parent == Path(runner_temp).parent  # the run's own folder
+    assert not any(part.startswith(".") for part in Path(workspace).parts)
+    assert not await trio.Path(workspace).exists()  # gone with the run
