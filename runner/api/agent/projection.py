@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING
 from runner.api.agent.wire import STRIDE, Namespace, ProtocolEvent, interrupt_id
 from runner.api.snapshots import job_error
 from runner.api.sse import dumps
+from runner.events.payload_json import job_from_json
 from runner.events.types import Conclusion, Event, EventType
 
 if TYPE_CHECKING:
@@ -261,7 +262,7 @@ def _run_completed(run: dict[str, JSONValue], fold: RunLifecycle) -> list[_Item]
 def _job_completed(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
     record = _object(event.data.get("job"))
     outputs = _object(record.get("outputs"))
-    status, error = _outcome(record, job_error(record))
+    status, error = _outcome(record, job_error(job_from_json(record)))
     fold.waiting.pop(job, None)
     items: list[_Item] = [
         ("updates", (), {"node": job, "values": outputs}),
@@ -356,7 +357,7 @@ def _run_error(run: dict[str, JSONValue]) -> str:
         return error
     for job in _objects(run.get("jobs")):
         if job.get("conclusion") == Conclusion.FAILURE.value:
-            return f"job {job.get('id')}: {job_error(job)}"
+            return f"job {job.get('id')}: {job_error(job_from_json(job))}"
     return "failed"
 
 
