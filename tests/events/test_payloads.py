@@ -143,7 +143,7 @@ def test_the_other_payloads_round_trip(kind: EventType, data: dict[str, JSONValu
         (EventType.RUN_COMPLETED, {"run": {"conclusion": "nonsense", "jobs": 3}}, RunPayload),
         (EventType.JOB_STARTED, {"job": ["not", "an", "object"]}, JobPayload),
         (EventType.STEP_COMPLETED, {"step": {"status": {}, "number": True}}, StepPayload),
-        (EventType.STEP_LOG, {"lines": ["x", 3]}, LogChunk),
+        (EventType.STEP_LOG, {"lines": "not a list"}, LogChunk),
     ],
 )
 def test_a_foreign_form_decodes_to_defaults(
