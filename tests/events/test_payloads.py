@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from runner.engine.records import JobRecord, RunRecord, StepRecord
-from runner.events.payload_json import payload_from_json, payload_to_json
+from runner.events.payload_json import (
+    job_to_json,
+    payload_from_json,
+    payload_to_json,
+    run_to_json,
+    step_to_json,
+)
 from runner.events.payloads import JobPayload, LogChunk, RunPayload, StepPayload
 from runner.events.types import Conclusion, EventType, Status
 
@@ -156,3 +162,13 @@ def test_a_chunk_without_a_stream_is_stdout() -> None:
     assert payload_from_json(EventType.STEP_LOG, {"lines": ["x"]}) == LogChunk(
         stream="stdout", lines=["x"]
     )
+
+
+@given(run=runs, jobs_too=st.booleans())
+def test_a_records_typed_snapshot_is_its_json_snapshot(run: RunRecord, jobs_too: bool) -> None:
+    """What the reporter emits (the typed snapshot, encoded) is what snapshot() gives."""
+    assert repr(run_to_json(run.as_snapshot(jobs=jobs_too))) == repr(run.snapshot(jobs=jobs_too))
+    for job in run.jobs.values():
+        assert repr(job_to_json(job.as_snapshot())) == repr(job.snapshot())
+        for step in job.steps:
+            assert repr(step_to_json(step.as_snapshot())) == repr(step.snapshot())
