@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from runner import json_text
 from runner.api.sse import WireEvent, dumps, frame
 from runner.events.payload_json import payload_of
-from runner.events.payloads import LogChunk
+from runner.events.payloads import JobMessage, LogChunk
 from runner.events.types import Event, EventType
 
 if TYPE_CHECKING:
@@ -50,6 +50,8 @@ def project(event: Event, *, skip_lines_through: int | None = None) -> list[Wire
     if event.step_number is not None:
         base["stepNumber"] = event.step_number
     kind = event.type
+    # The snapshots go out as the JSON they are stored as (the wire's form already):
+    # decoding and encoding them again would give the same object, at a cost.
     data = event.data
     payload: dict[str, JSONValue] = dict(base)
     if kind in (EventType.RUN_STARTED, EventType.RUN_COMPLETED):
@@ -60,13 +62,9 @@ def project(event: Event, *, skip_lines_through: int | None = None) -> list[Wire
         payload["step"] = data.get("step")
         if kind is EventType.STEP_COMPLETED and "outputs" in data:
             payload["outputs"] = data["outputs"]
-    elif kind is EventType.JOB_MESSAGE:
+    elif isinstance(message := payload_of(event), JobMessage):
         payload.update(
-            {
-                "fromJob": data.get("from_job"),
-                "outputs": data.get("outputs"),
-                "result": data.get("result"),
-            }
+            {"fromJob": message.from_job, "outputs": message.outputs, "result": message.result}
         )
     else:
         payload.update(data)
