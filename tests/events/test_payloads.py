@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
+from runner.config import load_settings
+from runner.engine import RunRequest, WorkflowRun
 from runner.engine.records import JobRecord, RunRecord, StepRecord
 from runner.events.payload_json import (
     job_to_json,
@@ -17,9 +20,13 @@ from runner.events.payload_json import (
     step_to_json,
 )
 from runner.events.payloads import JobPayload, LogChunk, RunPayload, StepPayload
+from runner.events.sink import ListSink
 from runner.events.types import Conclusion, EventType, Status
+from runner.model import parse_workflow
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from runner.expressions.values import JSONValue
 
 texts = st.text(max_size=8)
@@ -172,3 +179,50 @@ def test_a_records_typed_snapshot_is_its_json_snapshot(run: RunRecord, jobs_too:
         assert repr(job_to_json(job.as_snapshot())) == repr(job.snapshot())
         for step in job.steps:
             assert repr(step_to_json(step.as_snapshot())) == repr(step.snapshot())
+
+
+EVERY_KIND = """
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        n: [1, 2]
+    outputs:
+      size: ${{ steps.measure.outputs.size }}
+    steps:
+      - id: measure
+        run: |
+          echo "size=3" >> "$GITHUB_OUTPUT"
+          echo "::warning file=a.py,line=3,title=careful::mind the gap"
+          echo out; echo err >&2
+      - name: fails, allowed
+        run: exit 2
+        continue-on-error: true
+  ship:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "::error::${{ needs.build.outputs.size }}"
+      - run: echo never
+"""
+
+
+async def test_every_event_a_real_run_emits_round_trips(tmp_path: Path) -> None:
+    """The codec's invariant over the engine's own events, not only generated snapshots."""
+    path = tmp_path / "wf.yml"
+    path.write_text(EVERY_KIND)
+    sink = ListSink()
+    run = WorkflowRun(
+        RunRequest(workflow=parse_workflow(EVERY_KIND, str(path)), workdir=tmp_path),
+        load_settings(start=tmp_path),
+        sink,
+    )
+    run.prepare()
+    with trio.fail_after(60):
+        await run.run()
+    kinds = {event.type for event in sink.events}
+    assert {EventType.STEP_ANNOTATION, EventType.JOB_MESSAGE, EventType.STEP_LOG} <= kinds
+    for event in sink.events:
+        round_trip(event.type, event.data)
