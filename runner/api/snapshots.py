@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from runner.events.types import Conclusion
 
 if TYPE_CHECKING:
-    from runner.expressions.values import JSONValue
+    from runner.events.payloads import JobSnapshot
 
 
 def iso_ms(ms: int) -> str:
@@ -17,15 +17,12 @@ def iso_ms(ms: int) -> str:
     return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{millis:03d}Z"
 
 
-def job_error(job: dict[str, JSONValue]) -> str:
+def job_error(job: JobSnapshot) -> str:
     """Why a job did not succeed: its own error, else its first failed step's."""
-    error = job.get("error")
-    if isinstance(error, str) and error:
-        return error
-    steps = job.get("steps")
-    for step in steps if isinstance(steps, list) else []:
-        if isinstance(step, dict) and step.get("conclusion") == Conclusion.FAILURE:
-            detail = step.get("error")
-            name = f"step {step.get('number')} ({step.get('name')})"
-            return f"{name} failed: {detail}" if detail else f"{name} failed"
-    return str(job.get("conclusion") or "failed")
+    if job.error:
+        return job.error
+    for step in job.steps or ():
+        if step.conclusion is Conclusion.FAILURE:
+            name = f"step {step.number} ({step.name})"
+            return f"{name} failed: {step.error}" if step.error else f"{name} failed"
+    return job.conclusion.value if job.conclusion else "failed"

@@ -2,7 +2,9 @@
 
 The snapshots are what events carry (seed 003's `run`, `job` and `step`
 objects, with more fields than the seed's sample shows); the store keeps
-the latest of each so `GET /api/runs/{id}` needs no replay.
+the latest of each so `GET /api/runs/{id}` needs no replay. `as_snapshot()`
+gives the typed record events carry, `snapshot()` its JSON form (the HTTP
+routes answer with it); tests/events/test_payloads.py pins that they agree.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from runner.events.payloads import JobSnapshot, RunSnapshot, StepSnapshot
 from runner.events.types import Conclusion, Status, now_ms
 
 if TYPE_CHECKING:
@@ -27,6 +30,21 @@ class StepRecord:
     started_at: int | None = None
     completed_at: int | None = None
     error: str | None = None
+
+    def as_snapshot(self) -> StepSnapshot:
+        """The step as events carry it (its JSON form is `snapshot()`)."""
+        return StepSnapshot(
+            number=self.number,
+            name=self.name,
+            status=self.status,
+            conclusion=self.conclusion,
+            id=self.id,
+            outcome=self.outcome,
+            started_at=self.started_at,
+            completed_at=self.completed_at,
+            duration_ms=_duration(self.started_at, self.completed_at),
+            error=self.error or None,
+        )
 
     def snapshot(self) -> dict[str, JSONValue]:
         out: dict[str, JSONValue] = {
@@ -68,6 +86,28 @@ class JobRecord:
     error: str | None = None
     summary: str = ""
     runner_name: str | None = None  # the machine that ran it, when not this one (a Ray node)
+
+    def as_snapshot(self, *, steps: bool = True) -> JobSnapshot:
+        """The job as events carry it (its JSON form is `snapshot()`)."""
+        completed = self.status is Status.COMPLETED
+        return JobSnapshot(
+            id=self.id,
+            key=self.key,
+            name=self.name,
+            status=self.status,
+            conclusion=self.conclusion,
+            needs=self.needs,
+            steps=tuple(s.as_snapshot() for s in self.steps) if steps else None,
+            matrix=self.matrix,
+            runs_on=self.runs_on,
+            environment=self.environment,
+            started_at=self.started_at,
+            completed_at=self.completed_at,
+            duration_ms=_duration(self.started_at, self.completed_at),
+            outputs=self.outputs if completed else None,
+            summary=self.summary if completed and self.summary else None,
+            error=self.error or None,
+        )
 
     def snapshot(self, *, steps: bool = True) -> dict[str, JSONValue]:
         out: dict[str, JSONValue] = {
@@ -121,6 +161,27 @@ class RunRecord:
     completed_at: int | None = None
     error: str | None = None
 
+    def as_snapshot(self, *, jobs: bool = True) -> RunSnapshot:
+        """The run as events carry it (its JSON form is `snapshot()`)."""
+        return RunSnapshot(
+            id=self.id,
+            name=self.name,
+            workflow=self.workflow,
+            event=self.event,
+            run_number=self.run_number,
+            workdir=self.workdir,
+            status=self.status,
+            conclusion=self.conclusion,
+            jobs=tuple(j.as_snapshot(steps=False) for j in self.jobs.values()) if jobs else (),
+            graph=self.graph,
+            inputs=self.inputs,
+            created_at=self.created_at,
+            started_at=self.started_at,
+            completed_at=self.completed_at,
+            duration_ms=_duration(self.started_at, self.completed_at),
+            error=self.error or None,
+        )
+
     def snapshot(self, *, jobs: bool = True) -> dict[str, JSONValue]:
         out: dict[str, JSONValue] = {
             "id": self.id,
@@ -145,3 +206,9 @@ class RunRecord:
         if self.error:
             out["error"] = self.error
         return out
+
+
+def _duration(started_at: int | None, completed_at: int | None) -> int | None:
+    if started_at is None or completed_at is None:
+        return None
+    return completed_at - started_at

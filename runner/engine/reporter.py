@@ -1,5 +1,8 @@
 """Turns engine state changes into canonical events: the one place their payloads are built.
 
+Each event's payload is built typed (runner.events.payloads) and becomes JSON here, on
+its way into the event; the masking below works on that JSON form, by field name.
+
 Every field that holds text from users passes the run's Masker on the way out, so a
 secret can appear in no event, whatever user text it hides in. Only those fields:
 keys, ids, enum values (status, conclusion, level ...) and numbers are the events'
@@ -13,12 +16,25 @@ import math
 from typing import TYPE_CHECKING
 
 from runner.engine import faults
+from runner.events.payload_json import payload_to_json
+from runner.events.payloads import (
+    Annotation,
+    JobBlocked,
+    JobMessage,
+    JobPayload,
+    JobStatus,
+    JobUnblocked,
+    LogChunk,
+    RunPayload,
+    StepPayload,
+)
 from runner.events.types import Event, EventType
 from runner.expressions import to_string
 
 if TYPE_CHECKING:
     from runner.engine.masking import Masker
     from runner.engine.records import JobRecord, RunRecord, StepRecord
+    from runner.events.payloads import Payload
     from runner.events.sink import EventSink
     from runner.expressions import JSONValue
 
@@ -61,48 +77,59 @@ class Reporter:
             )
         )
 
+    async def emit_payload(
+        self,
+        type: EventType,
+        payload: Payload,
+        *,
+        job_id: str | None = None,
+        step_number: int | None = None,
+    ) -> None:
+        """Emit a typed payload: its JSON form, user text masked, is the event's data."""
+        await self.emit(type, payload_to_json(payload), job_id=job_id, step_number=step_number)
+
     # -- runs --------------------------------------------------------------
     async def run_started(self, run: RunRecord) -> None:
-        await self.emit(EventType.RUN_STARTED, {"run": run.snapshot(jobs=False)})
+        await self.emit_payload(EventType.RUN_STARTED, RunPayload(run=run.as_snapshot(jobs=False)))
 
     async def run_completed(self, run: RunRecord) -> None:
-        await self.emit(EventType.RUN_COMPLETED, {"run": run.snapshot()})
+        await self.emit_payload(EventType.RUN_COMPLETED, RunPayload(run=run.as_snapshot()))
 
     # -- jobs --------------------------------------------------------------
     async def job_queued(self, job: JobRecord) -> None:
-        await self.emit(EventType.JOB_QUEUED, {"job": job.snapshot()}, job_id=job.id)
+        await self._job(EventType.JOB_QUEUED, job)
 
     async def job_started(self, job: JobRecord) -> None:
-        await self.emit(EventType.JOB_STARTED, {"job": job.snapshot()}, job_id=job.id)
+        await self._job(EventType.JOB_STARTED, job)
 
     async def job_completed(self, job: JobRecord) -> None:
-        await self.emit(EventType.JOB_COMPLETED, {"job": job.snapshot()}, job_id=job.id)
+        await self._job(EventType.JOB_COMPLETED, job)
+
+    async def _job(self, type: EventType, job: JobRecord) -> None:
+        await self.emit_payload(type, JobPayload(job=job.as_snapshot()), job_id=job.id)
 
     async def job_status(self, job: JobRecord, summary: str) -> None:
-        await self.emit(EventType.JOB_STATUS, {"summary": summary}, job_id=job.id)
+        await self.emit_payload(EventType.JOB_STATUS, JobStatus(summary=summary), job_id=job.id)
 
     async def job_blocked(self, job: JobRecord, *, reason: str, environment: str) -> None:
-        await self.emit(
-            EventType.JOB_BLOCKED, {"reason": reason, "environment": environment}, job_id=job.id
-        )
+        blocked = JobBlocked(reason=reason, environment=environment)
+        await self.emit_payload(EventType.JOB_BLOCKED, blocked, job_id=job.id)
 
     async def job_unblocked(self, job: JobRecord, *, approved: bool, by: str) -> None:
-        await self.emit(EventType.JOB_UNBLOCKED, {"approved": approved, "by": by}, job_id=job.id)
+        unblocked = JobUnblocked(approved=approved, by=by)
+        await self.emit_payload(EventType.JOB_UNBLOCKED, unblocked, job_id=job.id)
 
     async def job_message(
         self, job: JobRecord, *, from_job: str, outputs: dict[str, JSONValue], result: str
     ) -> None:
-        await self.emit(
-            EventType.JOB_MESSAGE,
-            {"from_job": from_job, "to_job": job.id, "outputs": outputs, "result": result},
-            job_id=job.id,
-        )
+        message = JobMessage(from_job=from_job, to_job=job.id, outputs=outputs, result=result)
+        await self.emit_payload(EventType.JOB_MESSAGE, message, job_id=job.id)
 
     # -- steps -------------------------------------------------------------
     async def step_started(self, job: JobRecord, step: StepRecord) -> None:
-        await self.emit(
+        await self.emit_payload(
             EventType.STEP_STARTED,
-            {"step": step.snapshot()},
+            StepPayload(step=step.as_snapshot()),
             job_id=job.id,
             step_number=step.number,
         )
@@ -110,10 +137,16 @@ class Reporter:
     async def step_completed(
         self, job: JobRecord, step: StepRecord, extra: dict[str, JSONValue] | None = None
     ) -> None:
-        data: dict[str, JSONValue] = {"step": step.snapshot()}
-        if extra:
-            data.update(extra)
-        await self.emit(EventType.STEP_COMPLETED, data, job_id=job.id, step_number=step.number)
+        """`extra`: {"outputs": ...} of a step that produced outputs."""
+        outputs = (extra or {}).get("outputs")
+        await self.emit_payload(
+            EventType.STEP_COMPLETED,
+            StepPayload(
+                step=step.as_snapshot(), outputs=outputs if isinstance(outputs, dict) else None
+            ),
+            job_id=job.id,
+            step_number=step.number,
+        )
 
     async def step_log(self, job_id: str, step_number: int, stream: str, lines: list[str]) -> None:
         """A chunk of already-masked lines (masking them again would cost a regex pass)."""
@@ -125,15 +158,22 @@ class Reporter:
                 run_id=self.run_id,
                 job_id=job_id,
                 step_number=step_number,
-                data={"stream": stream, "lines": list(lines)},
+                data=payload_to_json(LogChunk(stream=stream, lines=lines)),
             )
         )
 
     async def step_annotation(
         self, job_id: str, step_number: int, annotation: dict[str, JSONValue]
     ) -> None:
-        await self.emit(
-            EventType.STEP_ANNOTATION, annotation, job_id=job_id, step_number=step_number
+        """`annotation`: {level, message, and the command's properties}."""
+        level, message = annotation.get("level"), annotation.get("message")
+        typed = Annotation(
+            level=level if isinstance(level, str) else "",
+            message=message if isinstance(message, str) else "",
+            properties={k: v for k, v in annotation.items() if k not in ("level", "message")},
+        )
+        await self.emit_payload(
+            EventType.STEP_ANNOTATION, typed, job_id=job_id, step_number=step_number
         )
 
 

@@ -64,6 +64,11 @@ class Event:
     rather than one line: a Python object per line would cap capture far
     below what a pipe delivers. Projections expand a chunk into one wire
     event per line; line i of the chunk is addressed as (seq, i).
+
+    `data` is the payload's JSON form (what the store keeps and the engine
+    process pickles). The engine builds it from a typed payload
+    (runner.events.payloads); readers get the typed payload back with
+    `runner.events.payload_json.payload_of(event)` rather than reading keys.
     """
 
     type: EventType

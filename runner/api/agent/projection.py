@@ -52,14 +52,26 @@ from typing import TYPE_CHECKING
 from runner.api.agent.wire import STRIDE, Namespace, ProtocolEvent, interrupt_id
 from runner.api.snapshots import job_error
 from runner.api.sse import dumps
+from runner.events.payload_json import payload_of, payload_to_json, run_to_json
+from runner.events.payloads import (
+    JobBlocked,
+    JobMessage,
+    JobPayload,
+    JobStatus,
+    JobUnblocked,
+    LogChunk,
+    RunPayload,
+    StepPayload,
+)
 from runner.events.types import Conclusion, Event, EventType
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
 
+    from runner.events.payloads import JobSnapshot, Payload, RunSnapshot, StepSnapshot
     from runner.expressions.values import JSONValue
 
-_DONE = {Conclusion.SUCCESS.value, Conclusion.SKIPPED.value, Conclusion.DEGRADED.value}
+_DONE = frozenset({Conclusion.SUCCESS, Conclusion.SKIPPED, Conclusion.DEGRADED})
 
 
 @dataclass(slots=True)
@@ -110,63 +122,74 @@ _Item = tuple[str, Namespace, dict[str, "JSONValue"]]
 
 
 def _items(event: Event, fold: RunLifecycle, per_event: int) -> list[_Item]:
-    kind, job = event.type, event.job_id
-    if kind is EventType.RUN_STARTED:
-        return _run_started(_object(event.data.get("run")), fold)
-    if kind is EventType.RUN_COMPLETED:
-        return _run_completed(_object(event.data.get("run")), fold)
+    kind, job, payload = event.type, event.job_id, payload_of(event)
+    if isinstance(payload, RunPayload):
+        if kind is EventType.RUN_STARTED:
+            return _run_started(payload.run, fold)
+        return _run_completed(payload.run, fold)
     if job is None:
         return []
-    if kind is EventType.STEP_LOG:
-        return _log_lines(event, (job,), per_event)
+    if isinstance(payload, LogChunk):
+        return _log_lines(event, payload, (job,), per_event)
     handler = _JOB_HANDLERS.get(kind)
-    return handler(event, job, fold) if handler is not None else []
+    return handler(_Of(event, payload, job), fold) if handler is not None else []
 
 
-def _run_started(run: dict[str, JSONValue], fold: RunLifecycle) -> list[_Item]:
-    fold.graph_name = str(run.get("name") or run.get("workflow") or "")
+@dataclass(frozen=True, slots=True)
+class _Of:
+    """A job's event, its payload and the job's id: what a handler reads."""
+
+    event: Event
+    payload: Payload
+    job: str
+
+
+def _run_started(run: RunSnapshot, fold: RunLifecycle) -> list[_Item]:
+    fold.graph_name = run.name or run.workflow
     fold.started = True
     return [
         ("lifecycle", (), {"event": "running", "graph_name": fold.graph_name}),
-        ("values", (), run),
+        ("values", (), run_to_json(run)),
     ]
 
 
-def _job_queued(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
-    record = _object(event.data.get("job"))
-    needs = _strings(record.get("needs"))
+def _job_queued(of: _Of, fold: RunLifecycle) -> list[_Item]:
+    record = _job(of.payload)
+    needs = list(record.needs)
     task_input: dict[str, JSONValue] = {"needs": list(needs)}
-    if record.get("matrix") is not None:
-        task_input["matrix"] = record["matrix"]
+    if record.matrix is not None:
+        task_input["matrix"] = record.matrix
     task: dict[str, JSONValue] = {
-        "id": _job_task(event.run_id, job),
-        "name": job,
+        "id": _job_task(of.event.run_id, of.job),
+        "name": of.job,
         "input": task_input,
         "triggers": list(needs),
     }
     return [("tasks", (), task)]
 
 
-def _job_started(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
-    fold.open_jobs[job] = None
-    name = _object(event.data.get("job")).get("name") or job
-    return [("lifecycle", (job,), {"event": "started", "graph_name": name})]
+def _job_started(of: _Of, fold: RunLifecycle) -> list[_Item]:
+    fold.open_jobs[of.job] = None
+    name = _job(of.payload).name or of.job
+    return [("lifecycle", (of.job,), {"event": "started", "graph_name": name})]
 
 
-def _job_blocked(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+def _job_blocked(of: _Of, fold: RunLifecycle) -> list[_Item]:
     """The root is interrupted by the first job that waits; the job asks for input."""
+    blocked, job = of.payload, of.job
+    assert isinstance(blocked, JobBlocked)
     items: list[_Item] = []
     if not fold.waiting:
         items.append(("lifecycle", (), {"event": "interrupted", "graph_name": fold.graph_name}))
     fold.waiting[job] = None
     request: dict[str, JSONValue] = {
-        "run_id": event.run_id,
+        "run_id": of.event.run_id,
         "job_id": job,
-        "environment": event.data.get("environment"),
-        "reason": event.data.get("reason"),
+        "environment": blocked.environment,
+        "reason": blocked.reason,
     }
     requested: dict[str, JSONValue] = {
-        "interrupt_id": interrupt_id(event.run_id, job),
+        "interrupt_id": interrupt_id(of.event.run_id, job),
         "payload": request,
         "value": request,
     }
@@ -174,13 +197,15 @@ def _job_blocked(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
     return items
 
 
-def _job_unblocked(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
+def _job_unblocked(of: _Of, fold: RunLifecycle) -> list[_Item]:
     """The decision; the root runs again once no job waits."""
+    unblocked, job = of.payload, of.job
+    assert isinstance(unblocked, JobUnblocked)
     fold.waiting.pop(job, None)
     decision: dict[str, JSONValue] = {
-        "interrupt_id": interrupt_id(event.run_id, job),
-        "approved": event.data.get("approved"),
-        "by": event.data.get("by"),
+        "interrupt_id": interrupt_id(of.event.run_id, job),
+        "approved": unblocked.approved,
+        "by": unblocked.by,
     }
     items: list[_Item] = [("custom", (job,), {"name": "approval", "payload": decision})]
     if not fold.waiting and not fold.finished:
@@ -188,64 +213,72 @@ def _job_unblocked(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
     return items
 
 
-def _job_status(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
-    summary: dict[str, JSONValue] = {"summary": event.data.get("summary")}
-    return [("custom", (job,), {"name": "status", "payload": summary})]
+def _job_status(of: _Of, fold: RunLifecycle) -> list[_Item]:
+    status = of.payload
+    assert isinstance(status, JobStatus)
+    summary: dict[str, JSONValue] = {"summary": status.summary}
+    return [("custom", (of.job,), {"name": "status", "payload": summary})]
 
 
-def _job_message(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
-    data = event.data
+def _job_message(of: _Of, fold: RunLifecycle) -> list[_Item]:
+    message = of.payload
+    assert isinstance(message, JobMessage)
     handed: dict[str, JSONValue] = {
-        "from_job": data.get("from_job"),
-        "outputs": data.get("outputs"),
-        "result": data.get("result"),
+        "from_job": message.from_job,
+        "outputs": message.outputs,
+        "result": message.result,
     }
-    return [("custom", (job,), {"name": "needs", "payload": handed})]
+    return [("custom", (of.job,), {"name": "needs", "payload": handed})]
 
 
-def _step_started(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
-    step = _object(event.data.get("step"))
-    step_input: dict[str, JSONValue] = {"number": event.step_number}
-    if step.get("id") is not None:
-        step_input["id"] = step["id"]
+def _step_started(of: _Of, fold: RunLifecycle) -> list[_Item]:
+    step = _step(of.payload).step
+    step_input: dict[str, JSONValue] = {"number": of.event.step_number}
+    if step.id is not None:
+        step_input["id"] = step.id
     started: dict[str, JSONValue] = {
-        "id": _step_task(event),
-        "name": step.get("name"),
+        "id": _step_task(of.event),
+        "name": step.name,
         "input": step_input,
         "triggers": [],
     }
-    return [("tasks", (job,), started)]
+    return [("tasks", (of.job,), started)]
 
 
-def _step_completed(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
-    step = _object(event.data.get("step"))
+def _step_completed(of: _Of, fold: RunLifecycle) -> list[_Item]:
+    payload = _step(of.payload)
+    step = payload.step
     result: dict[str, JSONValue] = {
-        "conclusion": step.get("conclusion"),
-        "outcome": step.get("outcome", step.get("conclusion")),
+        "conclusion": _value(step.conclusion),
+        "outcome": _value(step.outcome or step.conclusion),
     }
-    if "outputs" in event.data:
-        result["outputs"] = event.data["outputs"]
+    if payload.outputs is not None:
+        result["outputs"] = payload.outputs
     ended: dict[str, JSONValue] = {
-        "id": _step_task(event),
-        "name": step.get("name"),
+        "id": _step_task(of.event),
+        "name": step.name,
         "error": _step_error(step),
         "result": result,
         "interrupts": [],
     }
-    return [("tasks", (job,), ended)]
+    return [("tasks", (of.job,), ended)]
 
 
-def _step_annotation(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
-    return [("custom", (job,), {"name": "annotation", "payload": _with_step(event, event.data)})]
+def _step_annotation(of: _Of, fold: RunLifecycle) -> list[_Item]:
+    payload = _with_step(of.event, payload_to_json(of.payload))
+    return [("custom", (of.job,), {"name": "annotation", "payload": payload})]
 
 
-def _skill(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
-    payload = {"event": event.type.value.partition(".")[2], **_with_step(event, event.data)}
-    return [("custom", (job,), {"name": "skill", "payload": payload})]
+def _skill(of: _Of, fold: RunLifecycle) -> list[_Item]:
+    payload = {
+        "event": of.event.type.value.partition(".")[2],
+        **_with_step(of.event, payload_to_json(of.payload)),
+    }
+    return [("custom", (of.job,), {"name": "skill", "payload": payload})]
 
 
-def _run_completed(run: dict[str, JSONValue], fold: RunLifecycle) -> list[_Item]:
-    status, error = _outcome(run, _run_error(run))
+def _run_completed(run: RunSnapshot, fold: RunLifecycle) -> list[_Item]:
+    status, error = _outcome(run.conclusion, run.error, _run_error(run))
     closing: dict[str, JSONValue] = {"event": status}
     if error is not None:
         closing["error"] = error
@@ -253,15 +286,15 @@ def _run_completed(run: dict[str, JSONValue], fold: RunLifecycle) -> list[_Item]
     fold.open_jobs.clear()
     fold.waiting.clear()
     fold.finished = True
-    items.append(("values", (), run))
+    items.append(("values", (), run_to_json(run)))
     items.append(("lifecycle", (), {**closing, "graph_name": fold.graph_name}))
     return items
 
 
-def _job_completed(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
-    record = _object(event.data.get("job"))
-    outputs = _object(record.get("outputs"))
-    status, error = _outcome(record, job_error(record))
+def _job_completed(of: _Of, fold: RunLifecycle) -> list[_Item]:
+    record, job = _job(of.payload), of.job
+    outputs = record.outputs or {}
+    status, error = _outcome(record.conclusion, record.error, job_error(record))
     fold.waiting.pop(job, None)
     items: list[_Item] = [
         ("updates", (), {"node": job, "values": outputs}),
@@ -269,10 +302,10 @@ def _job_completed(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
             "tasks",
             (),
             {
-                "id": _job_task(event.run_id, job),
+                "id": _job_task(of.event.run_id, job),
                 "name": job,
                 "error": error,
-                "result": {"conclusion": record.get("conclusion"), "outputs": outputs},
+                "result": {"conclusion": _value(record.conclusion), "outputs": outputs},
                 "interrupts": [],
             },
         ),
@@ -286,7 +319,7 @@ def _job_completed(event: Event, job: str, fold: RunLifecycle) -> list[_Item]:
     return items
 
 
-_JOB_HANDLERS: dict[EventType, Callable[[Event, str, RunLifecycle], list[_Item]]] = {
+_JOB_HANDLERS: dict[EventType, Callable[[_Of, RunLifecycle], list[_Item]]] = {
     EventType.JOB_QUEUED: _job_queued,
     EventType.JOB_STARTED: _job_started,
     EventType.JOB_BLOCKED: _job_blocked,
@@ -302,18 +335,16 @@ _JOB_HANDLERS: dict[EventType, Callable[[Event, str, RunLifecycle], list[_Item]]
 }
 
 
-def _log_lines(event: Event, ns: Namespace, per_event: int) -> list[_Item]:
-    stream = event.data.get("stream", "stdout")
-    step = event.step_number
+def _log_lines(event: Event, chunk: LogChunk, ns: Namespace, per_event: int) -> list[_Item]:
+    stream, step = chunk.stream, event.step_number
     return [
         ("custom", ns, {"name": "log", "payload": {"line": text, "stream": stream, "step": step}})
-        for text in _log_texts(event, per_event)
+        for text in _log_texts(chunk, per_event)
     ]
 
 
-def _log_texts(event: Event, per_event: int) -> list[str]:
-    lines = event.data.get("lines")
-    texts = [str(line) for line in lines] if isinstance(lines, list) else []
+def _log_texts(chunk: LogChunk, per_event: int) -> list[str]:
+    texts = list(chunk.lines)
     if len(texts) > per_event:
         texts[per_event - 1 :] = ["\n".join(texts[per_event - 1 :])]
     return texts
@@ -323,51 +354,64 @@ def log_frames(event: Event, *, since: int | None = None, per_event: int = STRID
     """The frames of a log chunk's lines after `since`: exactly what encoding each of
     `project(event, ...)` gives, built faster (log lines are most of any log, and the
     chunk's lines share everything but the line and the index)."""
+    chunk = payload_of(event)
+    assert isinstance(chunk, LogChunk)
     seq0 = event.seq * STRIDE
     first = 0 if since is None else max(0, since - seq0 + 1)
     head = '","method":"custom","params":{"data":{"name":"log","payload":{"line":'
     tail = (
-        f',"stream":{dumps(event.data.get("stream", "stdout"))},'
+        f',"stream":{dumps(chunk.stream)},'
         f'"step":{dumps(event.step_number)}}}}},"namespace":{dumps([event.job_id])},'
         f'"timestamp":{event.ts}}}}}\nid: '
     )
     return "".join(
         f'event: custom\ndata: {{"type":"event","seq":{seq0 + i},"event_id":"{event.seq}.{i}'
         f"{head}{encode_basestring(text)}{tail}{seq0 + i}\n\n"
-        for i, text in enumerate(_log_texts(event, per_event))
+        for i, text in enumerate(_log_texts(chunk, per_event))
         if i >= first
     )
 
 
-def _outcome(record: dict[str, JSONValue], failure: str) -> tuple[str, str | None]:
+def _outcome(
+    conclusion: Conclusion | None, error: str | None, failure: str
+) -> tuple[str, str | None]:
     """(completed | failed, error) of a finished run or job snapshot."""
-    conclusion = record.get("conclusion")
     if conclusion in _DONE:
         return "completed", None
-    if conclusion == Conclusion.CANCELLED.value:
-        error = record.get("error")
-        return "failed", str(error) if error else "cancelled"
+    if conclusion is Conclusion.CANCELLED:
+        return "failed", error or "cancelled"
     return "failed", failure
 
 
-def _run_error(run: dict[str, JSONValue]) -> str:
-    error = run.get("error")
-    if isinstance(error, str) and error:
-        return error
-    for job in _objects(run.get("jobs")):
-        if job.get("conclusion") == Conclusion.FAILURE.value:
-            return f"job {job.get('id')}: {job_error(job)}"
+def _run_error(run: RunSnapshot) -> str:
+    if run.error:
+        return run.error
+    for job in run.jobs:
+        if job.conclusion is Conclusion.FAILURE:
+            return f"job {job.id}: {job_error(job)}"
     return "failed"
 
 
-def _step_error(step: dict[str, JSONValue]) -> str | None:
-    conclusion = step.get("conclusion")
-    if conclusion in _DONE:
+def _step_error(step: StepSnapshot) -> str | None:
+    if step.conclusion in _DONE:
         return None
-    error = step.get("error")
-    if isinstance(error, str) and error:
-        return error
-    return str(conclusion or "failed")
+    if step.error:
+        return step.error
+    return _value(step.conclusion) or "failed"
+
+
+def _value(conclusion: Conclusion | None) -> str | None:
+    return None if conclusion is None else conclusion.value
+
+
+def _job(payload: Payload) -> JobSnapshot:
+    assert isinstance(payload, JobPayload)
+    return payload.job
+
+
+def _step(payload: Payload) -> StepPayload:
+    assert isinstance(payload, StepPayload)
+    return payload
 
 
 def _with_step(event: Event, data: dict[str, JSONValue]) -> dict[str, JSONValue]:
@@ -380,15 +424,3 @@ def _job_task(run_id: str, job: str) -> str:
 
 def _step_task(event: Event) -> str:
     return f"{event.run_id}:{event.job_id}:{event.step_number}"
-
-
-def _object(value: JSONValue) -> dict[str, JSONValue]:
-    return value if isinstance(value, dict) else {}
-
-
-def _objects(value: JSONValue) -> Iterable[dict[str, JSONValue]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _strings(value: JSONValue) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []

@@ -33,10 +33,25 @@ from typing import TYPE_CHECKING
 
 from runner.api.snapshots import iso_ms, job_error
 from runner.api.sse import dumps, frame
+from runner.events.payload_json import payload_of
+from runner.events.payloads import (
+    JobBlocked,
+    JobPayload,
+    JobStatus,
+    JobUnblocked,
+    LogChunk,
+    Payload,
+    StepPayload,
+)
 from runner.events.types import Conclusion, Event, EventType
 
 if TYPE_CHECKING:
     from runner.expressions.values import JSONValue
+
+
+def _value(conclusion: Conclusion | None) -> str | None:
+    return None if conclusion is None else conclusion.value
+
 
 _MAPPED = frozenset(
     {
@@ -78,10 +93,9 @@ def project(event: Event) -> list[ThreadEvent]:
     thread = event.job_id
     if thread is None or event.type not in _MAPPED:
         return []
-    if event.type is EventType.STEP_LOG:
-        lines = event.data.get("lines")
-        assert isinstance(lines, list)
-        stream = event.data.get("stream", "stdout")
+    payload = payload_of(event)
+    if isinstance(payload, LogChunk):
+        stream = payload.stream
         return [
             ThreadEvent(
                 f"{event.seq}.{i}",
@@ -89,43 +103,41 @@ def project(event: Event) -> list[ThreadEvent]:
                 ThreadKind.OUTPUT,
                 {"text": line, "stream": stream, "stepNumber": event.step_number},
             )
-            for i, line in enumerate(lines)
+            for i, line in enumerate(payload.lines)
         ]
-    kind, data = _thread_event(event)
+    kind, data = _thread_event(event.type, payload, event.step_number)
     return [ThreadEvent(str(event.seq), thread, kind, data)]
 
 
-def _thread_event(event: Event) -> tuple[ThreadKind, dict[str, JSONValue]]:
+def _thread_event(
+    kind: EventType, payload: Payload, step_number: int | None
+) -> tuple[ThreadKind, dict[str, JSONValue]]:
     """The one thread event of a mapped canonical event other than a log chunk."""
-    data, kind = event.data, event.type
-    if kind is EventType.JOB_STATUS:
-        return ThreadKind.STATUS, {"summary": data.get("summary")}
-    if kind is EventType.JOB_UNBLOCKED:
-        approved, by = bool(data.get("approved")), data.get("by")
-        summary = f"{'approved' if approved else 'rejected'} by {by}"
-        return ThreadKind.STATUS, {"summary": summary, "approved": approved, "by": by}
-    if kind is EventType.JOB_BLOCKED:
-        return ThreadKind.BLOCKED, {
-            "reason": data.get("reason"),
-            "environment": data.get("environment"),
-        }
-    if kind in (EventType.STEP_STARTED, EventType.STEP_COMPLETED):
-        step = _object(data.get("step"))
-        fields: dict[str, JSONValue] = {"tool": step.get("name"), "stepNumber": event.step_number}
-        if kind is EventType.STEP_STARTED:
-            return ThreadKind.TOOL_RUNNING, fields
-        fields.update(conclusion=step.get("conclusion"), error=step.get("error"))
-        return ThreadKind.TURN_COMPLETE, fields
-    job = _object(data.get("job"))
-    if kind is EventType.JOB_STARTED:
-        started: dict[str, JSONValue] = {"name": job.get("name"), "key": job.get("key")}
-        if job.get("matrix") is not None:
-            started["matrix"] = job["matrix"]
-        return ThreadKind.STARTED, started
-    conclusion = job.get("conclusion")
-    if conclusion == Conclusion.SUCCESS:
-        return ThreadKind.COMPLETED, {"conclusion": conclusion, "error": None}
-    return ThreadKind.FAILED, {"conclusion": conclusion, "error": job_error(job)}
+    match payload:
+        case JobStatus(summary=summary):
+            return ThreadKind.STATUS, {"summary": summary}
+        case JobUnblocked(approved=approved, by=by):
+            summary = f"{'approved' if approved else 'rejected'} by {by}"
+            return ThreadKind.STATUS, {"summary": summary, "approved": approved, "by": by}
+        case JobBlocked(reason=reason, environment=environment):
+            return ThreadKind.BLOCKED, {"reason": reason, "environment": environment}
+        case StepPayload(step=step):
+            fields: dict[str, JSONValue] = {"tool": step.name, "stepNumber": step_number}
+            if kind is EventType.STEP_STARTED:
+                return ThreadKind.TOOL_RUNNING, fields
+            fields.update(conclusion=_value(step.conclusion), error=step.error)
+            return ThreadKind.TURN_COMPLETE, fields
+        case JobPayload(job=job) if kind is EventType.JOB_STARTED:
+            started: dict[str, JSONValue] = {"name": job.name, "key": job.key}
+            if job.matrix is not None:
+                started["matrix"] = job.matrix
+            return ThreadKind.STARTED, started
+        case JobPayload(job=job) if job.conclusion is Conclusion.SUCCESS:
+            return ThreadKind.COMPLETED, {"conclusion": job.conclusion.value, "error": None}
+        case JobPayload(job=job):
+            conclusion = _value(job.conclusion)
+            return ThreadKind.FAILED, {"conclusion": conclusion, "error": job_error(job)}
+    raise AssertionError(f"{kind} is not a mapped event")
 
 
 def frame_count(event: Event) -> int:
@@ -133,8 +145,8 @@ def frame_count(event: Event) -> int:
     if event.job_id is None or event.type not in _MAPPED:
         return 0
     if event.type is EventType.STEP_LOG:
-        lines = event.data.get("lines")
-        return len(lines) if isinstance(lines, list) else 0
+        chunk = payload_of(event)
+        return len(chunk.lines) if isinstance(chunk, LogChunk) else 0
     return 1
 
 
@@ -174,6 +186,8 @@ def encode(event: Event, first_sequence: int, *, after_index: int = -1) -> str:
 def _output_frames(event: Event, first: int, after_index: int) -> str:
     # The hot path: the part common to the chunk is encoded once; each line costs two
     # calls of the C string encoder. Same bytes as the generic path (a test pins it).
+    chunk = payload_of(event)
+    assert isinstance(chunk, LogChunk)
     enc = encode_basestring
     thread = enc(event.job_id or "")
     head = (
@@ -181,20 +195,15 @@ def _output_frames(event: Event, first: int, after_index: int) -> str:
         f'"type":"gateway_thread_output","data":{{"thread_id":{thread},'
         f'"event_type":"output","data_json":'
     )
-    inner_tail = (
-        f',"stream":{dumps(event.data.get("stream", "stdout"))},'
-        f'"stepNumber":{dumps(event.step_number)}}}'
-    )
+    inner_tail = f',"stream":{dumps(chunk.stream)},"stepNumber":{dumps(event.step_number)}}}'
     tail = f',"timestamp_ms":{event.ts},"sequence":'
     end = f'}},"timestamp":"{iso_ms(event.ts)}"}}\n\n'
     frame_head = f"id: {event.seq}."
     text_head = '{"text":'
-    lines = event.data.get("lines")
-    assert isinstance(lines, list)
     return "".join(
         f"{frame_head}{i}\nevent: thread_output\ndata: {head}"
         f"{enc(text_head + enc(str(line)) + inner_tail)}{tail}{first + i}{end}"
-        for i, line in enumerate(lines)
+        for i, line in enumerate(chunk.lines)
         if i > after_index
     )
 
@@ -215,7 +224,3 @@ class ThreadSequences:
         first = self._next.get(thread, 1)
         self._next[thread] = first + count
         return first
-
-
-def _object(value: JSONValue) -> dict[str, JSONValue]:
-    return value if isinstance(value, dict) else {}

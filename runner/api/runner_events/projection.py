@@ -25,7 +25,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from runner import json_text
 from runner.api.sse import WireEvent, dumps, frame
+from runner.events.payload_json import payload_of
+from runner.events.payloads import JobMessage, LogChunk
 from runner.events.types import Event, EventType
 
 if TYPE_CHECKING:
@@ -47,6 +50,8 @@ def project(event: Event, *, skip_lines_through: int | None = None) -> list[Wire
     if event.step_number is not None:
         base["stepNumber"] = event.step_number
     kind = event.type
+    # The snapshots go out as the JSON they are stored as (the wire's form already):
+    # decoding and encoding them again would give the same object, at a cost.
     data = event.data
     payload: dict[str, JSONValue] = dict(base)
     if kind in (EventType.RUN_STARTED, EventType.RUN_COMPLETED):
@@ -57,13 +62,9 @@ def project(event: Event, *, skip_lines_through: int | None = None) -> list[Wire
         payload["step"] = data.get("step")
         if kind is EventType.STEP_COMPLETED and "outputs" in data:
             payload["outputs"] = data["outputs"]
-    elif kind is EventType.JOB_MESSAGE:
+    elif isinstance(message := payload_of(event), JobMessage):
         payload.update(
-            {
-                "fromJob": data.get("from_job"),
-                "outputs": data.get("outputs"),
-                "result": data.get("result"),
-            }
+            {"fromJob": message.from_job, "outputs": message.outputs, "result": message.result}
         )
     else:
         payload.update(data)
@@ -78,8 +79,9 @@ def _log_payloads(event: Event) -> list[tuple[int, str]]:
     whole chunk: in the JSON of a list of strings, `","` can only be a separator (a quote
     inside a string is always escaped), so splitting there gives each line's encoding.
     """
-    lines = event.data.get("lines")
-    assert isinstance(lines, list)
+    chunk = payload_of(event)
+    assert isinstance(chunk, LogChunk)
+    lines = chunk.lines
     if not lines:
         return []
     head: dict[str, JSONValue] = {
@@ -88,8 +90,9 @@ def _log_payloads(event: Event) -> list[tuple[int, str]]:
         "stepNumber": event.step_number,
     }
     prefix = dumps(head)[:-1] + ',"line":"'
-    suffix = '\\n","stream":' + dumps(event.data.get("stream", "stdout")) + "}"
-    encoded = dumps(lines)[2:-2].split('","')
+    suffix = '\\n","stream":' + dumps(chunk.stream) + "}"
+    # sse.dumps, which takes a JSONValue (a Sequence[str] is not one to mypy)
+    encoded = json_text.dumps(lines, ascii=False)[2:-2].split('","')
     return [(index, f"{prefix}{text}{suffix}") for index, text in enumerate(encoded)]
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.api.sessions.objects import event_id
+from runner.events.payload_json import payload_of
+from runner.events.payloads import JobPayload
 from runner.events.types import EventType
 
 if TYPE_CHECKING:
@@ -37,10 +39,10 @@ class SessionFold:
         if job_id is None:
             return
         kind = event.type
-        job = event.data.get("job")
-        if isinstance(job, dict):
-            self.names[job_id] = str(job.get("name") or job_id)
-            self.keys[job_id] = str(job.get("key") or job_id)
+        payload = payload_of(event)
+        if isinstance(payload, JobPayload):
+            self.names[job_id] = payload.job.name or job_id
+            self.keys[job_id] = payload.job.key or job_id
             self.created.add(job_id)
         if kind is EventType.JOB_STARTED:
             self.started.add(job_id)

@@ -55,12 +55,25 @@ from typing import TYPE_CHECKING
 from runner.api.sessions.objects import event_id, job_thread_id, primary_thread_id
 from runner.api.snapshots import iso_ms, job_error
 from runner.api.sse import dumps, frame
+from runner.events.payload_json import payload_of
+from runner.events.payloads import (
+    JobBlocked,
+    JobMessage,
+    JobPayload,
+    JobSnapshot,
+    JobUnblocked,
+    LogChunk,
+    RunPayload,
+    RunSnapshot,
+    StepPayload,
+)
 from runner.events.types import Conclusion, Event, EventType
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from runner.api.sessions.fold import SessionFold
+    from runner.events.payloads import Payload
     from runner.expressions.values import JSONValue
 
 APPROVAL_TOOL = "approve_environment"
@@ -119,11 +132,12 @@ class _Events:
 
 def _run_events(event: Event, out: _Events) -> None:
     primary = primary_thread_id(event.run_id)
-    run = _object(event.data.get("run"))
+    payload = payload_of(event)
+    run = payload.run if isinstance(payload, RunPayload) else RunSnapshot()
     if event.type is EventType.RUN_STARTED:
         out.add("session.status_running", primary, (primary,))
     elif event.type is EventType.RUN_COMPLETED:
-        conclusion = run.get("conclusion")
+        conclusion = run.conclusion
         if conclusion in (Conclusion.FAILURE, Conclusion.CANCELLED):
             error: dict[str, JSONValue] = {
                 "type": "unknown_error",
@@ -138,19 +152,20 @@ def _run_events(event: Event, out: _Events) -> None:
             stop_reason={"type": "end_turn"},
             stop_details=None,
         )
-        out.add("session.status_terminated", primary, (primary,), conclusion=conclusion)
+        out.add("session.status_terminated", primary, (primary,), conclusion=_value(conclusion))
 
 
 def _log_events(event: Event, job_id: str, out: _Events) -> None:
     thread = job_thread_id(event.run_id, job_id)
-    lines = event.data.get("lines")
-    stream, number = event.data.get("stream", "stdout"), event.step_number
-    for line in lines if isinstance(lines, list) else []:
+    chunk = payload_of(event)
+    assert isinstance(chunk, LogChunk)
+    stream, number = chunk.stream, event.step_number
+    for line in chunk.lines:
         out.add(
             "agent.message",
             thread,
             (thread,),
-            content=_text(str(line)),
+            content=_text(line),
             stream=stream,
             step_number=number,
         )
@@ -161,22 +176,25 @@ class _JobEvent:
     """A canonical event of one job, with what the session events of it name."""
 
     event: Event
+    payload: Payload
     fold: SessionFold
     job_id: str
-    job: dict[str, JSONValue]  # the job's snapshot, when the event carries one
+    job: JobSnapshot | None  # the job's snapshot, when the event carries one
     name: str  # the job's name (the agent's)
     thread: str  # the job's (child) thread
     primary: str
 
     @classmethod
     def of(cls, event: Event, job_id: str, fold: SessionFold) -> _JobEvent:
-        job = _object(event.data.get("job"))
+        payload = payload_of(event)
+        job = payload.job if isinstance(payload, JobPayload) else None
         return cls(
             event=event,
+            payload=payload,
             fold=fold,
             job_id=job_id,
             job=job,
-            name=str(job.get("name") or fold.name(job_id)),
+            name=(job.name if job is not None else "") or fold.name(job_id),
             thread=job_thread_id(event.run_id, job_id),
             primary=primary_thread_id(event.run_id),
         )
@@ -188,13 +206,13 @@ class _JobEvent:
 
 
 def _job_events(job: _JobEvent, out: _Events) -> None:
-    if job.job and job.job_id not in job.fold.created:
+    if job.job is not None and job.job_id not in job.fold.created:
         out.add(
             "session.thread_created",
             job.thread,
             (job.primary,),
             parent_thread_id=job.primary,
-            agent_id=str(job.job.get("key") or job.job_id),
+            agent_id=job.job.key or job.job_id,
             agent_version=1,
             agent_name=job.name,
             role="subagent",
@@ -217,13 +235,14 @@ def _running(job: _JobEvent, out: _Events) -> None:
 
 
 def _blocked(job: _JobEvent, out: _Events) -> None:
-    data = job.event.data
+    blocked = job.payload
+    assert isinstance(blocked, JobBlocked)
     approval = out.add(
         "agent.tool_use",
         job.thread,
         job.both,
         name=APPROVAL_TOOL,
-        input={"environment": data.get("environment"), "reason": data.get("reason")},
+        input={"environment": blocked.environment, "reason": blocked.reason},
     )
     out.add(
         "session.thread_status_idle",
@@ -237,8 +256,9 @@ def _blocked(job: _JobEvent, out: _Events) -> None:
 
 
 def _unblocked(job: _JobEvent, out: _Events) -> None:
-    data = job.event.data
-    approved, by = bool(data.get("approved")), str(data.get("by"))
+    unblocked = job.payload
+    assert isinstance(unblocked, JobUnblocked)
+    approved, by = unblocked.approved, unblocked.by
     approval = job.fold.approvals.get(job.job_id)
     if approval is not None:
         out.add(
@@ -255,10 +275,11 @@ def _unblocked(job: _JobEvent, out: _Events) -> None:
 
 def _message(job: _JobEvent, out: _Events) -> None:
     """Outputs handed from a needed job: sent on the producer's thread, received on this."""
-    data = job.event.data
-    producer = job.fold.producer(job.job_id, str(data.get("from_job")))
+    message = job.payload
+    assert isinstance(message, JobMessage)
+    producer = job.fold.producer(job.job_id, message.from_job)
     source = job_thread_id(job.event.run_id, producer)
-    outputs, result = data.get("outputs"), data.get("result")
+    outputs, result = message.outputs, message.result
     content = _text(dumps(outputs))
     out.add(
         "agent.thread_message_sent",
@@ -281,7 +302,7 @@ def _message(job: _JobEvent, out: _Events) -> None:
         to_session_thread_id=job.thread,
         from_agent_name=job.fold.name(producer),
         content=content,
-        is_error=result not in (Conclusion.SUCCESS, "", None),
+        is_error=result not in (Conclusion.SUCCESS, ""),
         outputs=outputs,
         result=result,
     )
@@ -290,8 +311,9 @@ def _message(job: _JobEvent, out: _Events) -> None:
 def _step(job: _JobEvent, out: _Events) -> None:
     """A step is a tool: its tool_use when it starts, its tool_result when it completes
     (a skipped step, which never started, gets its tool_use first)."""
-    event = job.event
-    step = _object(event.data.get("step"))
+    event, payload = job.event, job.payload
+    assert isinstance(payload, StepPayload)
+    step = payload.step
     completed = event.type is EventType.STEP_COMPLETED
     tool = job.fold.tools.get(job.job_id) if completed else None
     if tool is None:
@@ -299,15 +321,15 @@ def _step(job: _JobEvent, out: _Events) -> None:
             "agent.tool_use",
             job.thread,
             (job.thread,),
-            name=str(step.get("name")),
+            name=step.name,
             input={"step_number": event.step_number},
         )
     if not completed:
         return
-    conclusion, error = step.get("conclusion"), step.get("error")
-    fields: dict[str, JSONValue] = {"conclusion": conclusion, "outcome": step.get("outcome")}
-    if "outputs" in event.data:
-        fields["outputs"] = event.data["outputs"]
+    conclusion, error = _value(step.conclusion), step.error
+    fields: dict[str, JSONValue] = {"conclusion": conclusion, "outcome": _value(step.outcome)}
+    if payload.outputs is not None:
+        fields["outputs"] = payload.outputs
     out.add(
         "agent.tool_result",
         job.thread,
@@ -330,7 +352,8 @@ def _completed(job: _JobEvent, out: _Events) -> None:
             stop_reason={"type": "end_turn"},
             stop_details=None,
         )
-    conclusion = job.job.get("conclusion")
+    snapshot = job.job if job.job is not None else JobSnapshot()
+    conclusion = snapshot.conclusion
     out.add(
         "session.thread_status_terminated",
         job.thread,
@@ -338,8 +361,8 @@ def _completed(job: _JobEvent, out: _Events) -> None:
         agent_name=job.name,
         status="terminated",
         stop_reason={"type": "end_turn"},
-        conclusion=conclusion,
-        error=None if conclusion == Conclusion.SUCCESS else job_error(job.job),
+        conclusion=_value(conclusion),
+        error=None if conclusion is Conclusion.SUCCESS else job_error(snapshot),
     )
 
 
@@ -354,8 +377,8 @@ _JOB_HANDLERS: dict[EventType, Callable[[_JobEvent, _Events], None]] = {
 }
 
 
-def _object(value: JSONValue) -> dict[str, JSONValue]:
-    return value if isinstance(value, dict) else {}
+def _value(conclusion: Conclusion | None) -> str | None:
+    return None if conclusion is None else conclusion.value
 
 
 Frames = list[tuple[tuple[str, ...], str, str]]  # (on, type, the encoded SSE frame)
@@ -367,9 +390,8 @@ def frames(event: Event, fold: SessionFold) -> Frames:
     bytes either way (a test pins it)."""
     if event.type is not EventType.STEP_LOG or event.job_id is None:
         return [(e.on, e.type, e.encode()) for e in project(event, fold)]
-    lines = event.data.get("lines")
-    if not isinstance(lines, list):
-        return []
+    chunk = payload_of(event)
+    assert isinstance(chunk, LogChunk)
     thread = job_thread_id(event.run_id, event.job_id)
     on = (thread,)
     id_head = f"sevt_{event.seq}_"
@@ -377,28 +399,20 @@ def frames(event: Event, fold: SessionFold) -> Frames:
         f'","type":"agent.message","session_thread_id":{dumps(thread)},'
         f'"processed_at":"{iso_ms(event.ts)}","content":[{{"type":"text","text":'
     )
-    tail = (
-        f'}}],"stream":{dumps(event.data.get("stream", "stdout"))},'
-        f'"step_number":{dumps(event.step_number)}}}\n\n'
-    )
+    tail = f'}}],"stream":{dumps(chunk.stream)},"step_number":{dumps(event.step_number)}}}\n\n'
     return [
         (
             on,
             "agent.message",
             f'id: {id_head}{i}\nevent: agent.message\ndata: {{"id":"{id_head}{i}'
-            f"{middle}{encode_basestring(str(line))}{tail}",
+            f"{middle}{encode_basestring(line)}{tail}",
         )
-        for i, line in enumerate(lines)
+        for i, line in enumerate(chunk.lines)
     ]
 
 
-def _run_error(run: dict[str, JSONValue]) -> str:
-    jobs = run.get("jobs")
-    failed = [
-        str(j.get("id"))
-        for j in (jobs if isinstance(jobs, list) else [])
-        if isinstance(j, dict) and j.get("conclusion") == Conclusion.FAILURE
-    ]
+def _run_error(run: RunSnapshot) -> str:
+    failed = [job.id for job in run.jobs if job.conclusion is Conclusion.FAILURE]
     detail = f": failed jobs {', '.join(failed)}" if failed else ""
-    error = run.get("error")
-    return f"run {run.get('conclusion')}{detail}" + (f" ({error})" if error else "")
+    error = run.error
+    return f"run {_value(run.conclusion)}{detail}" + (f" ({error})" if error else "")

@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from runner.api.sse import WireEvent, dumps
+from runner.events.payload_json import payload_of
+from runner.events.payloads import RunPayload, SkillPayload
 from runner.events.types import Event, EventType
 
 if TYPE_CHECKING:
@@ -202,11 +204,12 @@ class ExecutionView:
             return []
         if event.type is EventType.RUN_COMPLETED:
             return self._run_ended(event)
-        if event.data.get("trace_id") != self.trace_id:
+        skill = payload_of(event)
+        if not isinstance(skill, SkillPayload) or skill.trace_id != self.trace_id:
             return []
         if event.type is EventType.SKILL_STARTED:
             self.started = event
-            self.skill_id = str(event.data.get("skill_id", self.skill_id))
+            self.skill_id = skill.skill_id or self.skill_id
         elif event.type is EventType.SKILL_COMPLETED:
             self.completed = event.data
             self.completed_ts = event.ts
@@ -220,8 +223,8 @@ class ExecutionView:
 
     def _run_ended(self, event: Event) -> list[tuple[str, Payload]]:
         """The run completed and the skill did not: end the execution as failed."""
-        run = event.data.get("run")
-        error = run.get("error") if isinstance(run, dict) else None
+        ended = payload_of(event)
+        error = ended.run.error if isinstance(ended, RunPayload) else None
         synthetic: Payload = {
             "skill_id": self.skill_id,
             "trace_id": self.trace_id,

@@ -17,6 +17,7 @@ from runner.api.agent.wire import (
     interrupt_id,
     parse_interrupt_id,
 )
+from runner.events.payload_json import run_from_json, run_to_json
 from runner.events.types import Event, EventType
 
 RUN = "ab12cd34"
@@ -46,7 +47,9 @@ def job(job_id: str = "build", **fields: Any) -> dict[str, Any]:
 
 
 def run(**fields: Any) -> dict[str, Any]:
-    return {"id": RUN, "name": "CI", "workflow": "workflows/ci.yml", "jobs": [], **fields}
+    """A run snapshot in the engine's form (every field it always has)."""
+    given = {"id": RUN, "name": "CI", "workflow": "workflows/ci.yml", "jobs": [], **fields}
+    return run_to_json(run_from_json(given))
 
 
 def shown(events: list[ProtocolEvent]) -> list[tuple[str, list[str], dict[str, Any]]]:
@@ -299,7 +302,7 @@ CASES: list[
     ),
     (
         "skill.completed",
-        ev(EventType.SKILL_COMPLETED, number=2, skill={"id": "x"}),
+        ev(EventType.SKILL_COMPLETED, number=2, skill_id="x", trace_id="t", status="ok"),
         RunLifecycle(),
         [
             (
@@ -307,7 +310,13 @@ CASES: list[
                 ["build"],
                 {
                     "name": "skill",
-                    "payload": {"event": "completed", "step": 2, "skill": {"id": "x"}},
+                    "payload": {
+                        "event": "completed",
+                        "step": 2,
+                        "skill_id": "x",
+                        "trace_id": "t",
+                        "status": "ok",
+                    },
                 },
             )
         ],
