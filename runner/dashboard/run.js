@@ -215,10 +215,16 @@ export function runPage(runId) {
     schedule();
   }
 
-  // Artifacts are finished inside jobs, so the list is asked for again as jobs end.
+  // Artifacts are finished inside jobs, so the list is asked for again as jobs end. A job
+  // that ends while a request is out asks once more after it: that request may have
+  // been answered before the job's artifact was finished.
   let artifactsAsked = null;
+  let artifactsAgain = false;
   async function loadArtifacts() {
-    if (artifactsAsked) return;
+    if (artifactsAsked) {
+      artifactsAgain = true;
+      return;
+    }
     artifactsAsked = (async () => {
       try {
         const listed = await api(runApi(runId, 'artifacts'));
@@ -228,6 +234,10 @@ export function runPage(runId) {
         // The summary just shows none; the run itself is what matters here.
       } finally {
         artifactsAsked = null;
+        if (artifactsAgain) {
+          artifactsAgain = false;
+          loadArtifacts();
+        }
       }
     })();
   }

@@ -107,6 +107,7 @@ class JobRecord:
             outputs=self.outputs if completed else None,
             summary=self.summary if completed and self.summary else None,
             error=self.error or None,
+            runner_name=self.runner_name,
         )
 
     def snapshot(self, *, steps: bool = True) -> dict[str, JSONValue]:

@@ -104,6 +104,8 @@ def job_to_json(job: JobSnapshot) -> JSONObject:
         out["summary"] = job.summary
     if job.error is not None:
         out["error"] = job.error
+    if job.runner_name is not None:
+        out["runner_name"] = job.runner_name
     return out
 
 
@@ -236,6 +238,7 @@ def job_from_json(data: JSONObject) -> JobSnapshot:
         outputs=outputs if isinstance(outputs, dict) else None,
         summary=_opt_str(data.get("summary")),
         error=_opt_str(data.get("error")),
+        runner_name=_opt_str(data.get("runner_name")),
     )
 
 

@@ -74,6 +74,7 @@ class JobSnapshot:
     outputs: JSONObject | None = None  # once completed
     summary: str | None = None
     error: str | None = None
+    runner_name: str | None = None  # the machine that ran it, when not this one (a Ray node)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

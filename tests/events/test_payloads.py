@@ -69,6 +69,7 @@ jobs = st.builds(
     completed_at=times,
     error=st.none() | texts,
     summary=texts,
+    runner_name=st.none() | texts,
 )
 runs = st.builds(
     RunRecord,
