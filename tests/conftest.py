@@ -32,6 +32,13 @@ def _own_action_cache(
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
 
 
+@pytest.fixture(autouse=True)
+def _cold_stax(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No stax a test starts hands its run to a warm process, nor leaves one behind
+    (tests/cli/test_warm_start.py turns them on for itself)."""
+    monkeypatch.setenv("STAX_WARM", "0")
+
+
 pytest_plugins = ["tests.real_daemon"]
 
 

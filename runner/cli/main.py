@@ -248,10 +248,21 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
             return skill_command
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, warm: bool = True) -> int:
+    """`stax <argv>`; with `warm`, a `stax run` goes to a warm process when one is up
+    (runner/cli/warm_start.py), and starts one for the next run when none is."""
     if argv is None:
         argv = sys.argv[1:]
-    args = build_parser(requested_command(argv)).parse_args(argv)
+    command = requested_command(argv)
+    if warm and command == "run":
+        from runner.cli import warm_start
+
+        if warm_start.enabled():
+            code = warm_start.run_warm(argv)
+            if code is not None:
+                return code
+            warm_start.start_warm_process()
+    args = build_parser(command).parse_args(argv)
     if args.command == "run":
         # The run may execute in this process: fork its step watchdog now, while the
         # process is small (a fork shares every page it has, and each one the parent

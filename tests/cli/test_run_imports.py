@@ -37,3 +37,20 @@ def test_a_run_here_imports_no_http_stack(project: Project, local: bool) -> None
     assert "runner.engine" in imported  # it did run here
     assert not {m for m in imported if m.split(".")[0] in HTTP_STACK or m in HTTP_STACK}
     assert not {m for m in imported if m.startswith("runner.api")}
+
+
+def test_the_warm_start_client_imports_no_trio_nor_engine() -> None:
+    """What a warm `stax run` imports before it hands over: the interpreter's start-up
+    and this is all its own wall time."""
+    python, *_ = STAX
+    probe = (
+        "import sys; from runner.cli import main, warm_start; "
+        "print('\\n'.join(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [python, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    imported = set(result.stdout.split())
+    assert "runner.cli.warm_start" in imported
+    heavy = {"trio", "yaml", "sqlite3", "runner.engine", "runner.model", "runner.events"}
+    assert not heavy & imported
