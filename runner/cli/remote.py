@@ -18,6 +18,8 @@ import trio
 from runner.cli.approval import ask_approval, no_terminal_message
 from runner.cli.client import DaemonClient
 from runner.cli.exit_codes import exit_code
+from runner.events.payload_json import payload_of
+from runner.events.payloads import JobBlocked, RunPayload
 from runner.events.types import EventType
 
 if TYPE_CHECKING:
@@ -57,8 +59,9 @@ async def run_in_daemon(
             nursery.start_soon(watch_signals)
             async for event in client.events(run_id=run_id, after=0):
                 render(event)
-                if event.type is EventType.JOB_BLOCKED and not run_args.approve:
-                    environment = str(event.data.get("environment", ""))
+                payload = payload_of(event)
+                if isinstance(payload, JobBlocked) and not run_args.approve:
+                    environment = payload.environment
                     if interactive:
                         nursery.start_soon(approve, event.job_id or "", environment)
                     else:
@@ -70,9 +73,8 @@ async def run_in_daemon(
                             json={"approve": False, "comment": "no terminal"},
                         )
                         nursery.start_soon(reject)
-                if event.type is EventType.RUN_COMPLETED:
-                    run = event.data.get("run")
-                    conclusion = run.get("conclusion") if isinstance(run, dict) else None
+                if event.type is EventType.RUN_COMPLETED and isinstance(payload, RunPayload):
+                    conclusion = payload.run.conclusion
                     break
             nursery.cancel_scope.cancel()
     return exit_code(conclusion, interrupted=interrupted)

@@ -16,7 +16,19 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from runner import json_text
-from runner.events.types import Event, EventType
+from runner.events.payload_json import payload_of
+from runner.events.payloads import (
+    Annotation,
+    JobBlocked,
+    JobPayload,
+    JobUnblocked,
+    LogChunk,
+    RunPayload,
+    RunSnapshot,
+    StepPayload,
+    StepSnapshot,
+)
+from runner.events.types import Conclusion, Event, EventType
 
 _FOLDED_LIMIT = 2000  # lines of folded output kept per step to show on failure
 
@@ -97,7 +109,7 @@ class TerminalRenderer:
         self.job_names: dict[tuple[str, str], str] = {}
         self.steps: dict[tuple[str, str, int], _StepView] = {}
         self.width = 12
-        self.runs: dict[str, dict[str, object]] = {}
+        self.runs: dict[str, RunSnapshot] = {}
 
     def handle(self, event: Event) -> None:
         handler = _HANDLERS.get(event.type)
@@ -112,11 +124,11 @@ class TerminalRenderer:
         name = self.job_names.get((event.run_id, event.job_id or ""), event.job_id or "")
         return self.p.blue(f"{name[: self.width]:<{self.width}}") + self.p.dim(" │ ")
 
-    def _mark(self, conclusion: object) -> str:
-        text = _MARKS.get(str(conclusion), "?")
-        if conclusion in ("success",):
+    def _mark(self, conclusion: str) -> str:
+        text = _MARKS.get(conclusion, "?")
+        if conclusion == "success":
             return self.p.green(text)
-        if conclusion in ("failure",):
+        if conclusion == "failure":
             return self.p.red(text)
         if conclusion in ("cancelled", "degraded"):
             return self.p.yellow(text)
@@ -124,39 +136,45 @@ class TerminalRenderer:
 
     # -- events --------------------------------------------------------------
     def _run_started(self, event: Event) -> None:
-        run = _obj(event.data.get("run"))
-        self.runs[event.run_id] = run
-        if self.show_run_header:
-            title = f"{run.get('name')} · {run.get('event')} · run {event.run_id}"
-            self._write(self.p.bold(f"▶ {title}") + "\n")
+        match payload_of(event):
+            case RunPayload(run=run):
+                self.runs[event.run_id] = run
+                if self.show_run_header:
+                    title = f"{run.name} · {run.event} · run {event.run_id}"
+                    self._write(self.p.bold(f"▶ {title}") + "\n")
 
     def _job_started(self, event: Event) -> None:
-        job = _obj(event.data.get("job"))
-        name = str(job.get("name") or event.job_id)
-        self.job_names[(event.run_id, event.job_id or "")] = name
-        self.width = max(self.width, min(len(name), 28))
-        self._write(f"{self.p.bold('●')} {self.p.bold(name)} started\n")
+        match payload_of(event):
+            case JobPayload(job=job):
+                name = job.name or str(event.job_id)
+                self.job_names[(event.run_id, event.job_id or "")] = name
+                self.width = max(self.width, min(len(name), 28))
+                self._write(f"{self.p.bold('●')} {self.p.bold(name)} started\n")
 
     def _job_blocked(self, event: Event) -> None:
-        reason = event.data.get("reason", "waiting")
-        self._write(f"{self._prefix(event)}{self.p.yellow('⏸ ' + str(reason))}\n")
+        match payload_of(event):
+            case JobBlocked(reason=reason):
+                shown = "⏸ " + (reason or "waiting")
+                self._write(f"{self._prefix(event)}{self.p.yellow(shown)}\n")
 
     def _job_unblocked(self, event: Event) -> None:
-        text = "approved" if event.data.get("approved") else "not approved"
-        self._write(f"{self._prefix(event)}{text} ({event.data.get('by')})\n")
+        match payload_of(event):
+            case JobUnblocked(approved=approved, by=by):
+                text = "approved" if approved else "not approved"
+                self._write(f"{self._prefix(event)}{text} ({by})\n")
 
     def _job_completed(self, event: Event) -> None:
-        job = _obj(event.data.get("job"))
-        key = (event.run_id, event.job_id or "")
-        name = self.job_names.setdefault(key, str(job.get("name") or event.job_id))
-        conclusion = job.get("conclusion")
-        line = f"{self._mark(conclusion)} {self.p.bold(name)} {conclusion}"
-        duration = job.get("duration_ms")
-        if isinstance(duration, (int, float)):
-            line += self.p.dim(f" in {format_duration(duration)}")
-        if job.get("error"):
-            line += f" — {job['error']}"
-        self._write(line + "\n")
+        match payload_of(event):
+            case JobPayload(job=job):
+                key = (event.run_id, event.job_id or "")
+                name = self.job_names.setdefault(key, job.name or str(event.job_id))
+                conclusion = _text(job.conclusion)
+                line = f"{self._mark(conclusion)} {self.p.bold(name)} {conclusion}"
+                if job.duration_ms is not None:
+                    line += self.p.dim(f" in {format_duration(job.duration_ms)}")
+                if job.error:
+                    line += f" — {job.error}"
+                self._write(line + "\n")
 
     def _step_started(self, event: Event) -> None:
         self.steps[(event.run_id, event.job_id or "", event.step_number or 0)] = _StepView()
@@ -165,11 +183,11 @@ class TerminalRenderer:
         key = (event.run_id, event.job_id or "", event.step_number or 0)
         view = self.steps.setdefault(key, _StepView())
         prefix = self._prefix(event)
-        lines = event.data.get("lines")
-        if not isinstance(lines, list):
+        chunk = payload_of(event)
+        if not isinstance(chunk, LogChunk):
             return
         out: list[str] = []
-        for raw in lines:
+        for raw in chunk.lines:
             line = str(raw)
             if line.startswith("##["):
                 shown = self._command_line(line, view)
@@ -213,11 +231,15 @@ class TerminalRenderer:
         return line
 
     def _step_completed(self, event: Event) -> None:
-        step = _obj(event.data.get("step"))
+        match payload_of(event):
+            case StepPayload(step=step):
+                self._show_step_end(event, step)
+
+    def _show_step_end(self, event: Event, step: StepSnapshot) -> None:
         key = (event.run_id, event.job_id or "", event.step_number or 0)
         view = self.steps.pop(key, None)
         prefix = self._prefix(event)
-        conclusion = step.get("conclusion")
+        conclusion = _text(step.conclusion)
         if conclusion == "failure" and view is not None and view.folded:
             # The failure may be explained by output that was folded away: show it,
             # under its group titles.
@@ -225,63 +247,60 @@ class TerminalRenderer:
             self._write("".join(f"{prefix}{self.p.dim(line)}\n" for line in view.folded))
         if conclusion == "skipped":
             self._write(
-                f"{prefix}{self._mark('skipped')} {self.p.dim(str(step.get('name')))}"
+                f"{prefix}{self._mark('skipped')} {self.p.dim(step.name)}"
                 f"{self.p.dim(' (skipped)')}\n"
             )
             return
-        duration = format_duration(_number(step.get("duration_ms")))
-        outcome = step.get("outcome")
+        duration = format_duration(step.duration_ms)
         note = (
             self.p.yellow(" (failed, continue-on-error)")
-            if outcome == "failure" and conclusion == "success"
+            if step.outcome == "failure" and conclusion == "success"
             else ""
         )
-        self._write(
-            f"{prefix}{self._mark(conclusion)} {step.get('name')} {self.p.dim(duration)}{note}\n"
-        )
+        self._write(f"{prefix}{self._mark(conclusion)} {step.name} {self.p.dim(duration)}{note}\n")
 
     def _annotation(self, event: Event) -> None:
-        data = event.data
-        where = ""
-        if data.get("file"):
-            where = f" ({data['file']}" + (f":{data['line']}" if data.get("line") else "") + ")"
-        if data.get("level") == "warning" and event.step_number is None:
-            self._write(
-                f"{self._prefix(event)}{self.p.yellow('Warning: ' + str(data.get('message')))}\n"
-            )
-        elif where:
-            self._write(f"{self._prefix(event)}{self.p.dim('annotation' + where)}\n")
+        match payload_of(event):
+            case Annotation(level=level, message=message, properties=properties):
+                where = ""
+                # file/line are the command's own properties: as written, not typed.
+                if properties.get("file"):
+                    line = properties.get("line")
+                    where = f" ({properties['file']}" + (f":{line}" if line else "") + ")"
+                if level == "warning" and event.step_number is None:
+                    self._write(f"{self._prefix(event)}{self.p.yellow('Warning: ' + message)}\n")
+                elif where:
+                    self._write(f"{self._prefix(event)}{self.p.dim('annotation' + where)}\n")
 
     def _run_completed(self, event: Event) -> None:
-        run = _obj(event.data.get("run"))
-        listed = run.get("jobs")
-        jobs = [j for j in listed if isinstance(j, dict)] if isinstance(listed, list) else []
-        if jobs:
-            width = max(3, *(len(str(j.get("name"))) for j in jobs))
+        match payload_of(event):
+            case RunPayload(run=run):
+                self._show_run_end(run)
+
+    def _show_run_end(self, run: RunSnapshot) -> None:
+        if run.jobs:
+            width = max(3, *(len(job.name) for job in run.jobs))
             self._write("\n" + self.p.bold(f"{'JOB':<{width}}  {'CONCLUSION':<12} TIME") + "\n")
-            for job in jobs:
-                job_conclusion = str(job.get("conclusion"))
+            for job in run.jobs:
+                job_conclusion = _text(job.conclusion)
                 self._write(
-                    f"{job.get('name')!s:<{width}}  {self._mark(job_conclusion)} "
+                    f"{job.name:<{width}}  {self._mark(job_conclusion)} "
                     f"{job_conclusion:<10} "
-                    f"{format_duration(_number(job.get('duration_ms')))}\n"
+                    f"{format_duration(job.duration_ms)}\n"
                 )
-        conclusion = run.get("conclusion")
-        total = format_duration(_number(run.get("duration_ms")))
-        error = f" — {run['error']}" if run.get("error") else ""
+        conclusion = _text(run.conclusion)
+        total = format_duration(run.duration_ms)
+        error = f" — {run.error}" if run.error else ""
         self._write(
-            f"\n{self._mark(conclusion)} {self.p.bold(str(conclusion))} "
+            f"\n{self._mark(conclusion)} {self.p.bold(conclusion)} "
             f"{self.p.dim('in ' + total) if total else ''}{error}\n"
         )
         self.out.flush()
 
 
-def _obj(value: object) -> dict[str, object]:
-    return value if isinstance(value, dict) else {}
-
-
-def _number(value: object) -> float | None:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+def _text(conclusion: Conclusion | None) -> str:
+    """A conclusion as the terminal shows it ("None" until there is one)."""
+    return str(None if conclusion is None else conclusion.value)
 
 
 _HANDLERS = {

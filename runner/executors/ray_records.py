@@ -11,24 +11,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runner.engine.records import JobRecord, StepRecord
-from runner.events.types import Conclusion, EventType, Status
+from runner.events.payload_json import payload_of
+from runner.events.payloads import JobPayload, StepPayload
+from runner.events.types import EventType
 
 if TYPE_CHECKING:
+    from runner.events.payloads import StepSnapshot
     from runner.events.types import Event
-    from runner.expressions import JSONValue
 
 
 def mirror_event(record: JobRecord, event: Event) -> None:
     """Bring `record` up to date with one of its job's events."""
-    if event.type in (EventType.JOB_STARTED, EventType.JOB_COMPLETED):
-        snapshot = event.data.get("job")
-        if isinstance(snapshot, dict):
-            record.status = Status(str(snapshot.get("status")))
-            record.started_at = _int(snapshot.get("started_at"), record.started_at)
-    elif event.type in (EventType.STEP_STARTED, EventType.STEP_COMPLETED):
-        snapshot = event.data.get("step")
-        if isinstance(snapshot, dict):
-            _mirror_step(record, snapshot)
+    match payload_of(event):
+        case JobPayload(job=job) if event.type is not EventType.JOB_QUEUED:
+            record.status = job.status
+            record.started_at = _or(job.started_at, record.started_at)
+        case StepPayload(step=step):
+            _mirror_step(record, step)
+        case _:
+            pass
 
 
 def take_final(record: JobRecord, final: JobRecord) -> None:
@@ -37,20 +38,19 @@ def take_final(record: JobRecord, final: JobRecord) -> None:
         setattr(record, name, getattr(final, name))
 
 
-def _mirror_step(record: JobRecord, snapshot: dict[str, JSONValue]) -> None:
-    number = _int(snapshot.get("number"), None)
-    if number is None:
+def _mirror_step(record: JobRecord, snapshot: StepSnapshot) -> None:
+    number = snapshot.number
+    if number < 1:  # no number in the event: nothing to say which step it is
         return
     while len(record.steps) < number:
         record.steps.append(StepRecord(number=len(record.steps) + 1, name=""))
     step = record.steps[number - 1]
-    step.name = str(snapshot.get("name", step.name))
-    step.status = Status(str(snapshot.get("status")))
-    conclusion = snapshot.get("conclusion")
-    step.conclusion = Conclusion(str(conclusion)) if conclusion else None
-    step.started_at = _int(snapshot.get("started_at"), step.started_at)
-    step.completed_at = _int(snapshot.get("completed_at"), step.completed_at)
+    step.name = snapshot.name or step.name
+    step.status = snapshot.status
+    step.conclusion = snapshot.conclusion
+    step.started_at = _or(snapshot.started_at, step.started_at)
+    step.completed_at = _or(snapshot.completed_at, step.completed_at)
 
 
-def _int(value: JSONValue, default: int | None) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
+def _or(value: int | None, default: int | None) -> int | None:
+    return default if value is None else value

@@ -81,11 +81,12 @@ def project(event: Event) -> list[WireEvent]:
 
 def payloads(event: Event) -> list[tuple[str, Payload]]:
     """(wire event name, data object) for one canonical skill event; [] for any other."""
-    data = event.data
-    trace_id = data.get("trace_id")
-    skill_id = str(data.get("skill_id", ""))
-    if not isinstance(trace_id, str):
+    skill = payload_of(event)
+    if not isinstance(skill, SkillPayload) or not skill.trace_id:
         return []
+    skill_id, trace_id = skill.skill_id, skill.trace_id
+    # The rest is the event's own fields, which the seed's wire shows as they are.
+    data = skill.fields
     when = timestamp(event.ts)
 
     def wire(kind: str, message: str, step_id: JSONValue, body: JSONValue) -> tuple[str, Payload]:
@@ -189,7 +190,8 @@ class ExecutionView:
         self.trace_id = trace_id
         self.skill_id = skill_id
         self.started: Event | None = None
-        self.completed: Payload | None = None
+        self.started_fields: Payload = {}  # skill.started's own fields (channel, inputs...)
+        self.completed: Payload | None = None  # skill.completed's own fields (status...)
         self.completed_ts: int | None = None
         self.events: list[Payload] = []  # the wire data objects so far (done excluded)
         self.result: Payload | None = None  # the /execute response, once done
@@ -208,10 +210,10 @@ class ExecutionView:
         if not isinstance(skill, SkillPayload) or skill.trace_id != self.trace_id:
             return []
         if event.type is EventType.SKILL_STARTED:
-            self.started = event
+            self.started, self.started_fields = event, skill.fields
             self.skill_id = skill.skill_id or self.skill_id
         elif event.type is EventType.SKILL_COMPLETED:
-            self.completed = event.data
+            self.completed = skill.fields
             self.completed_ts = event.ts
         wire = payloads(event)
         for kind, payload in wire:
@@ -245,9 +247,13 @@ class ExecutionView:
 
     def record(self, *, running: bool = True) -> Payload:
         """The stored execution (GET /v1/skills/executions/{trace_id})."""
-        started = self.started.data if self.started is not None else {}
+        started = self.started_fields
         completed = self.completed or {}
-        status = completed.get("status") if self.completed else ("running" if running else None)
+        status = (
+            completed.get("status")
+            if self.completed is not None
+            else ("running" if running else None)
+        )
         outputs = completed.get("outputs", {})
         out: Payload = {
             "trace_id": self.trace_id,
