@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import io
 import os
+import resource
 import signal
 import socket
 import sys
@@ -168,13 +169,17 @@ def _become_run(conn: socket.socket, request: dict[str, Any], fds: list[int]) ->
     os.umask(request["umask"])
     os.environ.clear()
     os.environ.update(request["env"])
+    _take_limits(request["limits"])
     sys.argv = [request["argv0"], *request["argv"]]
     _reopen_standard_streams(request["env"])
     conn.settimeout(None)
     send_frame(conn, ("pid", os.getpid()))
 
     from runner.cli.main import main
+    from runner.engine import faults
     from runner.process.watchdog import start_watchdog
+
+    faults.arm_from_environment()
 
     start_watchdog()  # before any thread: the steps die with this process
     finished = threading.Event()
@@ -187,6 +192,14 @@ def _become_run(conn: socket.socket, request: dict[str, Any], fds: list[int]) ->
     with contextlib.suppress(OSError):
         send_frame(conn, ("exit", code))
     return code
+
+
+def _take_limits(limits: dict[int, tuple[int, int]]) -> None:
+    """The caller's resource limits. A hard limit above the warm process's cannot be
+    raised by an unprivileged process: that one keeps the lower limit."""
+    for number, (soft, hard) in limits.items():
+        with contextlib.suppress(OSError, ValueError):
+            resource.setrlimit(number, (soft, hard))
 
 
 def _run_main(main: Callable[[list[str]], int], argv: list[str]) -> int:

@@ -72,6 +72,19 @@ def socket_path() -> str | None:
     return os.path.join(folder, f"warm-{key:08x}.sock")
 
 
+def resource_limits() -> dict[int, tuple[int, int]]:
+    """This process's resource limits (`ulimit`), which the run must have, not the
+    warm process's."""
+    import resource
+
+    limits = {}
+    for name in dir(resource):
+        if name.startswith("RLIMIT_"):
+            number = getattr(resource, name)
+            limits[number] = resource.getrlimit(number)
+    return limits
+
+
 # -- frames: a length, then a marshalled value ------------------------------------
 def send_frame(sock: socket.socket, value: Any, fds: Sequence[int] = ()) -> None:
     body = marshal.dumps(value)
@@ -136,6 +149,7 @@ def run_warm(argv: Sequence[str]) -> int | None:
             "env": dict(os.environ),
             "cwd": os.getcwd(),
             "umask": mask,
+            "limits": resource_limits(),
         }
         send_frame(sock, request, fds=(0, 1, 2))
         reply, _ = receive_frame(sock)

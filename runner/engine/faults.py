@@ -35,7 +35,17 @@ def _armed(spec: str | None) -> tuple[str, str] | None:
     return point, text
 
 
-ARMED: tuple[str, str] | None = _armed(os.environ.get(ENV_VAR))
+ARMED: tuple[str, str] | None = None
+
+
+def arm_from_environment() -> None:
+    """Read STAX_TEST_FAULT (at import, and again in a warm start's fork, which takes
+    on its caller's environment after the import)."""
+    global ARMED
+    ARMED = _armed(os.environ.get(ENV_VAR))
+
+
+arm_from_environment()
 
 
 def inject(point: str, subject: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -111,6 +112,12 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def caller_settings() -> None:
+    """A umask and a descriptor limit that differ from the warm process's."""
+    os.umask(0o027)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+
 def test_a_later_run_is_a_fork_of_the_warm_process_with_the_callers_world(warm: Warm) -> None:
     first = warm.run(warm.workflow("one.yml", "- run: echo cold"))
     assert first.returncode == 0, first.stderr
@@ -123,6 +130,7 @@ def test_a_later_run_is_a_fork_of_the_warm_process_with_the_callers_world(warm: 
             echo "foo=$FOO"
             echo "pwd=$(pwd -P)"
             echo "umask=$(umask)"
+            echo "files=$(ulimit -n)"
             echo "warm=$(cut -d' ' -f4 /proc/$PPID/stat)"
         """,
     )
@@ -135,12 +143,13 @@ def test_a_later_run_is_a_fork_of_the_warm_process_with_the_callers_world(warm: 
         capture_output=True,
         text=True,
         timeout=60,
-        preexec_fn=lambda: os.umask(0o027),
+        preexec_fn=caller_settings,
     )
     assert second.returncode == 0, second.stderr
     assert "foo=from the caller" in second.stdout
     assert f"pwd={(warm.root / 'sub').resolve()}" in second.stdout
     assert "umask=0027" in second.stdout
+    assert "files=256" in second.stdout
     # The step's parent (the run's engine) is the warm process's fork.
     assert f"warm={warm_pid}" in second.stdout
     assert alive(warm_pid)  # and it serves the next one
