@@ -16,7 +16,8 @@ Prints two tables.
   subpackages shows.
 
 With --instructions, instead: each case once under valgrind's callgrind, which
-counts the instructions the process executes (its own, not its children's).
+counts the instructions the process executes (its own, not its children's; for
+the warm case, the client's alone: its run is the warm process's fork).
 That count does not move with the machine's load, which wall times here do by
 a factor of several; it takes a minute or two.
 
