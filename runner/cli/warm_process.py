@@ -1,6 +1,6 @@
 """The warm process: stax imported once, a fork of it for each `stax run`.
 
-    python -P -m runner.cli.warm_process SOCKET
+    python -P -c BOOT PACKAGE_ROOT SOCKET    (warm_start.start_warm_process)
 
 runner/cli/warm_start.py says why and is the client. This process takes a lock
 (one warm process per socket), imports what a run needs, listens, and for each
@@ -30,6 +30,7 @@ from runner.cli.warm_start import (
     FORWARDED_SIGNALS,
     IDLE_S,
     installation,
+    package_folder,
     receive_frame,
     send_frame,
 )
@@ -264,7 +265,7 @@ def main(argv: list[str]) -> int:
     listener.bind(staging)
     listener.listen(64)
     os.rename(staging, path)  # atomically replaces a dead process's socket
-    package = installation()[1]
+    package = package_folder()
     warm = WarmProcess(listener, path, lambda: source_fingerprint(package), lock)
     try:
         warm.serve()
@@ -272,7 +273,3 @@ def main(argv: list[str]) -> int:
         if warm._still_ours():
             os.unlink(path)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

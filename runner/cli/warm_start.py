@@ -39,6 +39,12 @@ IDLE_S = 900.0  # a warm process quits after this long without a run
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 _HEADER = struct.Struct("!I")
 _MAX_FRAME = 16 << 20  # an environment bigger than this is not a request
+_PER_RUN = frozenset(("PYTHONUNBUFFERED", "PYTHONIOENCODING", "PYTHONDONTWRITEBYTECODE"))
+# The warm process's start: this package first on its path, then as its caller has it.
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from runner.cli.warm_process import main; sys.exit(main(sys.argv[2:]))"
+)
 
 
 def enabled() -> bool:
@@ -49,9 +55,20 @@ def enabled() -> bool:
     return not (sys._xoptions or sys.warnoptions or sys.flags.dev_mode)
 
 
-def installation() -> tuple[str, str]:
-    """What a warm process must share with its client: interpreter and package folder."""
-    return sys.executable, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+def package_folder() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def installation() -> tuple[str, str, str]:
+    """What a warm process must share with its client: the interpreter, the package's
+    folder, and the environment variables that change what the interpreter imports
+    (PYTHONPATH, PYTHONHOME, ...; not those a run's streams read)."""
+    interpreter = sorted(
+        (name, value)
+        for name, value in os.environ.items()
+        if name.startswith("PYTHON") and name not in _PER_RUN
+    )
+    return sys.executable, package_folder(), repr(interpreter)
 
 
 def socket_path() -> str | None:
@@ -191,17 +208,11 @@ def start_warm_process() -> None:
         return
     import subprocess  # only on the cold path, which has imported it already
 
-    # It must import this same package: its folder's parent first on its path.
-    root = os.path.dirname(installation()[1])
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH")))),
-    }
+    root = os.path.dirname(package_folder())
     with contextlib.suppress(OSError):
         subprocess.Popen(
-            [sys.executable, "-P", "-m", "runner.cli.warm_process", path],
+            [sys.executable, "-P", "-c", _BOOT, root, path],
             cwd="/",
-            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -13,7 +13,7 @@ import httpx
 import trio
 
 from runner.actions.services import CacheScope, RuntimeClaims, mint_token, new_key
-from tests.actions.services.clients import require_node_clients, results, workflow_text
+from tests.actions.services.clients import requires_node_clients, results, workflow_text
 from tests.actions.services.test_local_server import PROBE
 
 if TYPE_CHECKING:
@@ -76,8 +76,8 @@ async def finish(
     return run, "".join(logs)
 
 
+@requires_node_clients
 async def test_the_toolkit_clients_round_trip_through_the_daemon(daemon: Daemon) -> None:
-    require_node_clients()
     daemon.write_workflow("services.yml", workflow_text(MAKE_AND_USE))
     daemon.write_workflow("other.yml", workflow_text(OTHER_RUN))
     async with daemon.client() as client:

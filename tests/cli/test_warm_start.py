@@ -79,11 +79,11 @@ class Warm:
         raise AssertionError("no warm process came up")
 
     def end(self) -> None:
-        lock = self.lock_file()
-        text = lock.read_text().strip() if lock is not None else ""
-        if text:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(text), signal.SIGTERM)
+        for lock in (self.runtime / f"stax-{os.getuid()}").glob("warm-*.sock.lock"):
+            text = lock.read_text().strip()
+            if text:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(text), signal.SIGTERM)
 
 
 @pytest.fixture
@@ -153,6 +153,19 @@ def test_a_later_run_is_a_fork_of_the_warm_process_with_the_callers_world(warm: 
     # The step's parent (the run's engine) is the warm process's fork.
     assert f"warm={warm_pid}" in second.stdout
     assert alive(warm_pid)  # and it serves the next one
+
+
+def test_a_caller_with_another_python_path_is_not_served_by_this_warm_process(
+    warm: Warm,
+) -> None:
+    warm.run(warm.workflow("one.yml", "- run: true"))
+    first = warm.warm_pid()
+    name = warm.workflow("who.yml", "- run: echo \"warm=$(cut -d' ' -f4 /proc/$PPID/stat)\"")
+    elsewhere = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(warm.root)]))
+    other = warm.run(name, env={**warm.env, "PYTHONPATH": elsewhere})
+    assert other.returncode == 0, other.stderr
+    assert f"warm={first}" not in other.stdout  # it may import other modules than first's
+    assert f"warm={first}" in warm.run(name).stdout
 
 
 def test_the_exit_code_and_stderr_are_the_runs(warm: Warm) -> None:

@@ -26,7 +26,13 @@ def test_without_ray_a_job_fails_naming_the_extra(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=tmp_path,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        # Cold: a warm process's fork would not share this interpreter's sys.modules.
+        env={
+            "PYTHONPATH": str(ROOT),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "STAX_WARM": "0",
+        },
         capture_output=True,
         text=True,
         timeout=60,

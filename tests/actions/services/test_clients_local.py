@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.actions.services.clients import require_node_clients, results, run_local
+from tests.actions.services.clients import requires_node_clients, results, run_local
+
+pytestmark = requires_node_clients
 
 ALWAYS = '[services]\nlocal = "always"\n'
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    require_node_clients()
     (tmp_path / "stax.toml").write_text(ALWAYS)
     return tmp_path
 
