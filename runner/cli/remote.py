@@ -18,7 +18,6 @@ import trio
 from runner.cli.approval import ask_approval, no_terminal_message
 from runner.cli.client import DaemonClient
 from runner.cli.exit_codes import exit_code
-from runner.events.payload_json import payload_of
 from runner.events.payloads import JobBlocked, RunPayload
 from runner.events.types import EventType
 
@@ -59,7 +58,7 @@ async def run_in_daemon(
             nursery.start_soon(watch_signals)
             async for event in client.events(run_id=run_id, after=0):
                 render(event)
-                payload = payload_of(event)
+                payload = event.payload
                 if isinstance(payload, JobBlocked) and not run_args.approve:
                     environment = payload.environment
                     if interactive:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from runner import json_text
-from runner.events.payload_json import payload_of
 from runner.events.payloads import (
     Annotation,
     JobBlocked,
@@ -136,7 +135,7 @@ class TerminalRenderer:
 
     # -- events --------------------------------------------------------------
     def _run_started(self, event: Event) -> None:
-        match payload_of(event):
+        match event.payload:
             case RunPayload(run=run):
                 self.runs[event.run_id] = run
                 if self.show_run_header:
@@ -144,7 +143,7 @@ class TerminalRenderer:
                     self._write(self.p.bold(f"▶ {title}") + "\n")
 
     def _job_started(self, event: Event) -> None:
-        match payload_of(event):
+        match event.payload:
             case JobPayload(job=job):
                 name = job.name or str(event.job_id)
                 self.job_names[(event.run_id, event.job_id or "")] = name
@@ -152,19 +151,19 @@ class TerminalRenderer:
                 self._write(f"{self.p.bold('●')} {self.p.bold(name)} started\n")
 
     def _job_blocked(self, event: Event) -> None:
-        match payload_of(event):
+        match event.payload:
             case JobBlocked(reason=reason):
                 shown = "⏸ " + (reason or "waiting")
                 self._write(f"{self._prefix(event)}{self.p.yellow(shown)}\n")
 
     def _job_unblocked(self, event: Event) -> None:
-        match payload_of(event):
+        match event.payload:
             case JobUnblocked(approved=approved, by=by):
                 text = "approved" if approved else "not approved"
                 self._write(f"{self._prefix(event)}{text} ({by})\n")
 
     def _job_completed(self, event: Event) -> None:
-        match payload_of(event):
+        match event.payload:
             case JobPayload(job=job):
                 key = (event.run_id, event.job_id or "")
                 name = self.job_names.setdefault(key, job.name or str(event.job_id))
@@ -183,7 +182,7 @@ class TerminalRenderer:
         key = (event.run_id, event.job_id or "", event.step_number or 0)
         view = self.steps.setdefault(key, _StepView())
         prefix = self._prefix(event)
-        chunk = payload_of(event)
+        chunk = event.payload
         if not isinstance(chunk, LogChunk):
             return
         out: list[str] = []
@@ -231,7 +230,7 @@ class TerminalRenderer:
         return line
 
     def _step_completed(self, event: Event) -> None:
-        match payload_of(event):
+        match event.payload:
             case StepPayload(step=step):
                 self._show_step_end(event, step)
 
@@ -260,7 +259,7 @@ class TerminalRenderer:
         self._write(f"{prefix}{self._mark(conclusion)} {step.name} {self.p.dim(duration)}{note}\n")
 
     def _annotation(self, event: Event) -> None:
-        match payload_of(event):
+        match event.payload:
             case Annotation(level=level, message=message, properties=properties):
                 where = ""
                 # file/line are the command's own properties: as written, not typed.
@@ -273,7 +272,7 @@ class TerminalRenderer:
                     self._write(f"{self._prefix(event)}{self.p.dim('annotation' + where)}\n")
 
     def _run_completed(self, event: Event) -> None:
-        match payload_of(event):
+        match event.payload:
             case RunPayload(run=run):
                 self._show_run_end(run)
 

@@ -215,4 +215,4 @@ class CallbackSink:
 
     async def emit(self, event: Event) -> None:
         self.seq += 1
-        self.callback(replace(event, seq=self.seq))
+        self.callback(event.replaced(seq=self.seq))

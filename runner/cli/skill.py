@@ -244,7 +244,6 @@ async def _run_locally(
 ) -> int:
     from runner.api.skills import ExecutionView
     from runner.engine import execution_request, new_run_id
-    from runner.events.payload_json import payload_of
     from runner.events.payloads import LogChunk
     from runner.events.types import EventType
     from runner.skills import new_trace_id
@@ -255,7 +254,7 @@ async def _run_locally(
 
     def show(event: Event) -> None:
         if event.type is EventType.STEP_LOG:
-            match payload_of(event):
+            match event.payload:
                 case LogChunk(lines=lines):
                     view.log([str(line) for line in lines])
         for kind, data in execution.feed(event):

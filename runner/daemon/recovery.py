@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
+from runner.events.payload_json import run_from_json
+from runner.events.payloads import JobPayload, RunPayload, StepPayload
 from runner.events.store import is_damage
-from runner.events.types import Event, EventType, now_ms
+from runner.events.types import Conclusion, Event, EventType, Status, now_ms
 from runner.process.group import sweep_marked
 
 if TYPE_CHECKING:
     from runner.events.store import EventStore
-    from runner.expressions.values import JSONValue
 
 log = logging.getLogger("stax.engine")
 
@@ -47,52 +49,49 @@ async def _close_unfinished_runs(store: EventStore, reason: str, closed: list[st
         # Step processes of a killed daemon carry a marker starting with this.
         await sweep_marked(f"stax-{run_id}-", grace_s=1.0)
         now = now_ms()
-        jobs = run.get("jobs")
-        for job in jobs if isinstance(jobs, list) else []:
-            if not isinstance(job, dict) or job.get("status") == "completed":
+        snapshot = run_from_json(run)
+        for job in snapshot.jobs:
+            if job.status is Status.COMPLETED:
                 continue
-            job_id = str(job.get("id"))
-            steps = job.get("steps")
-            for step in steps if isinstance(steps, list) else []:
-                if isinstance(step, dict) and step.get("status") != "completed":
-                    ended = {
-                        **step,
-                        "status": "completed",
-                        "conclusion": "failure",
-                        "outcome": "failure",
-                        "completed_at": now,
-                        "error": reason,
-                    }
+            for step in job.steps or ():
+                if step.status is not Status.COMPLETED:
+                    ended = replace(
+                        step,
+                        status=Status.COMPLETED,
+                        conclusion=Conclusion.FAILURE,
+                        outcome=Conclusion.FAILURE,
+                        completed_at=now,
+                        error=reason,
+                    )
                     await store.emit(
                         Event(
                             type=EventType.STEP_COMPLETED,
                             run_id=run_id,
-                            job_id=job_id,
-                            step_number=int(str(step.get("number", 0))),
-                            data={"step": ended},
+                            job_id=job.id,
+                            step_number=step.number,
+                            payload=StepPayload(step=ended),
                         )
                     )
-            ended_job: dict[str, JSONValue] = {
-                **job,
-                "status": "completed",
-                "conclusion": "failure",
-                "completed_at": now,
-                "error": reason,
-            }
+            ended_job = replace(job, **_failed(now, reason))
             await store.emit(
                 Event(
                     type=EventType.JOB_COMPLETED,
                     run_id=run_id,
-                    job_id=job_id,
-                    data={"job": ended_job},
+                    job_id=job.id,
+                    payload=JobPayload(job=ended_job),
                 )
             )
-        final: dict[str, JSONValue] = {
-            **{k: v for k, v in run.items() if k not in ("last_seq",)},
-            "status": "completed",
-            "conclusion": "failure",
-            "completed_at": now,
-            "error": reason,
-        }
-        await store.emit(Event(type=EventType.RUN_COMPLETED, run_id=run_id, data={"run": final}))
+        final = replace(snapshot, **_failed(now, reason))
+        await store.emit(
+            Event(type=EventType.RUN_COMPLETED, run_id=run_id, payload=RunPayload(run=final))
+        )
         closed.append(run_id)
+
+
+def _failed(now: int, reason: str) -> dict[str, Any]:
+    return {
+        "status": Status.COMPLETED,
+        "conclusion": Conclusion.FAILURE,
+        "completed_at": now,
+        "error": reason,
+    }

@@ -27,6 +27,7 @@ from runner.engine.step_execution import (
 from runner.engine.steps.output import StepOutput
 from runner.engine.workspaces import job_contexts, take_job_snapshot
 from runner.errors import ExpressionError, StaxError
+from runner.events.payloads import Annotation
 from runner.events.types import Conclusion, EventType, Status, now_ms
 from runner.expressions import JSONValue, evaluate_condition, interpolate, to_string, truthy
 from runner.process.group import terminate_groups
@@ -334,10 +335,9 @@ async def _job_outputs(plan: JobPlan, scope: StepScope) -> dict[str, str]:
         if masker and masker.mask(value) != value:
             await scope.run.reporter.emit(
                 EventType.STEP_ANNOTATION,
-                {
-                    "level": "warning",
-                    "message": f"Skip output '{name}' since it may contain secret.",
-                },
+                Annotation(
+                    level="warning", message=f"Skip output '{name}' since it may contain secret."
+                ),
                 job_id=scope.job.id,
             )
             continue

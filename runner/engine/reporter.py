@@ -1,22 +1,17 @@
 """Turns engine state changes into canonical events: the one place their payloads are built.
 
-Each event's payload is built typed (runner.events.payloads) and becomes JSON here, on
-its way into the event; the masking below works on that JSON form, by field name.
-
-Every field that holds text from users passes the run's Masker on the way out, so a
-secret can appear in no event, whatever user text it hides in. Only those fields:
-keys, ids, enum values (status, conclusion, level ...) and numbers are the events'
-structure, which a mask must never touch (a one-character secret `e` must not turn
-`completed` into `compl***t***d`, nor `::add-mask::run` take away the key `run`).
+Each event's payload is built typed (runner.events.payloads) and goes into the event as
+it is, its user text masked on the way (payload_masking): a secret can appear in no
+event, whatever user text it hides in. Its JSON form is made where it leaves the
+process (the store, the wire).
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from runner.engine import faults
-from runner.events.payload_json import payload_to_json
+from runner.engine.payload_masking import masked
 from runner.events.payloads import (
     Annotation,
     JobBlocked,
@@ -29,7 +24,6 @@ from runner.events.payloads import (
     StepPayload,
 )
 from runner.events.types import Event, EventType
-from runner.expressions import to_string
 
 if TYPE_CHECKING:
     from runner.engine.masking import Masker
@@ -37,16 +31,6 @@ if TYPE_CHECKING:
     from runner.events.payloads import Payload
     from runner.events.sink import EventSink
     from runner.expressions import JSONValue
-
-# Strings that users wrote or produced: names, messages, errors, summaries, reasons.
-_TEXT_FIELDS = frozenset(
-    {"name", "error", "summary", "message", "title", "file", "reason", "environment", "by"}
-    | {"condition"}
-)
-# JSON values from users (every string inside them, never their keys).
-_VALUE_FIELDS = frozenset({"inputs", "outputs", "matrix", "runs_on", "produced_output"})
-# Snapshots (and lists of them) that hold such fields.
-_RECORD_FIELDS = frozenset({"run", "job", "step", "jobs", "steps", "graph"})
 
 
 class Reporter:
@@ -60,11 +44,12 @@ class Reporter:
     async def emit(
         self,
         type: EventType,
-        data: dict[str, JSONValue],
+        payload: Payload,
         *,
         job_id: str | None = None,
         step_number: int | None = None,
     ) -> None:
+        """Emit a typed payload, its user text masked."""
         if faults.ARMED is not None:
             faults.inject("emit", job_id or "")
         await self.sink.emit(
@@ -73,27 +58,16 @@ class Reporter:
                 run_id=self.run_id,
                 job_id=job_id,
                 step_number=step_number,
-                data=_user_text_masked(data, self.masker),
+                payload=masked(payload, self.masker),
             )
         )
 
-    async def emit_payload(
-        self,
-        type: EventType,
-        payload: Payload,
-        *,
-        job_id: str | None = None,
-        step_number: int | None = None,
-    ) -> None:
-        """Emit a typed payload: its JSON form, user text masked, is the event's data."""
-        await self.emit(type, payload_to_json(payload), job_id=job_id, step_number=step_number)
-
     # -- runs --------------------------------------------------------------
     async def run_started(self, run: RunRecord) -> None:
-        await self.emit_payload(EventType.RUN_STARTED, RunPayload(run=run.as_snapshot(jobs=False)))
+        await self.emit(EventType.RUN_STARTED, RunPayload(run=run.as_snapshot(jobs=False)))
 
     async def run_completed(self, run: RunRecord) -> None:
-        await self.emit_payload(EventType.RUN_COMPLETED, RunPayload(run=run.as_snapshot()))
+        await self.emit(EventType.RUN_COMPLETED, RunPayload(run=run.as_snapshot()))
 
     # -- jobs --------------------------------------------------------------
     async def job_queued(self, job: JobRecord) -> None:
@@ -106,28 +80,28 @@ class Reporter:
         await self._job(EventType.JOB_COMPLETED, job)
 
     async def _job(self, type: EventType, job: JobRecord) -> None:
-        await self.emit_payload(type, JobPayload(job=job.as_snapshot()), job_id=job.id)
+        await self.emit(type, JobPayload(job=job.as_snapshot()), job_id=job.id)
 
     async def job_status(self, job: JobRecord, summary: str) -> None:
-        await self.emit_payload(EventType.JOB_STATUS, JobStatus(summary=summary), job_id=job.id)
+        await self.emit(EventType.JOB_STATUS, JobStatus(summary=summary), job_id=job.id)
 
     async def job_blocked(self, job: JobRecord, *, reason: str, environment: str) -> None:
         blocked = JobBlocked(reason=reason, environment=environment)
-        await self.emit_payload(EventType.JOB_BLOCKED, blocked, job_id=job.id)
+        await self.emit(EventType.JOB_BLOCKED, blocked, job_id=job.id)
 
     async def job_unblocked(self, job: JobRecord, *, approved: bool, by: str) -> None:
         unblocked = JobUnblocked(approved=approved, by=by)
-        await self.emit_payload(EventType.JOB_UNBLOCKED, unblocked, job_id=job.id)
+        await self.emit(EventType.JOB_UNBLOCKED, unblocked, job_id=job.id)
 
     async def job_message(
         self, job: JobRecord, *, from_job: str, outputs: dict[str, JSONValue], result: str
     ) -> None:
         message = JobMessage(from_job=from_job, to_job=job.id, outputs=outputs, result=result)
-        await self.emit_payload(EventType.JOB_MESSAGE, message, job_id=job.id)
+        await self.emit(EventType.JOB_MESSAGE, message, job_id=job.id)
 
     # -- steps -------------------------------------------------------------
     async def step_started(self, job: JobRecord, step: StepRecord) -> None:
-        await self.emit_payload(
+        await self.emit(
             EventType.STEP_STARTED,
             StepPayload(step=step.as_snapshot()),
             job_id=job.id,
@@ -139,7 +113,7 @@ class Reporter:
     ) -> None:
         """`extra`: {"outputs": ...} of a step that produced outputs."""
         outputs = (extra or {}).get("outputs")
-        await self.emit_payload(
+        await self.emit(
             EventType.STEP_COMPLETED,
             StepPayload(
                 step=step.as_snapshot(), outputs=outputs if isinstance(outputs, dict) else None
@@ -158,7 +132,7 @@ class Reporter:
                 run_id=self.run_id,
                 job_id=job_id,
                 step_number=step_number,
-                data=payload_to_json(LogChunk(stream=stream, lines=lines)),
+                payload=LogChunk(stream=stream, lines=lines),
             )
         )
 
@@ -172,42 +146,4 @@ class Reporter:
             message=message if isinstance(message, str) else "",
             properties={k: v for k, v in annotation.items() if k not in ("level", "message")},
         )
-        await self.emit_payload(
-            EventType.STEP_ANNOTATION, typed, job_id=job_id, step_number=step_number
-        )
-
-
-def _user_text_masked(data: dict[str, JSONValue], masker: Masker) -> dict[str, JSONValue]:
-    """A copy of `data` with its user text masked (the fields above, at any depth of the
-    snapshots); everything else as it was."""
-    out: dict[str, JSONValue] = {}
-    for key, value in data.items():
-        if key in _TEXT_FIELDS and isinstance(value, str):
-            value = masker.mask(value)
-        elif key in _VALUE_FIELDS:
-            value = _value_masked(value, masker)
-        elif key in _RECORD_FIELDS:
-            if isinstance(value, dict):
-                value = _user_text_masked(value, masker)
-            elif isinstance(value, list):
-                value = [
-                    _user_text_masked(item, masker) if isinstance(item, dict) else item
-                    for item in value
-                ]
-        out[key] = value
-    return out
-
-
-def _value_masked(value: JSONValue, masker: Masker) -> JSONValue:
-    """Every string inside a user's JSON value masked (keys are kept: an output's name is
-    the workflow's, not a secret). A number that is not finite (an expression's
-    `fromJSON('1e400')`) becomes its string, "Infinity", as JSON has no such number."""
-    if isinstance(value, str):
-        return masker.mask(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return to_string(value)
-    if isinstance(value, list):
-        return [_value_masked(item, masker) for item in value]
-    if isinstance(value, dict):
-        return {key: _value_masked(item, masker) for key, item in value.items()}
-    return value
+        await self.emit(EventType.STEP_ANNOTATION, typed, job_id=job_id, step_number=step_number)

@@ -45,6 +45,7 @@ from runner.engine.scope import Approver, JobExecutor, RunScope
 from runner.engine.steps.factory import step_executors
 from runner.engine.workspaces import JobWorkspaces, run_workspaces
 from runner.errors import RunError, StaxError
+from runner.events.payloads import RunPayload, RunSnapshot
 from runner.events.types import Conclusion, Event, EventType, Status, now_ms
 from runner.expressions import JSONValue, interpolate, to_string, truthy
 from runner.process.group import sweep_marked
@@ -391,27 +392,28 @@ class WorkflowRun:
             error = internal_error(
                 exc, run_id=self.run_id, where="ending the run", with_message=False
             )
-            final: dict[str, JSONValue] = {
-                "id": record.id,
-                "name": record.workflow,
-                "workflow": record.workflow,
-                "event": record.event,
-                "run_number": record.run_number,
-                "workdir": record.workdir,
-                "status": Status.COMPLETED.value,
-                "conclusion": Conclusion.FAILURE.value,
-                "jobs": [],
-                "graph": [],
-                "inputs": {},
-                "created_at": record.created_at,
-                "completed_at": now_ms(),
-                "error": error,
-            }
+            final = RunSnapshot(
+                id=record.id,
+                name=record.workflow,
+                workflow=record.workflow,
+                event=record.event,
+                run_number=record.run_number,
+                workdir=record.workdir,
+                status=Status.COMPLETED,
+                conclusion=Conclusion.FAILURE,
+                created_at=record.created_at,
+                completed_at=now_ms(),
+                error=error,
+            )
             record.status, record.conclusion = Status.COMPLETED, Conclusion.FAILURE
             record.error = error
             try:
                 await self.sink.emit(
-                    Event(type=EventType.RUN_COMPLETED, run_id=self.run_id, data={"run": final})
+                    Event(
+                        type=EventType.RUN_COMPLETED,
+                        run_id=self.run_id,
+                        payload=RunPayload(run=final),
+                    )
                 )
             except Exception as again:  # the sink itself is broken: nothing more to do here
                 internal_error(again, run_id=self.run_id, where="emitting run.completed")

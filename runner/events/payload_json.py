@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from runner.events.kinds import Conclusion, EventType, Status
 from runner.events.payloads import (
     Annotation,
     JobBlocked,
@@ -25,10 +26,8 @@ from runner.events.payloads import (
     StepPayload,
     StepSnapshot,
 )
-from runner.events.types import Conclusion, EventType, Status
 
 if TYPE_CHECKING:
-    from runner.events.types import Event
     from runner.expressions.values import JSONValue
 
 JSONObject = dict[str, "JSONValue"]
@@ -146,11 +145,6 @@ def _enum(value: Conclusion | None) -> str | None:
 
 
 # -- JSON -> payload -------------------------------------------------------------
-def payload_of(event: Event) -> Payload:
-    """The typed payload of an event whose data is still its JSON form."""
-    return payload_from_json(event.type, event.data)
-
-
 def payload_from_json(type: EventType, data: JSONObject) -> Payload:
     """The payload of an event of `type` whose JSON data is `data` (never raises)."""
     if type in (EventType.RUN_STARTED, EventType.RUN_COMPLETED):

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from runner.events.types import Conclusion, Status
+from runner.events.kinds import Conclusion, Status
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -7,7 +7,6 @@ renderer subscribed. Tests use `ListSink`.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -27,4 +26,4 @@ class ListSink:
         self.events: list[Event] = []
 
     async def emit(self, event: Event) -> None:
-        self.events.append(replace(event, seq=len(self.events) + 1))
+        self.events.append(event.replaced(seq=len(self.events) + 1))

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runner.engine.records import JobRecord, StepRecord
-from runner.events.payload_json import payload_of
 from runner.events.payloads import JobPayload, StepPayload
 from runner.events.types import EventType
 
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
 
 def mirror_event(record: JobRecord, event: Event) -> None:
     """Bring `record` up to date with one of its job's events."""
-    match payload_of(event):
+    match event.payload:
         case JobPayload(job=job) if event.type is not EventType.JOB_QUEUED:
             record.status = job.status
             record.started_at = _or(job.started_at, record.started_at)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import pickle
+from dataclasses import FrozenInstanceError
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import trio
@@ -11,6 +13,8 @@ from hypothesis import strategies as st
 
 from runner.config import load_settings
 from runner.engine import RunRequest, WorkflowRun
+from runner.engine.masking import Masker
+from runner.engine.payload_masking import masked, user_text_masked
 from runner.engine.records import JobRecord, RunRecord, StepRecord
 from runner.events.payload_json import (
     job_to_json,
@@ -19,9 +23,21 @@ from runner.events.payload_json import (
     run_to_json,
     step_to_json,
 )
-from runner.events.payloads import JobPayload, LogChunk, RunPayload, StepPayload
+from runner.events.payloads import (
+    Annotation,
+    JobBlocked,
+    JobMessage,
+    JobPayload,
+    JobStatus,
+    JobUnblocked,
+    LogChunk,
+    Payload,
+    RunPayload,
+    SkillPayload,
+    StepPayload,
+)
 from runner.events.sink import ListSink
-from runner.events.types import Conclusion, EventType, Status
+from runner.events.types import Conclusion, Event, EventType, Status, weight
 from runner.model import parse_workflow
 
 if TYPE_CHECKING:
@@ -227,3 +243,122 @@ async def test_every_event_a_real_run_emits_round_trips(tmp_path: Path) -> None:
     assert {EventType.STEP_ANNOTATION, EventType.JOB_MESSAGE, EventType.STEP_LOG} <= kinds
     for event in sink.events:
         round_trip(event.type, event.data)
+
+
+# -- an event's two forms ------------------------------------------------------------
+def log_event(**changes: object) -> Event:
+    fields: dict[str, Any] = {"type": EventType.STEP_LOG, "run_id": "r", "job_id": "j"}
+    return Event(**(fields | changes))
+
+
+@given(run=runs, kind=st.sampled_from([EventType.RUN_STARTED, EventType.RUN_COMPLETED]))
+def test_an_event_built_from_a_payload_has_its_json_as_data(
+    run: RunRecord, kind: EventType
+) -> None:
+    payload = RunPayload(run=run.as_snapshot())
+    event = Event(type=kind, run_id=run.id, payload=payload)
+    assert event.payload is payload
+    assert repr(event.data) == repr(payload_to_json(payload))
+    assert repr(event.data) == repr({"run": run.snapshot()})  # the engine's JSON of old
+    assert event.data is event.data  # derived once
+
+
+@given(job=jobs)
+def test_an_event_built_from_data_has_its_decoded_payload(job: JobRecord) -> None:
+    data: dict[str, JSONValue] = {"job": job.snapshot()}
+    event = Event(type=EventType.JOB_STARTED, run_id="r", job_id=job.id, data=data)
+    assert event.data is data
+    assert event.payload == payload_from_json(EventType.JOB_STARTED, data)
+    assert event.payload is event.payload  # decoded once
+
+
+def test_events_are_equal_when_their_json_forms_are() -> None:
+    typed = log_event(payload=LogChunk(stream="stderr", lines=["a"]), ts=5)
+    raw = log_event(data={"stream": "stderr", "lines": ["a"]}, ts=5)
+    assert typed == raw
+    assert typed != log_event(data={"stream": "stdout", "lines": ["a"]}, ts=5)
+    assert typed != raw.replaced(seq=2)
+    assert log_event(ts=1).data == {}  # neither form given: no data
+
+
+@pytest.mark.parametrize("built_from", ["payload", "data", "both"])
+def test_an_event_survives_pickling(built_from: str) -> None:
+    chunk = LogChunk(stream="stdout", lines=["one", "two"])
+    event = log_event(payload=chunk, step_number=3, ts=7, seq=9)
+    if built_from == "data":
+        event = log_event(data=payload_to_json(chunk), step_number=3, ts=7, seq=9)
+    elif built_from == "both":
+        assert event.data  # the store has made the JSON form
+    again = pickle.loads(pickle.dumps(event))
+    assert again == event
+    assert again.payload == chunk
+    assert again.to_json() == event.to_json()
+    assert repr(again) == repr(event)
+
+
+def test_replaced_keeps_the_payload_unless_it_is_replaced() -> None:
+    chunk = LogChunk(lines=["x"])
+    event = log_event(payload=chunk)
+    numbered = event.replaced(seq=4)
+    assert numbered.seq == 4
+    assert numbered.payload is chunk
+    assert (numbered.type, numbered.run_id, numbered.job_id, numbered.ts) == (
+        event.type,
+        event.run_id,
+        event.job_id,
+        event.ts,
+    )
+    other = numbered.replaced(data={"stream": "stderr", "lines": []})
+    assert other.payload == LogChunk(stream="stderr", lines=[])
+    assert other.seq == 4
+    with pytest.raises(FrozenInstanceError):
+        event.seq = 3  # type: ignore[misc]
+
+
+def test_a_typed_chunk_weighs_its_lines() -> None:
+    events = [
+        log_event(payload=LogChunk(lines=["a", "b", "c"])),
+        log_event(data={"stream": "stdout", "lines": ["a", "b"]}),
+        Event(type=EventType.JOB_STATUS, run_id="r", payload=JobStatus(summary="s")),
+    ]
+    assert weight(events) == 6
+
+
+# -- masking the typed payload is masking its JSON -----------------------------------
+SECRET = "se"  # short: it hides in many generated texts
+
+
+def same_masked(payload: Payload) -> None:
+    masker = Masker([SECRET])
+    typed = payload_to_json(masked(payload, masker))
+    assert repr(typed) == repr(user_text_masked(payload_to_json(payload), masker))
+
+
+@given(run=runs, jobs_too=st.booleans())
+def test_a_masked_run_is_its_masked_json(run: RunRecord, jobs_too: bool) -> None:
+    same_masked(RunPayload(run=run.as_snapshot(jobs=jobs_too)))
+
+
+@given(job=jobs)
+def test_a_masked_job_and_its_steps_are_their_masked_json(job: JobRecord) -> None:
+    same_masked(JobPayload(job=job.as_snapshot()))
+    for step in job.steps:
+        same_masked(StepPayload(step=step.as_snapshot(), outputs=job.outputs))
+
+
+@given(text=texts, properties=json_objects, flag=st.booleans())
+def test_the_other_masked_payloads_are_their_masked_json(
+    text: str, properties: dict[str, JSONValue], flag: bool
+) -> None:
+    properties = {k: v for k, v in properties.items() if k not in ("level", "message")}
+    fields = {k: v for k, v in properties.items() if k not in ("skill_id", "trace_id")}
+    for payload in (
+        Annotation(level=text, message=text, properties=properties),
+        JobStatus(summary=text),
+        JobBlocked(reason=text, environment=text),
+        JobUnblocked(approved=flag, by=text),
+        JobMessage(from_job=text, to_job=text, outputs=properties, result=text),
+        SkillPayload(skill_id=text, trace_id=text, fields=fields),
+        LogChunk(stream=text, lines=[text]),
+    ):
+        same_masked(payload)

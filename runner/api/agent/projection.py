@@ -52,8 +52,9 @@ from typing import TYPE_CHECKING
 from runner.api.agent.wire import STRIDE, Namespace, ProtocolEvent, interrupt_id
 from runner.api.snapshots import job_error
 from runner.api.sse import dumps
-from runner.events.payload_json import payload_of, payload_to_json, run_to_json
+from runner.events.payload_json import payload_to_json, run_to_json
 from runner.events.payloads import (
+    Annotation,
     JobBlocked,
     JobMessage,
     JobPayload,
@@ -61,14 +62,13 @@ from runner.events.payloads import (
     JobUnblocked,
     LogChunk,
     RunPayload,
+    SkillPayload,
     StepPayload,
 )
 from runner.events.types import Conclusion, Event, EventType
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from runner.events.payloads import JobSnapshot, Payload, RunSnapshot, StepSnapshot
+    from runner.events.payloads import JobSnapshot, RunSnapshot, StepSnapshot
     from runner.expressions.values import JSONValue
 
 _DONE = frozenset({Conclusion.SUCCESS, Conclusion.SKIPPED, Conclusion.DEGRADED})
@@ -122,25 +122,48 @@ _Item = tuple[str, Namespace, dict[str, "JSONValue"]]
 
 
 def _items(event: Event, fold: RunLifecycle, per_event: int) -> list[_Item]:
-    kind, job, payload = event.type, event.job_id, payload_of(event)
+    """One dispatch on the payload's type: each handler gets the payload it reads."""
+    kind, job, payload = event.type, event.job_id, event.payload
     if isinstance(payload, RunPayload):
         if kind is EventType.RUN_STARTED:
             return _run_started(payload.run, fold)
         return _run_completed(payload.run, fold)
     if job is None:
         return []
-    if isinstance(payload, LogChunk):
-        return _log_lines(event, payload, (job,), per_event)
-    handler = _JOB_HANDLERS.get(kind)
-    return handler(_Of(event, payload, job), fold) if handler is not None else []
+    of = _Of(event, job)
+    match payload:
+        case LogChunk():
+            return _log_lines(event, payload, (job,), per_event)
+        case JobPayload(job=record) if kind is EventType.JOB_QUEUED:
+            return _job_queued(of, record)
+        case JobPayload(job=record) if kind is EventType.JOB_STARTED:
+            return _job_started(of, record, fold)
+        case JobPayload(job=record):
+            return _job_completed(of, record, fold)
+        case StepPayload() if kind is EventType.STEP_STARTED:
+            return _step_started(of, payload.step)
+        case StepPayload():
+            return _step_completed(of, payload)
+        case JobBlocked():
+            return _job_blocked(of, payload, fold)
+        case JobUnblocked():
+            return _job_unblocked(of, payload, fold)
+        case JobStatus():
+            return _job_status(of, payload)
+        case JobMessage():
+            return _job_message(of, payload)
+        case Annotation():
+            return _step_annotation(of, payload)
+        case SkillPayload() if kind is not EventType.SKILL_STEP:
+            return _skill(of, payload)
+    return []
 
 
 @dataclass(frozen=True, slots=True)
 class _Of:
-    """A job's event, its payload and the job's id: what a handler reads."""
+    """A job's event and the job's id: what every handler reads besides its payload."""
 
     event: Event
-    payload: Payload
     job: str
 
 
@@ -153,8 +176,7 @@ def _run_started(run: RunSnapshot, fold: RunLifecycle) -> list[_Item]:
     ]
 
 
-def _job_queued(of: _Of, fold: RunLifecycle) -> list[_Item]:
-    record = _job(of.payload)
+def _job_queued(of: _Of, record: JobSnapshot) -> list[_Item]:
     needs = list(record.needs)
     task_input: dict[str, JSONValue] = {"needs": list(needs)}
     if record.matrix is not None:
@@ -168,16 +190,15 @@ def _job_queued(of: _Of, fold: RunLifecycle) -> list[_Item]:
     return [("tasks", (), task)]
 
 
-def _job_started(of: _Of, fold: RunLifecycle) -> list[_Item]:
+def _job_started(of: _Of, record: JobSnapshot, fold: RunLifecycle) -> list[_Item]:
     fold.open_jobs[of.job] = None
-    name = _job(of.payload).name or of.job
+    name = record.name or of.job
     return [("lifecycle", (of.job,), {"event": "started", "graph_name": name})]
 
 
-def _job_blocked(of: _Of, fold: RunLifecycle) -> list[_Item]:
+def _job_blocked(of: _Of, blocked: JobBlocked, fold: RunLifecycle) -> list[_Item]:
     """The root is interrupted by the first job that waits; the job asks for input."""
-    blocked, job = of.payload, of.job
-    assert isinstance(blocked, JobBlocked)
+    job = of.job
     items: list[_Item] = []
     if not fold.waiting:
         items.append(("lifecycle", (), {"event": "interrupted", "graph_name": fold.graph_name}))
@@ -197,10 +218,9 @@ def _job_blocked(of: _Of, fold: RunLifecycle) -> list[_Item]:
     return items
 
 
-def _job_unblocked(of: _Of, fold: RunLifecycle) -> list[_Item]:
+def _job_unblocked(of: _Of, unblocked: JobUnblocked, fold: RunLifecycle) -> list[_Item]:
     """The decision; the root runs again once no job waits."""
-    unblocked, job = of.payload, of.job
-    assert isinstance(unblocked, JobUnblocked)
+    job = of.job
     fold.waiting.pop(job, None)
     decision: dict[str, JSONValue] = {
         "interrupt_id": interrupt_id(of.event.run_id, job),
@@ -213,16 +233,12 @@ def _job_unblocked(of: _Of, fold: RunLifecycle) -> list[_Item]:
     return items
 
 
-def _job_status(of: _Of, fold: RunLifecycle) -> list[_Item]:
-    status = of.payload
-    assert isinstance(status, JobStatus)
+def _job_status(of: _Of, status: JobStatus) -> list[_Item]:
     summary: dict[str, JSONValue] = {"summary": status.summary}
     return [("custom", (of.job,), {"name": "status", "payload": summary})]
 
 
-def _job_message(of: _Of, fold: RunLifecycle) -> list[_Item]:
-    message = of.payload
-    assert isinstance(message, JobMessage)
+def _job_message(of: _Of, message: JobMessage) -> list[_Item]:
     handed: dict[str, JSONValue] = {
         "from_job": message.from_job,
         "outputs": message.outputs,
@@ -231,8 +247,7 @@ def _job_message(of: _Of, fold: RunLifecycle) -> list[_Item]:
     return [("custom", (of.job,), {"name": "needs", "payload": handed})]
 
 
-def _step_started(of: _Of, fold: RunLifecycle) -> list[_Item]:
-    step = _step(of.payload).step
+def _step_started(of: _Of, step: StepSnapshot) -> list[_Item]:
     step_input: dict[str, JSONValue] = {"number": of.event.step_number}
     if step.id is not None:
         step_input["id"] = step.id
@@ -245,8 +260,7 @@ def _step_started(of: _Of, fold: RunLifecycle) -> list[_Item]:
     return [("tasks", (of.job,), started)]
 
 
-def _step_completed(of: _Of, fold: RunLifecycle) -> list[_Item]:
-    payload = _step(of.payload)
+def _step_completed(of: _Of, payload: StepPayload) -> list[_Item]:
     step = payload.step
     result: dict[str, JSONValue] = {
         "conclusion": _value(step.conclusion),
@@ -264,15 +278,15 @@ def _step_completed(of: _Of, fold: RunLifecycle) -> list[_Item]:
     return [("tasks", (of.job,), ended)]
 
 
-def _step_annotation(of: _Of, fold: RunLifecycle) -> list[_Item]:
-    payload = _with_step(of.event, payload_to_json(of.payload))
+def _step_annotation(of: _Of, annotation: Annotation) -> list[_Item]:
+    payload = _with_step(of.event, payload_to_json(annotation))
     return [("custom", (of.job,), {"name": "annotation", "payload": payload})]
 
 
-def _skill(of: _Of, fold: RunLifecycle) -> list[_Item]:
+def _skill(of: _Of, skill: SkillPayload) -> list[_Item]:
     payload = {
         "event": of.event.type.value.partition(".")[2],
-        **_with_step(of.event, payload_to_json(of.payload)),
+        **_with_step(of.event, payload_to_json(skill)),
     }
     return [("custom", (of.job,), {"name": "skill", "payload": payload})]
 
@@ -291,8 +305,8 @@ def _run_completed(run: RunSnapshot, fold: RunLifecycle) -> list[_Item]:
     return items
 
 
-def _job_completed(of: _Of, fold: RunLifecycle) -> list[_Item]:
-    record, job = _job(of.payload), of.job
+def _job_completed(of: _Of, record: JobSnapshot, fold: RunLifecycle) -> list[_Item]:
+    job = of.job
     outputs = record.outputs or {}
     status, error = _outcome(record.conclusion, record.error, job_error(record))
     fold.waiting.pop(job, None)
@@ -319,22 +333,6 @@ def _job_completed(of: _Of, fold: RunLifecycle) -> list[_Item]:
     return items
 
 
-_JOB_HANDLERS: dict[EventType, Callable[[_Of, RunLifecycle], list[_Item]]] = {
-    EventType.JOB_QUEUED: _job_queued,
-    EventType.JOB_STARTED: _job_started,
-    EventType.JOB_BLOCKED: _job_blocked,
-    EventType.JOB_UNBLOCKED: _job_unblocked,
-    EventType.JOB_STATUS: _job_status,
-    EventType.JOB_MESSAGE: _job_message,
-    EventType.JOB_COMPLETED: _job_completed,
-    EventType.STEP_STARTED: _step_started,
-    EventType.STEP_COMPLETED: _step_completed,
-    EventType.STEP_ANNOTATION: _step_annotation,
-    EventType.SKILL_STARTED: _skill,
-    EventType.SKILL_COMPLETED: _skill,
-}
-
-
 def _log_lines(event: Event, chunk: LogChunk, ns: Namespace, per_event: int) -> list[_Item]:
     stream, step = chunk.stream, event.step_number
     return [
@@ -350,12 +348,12 @@ def _log_texts(chunk: LogChunk, per_event: int) -> list[str]:
     return texts
 
 
-def log_frames(event: Event, *, since: int | None = None, per_event: int = STRIDE) -> str:
+def log_frames(
+    event: Event, chunk: LogChunk, *, since: int | None = None, per_event: int = STRIDE
+) -> str:
     """The frames of a log chunk's lines after `since`: exactly what encoding each of
     `project(event, ...)` gives, built faster (log lines are most of any log, and the
     chunk's lines share everything but the line and the index)."""
-    chunk = payload_of(event)
-    assert isinstance(chunk, LogChunk)
     seq0 = event.seq * STRIDE
     first = 0 if since is None else max(0, since - seq0 + 1)
     head = '","method":"custom","params":{"data":{"name":"log","payload":{"line":'
@@ -402,16 +400,6 @@ def _step_error(step: StepSnapshot) -> str | None:
 
 def _value(conclusion: Conclusion | None) -> str | None:
     return None if conclusion is None else conclusion.value
-
-
-def _job(payload: Payload) -> JobSnapshot:
-    assert isinstance(payload, JobPayload)
-    return payload.job
-
-
-def _step(payload: Payload) -> StepPayload:
-    assert isinstance(payload, StepPayload)
-    return payload
 
 
 def _with_step(event: Event, data: dict[str, JSONValue]) -> dict[str, JSONValue]:

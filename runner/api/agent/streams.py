@@ -36,7 +36,7 @@ from runner.api.sse import comment, to_wire
 from runner.api.streaming import live_frames
 from runner.errors import ApiError, InvalidField
 from runner.events.follow import Follower
-from runner.events.types import EventType
+from runner.events.payloads import LogChunk
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -262,10 +262,10 @@ async def stream_body(stream: ThreadStream) -> AsyncIterator[bytes]:
     fold = ThreadFold()
 
     def encode(event: Event) -> str:
-        if event.type is EventType.STEP_LOG:  # the bulk: one view check per chunk
+        if isinstance(chunk := event.payload, LogChunk):  # the bulk: one view check per chunk
             probe = ProtocolEvent(0, "custom", (event.job_id or "",), 0, {"name": "log"})
             if event.job_id is not None and view.sees(probe):
-                return log_frames(event, since=since)
+                return log_frames(event, chunk, since=since)
             return ""
         return "".join(
             protocol_event.encode()

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING
 
 from runner.api.snapshots import iso_ms, job_error
 from runner.api.sse import dumps, frame
-from runner.events.payload_json import payload_of
 from runner.events.payloads import (
     JobBlocked,
     JobPayload,
@@ -93,7 +92,7 @@ def project(event: Event) -> list[ThreadEvent]:
     thread = event.job_id
     if thread is None or event.type not in _MAPPED:
         return []
-    payload = payload_of(event)
+    payload = event.payload
     if isinstance(payload, LogChunk):
         stream = payload.stream
         return [
@@ -145,7 +144,7 @@ def frame_count(event: Event) -> int:
     if event.job_id is None or event.type not in _MAPPED:
         return 0
     if event.type is EventType.STEP_LOG:
-        chunk = payload_of(event)
+        chunk = event.payload
         return len(chunk.lines) if isinstance(chunk, LogChunk) else 0
     return 1
 
@@ -170,8 +169,8 @@ def payload(run_id: str, ts: int, event: ThreadEvent, sequence: int) -> dict[str
 def encode(event: Event, first_sequence: int, *, after_index: int = -1) -> str:
     """The frames of one canonical event whose first thread event is numbered
     `first_sequence`; with `after_index`, only the lines after that one."""
-    if event.type is EventType.STEP_LOG:
-        return _output_frames(event, first_sequence, after_index)
+    if event.type is EventType.STEP_LOG and isinstance(chunk := event.payload, LogChunk):
+        return _output_frames(event, chunk, first_sequence, after_index)
     return "".join(
         frame(
             dumps(payload(event.run_id, event.ts, te, first_sequence + i)),
@@ -183,11 +182,9 @@ def encode(event: Event, first_sequence: int, *, after_index: int = -1) -> str:
     )
 
 
-def _output_frames(event: Event, first: int, after_index: int) -> str:
+def _output_frames(event: Event, chunk: LogChunk, first: int, after_index: int) -> str:
     # The hot path: the part common to the chunk is encoded once; each line costs two
     # calls of the C string encoder. Same bytes as the generic path (a test pins it).
-    chunk = payload_of(event)
-    assert isinstance(chunk, LogChunk)
     enc = encode_basestring
     thread = enc(event.job_id or "")
     head = (

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 
 from runner import json_text
 from runner.api.sse import WireEvent, dumps, frame
-from runner.events.payload_json import payload_of
 from runner.events.payloads import JobMessage, LogChunk
 from runner.events.types import Event, EventType
 
@@ -37,11 +36,11 @@ if TYPE_CHECKING:
 
 def project(event: Event, *, skip_lines_through: int | None = None) -> list[WireEvent]:
     """The wire events for one canonical event (a log chunk gives one per line)."""
-    if event.type is EventType.STEP_LOG:
+    if event.type is EventType.STEP_LOG and isinstance(chunk := event.payload, LogChunk):
         start = 0 if skip_lines_through is None else skip_lines_through + 1
         return [
             WireEvent("step.log", data, f"{event.seq}.{index}")
-            for index, data in _log_payloads(event)
+            for index, data in _log_payloads(event, chunk)
             if index >= start
         ]
     base: dict[str, JSONValue] = {"runId": event.run_id}
@@ -62,7 +61,7 @@ def project(event: Event, *, skip_lines_through: int | None = None) -> list[Wire
         payload["step"] = data.get("step")
         if kind is EventType.STEP_COMPLETED and "outputs" in data:
             payload["outputs"] = data["outputs"]
-    elif isinstance(message := payload_of(event), JobMessage):
+    elif isinstance(message := event.payload, JobMessage):
         payload.update(
             {"fromJob": message.from_job, "outputs": message.outputs, "result": message.result}
         )
@@ -71,7 +70,7 @@ def project(event: Event, *, skip_lines_through: int | None = None) -> list[Wire
     return [WireEvent(kind.value, dumps(payload), str(event.seq))]
 
 
-def _log_payloads(event: Event) -> list[tuple[int, str]]:
+def _log_payloads(event: Event, chunk: LogChunk) -> list[tuple[int, str]]:
     """(index, JSON text) per line of a log chunk: {runId, jobId, stepNumber, line, stream}.
 
     This is the hot path of every stream (log lines are most of the log), so the part
@@ -79,8 +78,6 @@ def _log_payloads(event: Event) -> list[tuple[int, str]]:
     whole chunk: in the JSON of a list of strings, `","` can only be a separator (a quote
     inside a string is always escaped), so splitting there gives each line's encoding.
     """
-    chunk = payload_of(event)
-    assert isinstance(chunk, LogChunk)
     lines = chunk.lines
     if not lines:
         return []
@@ -96,18 +93,18 @@ def _log_payloads(event: Event) -> list[tuple[int, str]]:
     return [(index, f"{prefix}{text}{suffix}") for index, text in enumerate(encoded)]
 
 
-def _log_frames(event: Event) -> str:
+def _log_frames(event: Event, chunk: LogChunk) -> str:
     seq = event.seq
     return "".join(
         f"id: {seq}.{index}\nevent: step.log\ndata: {data}\n\n"
-        for index, data in _log_payloads(event)
+        for index, data in _log_payloads(event, chunk)
     )
 
 
 def frames(event: Event) -> str:
     """The encoded frames of one event (what every live client of the stream gets)."""
-    if event.type is EventType.STEP_LOG:
-        return _log_frames(event)  # ids and names need no cleaning: skip frame()'s checks
+    if event.type is EventType.STEP_LOG and isinstance(chunk := event.payload, LogChunk):
+        return _log_frames(event, chunk)  # ids and names need no cleaning: skip frame()'s checks
     return "".join(w.encode() for w in project(event))
 
 

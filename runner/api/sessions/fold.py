@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.api.sessions.objects import event_id
-from runner.events.payload_json import payload_of
 from runner.events.payloads import JobPayload
 from runner.events.types import EventType
 
@@ -39,7 +38,7 @@ class SessionFold:
         if job_id is None:
             return
         kind = event.type
-        payload = payload_of(event)
+        payload = event.payload
         if isinstance(payload, JobPayload):
             self.names[job_id] = payload.job.name or job_id
             self.keys[job_id] = payload.job.key or job_id

@@ -55,7 +55,6 @@ from typing import TYPE_CHECKING
 from runner.api.sessions.objects import event_id, job_thread_id, primary_thread_id
 from runner.api.snapshots import iso_ms, job_error
 from runner.api.sse import dumps, frame
-from runner.events.payload_json import payload_of
 from runner.events.payloads import (
     JobBlocked,
     JobMessage,
@@ -70,8 +69,6 @@ from runner.events.payloads import (
 from runner.events.types import Conclusion, Event, EventType
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from runner.api.sessions.fold import SessionFold
     from runner.events.payloads import Payload
     from runner.expressions.values import JSONValue
@@ -101,8 +98,8 @@ def project(event: Event, fold: SessionFold) -> list[SessionEvent]:
     out = _Events(event)
     if event.job_id is None:
         _run_events(event, out)
-    elif event.type is EventType.STEP_LOG:
-        _log_events(event, event.job_id, out)
+    elif event.type is EventType.STEP_LOG and isinstance(chunk := event.payload, LogChunk):
+        _log_events(event, chunk, event.job_id, out)
     else:
         _job_events(_JobEvent.of(event, event.job_id, fold), out)
     return out.events
@@ -132,7 +129,7 @@ class _Events:
 
 def _run_events(event: Event, out: _Events) -> None:
     primary = primary_thread_id(event.run_id)
-    payload = payload_of(event)
+    payload = event.payload
     run = payload.run if isinstance(payload, RunPayload) else RunSnapshot()
     if event.type is EventType.RUN_STARTED:
         out.add("session.status_running", primary, (primary,))
@@ -155,10 +152,8 @@ def _run_events(event: Event, out: _Events) -> None:
         out.add("session.status_terminated", primary, (primary,), conclusion=_value(conclusion))
 
 
-def _log_events(event: Event, job_id: str, out: _Events) -> None:
+def _log_events(event: Event, chunk: LogChunk, job_id: str, out: _Events) -> None:
     thread = job_thread_id(event.run_id, job_id)
-    chunk = payload_of(event)
-    assert isinstance(chunk, LogChunk)
     stream, number = chunk.stream, event.step_number
     for line in chunk.lines:
         out.add(
@@ -186,7 +181,7 @@ class _JobEvent:
 
     @classmethod
     def of(cls, event: Event, job_id: str, fold: SessionFold) -> _JobEvent:
-        payload = payload_of(event)
+        payload = event.payload
         job = payload.job if isinstance(payload, JobPayload) else None
         return cls(
             event=event,
@@ -219,9 +214,20 @@ def _job_events(job: _JobEvent, out: _Events) -> None:
             created_by_tool_use_id=None,
             job_id=job.job_id,
         )
-    handler = _JOB_HANDLERS.get(job.event.type)
-    if handler is not None:
-        handler(job, out)
+    kind = job.event.type
+    match job.payload:  # one dispatch on the payload's type: each handler gets its own
+        case JobPayload() if kind is EventType.JOB_STARTED:
+            _running(job, out)
+        case JobPayload() if kind is EventType.JOB_COMPLETED:
+            _completed(job, out)
+        case JobBlocked() as blocked:
+            _blocked(job, blocked, out)
+        case JobUnblocked() as unblocked:
+            _unblocked(job, unblocked, out)
+        case JobMessage() as message:
+            _message(job, message, out)
+        case StepPayload() as step:
+            _step(job, step, out)
 
 
 def _running(job: _JobEvent, out: _Events) -> None:
@@ -234,9 +240,7 @@ def _running(job: _JobEvent, out: _Events) -> None:
     )
 
 
-def _blocked(job: _JobEvent, out: _Events) -> None:
-    blocked = job.payload
-    assert isinstance(blocked, JobBlocked)
+def _blocked(job: _JobEvent, blocked: JobBlocked, out: _Events) -> None:
     approval = out.add(
         "agent.tool_use",
         job.thread,
@@ -255,9 +259,7 @@ def _blocked(job: _JobEvent, out: _Events) -> None:
     )
 
 
-def _unblocked(job: _JobEvent, out: _Events) -> None:
-    unblocked = job.payload
-    assert isinstance(unblocked, JobUnblocked)
+def _unblocked(job: _JobEvent, unblocked: JobUnblocked, out: _Events) -> None:
     approved, by = unblocked.approved, unblocked.by
     approval = job.fold.approvals.get(job.job_id)
     if approval is not None:
@@ -273,10 +275,8 @@ def _unblocked(job: _JobEvent, out: _Events) -> None:
         _running(job, out)
 
 
-def _message(job: _JobEvent, out: _Events) -> None:
+def _message(job: _JobEvent, message: JobMessage, out: _Events) -> None:
     """Outputs handed from a needed job: sent on the producer's thread, received on this."""
-    message = job.payload
-    assert isinstance(message, JobMessage)
     producer = job.fold.producer(job.job_id, message.from_job)
     source = job_thread_id(job.event.run_id, producer)
     outputs, result = message.outputs, message.result
@@ -308,11 +308,10 @@ def _message(job: _JobEvent, out: _Events) -> None:
     )
 
 
-def _step(job: _JobEvent, out: _Events) -> None:
+def _step(job: _JobEvent, payload: StepPayload, out: _Events) -> None:
     """A step is a tool: its tool_use when it starts, its tool_result when it completes
     (a skipped step, which never started, gets its tool_use first)."""
-    event, payload = job.event, job.payload
-    assert isinstance(payload, StepPayload)
+    event = job.event
     step = payload.step
     completed = event.type is EventType.STEP_COMPLETED
     tool = job.fold.tools.get(job.job_id) if completed else None
@@ -366,17 +365,6 @@ def _completed(job: _JobEvent, out: _Events) -> None:
     )
 
 
-_JOB_HANDLERS: dict[EventType, Callable[[_JobEvent, _Events], None]] = {
-    EventType.JOB_STARTED: _running,
-    EventType.JOB_BLOCKED: _blocked,
-    EventType.JOB_UNBLOCKED: _unblocked,
-    EventType.JOB_MESSAGE: _message,
-    EventType.STEP_STARTED: _step,
-    EventType.STEP_COMPLETED: _step,
-    EventType.JOB_COMPLETED: _completed,
-}
-
-
 def _value(conclusion: Conclusion | None) -> str | None:
     return None if conclusion is None else conclusion.value
 
@@ -388,10 +376,12 @@ def frames(event: Event, fold: SessionFold) -> Frames:
     """`[(e.on, e.type, e.encode()) for e in project(event, fold)]`, without building the
     event objects of a log chunk's lines (the hot path: most events are lines). The same
     bytes either way (a test pins it)."""
-    if event.type is not EventType.STEP_LOG or event.job_id is None:
+    if (
+        event.type is not EventType.STEP_LOG
+        or event.job_id is None
+        or not isinstance(chunk := event.payload, LogChunk)
+    ):
         return [(e.on, e.type, e.encode()) for e in project(event, fold)]
-    chunk = payload_of(event)
-    assert isinstance(chunk, LogChunk)
     thread = job_thread_id(event.run_id, event.job_id)
     on = (thread,)
     id_head = f"sevt_{event.seq}_"

@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from runner.api.sse import WireEvent, dumps
-from runner.events.payload_json import payload_of
 from runner.events.payloads import RunPayload, SkillPayload
 from runner.events.types import Event, EventType
 
@@ -81,7 +80,7 @@ def project(event: Event) -> list[WireEvent]:
 
 def payloads(event: Event) -> list[tuple[str, Payload]]:
     """(wire event name, data object) for one canonical skill event; [] for any other."""
-    skill = payload_of(event)
+    skill = event.payload
     if not isinstance(skill, SkillPayload) or not skill.trace_id:
         return []
     skill_id, trace_id = skill.skill_id, skill.trace_id
@@ -206,7 +205,7 @@ class ExecutionView:
             return []
         if event.type is EventType.RUN_COMPLETED:
             return self._run_ended(event)
-        skill = payload_of(event)
+        skill = event.payload
         if not isinstance(skill, SkillPayload) or skill.trace_id != self.trace_id:
             return []
         if event.type is EventType.SKILL_STARTED:
@@ -225,21 +224,23 @@ class ExecutionView:
 
     def _run_ended(self, event: Event) -> list[tuple[str, Payload]]:
         """The run completed and the skill did not: end the execution as failed."""
-        ended = payload_of(event)
+        ended = event.payload
         error = ended.run.error if isinstance(ended, RunPayload) else None
-        synthetic: Payload = {
-            "skill_id": self.skill_id,
-            "trace_id": self.trace_id,
-            "status": "failed",
-            "outputs": {},
-            "error": error or "the run ended before the skill completed",
-            "duration_ms": None,
-        }
+        synthetic = SkillPayload(
+            skill_id=self.skill_id,
+            trace_id=self.trace_id,
+            fields={
+                "status": "failed",
+                "outputs": {},
+                "error": error or "the run ended before the skill completed",
+                "duration_ms": None,
+            },
+        )
         return self.feed(
             Event(
                 type=EventType.SKILL_COMPLETED,
                 run_id=event.run_id,
-                data=synthetic,
+                payload=synthetic,
                 ts=event.ts,
                 seq=event.seq,
             )

@@ -35,6 +35,7 @@ from runner.engine.step_execution import record_skipped, run_step, should_run, s
 from runner.engine.steps.base import StepOutcome
 from runner.engine.steps.shell import evaluate_env, step_context
 from runner.errors import ExpressionError, RunError, StaxError
+from runner.events.payloads import SkillPayload
 from runner.events.types import Conclusion, EventType, now_ms
 from runner.expressions import JSONValue, interpolate, to_string
 from runner.model import Defaults
@@ -95,7 +96,7 @@ class _Execution:
     async def emit(self, type: EventType, data: dict[str, JSONValue]) -> None:
         await self.scope.run.reporter.emit(
             type,
-            {"skill_id": self.skill_id, "trace_id": self.trace_id, **data},
+            SkillPayload(skill_id=self.skill_id, trace_id=self.trace_id, fields=data),
             job_id=self.scope.job.id,
             step_number=self.io.step_number,
         )

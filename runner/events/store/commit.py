@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -97,7 +96,7 @@ class Committer:
         try:
             for event in batch:
                 seq += 1
-                event, stored = _stored(replace(event, seq=seq))
+                event, stored = _stored(event.replaced(seq=seq))
                 committed.append(event)
                 rows.append(
                     (
@@ -141,7 +140,7 @@ def _stored(event: Event) -> tuple[Event, tuple[str, bytes | None]]:
         # A non-finite number (JSON has none) reached an event: it is stored, and
         # published, as null, rather than the writer stopping on it.
         log.warning("event %d (%s): a non-finite number stored as null", event.seq, event.type)
-        event = replace(event, data=_finite_data(event.data))
+        event = event.replaced(data=_finite_data(event.data))
         return event, split_lines(event)
 
 

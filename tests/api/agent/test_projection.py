@@ -18,6 +18,7 @@ from runner.api.agent.wire import (
     parse_interrupt_id,
 )
 from runner.events.payload_json import run_from_json, run_to_json
+from runner.events.payloads import LogChunk
 from runner.events.types import Event, EventType
 
 RUN = "ab12cd34"
@@ -508,7 +509,9 @@ def test_log_frames_are_the_generic_frames_built_faster(since: int | None, per_e
         for p in project(event, RunLifecycle(), per_event=per_event)
         if since is None or p.seq > since
     )
-    assert log_frames(event, since=since, per_event=per_event) == generic
+    chunk = event.payload
+    assert isinstance(chunk, LogChunk)
+    assert log_frames(event, chunk, since=since, per_event=per_event) == generic
 
 
 def test_the_frame_is_event_data_id_and_the_envelope_is_snake_case() -> None:
