@@ -258,7 +258,10 @@ def main(argv: Sequence[str] | None = None, *, warm: bool = True) -> int:
         from runner.cli import warm_start
 
         if warm_start.enabled():
-            code = warm_start.run_warm(argv)
+            try:
+                code = warm_start.run_warm(argv)
+            except KeyboardInterrupt:  # before the hand-over was done: nothing ran here
+                return EXIT_CANCELLED
             if code is not None:
                 return code
             warm_start.start_warm_process()
