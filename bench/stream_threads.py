@@ -40,6 +40,17 @@ STREAMS = {
 }
 
 
+def wait_for_thread(daemon: Daemon, path: str) -> None:
+    """A job's session thread exists once its job is queued: a run just started may not
+    have committed that yet, and a stream of a thread that does not exist is a 404."""
+    headers = {"Authorization": f"Bearer {daemon.token}"}
+    deadline = time.monotonic() + 30
+    while daemon.http.get(path, headers=headers).status_code == 404:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{path}: no such thread")
+        time.sleep(0.01)
+
+
 def fan_out(daemon: Daemon, kind: str, clients: int, lines: int) -> float:
     template, marker = STREAMS[kind]
 
@@ -47,6 +58,8 @@ def fan_out(daemon: Daemon, kind: str, clients: int, lines: int) -> float:
         run_id = await trio.to_thread.run_sync(daemon.start, "noisy")
         target = template.format(run=run_id, thread=job_thread_id(run_id, "main"))
         path, _, query = target.partition("?")
+        if path.endswith("/stream") and "/threads/" in path and "/sessions/" in path:
+            await trio.to_thread.run_sync(wait_for_thread, daemon, path.removesuffix("/stream"))
         started = time.monotonic()
         ends: list[float] = []
         async with trio.open_nursery() as nursery:
