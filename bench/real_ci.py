@@ -175,7 +175,8 @@ class Actions:
         same = [f for f in folders if _numbers(f.name.partition("@")[2])[0] == int(wanted[1])]
         # A later major (upload-artifact v5-v7 moved to node24 and ESM; the service and
         # inputs are v4's) is stood in for by the newest rebuilt one.
-        return (same or folders or [None])[-1]
+        found = same or folders
+        return found[-1] if found else None
 
 
 def _archive(git_dir: Path, ref: str) -> bytes | None:

@@ -72,7 +72,7 @@ async def served(kind: str, root: Path) -> AsyncIterator[tuple[str, bytes]]:
             address = await nursery.start(
                 lambda task_status: serve(settings, shutdown=shutdown, task_status=task_status)
             )
-            runner = address.services.runner if address.services else None
+            runner = address.services.runner_services if address.services else None
             assert runner is not None
             yield address.url, runner.key
             shutdown.set()

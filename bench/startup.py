@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -195,13 +194,13 @@ def main() -> None:
             note = f"target <= {TARGET_MS} ms: {verdict}"
         print(f"{name:<{width}}  {value:>10.1f} ms  {note}")
 
-    by_package: Counter[str] = Counter()
+    by_package: dict[str, float] = {}
     for module, ms in imports.items():
-        by_package[package_of(module)] += ms
+        by_package[package_of(module)] = by_package.get(package_of(module), 0.0) + ms
     print(
         f"\nimport time of a cold `stax run --local` by package, self ms (total {sum(imports.values()):.1f})"
     )
-    for package, ms in by_package.most_common(25):
+    for package, ms in sorted(by_package.items(), key=lambda item: -item[1])[:25]:
         print(f"  {ms:7.1f}  {package}")
     print(f"\n(median of {args.reps}; {os.cpu_count()} CPUs; python {sys.version.split()[0]})")
 

@@ -172,7 +172,7 @@ def fan_out(daemon: Daemon, clients: int, lines: int) -> float:
 
 def persist_rate(daemon: Daemon, lines: int) -> float:
     run = daemon.wait(daemon.start("noisy"))
-    return lines / (run["duration_ms"] / 1000)
+    return lines / (float(run["duration_ms"]) / 1000)
 
 
 def latency(daemon: Daemon, count: int = 200) -> tuple[float, float]:
