@@ -3,8 +3,8 @@
 The snapshots are what events carry (seed 003's `run`, `job` and `step`
 objects, with more fields than the seed's sample shows); the store keeps
 the latest of each so `GET /api/runs/{id}` needs no replay. `as_snapshot()`
-gives the typed record events carry, `snapshot()` its JSON form (the HTTP
-routes answer with it); tests/events/test_payloads.py pins that they agree.
+gives the typed record events carry, `snapshot()` its JSON form, by the one
+codec (runner.events.payload_json; the HTTP routes answer with it).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from runner.events.payload_json import job_to_json, run_to_json, step_to_json
 from runner.events.payloads import JobSnapshot, RunSnapshot, StepSnapshot
 from runner.events.types import Conclusion, Status, now_ms
 
@@ -47,25 +48,7 @@ class StepRecord:
         )
 
     def snapshot(self) -> dict[str, JSONValue]:
-        out: dict[str, JSONValue] = {
-            "number": self.number,
-            "name": self.name,
-            "status": self.status.value,
-            "conclusion": self.conclusion.value if self.conclusion else None,
-        }
-        if self.id is not None:
-            out["id"] = self.id
-        if self.outcome is not None:
-            out["outcome"] = self.outcome.value
-        if self.started_at is not None:
-            out["started_at"] = self.started_at
-        if self.completed_at is not None:
-            out["completed_at"] = self.completed_at
-            if self.started_at is not None:
-                out["duration_ms"] = self.completed_at - self.started_at
-        if self.error:
-            out["error"] = self.error
-        return out
+        return step_to_json(self.as_snapshot())
 
 
 @dataclass(slots=True, kw_only=True)
@@ -111,37 +94,7 @@ class JobRecord:
         )
 
     def snapshot(self, *, steps: bool = True) -> dict[str, JSONValue]:
-        out: dict[str, JSONValue] = {
-            "id": self.id,
-            "key": self.key,
-            "name": self.name,
-            "status": self.status.value,
-            "conclusion": self.conclusion.value if self.conclusion else None,
-            "needs": list(self.needs),
-        }
-        if steps:
-            out["steps"] = [s.snapshot() for s in self.steps]
-        if self.matrix is not None:
-            out["matrix"] = self.matrix
-        if self.runs_on is not None:
-            out["runs_on"] = self.runs_on
-        if self.environment is not None:
-            out["environment"] = self.environment
-        if self.started_at is not None:
-            out["started_at"] = self.started_at
-        if self.completed_at is not None:
-            out["completed_at"] = self.completed_at
-            if self.started_at is not None:
-                out["duration_ms"] = self.completed_at - self.started_at
-        if self.status is Status.COMPLETED:
-            out["outputs"] = self.outputs
-            if self.summary:
-                out["summary"] = self.summary
-        if self.error:
-            out["error"] = self.error
-        if self.runner_name is not None:
-            out["runner_name"] = self.runner_name
-        return out
+        return job_to_json(self.as_snapshot(steps=steps))
 
 
 @dataclass(slots=True, kw_only=True)
@@ -184,29 +137,7 @@ class RunRecord:
         )
 
     def snapshot(self, *, jobs: bool = True) -> dict[str, JSONValue]:
-        out: dict[str, JSONValue] = {
-            "id": self.id,
-            "name": self.name,
-            "workflow": self.workflow,
-            "event": self.event,
-            "run_number": self.run_number,
-            "workdir": self.workdir,
-            "status": self.status.value,
-            "conclusion": self.conclusion.value if self.conclusion else None,
-            "jobs": [j.snapshot(steps=False) for j in self.jobs.values()] if jobs else [],
-            "graph": self.graph,
-            "inputs": self.inputs,
-            "created_at": self.created_at,
-        }
-        if self.started_at is not None:
-            out["started_at"] = self.started_at
-        if self.completed_at is not None:
-            out["completed_at"] = self.completed_at
-            if self.started_at is not None:
-                out["duration_ms"] = self.completed_at - self.started_at
-        if self.error:
-            out["error"] = self.error
-        return out
+        return run_to_json(self.as_snapshot(jobs=jobs))
 
 
 def _duration(started_at: int | None, completed_at: int | None) -> int | None:
