@@ -34,21 +34,16 @@ requires_tool_cache_npm = pytest.mark.skipif(
 
 
 @requires_tool_cache_npm
-async def test_a_javascript_action_finds_the_host_python(run_yaml: Runner) -> None:
-    result = await run_yaml(
+async def test_a_javascript_action_finds_the_host_python(run_steps: Runner) -> None:
+    result = await run_steps(
         f"""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: find
-                uses: stax-tests/find-tool@v1
-                with: {{tool: Python, version: "{MAJOR_MINOR}"}}
-              - run: |
-                  "${{{{ steps.find.outputs.path }}}}/bin/python" -c 'import sys; print("prefix", sys.prefix)'
-                  test "$RUNNER_TOOL_CACHE" = "${{{{ runner.tool_cache }}}}" && echo same=true
-                  test "$RUNNER_TOOL_CACHE" = "$AGENT_TOOLSDIRECTORY" && echo agent-too
+            - id: find
+              uses: stax-tests/find-tool@v1
+              with: {{tool: Python, version: "{MAJOR_MINOR}"}}
+            - run: |
+                "${{{{ steps.find.outputs.path }}}}/bin/python" -c 'import sys; print("prefix", sys.prefix)'
+                test "$RUNNER_TOOL_CACHE" = "${{{{ runner.tool_cache }}}}" && echo same=true
+                test "$RUNNER_TOOL_CACHE" = "$AGENT_TOOLSDIRECTORY" && echo agent-too
         """,
         local_repositories={"stax-tests/find-tool@v1": str(FIND_TOOL)},
     )
@@ -63,22 +58,17 @@ async def test_a_javascript_action_finds_the_host_python(run_yaml: Runner) -> No
     not (SETUP_PYTHON and (Path(SETUP_PYTHON) / "dist" / "setup" / "index.js").is_file()),
     reason="set STAX_TEST_SETUP_PYTHON to a checkout of actions/setup-python@v5",
 )
-async def test_the_real_setup_python_takes_the_host_python_offline(run_yaml: Runner) -> None:
-    result = await run_yaml(
+async def test_the_real_setup_python_takes_the_host_python_offline(run_steps: Runner) -> None:
+    result = await run_steps(
         f"""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: setup
-                uses: actions/setup-python@v5
-                with: {{python-version: "{MAJOR_MINOR}"}}
-              - run: |
-                  echo "version=${{{{ steps.setup.outputs.python-version }}}}"
-                  python -c 'import sys; print("prefix", sys.prefix)'
-                  echo "location=$pythonLocation"
-                  python -m pip --version > /dev/null && echo pip-works
+            - id: setup
+              uses: actions/setup-python@v5
+              with: {{python-version: "{MAJOR_MINOR}"}}
+            - run: |
+                echo "version=${{{{ steps.setup.outputs.python-version }}}}"
+                python -c 'import sys; print("prefix", sys.prefix)'
+                echo "location=$pythonLocation"
+                python -m pip --version > /dev/null && echo pip-works
         """,
         local_repositories={"actions/setup-python@v5": SETUP_PYTHON},
         action_offline_mode=True,
@@ -111,23 +101,18 @@ NODE_VERSION = (
     not (SETUP_NODE and (Path(SETUP_NODE) / "dist" / "setup" / "index.js").is_file()),
     reason="set STAX_TEST_SETUP_NODE to a checkout of actions/setup-node@v4",
 )
-async def test_the_real_setup_node_takes_the_host_node_offline(run_yaml: Runner) -> None:
+async def test_the_real_setup_node_takes_the_host_node_offline(run_steps: Runner) -> None:
     version = NODE_VERSION
     major = version.removeprefix("v").split(".")[0]
-    result = await run_yaml(
+    result = await run_steps(
         f"""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: setup
-                uses: actions/setup-node@v4
-                with: {{node-version: "{major}"}}
-              - run: |
-                  echo "version=${{{{ steps.setup.outputs.node-version }}}}"
-                  command -v node
-                  test "$(command -v npm)" = "$(dirname "$(command -v node)")/npm" && echo npm-too
+            - id: setup
+              uses: actions/setup-node@v4
+              with: {{node-version: "{major}"}}
+            - run: |
+                echo "version=${{{{ steps.setup.outputs.node-version }}}}"
+                command -v node
+                test "$(command -v npm)" = "$(dirname "$(command -v node)")/npm" && echo npm-too
         """,
         local_repositories={"actions/setup-node@v4": SETUP_NODE},
         action_offline_mode=True,
