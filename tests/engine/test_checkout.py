@@ -3,11 +3,11 @@ and of another one, from the actions server or a --local-repository folder."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.engine.git_repo import commit_all, git, new_repository
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -15,35 +15,17 @@ if TYPE_CHECKING:
     from tests.actions.git_server import GitServer
     from tests.engine.conftest import Runner
 
-_ENV = {
-    **os.environ,
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_SYSTEM": "/dev/null",
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-}
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=_ENV
-    ).stdout.strip()
-
 
 def commit(repo: Path, text: str) -> str:
+    """A commit whose version.txt says `text`."""
     (repo / "version.txt").write_text(text + "\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", text)
-    return git(repo, "rev-parse", "HEAD")
+    return commit_all(repo, text)
 
 
 @pytest.fixture
 def repo(workspace: Path) -> Path:
-    git(workspace, "init", "-q", "-b", "main")
-    (workspace / ".gitignore").write_text(".github/\n")  # the test's workflow file
-    commit(workspace, "one")
+    # .github/ ignored: the test's workflow file
+    new_repository(workspace, {".gitignore": ".github/\n", "version.txt": "one\n"}, "one")
     git(workspace, "tag", "v1")
     commit(workspace, "two")
     return workspace
@@ -88,11 +70,7 @@ async def test_submodules_come_from_the_local_repository(
     run_steps: Runner, repo: Path, tmp_path: Path
 ) -> None:
     library = tmp_path / "library"
-    library.mkdir()
-    git(library, "init", "-q", "-b", "main")
-    (library / "lib.txt").write_text("library\n")
-    git(library, "add", "-A")
-    git(library, "commit", "-q", "-m", "lib")
+    new_repository(library, {"lib.txt": "library\n"}, "lib")
     git(
         repo,
         "-c",

@@ -4,7 +4,6 @@ fresh checkout; `bind=True` (--bind) runs them in the working tree itself."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,35 +11,16 @@ import pytest
 import trio
 
 from runner.config import WorkspaceSettings
+from tests.engine.git_repo import git, new_repository
 
 if TYPE_CHECKING:
     from runner.config import Settings
     from tests.engine.conftest import Runner
 
-_ENV = {
-    **os.environ,
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=_ENV, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
 
 @pytest.fixture
 def repo(workspace: Path) -> Path:
-    (workspace / "src").mkdir()
-    (workspace / "src" / "app.py").write_text("committed\n")
-    (workspace / ".gitignore").write_text("build/\n")
-    git(workspace, "init", "-q", "-b", "main")
-    git(workspace, "add", "-A")
-    git(workspace, "commit", "-q", "-m", "first")
+    new_repository(workspace, {"src/app.py": "committed\n", ".gitignore": "build/\n"})
     (workspace / "src" / "app.py").write_text("changed, not committed\n")
     (workspace / "notes.md").write_text("untracked\n")
     (workspace / "build").mkdir()
