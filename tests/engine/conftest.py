@@ -1,7 +1,8 @@
 """Run workflow text through the real engine (real subprocesses) and inspect what it emitted.
 
 `run_yaml(text, ...)` writes the workflow into a fresh workspace, runs it
-with a WatchingSink and returns every event. A `control(run, sink)`
+with a WatchingSink and returns every event; `run_steps(steps, ...)` does the
+same for a one-job workflow given only the steps of its job `j`. A `control(run, sink)`
 coroutine runs beside the run: it orders itself on what the run emits
 (`await sink.wait_for(...)`), never on sleeps.
 """
@@ -26,6 +27,7 @@ from runner.events.types import Event, EventType
 from runner.executors import executor_for
 from runner.model import parse_workflow
 from tests.actions.git_server import NODE_MODULES, GitServer
+from tests.engine.workflows import one_job
 
 if TYPE_CHECKING:
     from runner.engine.records import JobRecord, RunRecord
@@ -187,6 +189,16 @@ def run_yaml(workspace: Path, settings: Settings) -> Runner:
                 record = await run.run()
                 nursery.cancel_scope.cancel()
         return RunResult(record=record, events=sink.events)
+
+    return run
+
+
+@pytest.fixture
+def run_steps(run_yaml: Runner) -> Runner:
+    """`run_yaml` of `one_job(steps)`: for the many tests whose workflow is one job's steps."""
+
+    async def run(steps: str, **options: Any) -> RunResult:
+        return await run_yaml(one_job(steps), **options)
 
     return run
 

@@ -10,18 +10,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-async def test_checkout_logs_that_the_workspace_is_already_there(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/checkout@v4
-                with: {fetch-depth: 0}
-              - uses: actions/checkout@main
-              - uses: actions/checkout@v4
-                with: {repository: someone/else}
+async def test_checkout_logs_that_the_workspace_is_already_there(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - uses: actions/checkout@v4
+          with: {fetch-depth: 0}
+        - uses: actions/checkout@main
+        - uses: actions/checkout@v4
+          with: {repository: someone/else}
     """)
     assert result.output("j", 1) == ["Workspace already available"]
     assert result.output("j", 2) == ["Workspace already available"]
@@ -33,20 +28,15 @@ async def test_checkout_logs_that_the_workspace_is_already_there(run_yaml: Runne
 
 
 async def test_a_missing_remote_action_and_a_docker_step_without_a_daemon_fail_clearly(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/setup-python@v5
-                with: {python-version: "3.12"}
-              - if: always()
-                uses: docker://alpine:3.20
-              - if: always()
-                run: echo still here
+    result = await run_steps("""
+        - uses: actions/setup-python@v5
+          with: {python-version: "3.12"}
+        - if: always()
+          uses: docker://alpine:3.20
+        - if: always()
+          run: echo still here
     """)
     assert result.conclusion == "failure"
     assert result.step_conclusions("j") == ["failure", "failure", "success"]
@@ -120,23 +110,18 @@ def _greet_action(workspace: Path) -> None:
 
 
 async def test_a_composite_action_with_inputs_outputs_and_nesting(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
     _greet_action(workspace)
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: hi
-                uses: ./actions/greet
-                env: {OUTER: outer}
-                with: {who: world}
-              - run: |
-                  echo "message=${{ steps.hi.outputs.message }}"
-                  echo "nested=${{ steps.hi.outputs.nested }}"
-                  echo "env=$FROM_ACTION inner=${INNER_ONLY:-unset} outer=${OUTER:-unset}"
+    result = await run_steps("""
+        - id: hi
+          uses: ./actions/greet
+          env: {OUTER: outer}
+          with: {who: world}
+        - run: |
+            echo "message=${{ steps.hi.outputs.message }}"
+            echo "nested=${{ steps.hi.outputs.nested }}"
+            echo "env=$FROM_ACTION inner=${INNER_ONLY:-unset} outer=${OUTER:-unset}"
     """)
     assert result.conclusion == "success"
     assert result.output("j", 1) == ["Hello, world (event push) outer inner", "HELLO, WORLD"]
@@ -150,7 +135,7 @@ async def test_a_composite_action_with_inputs_outputs_and_nesting(
 
 
 async def test_a_failing_composite_step_fails_the_outer_step(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
     write(
         workspace,
@@ -168,15 +153,10 @@ async def test_a_failing_composite_step_fails_the_outer_step(
               run: echo inner cleanup
     """,
     )
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: ./actions/broken
-              - if: failure()
-                run: echo outer cleanup
+    result = await run_steps("""
+        - uses: ./actions/broken
+        - if: failure()
+          run: echo outer cleanup
     """)
     assert result.conclusion == "failure"
     assert result.step_conclusions("j") == ["failure", "success"]
@@ -188,24 +168,19 @@ async def test_a_failing_composite_step_fails_the_outer_step(
 
 
 async def test_missing_and_unsupported_local_actions_fail_the_step(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
     write(workspace, "actions/node/action.yml", "runs: {using: node20, main: index.js}\n")
     write(workspace, "actions/old/action.yml", "runs: {using: node8, main: index.js}\n")
     write(workspace, "actions/bad/action.yml", "runs: {using: node20}\n")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: ./actions/nowhere
-              - if: always()
-                uses: ./actions/node
-              - if: always()
-                uses: ./actions/old
-              - if: always()
-                uses: ./actions/bad
+    result = await run_steps("""
+        - uses: ./actions/nowhere
+        - if: always()
+          uses: ./actions/node
+        - if: always()
+          uses: ./actions/old
+        - if: always()
+          uses: ./actions/bad
     """)
     assert result.step_conclusions("j") == ["failure"] * 4
     errors = [step.error or "" for step in result.job("j").steps]
@@ -221,16 +196,11 @@ async def test_missing_and_unsupported_local_actions_fail_the_step(
     assert errors[3].endswith('runs: a JavaScript action needs "main" (the script to run)')
 
 
-async def test_unexpected_and_missing_inputs_warn(run_yaml: Runner, workspace: Path) -> None:
+async def test_unexpected_and_missing_inputs_warn(run_steps: Runner, workspace: Path) -> None:
     _greet_action(workspace)
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: ./actions/greet
-                with: {whom: typo}
+    result = await run_steps("""
+        - uses: ./actions/greet
+          with: {whom: typo}
     """)
     messages = [a["message"] for a in result.annotations() if a["level"] == "warning"]
     assert any("Unexpected input(s) 'whom'" in m for m in messages)

@@ -72,22 +72,17 @@ async def test_cancel_terminates_the_step_and_runs_always_cleanup(
 
 
 async def test_cancel_escalates_to_sigkill_for_a_step_ignoring_sigterm(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  trap '' TERM
-                  sh -c 'trap "" TERM; echo $$ > child.pid; while true; do sleep 0.05; done' &
-                  echo $$ > leader.pid
-                  while [ ! -s child.pid ]; do sleep 0.01; done
-                  echo ready
-                  while true; do sleep 0.05; done
+            - run: |
+                trap '' TERM
+                sh -c 'trap "" TERM; echo $$ > child.pid; while true; do sleep 0.05; done' &
+                echo $$ > leader.pid
+                while [ ! -s child.pid ]; do sleep 0.01; done
+                echo ready
+                while true; do sleep 0.05; done
         """,
         control=_cancel_when_ready,
         limit_s=15,
@@ -141,23 +136,18 @@ async def test_kill_stops_everything_at_once(run_yaml: Runner, workspace: Path) 
 
 
 async def test_background_children_do_not_outlive_the_job(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - name: Start a server in the background
-                run: |
-                  sleep 300 &
-                  echo $! > bg.pid
-                  (trap '' TERM; while true; do sleep 0.05; done) > /dev/null 2>&1 &
-                  echo $! > stubborn.pid
-              - name: It is still there for later steps
-                run: kill -0 "$(cat bg.pid)" && echo alive
+        - name: Start a server in the background
+          run: |
+            sleep 300 &
+            echo $! > bg.pid
+            (trap '' TERM; while true; do sleep 0.05; done) > /dev/null 2>&1 &
+            echo $! > stubborn.pid
+        - name: It is still there for later steps
+          run: kill -0 "$(cat bg.pid)" && echo alive
     """,
         limit_s=15,
     )
@@ -167,34 +157,29 @@ async def test_background_children_do_not_outlive_the_job(
 
 
 async def test_a_double_forked_daemon_is_found_and_killed(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  python3 - <<'EOF'
-                  import os, time
-                  if os.fork() == 0:
-                      os.setsid()
-                      if os.fork() == 0:
-                          for fd in (0, 1, 2):
-                              os.close(fd)
-                          with open("daemon.pid", "w") as f:
-                              f.write(str(os.getpid()))
-                          time.sleep(300)
-                      os._exit(0)
-                  os.wait()
-                  while not os.path.exists("daemon.pid") or not open("daemon.pid").read():
-                      time.sleep(0.01)
-                  EOF
-                  setsid sh -c 'echo $$ > setsid.pid; exec sleep 300' < /dev/null > /dev/null 2>&1 &
-                  while [ ! -s setsid.pid ]; do sleep 0.01; done
-                  echo started
+        - run: |
+            python3 - <<'EOF'
+            import os, time
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    for fd in (0, 1, 2):
+                        os.close(fd)
+                    with open("daemon.pid", "w") as f:
+                        f.write(str(os.getpid()))
+                    time.sleep(300)
+                os._exit(0)
+            os.wait()
+            while not os.path.exists("daemon.pid") or not open("daemon.pid").read():
+                time.sleep(0.01)
+            EOF
+            setsid sh -c 'echo $$ > setsid.pid; exec sleep 300' < /dev/null > /dev/null 2>&1 &
+            while [ ! -s setsid.pid ]; do sleep 0.01; done
+            echo started
     """,
         limit_s=15,
     )
@@ -203,25 +188,20 @@ async def test_a_double_forked_daemon_is_found_and_killed(
 
 
 async def test_a_timed_out_step_takes_its_children_with_it(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - timeout-minutes: 0.005
-                run: |
-                  sleep 300 &
-                  echo $! > child.pid
-                  wait
-              - if: always()
-                run: |
-                  # A zombie waiting for init to reap it counts as gone.
-                  state=$(cut -d' ' -f3 "/proc/$(cat child.pid)/stat" 2>/dev/null || true)
-                  if [ -n "$state" ] && [ "$state" != Z ]; then echo alive; else echo gone; fi
+        - timeout-minutes: 0.005
+          run: |
+            sleep 300 &
+            echo $! > child.pid
+            wait
+        - if: always()
+          run: |
+            # A zombie waiting for init to reap it counts as gone.
+            state=$(cut -d' ' -f3 "/proc/$(cat child.pid)/stat" 2>/dev/null || true)
+            if [ -n "$state" ] && [ "$state" != Z ]; then echo alive; else echo gone; fi
     """,
         limit_s=15,
     )
@@ -229,19 +209,14 @@ async def test_a_timed_out_step_takes_its_children_with_it(
     assert result.output("j", 2) == ["gone"]
 
 
-async def test_a_step_whose_child_keeps_the_pipe_open_still_ends(run_yaml: Runner) -> None:
+async def test_a_step_whose_child_keeps_the_pipe_open_still_ends(run_steps: Runner) -> None:
     # The leader exits at once; its child holds stdout open for 300 s.
     with trio.fail_after(10):
-        result = await run_yaml("""
-            on: push
-            jobs:
-              j:
-                runs-on: ubuntu-latest
-                steps:
-                  - run: |
-                      sleep 300 &
-                      echo leader done
-                  - run: echo next
+        result = await run_steps("""
+            - run: |
+                sleep 300 &
+                echo leader done
+            - run: echo next
         """)
     assert result.conclusion == "success"
     assert result.output("j", 1) == ["leader done"]

@@ -3,11 +3,11 @@ and of another one, from the actions server or a --local-repository folder."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.engine.git_repo import commit_all, git, new_repository
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -15,59 +15,36 @@ if TYPE_CHECKING:
     from tests.actions.git_server import GitServer
     from tests.engine.conftest import Runner
 
-_ENV = {
-    **os.environ,
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_SYSTEM": "/dev/null",
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-}
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=_ENV
-    ).stdout.strip()
-
 
 def commit(repo: Path, text: str) -> str:
+    """A commit whose version.txt says `text`."""
     (repo / "version.txt").write_text(text + "\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", text)
-    return git(repo, "rev-parse", "HEAD")
+    return commit_all(repo, text)
 
 
 @pytest.fixture
 def repo(workspace: Path) -> Path:
-    git(workspace, "init", "-q", "-b", "main")
-    (workspace / ".gitignore").write_text(".github/\n")  # the test's workflow file
-    commit(workspace, "one")
+    # .github/ ignored: the test's workflow file
+    new_repository(workspace, {".gitignore": ".github/\n", "version.txt": "one\n"}, "one")
     git(workspace, "tag", "v1")
     commit(workspace, "two")
     return workspace
 
 
 async def test_a_path_gets_the_repository_at_a_ref_and_goes_with_the_job(
-    run_yaml: Runner, repo: Path
+    run_steps: Runner, repo: Path
 ) -> None:
     v1 = git(repo, "rev-parse", "v1")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: co
-                uses: actions/checkout@v4
-                with: {ref: v1, path: old}
-              - run: |
-                  cat old/version.txt
-                  git -C old rev-parse HEAD
-                  git -C old rev-list --count HEAD
-                  echo "${{ steps.co.outputs.commit }} ${{ steps.co.outputs.ref }}"
-                  cat version.txt
+    result = await run_steps("""
+        - id: co
+          uses: actions/checkout@v4
+          with: {ref: v1, path: old}
+        - run: |
+            cat old/version.txt
+            git -C old rev-parse HEAD
+            git -C old rev-list --count HEAD
+            echo "${{ steps.co.outputs.commit }} ${{ steps.co.outputs.ref }}"
+            cat version.txt
     """)
     assert result.conclusion == "success", result.logs("j")
     assert result.output("j", 2) == ["one", v1, "1", f"{v1} v1", "two"]
@@ -77,32 +54,23 @@ async def test_a_path_gets_the_repository_at_a_ref_and_goes_with_the_job(
 
 @pytest.mark.parametrize(("depth", "count"), [("0", "2"), ("2", "2"), ("1", "1")])
 async def test_fetch_depth_is_honoured(
-    run_yaml: Runner, repo: Path, depth: str, count: str
+    run_steps: Runner, repo: Path, depth: str, count: str
 ) -> None:
-    result = await run_yaml(f"""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/checkout@v4
-                with: {{ref: main, path: sub/dir, fetch-depth: {depth}}}
-              - run: |
-                  git -C sub/dir rev-list --count HEAD
-                  git -C sub/dir rev-parse --abbrev-ref HEAD
+    result = await run_steps(f"""
+        - uses: actions/checkout@v4
+          with: {{ref: main, path: sub/dir, fetch-depth: {depth}}}
+        - run: |
+            git -C sub/dir rev-list --count HEAD
+            git -C sub/dir rev-parse --abbrev-ref HEAD
     """)
     assert result.output("j", 2) == [count, "main"]
 
 
 async def test_submodules_come_from_the_local_repository(
-    run_yaml: Runner, repo: Path, tmp_path: Path
+    run_steps: Runner, repo: Path, tmp_path: Path
 ) -> None:
     library = tmp_path / "library"
-    library.mkdir()
-    git(library, "init", "-q", "-b", "main")
-    (library / "lib.txt").write_text("library\n")
-    git(library, "add", "-A")
-    git(library, "commit", "-q", "-m", "lib")
+    new_repository(library, {"lib.txt": "library\n"}, "lib")
     git(
         repo,
         "-c",
@@ -114,19 +82,14 @@ async def test_submodules_come_from_the_local_repository(
         "vendor/lib",
     )
     git(repo, "commit", "-q", "-m", "with a submodule")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/checkout@v4
-                with: {path: plain}
-              - uses: actions/checkout@v4
-                with: {path: full, submodules: true}
-              - run: |
-                  ls plain/vendor/lib | wc -l
-                  cat full/vendor/lib/lib.txt
+    result = await run_steps("""
+        - uses: actions/checkout@v4
+          with: {path: plain}
+        - uses: actions/checkout@v4
+          with: {path: full, submodules: true}
+        - run: |
+            ls plain/vendor/lib | wc -l
+            cat full/vendor/lib/lib.txt
     """)
     assert result.conclusion == "success", result.logs("j")
     assert result.output("j", 3) == ["0", "library"]
@@ -147,16 +110,11 @@ async def test_submodules_come_from_the_local_repository(
     ],
 )
 async def test_what_cannot_be_checked_out_fails_the_step_clearly(
-    run_yaml: Runner, repo: Path, with_: str, message: str
+    run_steps: Runner, repo: Path, with_: str, message: str
 ) -> None:
-    result = await run_yaml(f"""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/checkout@v4
-                with: {with_}
+    result = await run_steps(f"""
+        - uses: actions/checkout@v4
+          with: {with_}
     """)
     assert result.step_conclusions("j") == ["failure"]
     assert any(message in line for line in result.logs("j", 1)), result.logs("j", 1)
@@ -164,23 +122,18 @@ async def test_what_cannot_be_checked_out_fails_the_step_clearly(
 
 @pytest.mark.parametrize("bind", [False, True])
 async def test_a_ref_without_a_path_replaces_the_snapshots_files_never_the_users(
-    run_yaml: Runner, repo: Path, bind: bool
+    run_steps: Runner, repo: Path, bind: bool
 ) -> None:
     v1 = git(repo, "rev-parse", "v1")
     (repo / "scratch.txt").write_text("untracked\n")
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/checkout@v4
-                with: {ref: v1}
-              - run: |
-                  cat version.txt
-                  git rev-parse HEAD
-                  test ! -e scratch.txt && echo "a clean checkout"
+        - uses: actions/checkout@v4
+          with: {ref: v1}
+        - run: |
+            cat version.txt
+            git rev-parse HEAD
+            test ! -e scratch.txt && echo "a clean checkout"
     """,
         bind=bind,
     )
@@ -195,45 +148,37 @@ async def test_a_ref_without_a_path_replaces_the_snapshots_files_never_the_users
     assert git(repo, "rev-parse", "HEAD") != v1
 
 
-async def test_the_ref_the_workspace_has_is_already_available(run_yaml: Runner, repo: Path) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/checkout@v4
-                with: {ref: main, fetch-depth: 0}
+async def test_the_ref_the_workspace_has_is_already_available(
+    run_steps: Runner, repo: Path
+) -> None:
+    result = await run_steps("""
+        - uses: actions/checkout@v4
+          with: {ref: main, fetch-depth: 0}
     """)
     assert result.output("j", 1) == ["Workspace already available"]
 
 
 async def test_another_repository_comes_from_the_actions_server_at_a_branch_tag_or_commit(
-    run_yaml: Runner, repo: Path, actions_server: GitServer
+    run_steps: Runner, repo: Path, actions_server: GitServer
 ) -> None:
     first = actions_server.publish("octo/lib", {"lib.txt": "one\n"}, tag="v1")
     second = actions_server.publish("octo/lib", {"lib.txt": "two\n"})
-    result = await run_yaml(f"""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/checkout@v4
-                id: default
-                with: {{repository: octo/lib, path: default}}
-              - uses: actions/checkout@v4
-                id: tag
-                with: {{repository: octo/lib, ref: v1, path: tag}}
-              - uses: actions/checkout@v4
-                with: {{repository: octo/lib, ref: {first}, path: sha, fetch-depth: 0}}
-              - run: |
-                  cat default/lib.txt tag/lib.txt sha/lib.txt
-                  git -C default rev-parse --abbrev-ref HEAD
-                  git -C default rev-list --count HEAD
-                  git -C sha rev-list --count HEAD
-                  echo "${{{{ steps.default.outputs.ref }}}} ${{{{ steps.default.outputs.commit }}}}"
-                  echo "${{{{ steps.tag.outputs.ref }}}} ${{{{ steps.tag.outputs.commit }}}}"
+    result = await run_steps(f"""
+        - uses: actions/checkout@v4
+          id: default
+          with: {{repository: octo/lib, path: default}}
+        - uses: actions/checkout@v4
+          id: tag
+          with: {{repository: octo/lib, ref: v1, path: tag}}
+        - uses: actions/checkout@v4
+          with: {{repository: octo/lib, ref: {first}, path: sha, fetch-depth: 0}}
+        - run: |
+            cat default/lib.txt tag/lib.txt sha/lib.txt
+            git -C default rev-parse --abbrev-ref HEAD
+            git -C default rev-list --count HEAD
+            git -C sha rev-list --count HEAD
+            echo "${{{{ steps.default.outputs.ref }}}} ${{{{ steps.default.outputs.commit }}}}"
+            echo "${{{{ steps.tag.outputs.ref }}}} ${{{{ steps.tag.outputs.commit }}}}"
     """)
     assert result.conclusion == "success", result.logs("j")
     assert result.output("j", 4) == [
@@ -250,21 +195,16 @@ async def test_another_repository_comes_from_the_actions_server_at_a_branch_tag_
 
 
 async def test_another_repository_from_a_local_repository_folder(
-    run_yaml: Runner, repo: Path, tmp_path: Path
+    run_steps: Runner, repo: Path, tmp_path: Path
 ) -> None:
     folder = tmp_path / "lib"
     folder.mkdir()
     (folder / "lib.txt").write_text("local\n")
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/checkout@v4
-                with: {repository: octo/lib, ref: main, path: lib}
-              - run: cat lib/lib.txt
+        - uses: actions/checkout@v4
+          with: {repository: octo/lib, ref: main, path: lib}
+        - run: cat lib/lib.txt
     """,
         local_repositories={"octo/lib@main": str(folder)},
     )
@@ -274,17 +214,12 @@ async def test_another_repository_from_a_local_repository_folder(
 
 
 async def test_another_repository_without_such_a_ref_names_it(
-    run_yaml: Runner, repo: Path, actions_server: GitServer
+    run_steps: Runner, repo: Path, actions_server: GitServer
 ) -> None:
     actions_server.publish("octo/lib", {"lib.txt": "one\n"}, tag="v1")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/checkout@v4
-                with: {repository: octo/lib, ref: v9, path: lib}
+    result = await run_steps("""
+        - uses: actions/checkout@v4
+          with: {repository: octo/lib, ref: v9, path: lib}
     """)
     assert (
         result.job("j")
@@ -296,18 +231,13 @@ async def test_another_repository_without_such_a_ref_names_it(
 
 
 async def test_a_path_checkout_comes_from_the_run_repository_whatever_the_job_did_to_its_workspace(
-    run_yaml: Runner, repo: Path
+    run_steps: Runner, repo: Path
 ) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: rm -rf .git version.txt
-              - uses: actions/checkout@v4
-                with: {path: again}
-              - run: cat again/version.txt
+    result = await run_steps("""
+        - run: rm -rf .git version.txt
+        - uses: actions/checkout@v4
+          with: {path: again}
+        - run: cat again/version.txt
     """)
     assert result.conclusion == "success", result.logs("j")
     assert result.output("j", 3) == ["two"]
@@ -315,22 +245,17 @@ async def test_a_path_checkout_comes_from_the_run_repository_whatever_the_job_di
 
 
 async def test_another_repository_replaces_the_job_workspace_without_a_path(
-    run_yaml: Runner, repo: Path, actions_server: GitServer
+    run_steps: Runner, repo: Path, actions_server: GitServer
 ) -> None:
     actions_server.publish("octo/lib", {"lib.txt": "lib\n"})
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/checkout@v4
-                with: {repository: octo/lib}
-              - uses: actions/checkout@v4
-                with: {path: own}
-              - run: |
-                  ls
-                  git remote get-url origin
+    result = await run_steps("""
+        - uses: actions/checkout@v4
+          with: {repository: octo/lib}
+        - uses: actions/checkout@v4
+          with: {path: own}
+        - run: |
+            ls
+            git remote get-url origin
     """)
     assert result.conclusion == "success", result.logs("j")
     assert result.output("j", 3)[:3] == ["lib.txt", "own", actions_server.url + "/octo/lib"]
@@ -338,17 +263,12 @@ async def test_another_repository_replaces_the_job_workspace_without_a_path(
 
 
 async def test_another_repository_into_the_working_tree_itself_is_refused(
-    run_yaml: Runner, repo: Path
+    run_steps: Runner, repo: Path
 ) -> None:
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/checkout@v4
-                with: {repository: someone/else}
+        - uses: actions/checkout@v4
+          with: {repository: someone/else}
     """,
         bind=True,
     )

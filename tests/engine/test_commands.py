@@ -8,6 +8,7 @@ import pytest
 
 from runner.engine.commands import parse_command
 from runner.engine.steps.output import annotation_properties
+from tests.engine.workflows import one_job
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -15,18 +16,13 @@ if TYPE_CHECKING:
     from tests.engine.conftest import Runner
 
 
-async def test_annotations_carry_their_properties(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "::notice::just so you know"
-                  echo "::warning file=app.js,line=1,col=5,endColumn=7,title=Semi::Missing semicolon"
-                  echo "::error file=src/a.py,line=10,endLine=12,title=Type error::bad%0Atwo lines"
-                  echo "after"
+async def test_annotations_carry_their_properties(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: |
+            echo "::notice::just so you know"
+            echo "::warning file=app.js,line=1,col=5,endColumn=7,title=Semi::Missing semicolon"
+            echo "::error file=src/a.py,line=10,endLine=12,title=Type error::bad%0Atwo lines"
+            echo "after"
     """)
     assert result.conclusion == "success"  # an ::error:: alone does not fail a step
     annotations = result.annotations()
@@ -58,33 +54,23 @@ async def test_annotations_carry_their_properties(run_yaml: Runner) -> None:
     ]
 
 
-async def test_group_and_endgroup_become_markers(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "::group::Install things"
-                  echo inside
-                  echo "::endgroup::"
-                  echo outside
+async def test_group_and_endgroup_become_markers(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: |
+            echo "::group::Install things"
+            echo inside
+            echo "::endgroup::"
+            echo outside
     """)
     assert result.output("j", 1) == ["##[group]Install things", "inside", "##[endgroup]", "outside"]
 
 
 async def test_debug_lines_show_only_with_step_debug(run_yaml: Runner) -> None:
-    text = """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "::debug::details"
-                  echo visible
-    """
+    text = one_job("""
+        - run: |
+            echo "::debug::details"
+            echo visible
+    """)
     quiet = await run_yaml(text)
     assert quiet.output("j", 1) == ["visible"]
     loud = await run_yaml(text, secrets={"ACTIONS_STEP_DEBUG": "true"})
@@ -93,38 +79,28 @@ async def test_debug_lines_show_only_with_step_debug(run_yaml: Runner) -> None:
     assert via_var.output("j", 1) == ["##[debug]details", "visible"]
 
 
-async def test_set_output_and_save_state_commands(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: s
-                run: |
-                  echo "::set-output name=answer::42"
-                  echo "::save-state name=token::abc"
-                  echo done
-              - run: echo "answer=${{ steps.s.outputs.answer }}"
+async def test_set_output_and_save_state_commands(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - id: s
+          run: |
+            echo "::set-output name=answer::42"
+            echo "::save-state name=token::abc"
+            echo done
+        - run: echo "answer=${{ steps.s.outputs.answer }}"
     """)
     assert result.output("j", 1) == ["done"]
     assert result.output("j", 2) == ["answer=42"]
 
 
-async def test_stop_commands_until_the_token_comes_back(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "::stop-commands::pause-token"
-                  echo "::warning::not a warning"
-                  echo "::add-mask::notmasked"
-                  echo "notmasked"
-                  echo "::pause-token::"
-                  echo "::warning::a warning again"
+async def test_stop_commands_until_the_token_comes_back(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: |
+            echo "::stop-commands::pause-token"
+            echo "::warning::not a warning"
+            echo "::add-mask::notmasked"
+            echo "notmasked"
+            echo "::pause-token::"
+            echo "::warning::a warning again"
     """)
     assert result.output("j", 1) == [
         "::warning::not a warning",
@@ -136,49 +112,34 @@ async def test_stop_commands_until_the_token_comes_back(run_yaml: Runner) -> Non
     assert [a["message"] for a in result.annotations()] == ["a warning again"]
 
 
-async def test_echo_on_shows_commands_and_off_hides_them(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "::set-output name=a::1"
-                  echo "::echo::on"
-                  echo "::set-output name=b::2"
-                  echo "::add-mask::hideme"
-                  echo "::echo::off"
-                  echo "::set-output name=c::3"
-                  echo "hideme"
+async def test_echo_on_shows_commands_and_off_hides_them(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: |
+            echo "::set-output name=a::1"
+            echo "::echo::on"
+            echo "::set-output name=b::2"
+            echo "::add-mask::hideme"
+            echo "::echo::off"
+            echo "::set-output name=c::3"
+            echo "hideme"
     """)
     assert result.output("j", 1) == ["::set-output name=b::2", "::add-mask::***", "***"]
 
 
-async def test_unknown_commands_are_printed_and_disabled_ones_fail(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo "::made-up::text"
-              - run: echo "::set-env name=X::1"
+async def test_unknown_commands_are_printed_and_disabled_ones_fail(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: echo "::made-up::text"
+        - run: echo "::set-env name=X::1"
     """)
     assert result.output("j", 1) == ["::made-up::text"]
     assert result.step_conclusions("j") == ["success", "failure"]
     assert any("set-env" in a["message"] for a in result.annotations())
 
 
-async def test_commands_on_stderr_and_with_leading_space(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "  ::notice::indented" >&2
+async def test_commands_on_stderr_and_with_leading_space(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: |
+            echo "  ::notice::indented" >&2
     """)
     assert [a["message"] for a in result.annotations()] == ["indented"]
 
@@ -210,22 +171,17 @@ def test_the_older_command_form_is_read_anywhere_in_a_line_for_known_commands() 
 
 
 async def test_the_older_command_form_acts_like_the_newer(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
     (workspace / "tsc.json").write_text('{"problemMatcher": []}')
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: s
-                run: |
-                  echo "##[add-matcher]tsc.json"
-                  echo "step ##[set-output name=answer]42"
-                  echo "##[warning file=a.py;line=3]careful"
-                  echo "##[section]kept as it is"
-              - run: echo "answer=${{ steps.s.outputs.answer }}"
+    result = await run_steps("""
+        - id: s
+          run: |
+            echo "##[add-matcher]tsc.json"
+            echo "step ##[set-output name=answer]42"
+            echo "##[warning file=a.py;line=3]careful"
+            echo "##[section]kept as it is"
+        - run: echo "answer=${{ steps.s.outputs.answer }}"
     """)
     assert result.output("j", 1) == ["##[warning]careful", "##[section]kept as it is"]
     assert result.output("j", 2) == ["answer=42"]
@@ -284,16 +240,11 @@ def test_annotation_positions_are_checked_as_the_runner_checks_them(
     assert annotation_properties(properties) == kept
 
 
-async def test_a_malformed_position_is_dropped_and_the_annotation_kept(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "::error line=²,col=²,endLine=$(printf '9%.0s' $(seq 1 5000))::x"
-                  echo "::warning file=f,line=٣::y"
+async def test_a_malformed_position_is_dropped_and_the_annotation_kept(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: |
+            echo "::error line=²,col=²,endLine=$(printf '9%.0s' $(seq 1 5000))::x"
+            echo "::warning file=f,line=٣::y"
     """)
     assert result.conclusion == "success"
     assert result.annotations() == [

@@ -10,27 +10,22 @@ if TYPE_CHECKING:
     from tests.engine.conftest import Runner
 
 
-async def test_step_status_functions_after_a_failure(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo first
-              - id: boom
-                run: exit 7
-              - run: echo skipped by default
-              - if: success()
-                run: echo never
-              - if: failure()
-                run: echo "cleanup after ${{ steps.boom.outcome }}"
-              - if: always()
-                run: echo always
-              - if: cancelled()
-                run: echo never
-              - if: failure() && steps.boom.conclusion == 'failure'
-                run: echo both
+async def test_step_status_functions_after_a_failure(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: echo first
+        - id: boom
+          run: exit 7
+        - run: echo skipped by default
+        - if: success()
+          run: echo never
+        - if: failure()
+          run: echo "cleanup after ${{ steps.boom.outcome }}"
+        - if: always()
+          run: echo always
+        - if: cancelled()
+          run: echo never
+        - if: failure() && steps.boom.conclusion == 'failure'
+          run: echo both
     """)
     assert result.conclusion == "failure"
     assert result.step_conclusions("j") == [
@@ -69,19 +64,14 @@ async def test_a_step_if_sees_earlier_step_outputs_and_env(run_yaml: Runner) -> 
     assert result.step_conclusions("j") == ["success", "success", "skipped"]
 
 
-async def test_step_continue_on_error_keeps_the_job_going(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: soft
-                continue-on-error: true
-                run: exit 1
-              - run: echo "outcome=${{ steps.soft.outcome }} conclusion=${{ steps.soft.conclusion }}"
-              - continue-on-error: ${{ 1 == 1 }}
-                run: exit 2
+async def test_step_continue_on_error_keeps_the_job_going(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - id: soft
+          continue-on-error: true
+          run: exit 1
+        - run: echo "outcome=${{ steps.soft.outcome }} conclusion=${{ steps.soft.conclusion }}"
+        - continue-on-error: ${{ 1 == 1 }}
+          run: exit 2
     """)
     assert result.conclusion == "success"
     assert result.output("j", 2) == ["outcome=failure conclusion=success"]
@@ -111,20 +101,15 @@ async def test_job_continue_on_error_makes_the_run_succeed(run_yaml: Runner) -> 
     assert result.output("next", 1) == ["flaky=success"]
 
 
-async def test_step_timeout_fails_the_step_and_kills_it(run_yaml: Runner) -> None:
-    result = await run_yaml(
+async def test_step_timeout_fails_the_step_and_kills_it(run_steps: Runner) -> None:
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - name: Slow
-                timeout-minutes: 0.005
-                run: sleep 30
-              - run: echo skipped
-              - if: always()
-                run: echo cleanup
+        - name: Slow
+          timeout-minutes: 0.005
+          run: sleep 30
+        - run: echo skipped
+        - if: always()
+          run: echo cleanup
     """,
         limit_s=15,
     )
@@ -133,18 +118,13 @@ async def test_step_timeout_fails_the_step_and_kills_it(run_yaml: Runner) -> Non
     assert "##[error]The action 'Slow' has timed out after 0.005 minutes." in result.logs("j", 1)
 
 
-async def test_step_timeout_with_continue_on_error(run_yaml: Runner) -> None:
-    result = await run_yaml(
+async def test_step_timeout_with_continue_on_error(run_steps: Runner) -> None:
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - timeout-minutes: 0.005
-                continue-on-error: true
-                run: sleep 30
-              - run: echo next
+        - timeout-minutes: 0.005
+          continue-on-error: true
+          run: sleep 30
+        - run: echo next
     """,
         limit_s=15,
     )
@@ -180,20 +160,15 @@ async def test_job_timeout_cancels_the_running_step_and_fails_the_job(run_yaml: 
 
 
 async def test_an_expression_error_in_run_fails_the_step_with_its_position(
-    run_yaml: Runner,
+    run_steps: Runner,
 ) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo ${{ fromJSON('{"a":') }}
-              - if: always()
-                env: {X: "${{ fromJSON('nope') }}"}
-                run: echo "$X"
-              - if: always()
-                run: echo after
+    result = await run_steps("""
+        - run: echo ${{ fromJSON('{"a":') }}
+        - if: always()
+          env: {X: "${{ fromJSON('nope') }}"}
+          run: echo "$X"
+        - if: always()
+          run: echo after
     """)
     assert result.step_conclusions("j") == ["failure", "failure", "success"]
     first = "\n".join(result.logs("j", 1))
@@ -205,18 +180,13 @@ async def test_an_expression_error_in_run_fails_the_step_with_its_position(
 
 
 async def test_an_expression_error_in_if_fails_the_step_and_names_the_expression(
-    run_yaml: Runner,
+    run_steps: Runner,
 ) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - if: fromJSON('[1,') == 1
-                run: echo never
-              - if: always()
-                run: echo after
+    result = await run_steps("""
+        - if: fromJSON('[1,') == 1
+          run: echo never
+        - if: always()
+          run: echo after
     """)
     assert result.conclusion == "failure"
     assert result.step_conclusions("j") == ["failure", "success"]
@@ -241,17 +211,12 @@ async def test_step_names_are_evaluated(run_yaml: Runner) -> None:
     assert [s.name for s in result.job("j.1").steps] == ["Build a", "Run echo multi"]
 
 
-async def test_job_status_summaries_are_emitted(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - name: One
-                run: "true"
-              - name: Two
-                run: "true"
+async def test_job_status_summaries_are_emitted(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - name: One
+          run: "true"
+        - name: Two
+          run: "true"
     """)
     summaries = [e.data["summary"] for e in result.of_type(EventType.JOB_STATUS)]
     assert summaries == ["step 1/2: One", "step 2/2: Two"]

@@ -13,37 +13,32 @@ if TYPE_CHECKING:
     from tests.engine.conftest import Runner
 
 
-async def test_output_env_and_path_files_reach_later_steps(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: first
-                run: |
-                  echo "plain=value with = sign" >> "$GITHUB_OUTPUT"
-                  {
-                    echo "multi<<END_OF_VALUE"
-                    echo "line 1"
-                    echo ""
-                    echo "line 3"
-                    echo "END_OF_VALUE"
-                  } >> "$GITHUB_OUTPUT"
-                  echo "FROM_STEP=one" >> "$GITHUB_ENV"
-                  printf 'HEREDOC_ENV<<X\\na\\nb\\nX\\n' >> "$GITHUB_ENV"
-                  mkdir -p "$RUNNER_TEMP/tools"
-                  printf '#!/bin/sh\\necho tool ran\\n' > "$RUNNER_TEMP/tools/mytool"
-                  chmod +x "$RUNNER_TEMP/tools/mytool"
-                  echo "$RUNNER_TEMP/tools" >> "$GITHUB_PATH"
-              - env:
-                  MULTI: ${{ steps.first.outputs.multi }}
-                run: |
-                  echo "plain=${{ steps.first.outputs.plain }}"
-                  printf '%s|' "$MULTI"; echo
-                  echo "env=$FROM_STEP ctx=${{ env.FROM_STEP }}"
-                  printf '%s|' "$HEREDOC_ENV"; echo
-                  mytool
+async def test_output_env_and_path_files_reach_later_steps(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - id: first
+          run: |
+            echo "plain=value with = sign" >> "$GITHUB_OUTPUT"
+            {
+              echo "multi<<END_OF_VALUE"
+              echo "line 1"
+              echo ""
+              echo "line 3"
+              echo "END_OF_VALUE"
+            } >> "$GITHUB_OUTPUT"
+            echo "FROM_STEP=one" >> "$GITHUB_ENV"
+            printf 'HEREDOC_ENV<<X\\na\\nb\\nX\\n' >> "$GITHUB_ENV"
+            mkdir -p "$RUNNER_TEMP/tools"
+            printf '#!/bin/sh\\necho tool ran\\n' > "$RUNNER_TEMP/tools/mytool"
+            chmod +x "$RUNNER_TEMP/tools/mytool"
+            echo "$RUNNER_TEMP/tools" >> "$GITHUB_PATH"
+        - env:
+            MULTI: ${{ steps.first.outputs.multi }}
+          run: |
+            echo "plain=${{ steps.first.outputs.plain }}"
+            printf '%s|' "$MULTI"; echo
+            echo "env=$FROM_STEP ctx=${{ env.FROM_STEP }}"
+            printf '%s|' "$HEREDOC_ENV"; echo
+            mytool
     """)
     assert result.conclusion == "success"
     assert result.output("j", 2) == [
@@ -58,19 +53,14 @@ async def test_output_env_and_path_files_reach_later_steps(run_yaml: Runner) -> 
     ]
 
 
-async def test_each_step_gets_its_own_files(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo "$GITHUB_OUTPUT $GITHUB_ENV $GITHUB_PATH $GITHUB_STATE $GITHUB_STEP_SUMMARY"
-              - run: |
-                  echo "$GITHUB_OUTPUT $GITHUB_ENV $GITHUB_PATH $GITHUB_STATE $GITHUB_STEP_SUMMARY"
-                  for f in "$GITHUB_OUTPUT" "$GITHUB_ENV" "$GITHUB_PATH" "$GITHUB_STATE" "$GITHUB_STEP_SUMMARY"; do
-                    test -f "$f" && test ! -s "$f"
-                  done
+async def test_each_step_gets_its_own_files(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: echo "$GITHUB_OUTPUT $GITHUB_ENV $GITHUB_PATH $GITHUB_STATE $GITHUB_STEP_SUMMARY"
+        - run: |
+            echo "$GITHUB_OUTPUT $GITHUB_ENV $GITHUB_PATH $GITHUB_STATE $GITHUB_STEP_SUMMARY"
+            for f in "$GITHUB_OUTPUT" "$GITHUB_ENV" "$GITHUB_PATH" "$GITHUB_STATE" "$GITHUB_STEP_SUMMARY"; do
+              test -f "$f" && test ! -s "$f"
+            done
     """)
     assert result.conclusion == "success"
     first, second = result.output("j", 1)[0].split(), result.output("j", 2)[0].split()
@@ -97,45 +87,30 @@ async def test_step_env_overrides_github_env_which_overrides_job_env(run_yaml: R
     assert result.output("j", 4) == ["step step"]
 
 
-async def test_step_summary_is_collected_on_the_job(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo "## Results" >> "$GITHUB_STEP_SUMMARY"
-              - run: echo "- all green" >> "$GITHUB_STEP_SUMMARY"
+async def test_step_summary_is_collected_on_the_job(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: echo "## Results" >> "$GITHUB_STEP_SUMMARY"
+        - run: echo "- all green" >> "$GITHUB_STEP_SUMMARY"
     """)
     assert result.job("j").summary == "## Results\n\n- all green\n"
 
 
-async def test_state_is_kept_per_step(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "pid=123" >> "$GITHUB_STATE"
-                  echo "::save-state name=other::456"
+async def test_state_is_kept_per_step(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: |
+            echo "pid=123" >> "$GITHUB_STATE"
+            echo "::save-state name=other::456"
     """)
     assert result.conclusion == "success"
 
 
-async def test_a_malformed_output_file_fails_the_step(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo "no equals sign here" >> "$GITHUB_OUTPUT"
-              - if: always()
-                run: printf 'k<<EOF\\nnever closed\\n' >> "$GITHUB_ENV"
-              - if: always()
-                run: echo "=novalue" >> "$GITHUB_OUTPUT"
+async def test_a_malformed_output_file_fails_the_step(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: echo "no equals sign here" >> "$GITHUB_OUTPUT"
+        - if: always()
+          run: printf 'k<<EOF\\nnever closed\\n' >> "$GITHUB_ENV"
+        - if: always()
+          run: echo "=novalue" >> "$GITHUB_OUTPUT"
     """)
     assert result.conclusion == "failure"
     assert result.step_conclusions("j") == ["failure", "failure", "failure"]
@@ -161,19 +136,14 @@ def test_parse_key_values_follows_the_runner() -> None:
 
 
 async def test_a_file_past_the_bound_fails_the_step_without_being_read_whole(
-    run_yaml: Runner,
+    run_steps: Runner,
 ) -> None:
     """A step writing gigabytes to $GITHUB_OUTPUT would have taken the engine's memory
     (read whole); past 16 MiB it fails the step instead."""
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: truncate -s 4G "$GITHUB_OUTPUT"
-              - if: always()
-                run: head -c 8000000 /dev/zero | tr '\\0' 'x' > "$GITHUB_STEP_SUMMARY"
+    result = await run_steps("""
+        - run: truncate -s 4G "$GITHUB_OUTPUT"
+        - if: always()
+          run: head -c 8000000 /dev/zero | tr '\\0' 'x' > "$GITHUB_STEP_SUMMARY"
     """)
     steps = result.job("j").steps
     assert [str(s.conclusion) for s in steps] == ["failure", "success"]

@@ -27,23 +27,18 @@ def _after_header(lines: list[str]) -> list[str]:
 
 
 async def test_inputs_outputs_and_the_runner_variables(
-    run_yaml: Runner, actions_server: GitServer, workspace: Path
+    run_steps: Runner, actions_server: GitServer, workspace: Path
 ) -> None:
     sha = actions_server.publish_fixture("octo/greet", "greet")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: hi
-                uses: octo/greet@v1
-                with: {who: world, old: x}
-              - uses: octo/greet@v1
-                with: {who: again}
-              - run: |
-                  echo "said=${{ steps.hi.outputs.greeting }} greeted=$GREETED"
-                  greet-tool
+    result = await run_steps("""
+        - id: hi
+          uses: octo/greet@v1
+          with: {who: world, old: x}
+        - uses: octo/greet@v1
+          with: {who: again}
+        - run: |
+            echo "said=${{ steps.hi.outputs.greeting }} greeted=$GREETED"
+            greet-tool
     """)
     assert result.conclusion == "success", result.logs()
     directory = default_cache_dir() / "commits" / "octo" / "greet" / sha
@@ -71,17 +66,12 @@ async def test_inputs_outputs_and_the_runner_variables(
 
 
 async def test_a_required_input_left_out_fails_the_action_as_core_says(
-    run_yaml: Runner, actions_server: GitServer
+    run_steps: Runner, actions_server: GitServer
 ) -> None:
     actions_server.publish_fixture("octo/greet", "greet")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: octo/greet@v1
-                with: {whom: typo}
+    result = await run_steps("""
+        - uses: octo/greet@v1
+          with: {whom: typo}
     """)
     assert result.step_conclusions("j") == ["failure"]
     messages = [(a["level"], a["message"]) for a in result.annotations()]
@@ -96,18 +86,13 @@ async def test_a_required_input_left_out_fails_the_action_as_core_says(
 
 
 async def test_a_value_the_action_masks_is_hidden_everywhere(
-    run_yaml: Runner, actions_server: GitServer
+    run_steps: Runner, actions_server: GitServer
 ) -> None:
     actions_server.publish_fixture("octo/greet", "greet")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: octo/greet@v1
-                with: {who: world, secret: hush}
-              - run: echo "later hush-derived"
+    result = await run_steps("""
+        - uses: octo/greet@v1
+          with: {who: world, secret: hush}
+        - run: echo "later hush-derived"
     """)
     assert result.conclusion == "success"
     assert "the secret is ***" in result.logs("j", 1)
@@ -116,21 +101,16 @@ async def test_a_value_the_action_masks_is_hidden_everywhere(
 
 
 async def test_pre_and_post_run_in_github_order_and_share_state(
-    run_yaml: Runner, actions_server: GitServer
+    run_steps: Runner, actions_server: GitServer
 ) -> None:
     actions_server.publish_fixture("octo/stages", "stages")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: octo/stages@v1
-                with: {name: first}
-              - run: echo between
-              - name: Second
-                uses: octo/stages@v1
-                with: {name: second}
+    result = await run_steps("""
+        - uses: octo/stages@v1
+          with: {name: first}
+        - run: echo between
+        - name: Second
+          uses: octo/stages@v1
+          with: {name: second}
     """)
     assert result.conclusion == "success", result.logs()
     steps = result.job("j").steps
@@ -202,7 +182,7 @@ async def test_post_if_decides_after_a_failure(run_yaml: Runner, actions_server:
 
 
 async def test_post_runs_after_a_cancel_with_the_state_main_saved(
-    run_yaml: Runner, actions_server: GitServer
+    run_steps: Runner, actions_server: GitServer
 ) -> None:
     actions_server.publish_fixture("octo/stages", "stages")
 
@@ -210,16 +190,11 @@ async def test_post_runs_after_a_cancel_with_the_state_main_saved(
         await sink.wait_for_line("main waiter waiting")
         run.cancel("cancelled by the test")
 
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: octo/stages@v1
-                with: {name: waiter, wait: "true"}
-              - run: echo never
+            - uses: octo/stages@v1
+              with: {name: waiter, wait: "true"}
+            - run: echo never
         """,
         control=cancel_while_main_waits,
     )
@@ -235,20 +210,15 @@ async def test_post_runs_after_a_cancel_with_the_state_main_saved(
 
 @pytest.mark.parametrize("setting", ["/nowhere/bin/node", "no-such-node"])
 async def test_no_node_is_a_clear_step_failure(
-    run_yaml: Runner, actions_server: GitServer, settings: object, setting: str
+    run_steps: Runner, actions_server: GitServer, settings: object, setting: str
 ) -> None:
     from dataclasses import replace
 
     actions_server.publish_fixture("octo/greet", "greet")
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: octo/greet@v1
-                with: {who: world}
+            - uses: octo/greet@v1
+              with: {who: world}
         """,
         settings_overrides={"actions": replace(settings.actions, node=setting)},  # type: ignore[attr-defined]
     )

@@ -13,6 +13,7 @@ import pytest
 from runner.events.types import EventType
 from tests.actions.git_server import ACTIONS, NODE_MODULES
 from tests.engine.conftest import needs_node, write
+from tests.engine.workflows import one_job
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -21,15 +22,10 @@ if TYPE_CHECKING:
     from tests.actions.git_server import GitServer
     from tests.engine.conftest import Runner
 
-GREET = """
-    on: push
-    jobs:
-      j:
-        runs-on: ubuntu-latest
-        steps:
-          - uses: octo/greet@v1
-            with: {who: world}
-"""
+GREET = one_job("""
+    - uses: octo/greet@v1
+      with: {who: world}
+""")
 
 
 def _git_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -48,20 +44,15 @@ def _git_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @needs_node
 async def test_a_remote_composite_action_that_uses_javascript_actions(
-    run_yaml: Runner, actions_server: GitServer
+    run_steps: Runner, actions_server: GitServer
 ) -> None:
     for name in ("greet", "stages", "composite"):
         actions_server.publish_fixture(f"octo/{name}", name)
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: c
-                uses: octo/composite@v1
-                with: {name: inner-world}
-              - run: echo "said=${{ steps.c.outputs.said }}"
+    result = await run_steps("""
+        - id: c
+          uses: octo/composite@v1
+          with: {name: inner-world}
+        - run: echo "said=${{ steps.c.outputs.said }}"
     """)
     assert result.conclusion == "success", result.logs()
     assert [(s.name, s.conclusion) for s in result.job("j").steps] == [
@@ -181,7 +172,7 @@ async def test_offline_mode_uses_the_cache_and_names_what_it_lacks(
 
 
 async def test_what_cannot_be_had_is_a_step_failure_naming_the_action_within_a_second(
-    run_yaml: Runner, actions_server: GitServer, workspace: Path
+    run_steps: Runner, actions_server: GitServer, workspace: Path
 ) -> None:
     actions_server.publish("octo/bare", {"README": "not an action"}, tag="v1")
     sha = actions_server.publish("octo/broken", {"action.yml": "runs: {using: node20}\n"}, tag="v1")
@@ -190,23 +181,18 @@ async def test_what_cannot_be_had_is_a_step_failure_naming_the_action_within_a_s
         if pack.is_file():
             pack.chmod(0o644)
             pack.write_bytes(b"garbage")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: octo/nothing@v1
-              - if: always()
-                uses: octo/bare@v9
-              - if: always()
-                uses: octo/bare@v1
-              - if: always()
-                uses: octo/broken@v1
-              - if: always()
-                uses: octo/corrupt@v1
-              - if: always()
-                run: echo the job goes on
+    result = await run_steps("""
+        - uses: octo/nothing@v1
+        - if: always()
+          uses: octo/bare@v9
+        - if: always()
+          uses: octo/bare@v1
+        - if: always()
+          uses: octo/broken@v1
+        - if: always()
+          uses: octo/corrupt@v1
+        - if: always()
+          run: echo the job goes on
     """)
     steps = result.job("j").steps
     assert [s.conclusion for s in steps] == ["failure"] * 5 + ["success"]
@@ -232,18 +218,13 @@ async def test_what_cannot_be_had_is_a_step_failure_naming_the_action_within_a_s
 
 
 async def test_unused_actions_of_skipped_steps_are_not_fetched(
-    run_yaml: Runner, actions_server: GitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run_steps: Runner, actions_server: GitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = _git_log(tmp_path, monkeypatch)
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: actions/setup-python@v5
-                if: runner.environment == 'github-hosted'
-              - run: echo ok
+    result = await run_steps("""
+        - uses: actions/setup-python@v5
+          if: runner.environment == 'github-hosted'
+        - run: echo ok
     """)
     assert result.step_conclusions("j") == ["skipped", "success"]
     assert not log.exists()
@@ -251,7 +232,7 @@ async def test_unused_actions_of_skipped_steps_are_not_fetched(
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="no node on PATH")
 async def test_a_local_javascript_action_warns_that_pre_does_not_run(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
     write(
         workspace,
@@ -263,13 +244,8 @@ async def test_a_local_javascript_action_warns_that_pre_does_not_run(
     write(workspace, "actions/js/pre.js", "console.log('pre')\n")
     write(workspace, "actions/js/main.js", "console.log('main', process.env.GITHUB_ACTION)\n")
     write(workspace, "actions/js/post.js", "console.log('post')\n")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: ./actions/js
+    result = await run_steps("""
+        - uses: ./actions/js
     """)
     assert [(s.name, s.conclusion) for s in result.job("j").steps] == [
         ("Run ./actions/js", "success"),

@@ -4,7 +4,6 @@ fresh checkout; `bind=True` (--bind) runs them in the working tree itself."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,35 +11,16 @@ import pytest
 import trio
 
 from runner.config import WorkspaceSettings
+from tests.engine.git_repo import git, new_repository
 
 if TYPE_CHECKING:
     from runner.config import Settings
     from tests.engine.conftest import Runner
 
-_ENV = {
-    **os.environ,
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=_ENV, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
 
 @pytest.fixture
 def repo(workspace: Path) -> Path:
-    (workspace / "src").mkdir()
-    (workspace / "src" / "app.py").write_text("committed\n")
-    (workspace / ".gitignore").write_text("build/\n")
-    git(workspace, "init", "-q", "-b", "main")
-    git(workspace, "add", "-A")
-    git(workspace, "commit", "-q", "-m", "first")
+    new_repository(workspace, {"src/app.py": "committed\n", ".gitignore": "build/\n"})
     (workspace / "src" / "app.py").write_text("changed, not committed\n")
     (workspace / "notes.md").write_text("untracked\n")
     (workspace / "build").mkdir()
@@ -61,21 +41,16 @@ def snapshots(settings: Settings) -> list[Path]:
 
 
 async def test_a_job_runs_in_a_snapshot_of_the_working_tree(
-    run_yaml: Runner, repo: Path, settings: Settings
+    run_steps: Runner, repo: Path, settings: Settings
 ) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  test "$PWD" = "$GITHUB_WORKSPACE" && test "$PWD" = "${{ github.workspace }}"
-                  echo "$PWD"
-                  cat src/app.py notes.md
-                  test ! -e build && echo "no build/"
-                  git rev-parse --abbrev-ref HEAD
-                  git status --porcelain -- src notes.md
+    result = await run_steps("""
+        - run: |
+            test "$PWD" = "$GITHUB_WORKSPACE" && test "$PWD" = "${{ github.workspace }}"
+            echo "$PWD"
+            cat src/app.py notes.md
+            test ! -e build && echo "no build/"
+            git rev-parse --abbrev-ref HEAD
+            git status --porcelain -- src notes.md
     """)
     assert result.conclusion == "success", result.logs()
     where, *lines = result.output("j", 1)
@@ -121,21 +96,16 @@ async def test_files_pass_between_jobs_only_as_artifacts_unless_bound(
 
 
 async def test_a_job_may_wreck_its_workspace_and_the_users_tree_stays(
-    run_yaml: Runner, repo: Path, settings: Settings
+    run_steps: Runner, repo: Path, settings: Settings
 ) -> None:
     head = git(repo, "rev-parse", "HEAD")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "appended" >> src/app.py
-                  git -c user.name=ci -c user.email=ci@example.invalid commit -qam "in CI"
-                  git tag from-ci
-                  rm -rf src notes.md .git
-              - run: exit 1
+    result = await run_steps("""
+        - run: |
+            echo "appended" >> src/app.py
+            git -c user.name=ci -c user.email=ci@example.invalid commit -qam "in CI"
+            git tag from-ci
+            rm -rf src notes.md .git
+        - run: exit 1
     """)
     assert result.conclusion == "failure"
     assert (repo / "src" / "app.py").read_text() == "changed, not committed\n"
@@ -191,19 +161,14 @@ async def test_matrix_instances_each_get_their_own(run_yaml: Runner, repo: Path)
 
 
 async def test_a_subfolder_workdir_is_its_place_in_the_snapshot(
-    run_yaml: Runner, repo: Path, settings: Settings
+    run_steps: Runner, repo: Path, settings: Settings
 ) -> None:
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  cat app.py
-                  basename "$PWD"
-                  test -f ../notes.md && echo "the whole repository is there"
+        - run: |
+            cat app.py
+            basename "$PWD"
+            test -f ../notes.md && echo "the whole repository is there"
     """,
         workdir=repo / "src",
     )
@@ -216,15 +181,10 @@ async def test_a_subfolder_workdir_is_its_place_in_the_snapshot(
 
 
 async def test_outside_a_repository_jobs_run_in_the_workdir(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo kept > written.txt && echo "$PWD"
+    result = await run_steps("""
+        - run: echo kept > written.txt && echo "$PWD"
     """)
     assert result.conclusion == "success", result.logs()
     assert result.output("j", 1) == [str(workspace)]
@@ -232,19 +192,14 @@ async def test_outside_a_repository_jobs_run_in_the_workdir(
 
 
 async def test_a_data_dir_inside_the_repository_is_not_copied(
-    run_yaml: Runner, repo: Path, settings: Settings
+    run_steps: Runner, repo: Path, settings: Settings
 ) -> None:
     data_dir = repo / ".stax"
     (data_dir / "runs").mkdir(parents=True)
     (data_dir / "runs" / "big.bin").write_text("the store's files\n")
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: test ! -e .stax && echo "no data dir" && case "$PWD" in */.stax/workspaces/*) echo inside;; esac
+        - run: test ! -e .stax && echo "no data dir" && case "$PWD" in */.stax/workspaces/*) echo inside;; esac
     """,
         settings_overrides={
             "data_dir": data_dir,
@@ -256,35 +211,25 @@ async def test_a_data_dir_inside_the_repository_is_not_copied(
 
 
 async def test_a_background_writer_is_stopped_before_its_snapshot_goes(
-    run_yaml: Runner, repo: Path, settings: Settings
+    run_steps: Runner, repo: Path, settings: Settings
 ) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  (while true; do mkdir -p "out/$RANDOM" && touch "out/x$RANDOM"; sleep 0.01; done) &
-                  sleep 0.2
+    result = await run_steps("""
+        - run: |
+            (while true; do mkdir -p "out/$RANDOM" && touch "out/x$RANDOM"; sleep 0.01; done) &
+            sleep 0.2
     """)
     assert result.conclusion == "success", result.logs()
     assert snapshots(settings) == []
 
 
 async def test_by_default_a_snapshot_lies_in_the_run_s_temporary_folder_on_no_dot_path(
-    run_yaml: Runner, repo: Path, settings: Settings
+    run_steps: Runner, repo: Path, settings: Settings
 ) -> None:
     # Tools refuse paths through a dot folder (express's res.sendFile), as a GitHub
     # runner's workspace has none: the default is not the data dir (.stax).
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo "$GITHUB_WORKSPACE" && echo "$RUNNER_TEMP" && cat src/app.py
+        - run: echo "$GITHUB_WORKSPACE" && echo "$RUNNER_TEMP" && cat src/app.py
     """,
         settings_overrides={"workspace": WorkspaceSettings(), "data_dir": repo / ".stax"},
     )
