@@ -7,7 +7,7 @@ runner/cli/warm_start.py says why and is the client. This process takes a lock
 request from this user forks a child that becomes the run (`_become_run`). It
 never starts trio nor a thread, so each fork starts clean: the child gets a
 process of its own with nothing running. It quits after IDLE_S without a run,
-when its source files change (the next request is refused, so its client runs
+when its source files or the packages on its import path change (the next request is refused, so its client runs
 cold and starts a fresh one), or when its socket is no longer its own.
 """
 
@@ -59,6 +59,23 @@ def source_fingerprint(folder: str) -> tuple[int, int, int]:
                     size += info.st_size
                     newest = max(newest, info.st_mtime_ns)
     return files, size, newest
+
+
+def path_fingerprint(folders: list[str]) -> tuple[int, ...]:
+    """The modification times of the import path's folders: installing, upgrading or
+    removing a package (trio, PyYAML, ...) adds or removes an entry in one of them."""
+    times = []
+    for folder in folders:
+        try:
+            times.append(os.stat(folder or ".").st_mtime_ns)
+        except OSError:
+            times.append(0)
+    return tuple(times)
+
+
+def installed_fingerprint(package: str) -> tuple[object, ...]:
+    """What a fresh process would import differently from this one when it changes."""
+    return source_fingerprint(package), path_fingerprint(sys.path)
 
 
 def preload() -> None:
@@ -266,7 +283,7 @@ def main(argv: list[str]) -> int:
     listener.listen(64)
     os.rename(staging, path)  # atomically replaces a dead process's socket
     package = package_folder()
-    warm = WarmProcess(listener, path, lambda: source_fingerprint(package), lock)
+    warm = WarmProcess(listener, path, lambda: installed_fingerprint(package), lock)
     try:
         warm.serve()
     finally:

@@ -13,7 +13,8 @@ itself, and its step watchdog ends the steps, as with a cold run killed so.
 
 A warm process serves one installation: its socket's name hashes the interpreter
 and the package's folder, and it checks both. It quits when its source files
-change and after IDLE_S without a run. `STAX_WARM=0` turns all of this off.
+change, when a package on its import path is installed, upgraded or removed, and
+after IDLE_S without a run. `STAX_WARM=0` turns all of this off.
 
 Only the standard library's cheapest modules are imported here: this runs before
 anything else in a warm `stax run`.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from runner.cli import warm_start
-from runner.cli.warm_process import WarmProcess, source_fingerprint
+from runner.cli.warm_process import WarmProcess, path_fingerprint, source_fingerprint
 from tests.real_daemon import STAX
 
 if TYPE_CHECKING:
@@ -289,3 +289,12 @@ def test_fingerprint_follows_edits(tmp_path: Path) -> None:
     assert before[0] == 1  # caches are not sources
     module.write_text("x = 22\n")
     assert source_fingerprint(str(tmp_path)) != before
+
+
+def test_path_fingerprint_follows_installs(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    before = path_fingerprint([str(site), str(tmp_path / "missing")])
+    time.sleep(0.01)  # a new entry in the folder: a package installed, or upgraded
+    (site / "trio-0.99.dist-info").mkdir()
+    assert path_fingerprint([str(site), str(tmp_path / "missing")]) != before
