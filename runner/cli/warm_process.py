@@ -99,7 +99,6 @@ class WarmProcess:
     ) -> None:
         self.listener = listener
         self.lock = lock  # held for this process's life, not its runs'
-
         self.path = path
         self.fingerprint = fingerprint
         self.source = fingerprint()
@@ -138,7 +137,12 @@ class WarmProcess:
             if tuple(request.get("installation", ())) != installation():
                 _refuse(conn, "another installation")
                 return True
-            if os.fork() == 0:
+            try:
+                pid = os.fork()
+            except OSError:  # out of processes or memory: this run goes cold
+                _refuse(conn, "cannot fork")
+                return True
+            if pid == 0:
                 code = 1
                 try:
                     self.listener.close()
