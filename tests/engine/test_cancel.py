@@ -223,19 +223,10 @@ async def test_a_step_whose_child_keeps_the_pipe_open_still_ends(run_steps: Runn
     assert result.output("j", 2) == ["next"]
 
 
-async def test_cancel_before_a_job_starts_cancels_it(run_yaml: Runner) -> None:
+async def test_cancel_before_a_job_starts_cancels_it(run_steps: Runner) -> None:
     async def cancel_at_once(run: WorkflowRun, sink: WatchingSink) -> None:
         await sink.wait_for(lambda e: e.type is EventType.RUN_STARTED)
         run.cancel()
 
-    result = await run_yaml(
-        """
-        on: push
-        jobs:
-          a:
-            runs-on: ubuntu-latest
-            steps: [{run: echo hi}]
-    """,
-        control=cancel_at_once,
-    )
+    result = await run_steps("- run: echo hi", control=cancel_at_once)
     assert result.conclusion == "cancelled"

@@ -79,26 +79,23 @@ async def test_step_environment_has_host_env_and_runner_variables(
     assert result.output("build", 3) == ["__run_2"]
 
 
-async def test_github_context_comes_from_the_local_repository(run_yaml: Runner, repo: Path) -> None:
+async def test_github_context_comes_from_the_local_repository(
+    run_steps: Runner, repo: Path
+) -> None:
     sha = _git(repo, "rev-parse", "HEAD")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "sha=${{ github.sha }}"
-                  echo "ref=${{ github.ref }}"
-                  echo "ref_name=${{ github.ref_name }}"
-                  echo "repository=${{ github.repository }}"
-                  echo "owner=${{ github.repository_owner }}"
-                  echo "actor=${{ github.actor }}"
-                  echo "workspace=${{ github.workspace }}"
-                  echo "event=${{ github.event_name }} job=${{ github.job }}"
-                  echo "pushed=${{ github.event.after }} ${{ github.event.repository.full_name }}"
-                  echo "env_sha=$GITHUB_SHA env_ref_name=$GITHUB_REF_NAME"
-                  echo "runner=${{ runner.os }} ${{ runner.temp != '' }}"
+    result = await run_steps("""
+        - run: |
+            echo "sha=${{ github.sha }}"
+            echo "ref=${{ github.ref }}"
+            echo "ref_name=${{ github.ref_name }}"
+            echo "repository=${{ github.repository }}"
+            echo "owner=${{ github.repository_owner }}"
+            echo "actor=${{ github.actor }}"
+            echo "workspace=${{ github.workspace }}"
+            echo "event=${{ github.event_name }} job=${{ github.job }}"
+            echo "pushed=${{ github.event.after }} ${{ github.event.repository.full_name }}"
+            echo "env_sha=$GITHUB_SHA env_ref_name=$GITHUB_REF_NAME"
+            echo "runner=${{ runner.os }} ${{ runner.temp != '' }}"
     """)
     lines = result.output("j", 1)
     workspace = Path(lines[6].removeprefix("workspace="))
@@ -119,31 +116,21 @@ async def test_github_context_comes_from_the_local_repository(run_yaml: Runner, 
     ]
 
 
-async def test_the_actor_can_be_given_as_with_acts_actor_flag(run_yaml: Runner) -> None:
-    result = await run_yaml(
+async def test_the_actor_can_be_given_as_with_acts_actor_flag(run_steps: Runner) -> None:
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: >-
-                  echo "$GITHUB_ACTOR ${{ github.triggering_actor }}
-                  ${{ github.event.sender.login }}"
+        - run: >-
+            echo "$GITHUB_ACTOR ${{ github.triggering_actor }}
+            ${{ github.event.sender.login }}"
     """,
         actor="nektos/act",
     )
     assert result.output("j", 1) == ["nektos/act nektos/act nektos/act"]
 
 
-async def test_github_run_id_is_numeric(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo "${{ github.run_id }} $GITHUB_RUN_ID ${{ github.run_id > 0 }}"
+async def test_github_run_id_is_numeric(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: echo "${{ github.run_id }} $GITHUB_RUN_ID ${{ github.run_id > 0 }}"
     """)
     run_id, env_run_id, positive = result.output("j", 1)[0].split()
     assert run_id.isdigit()
@@ -153,7 +140,7 @@ async def test_github_run_id_is_numeric(run_yaml: Runner) -> None:
 
 @pytest.mark.parametrize("packed", [False, True], ids=["loose", "packed"])
 async def test_a_push_payloads_head_commit_is_complete(
-    run_yaml: Runner, repo: Path, packed: bool
+    run_steps: Runner, repo: Path, packed: bool
 ) -> None:
     dates = {"GIT_COMMITTER_DATE": "2024-05-06T07:08:09+02:00", "GIT_AUTHOR_DATE": "@1700000000"}
     _git(
@@ -162,14 +149,9 @@ async def test_a_push_payloads_head_commit_is_complete(
     if packed:
         _git(repo, "gc", "-q")
     sha = _git(repo, "rev-parse", "HEAD")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo '${{ toJSON(github.event.head_commit) }}' > "$RUNNER_TEMP/../head.json"
-              - run: cat "$RUNNER_TEMP/../head.json"
+    result = await run_steps("""
+        - run: echo '${{ toJSON(github.event.head_commit) }}' > "$RUNNER_TEMP/../head.json"
+        - run: cat "$RUNNER_TEMP/../head.json"
     """)
     head = json.loads("\n".join(result.output("j", 2)))
     assert head["id"] == sha

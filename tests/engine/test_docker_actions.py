@@ -94,7 +94,7 @@ def _docker_action(workspace: Path) -> None:
 
 
 async def test_without_a_daemon_a_docker_step_says_why(
-    run_yaml: Runner, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run_steps: Runner, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _docker_action(workspace)
     bin_dir = tmp_path / "no-daemon"
@@ -105,15 +105,10 @@ async def test_without_a_daemon_a_docker_step_says_why(
     )
     (bin_dir / "docker").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: ./actions/dock
-              - if: always()
-                uses: docker://alpine:3.20
+    result = await run_steps("""
+        - uses: ./actions/dock
+        - if: always()
+          uses: docker://alpine:3.20
     """)
     errors = [s.error for s in result.job("j").steps]
     reason = (
@@ -127,13 +122,8 @@ async def test_without_a_daemon_a_docker_step_says_why(
         f"uses: ./actions/dock: {reason}",  # its post, due once its main was tried
     ]
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    bare = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: docker://alpine:3.20
+    bare = await run_steps("""
+        - uses: docker://alpine:3.20
     """)
     assert (bare.job("j").steps[0].error or "").endswith("(neither docker nor podman is on PATH)")
 
@@ -201,17 +191,12 @@ async def test_a_docker_action_is_built_and_run_as_the_runner_runs_it(
 
 
 async def test_a_docker_image_step_takes_args_and_entrypoint_from_with(
-    run_yaml: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run_steps: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = _fake_docker(tmp_path, monkeypatch)
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - uses: docker://alpine:3.20
-                with: {entrypoint: /bin/sh, args: "-c 'echo hi there'"}
+    result = await run_steps("""
+        - uses: docker://alpine:3.20
+          with: {entrypoint: /bin/sh, args: "-c 'echo hi there'"}
     """)
     assert result.conclusion == "success", result.logs()
     (run,) = (json.loads(line) for line in log.read_text().splitlines())
@@ -235,7 +220,7 @@ def _daemon_answers() -> bool:
 @pytest.mark.skipif(
     not _daemon_answers(), reason="no Docker or Podman daemon is reachable on this machine"
 )
-async def test_a_docker_action_on_a_real_daemon(run_yaml: Runner, workspace: Path) -> None:
+async def test_a_docker_action_on_a_real_daemon(run_steps: Runner, workspace: Path) -> None:
     # Pulls busybox: run it only where a daemon and its registry are at hand.
     write(
         workspace,
@@ -255,17 +240,12 @@ async def test_a_docker_action_on_a_real_daemon(run_yaml: Runner, workspace: Pat
         'FROM busybox\nENTRYPOINT ["/bin/sh", "-c", '
         '"echo hello $1 && echo said=$1 >> $GITHUB_OUTPUT", "--"]\n',
     )
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - id: h
-                uses: ./actions/hello
-                with: {who: docker}
-              - run: echo "${{ steps.h.outputs.said }}"
+        - id: h
+          uses: ./actions/hello
+          with: {who: docker}
+        - run: echo "${{ steps.h.outputs.said }}"
         """,
         limit_s=600,
     )

@@ -88,18 +88,13 @@ async def test_secrets_appear_in_no_event(run_yaml: Runner) -> None:
     assert "***" in final["summary"]  # type: ignore[index]
 
 
-async def test_the_split_env_value_is_only_masked_when_secret(run_yaml: Runner) -> None:
+async def test_the_split_env_value_is_only_masked_when_secret(run_steps: Runner) -> None:
     # The same value printed in two writes is one line: masked as a whole.
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  python3 -c "import os; v=os.environ['V']; \\
-                    os.write(1, v[:5].encode()); os.write(1, (v[5:] + chr(10)).encode())"
+        - run: |
+            python3 -c "import os; v=os.environ['V']; \\
+              os.write(1, v[:5].encode()); os.write(1, (v[5:] + chr(10)).encode())"
         """,
         secrets={"V": SPLIT},
         env={"V": SPLIT},
@@ -154,7 +149,7 @@ def test_masker_multi_line_values_mask_each_line() -> None:
 
 
 async def test_a_value_across_the_cut_of_an_over_long_line_stays_masked(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
     """A line over 64 KiB is cut into pieces; the cut must not split a hidden value into two
     halves that each escape the mask — whether the line arrives whole or the value's end
@@ -170,19 +165,14 @@ async def test_a_value_across_the_cut_of_an_over_long_line_stays_masked(
         )
         (workspace / "cut").touch()
 
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  python3 -c "import os, sys; v = os.environ['V']; \\
-                    sys.stdout.write('x' * 65530 + v + chr(10)); sys.stdout.flush(); \\
-                    os.write(1, b'y' * 65533 + v[:4].encode())"
-                  while [ ! -e cut ]; do sleep 0.01; done
-                  python3 -c "import os; os.write(1, (os.environ['V'][4:] + chr(10)).encode())"
+        - run: |
+            python3 -c "import os, sys; v = os.environ['V']; \\
+              sys.stdout.write('x' * 65530 + v + chr(10)); sys.stdout.flush(); \\
+              os.write(1, b'y' * 65533 + v[:4].encode())"
+            while [ ! -e cut ]; do sleep 0.01; done
+            python3 -c "import os; os.write(1, (os.environ['V'][4:] + chr(10)).encode())"
         """,
         secrets={"V": SECRET},
         env={"V": SECRET},
@@ -231,22 +221,17 @@ def test_no_cut_splits_a_hidden_value(
 
 
 async def test_a_value_masked_in_the_same_read_as_an_over_long_line_is_masked_in_it(
-    run_yaml: Runner,
+    run_steps: Runner,
 ) -> None:
     """The cut of a long line waits until the lines before it — here an ::add-mask:: in
     the same read — have been handled. (One read can hold both only from a pipe enlarged
     past 64 KiB, F_SETPIPE_SZ = 1031, as a step may do.)"""
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  python3 -c "import fcntl, os; v = 'maskedInTheSameRead'; \\
-                    fcntl.fcntl(1, 1031, 1 << 20); \\
-                    os.write(1, ('::add-mask::' + v + chr(10) + 'x' * 65530 + v + chr(10)).encode())"
+        - run: |
+            python3 -c "import fcntl, os; v = 'maskedInTheSameRead'; \\
+              fcntl.fcntl(1, 1031, 1 << 20); \\
+              os.write(1, ('::add-mask::' + v + chr(10) + 'x' * 65530 + v + chr(10)).encode())"
         """
     )
     # (The script itself, logged before it ran, shows the value: as on GitHub.)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tests.engine.conftest import write
+from tests.engine.workflows import one_job
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -14,14 +15,7 @@ if TYPE_CHECKING:
     from runner.config import Settings
     from tests.engine.conftest import Runner
 
-WORKFLOW = """
-    on: push
-    jobs:
-      j:
-        runs-on: ubuntu-latest
-        steps:
-          - uses: ./act
-"""
+WORKFLOW = one_job("- uses: ./act")
 
 
 def fake_node(folder: Path, version: str) -> str:

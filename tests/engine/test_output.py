@@ -11,29 +11,24 @@ if TYPE_CHECKING:
     from tests.engine.conftest import Runner
 
 
-async def test_huge_binary_and_unterminated_output_is_logged_safely(run_yaml: Runner) -> None:
-    result = await run_yaml(
+async def test_huge_binary_and_unterminated_output_is_logged_safely(run_steps: Runner) -> None:
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - name: huge line
-                shell: python
-                run: print("x" * 150000)
-              - name: binary
-                shell: python
-                run: |
-                  import os
-                  os.write(1, b"bin \\xff\\xfe\\x00 end\\n")
-              - name: no newline
-                run: printf 'last words'
-              - name: ten megabytes in one line
-                shell: python
-                run: |
-                  import sys
-                  sys.stdout.write("y" * 10_000_000)
+        - name: huge line
+          shell: python
+          run: print("x" * 150000)
+        - name: binary
+          shell: python
+          run: |
+            import os
+            os.write(1, b"bin \\xff\\xfe\\x00 end\\n")
+        - name: no newline
+          run: printf 'last words'
+        - name: ten megabytes in one line
+          shell: python
+          run: |
+            import sys
+            sys.stdout.write("y" * 10_000_000)
     """,
         limit_s=30,
     )
@@ -51,30 +46,20 @@ async def test_huge_binary_and_unterminated_output_is_logged_safely(run_yaml: Ru
     assert max(map(len, ten)) <= DEFAULT_MAX_LINE_BYTES
 
 
-async def test_lines_travel_in_chunks(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: seq 1 20000
+async def test_lines_travel_in_chunks(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: seq 1 20000
     """)
     assert result.output("j", 1) == [str(i) for i in range(1, 20001)]
     chunks = [e for e in result.of_type(EventType.STEP_LOG) if e.step_number == 1]
     assert len(chunks) < 200  # many lines per event, not one event per line
 
 
-async def test_stdout_and_stderr_are_tagged(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo to-out
-                  echo to-err >&2
+async def test_stdout_and_stderr_are_tagged(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: |
+            echo to-out
+            echo to-err >&2
     """)
     streams = {
         line: e.data["stream"]
@@ -85,18 +70,13 @@ async def test_stdout_and_stderr_are_tagged(run_yaml: Runner) -> None:
     assert streams["to-err"] == "stderr"
 
 
-async def test_a_step_that_closes_stdout_early_still_finishes(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo before
-                  exec 1>&-
-                  echo "on stderr" >&2
-                  exit 2
+async def test_a_step_that_closes_stdout_early_still_finishes(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: |
+            echo before
+            exec 1>&-
+            echo "on stderr" >&2
+            exit 2
     """)
     # Two pipes: their relative order is not defined, each one's own order is.
     assert sorted(result.output("j", 1)) == sorted(
@@ -104,23 +84,18 @@ async def test_a_step_that_closes_stdout_early_still_finishes(run_yaml: Runner) 
     )
 
 
-async def test_a_line_at_a_time_arrives_whole_and_in_order(run_yaml: Runner) -> None:
+async def test_a_line_at_a_time_arrives_whole_and_in_order(run_steps: Runner) -> None:
     """A process writing one line per write, as a test runner's progress does: the reader
     lingers on such a trickle to gather lines into few events (how few is timing, tested
     in virtual time in tests/process/test_spawn.py); the lines arrive whole and in order."""
-    result = await run_yaml(
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - shell: python
-                run: |
-                  import os, time
-                  for i in range(300):
-                      os.write(1, f"test {i} ok\\n".encode())
-                      time.sleep(0.0002)
+        - shell: python
+          run: |
+            import os, time
+            for i in range(300):
+                os.write(1, f"test {i} ok\\n".encode())
+                time.sleep(0.0002)
     """
     )
     assert result.output("j", 1) == [f"test {i} ok" for i in range(300)]

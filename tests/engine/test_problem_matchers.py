@@ -53,24 +53,19 @@ STYLISH = {
 
 
 async def test_a_matcher_annotates_the_rest_of_the_job_until_removed(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
     write(workspace, "tsc.json", json.dumps(TSC))
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "src/a.ts(1,1): error TS0: before the matcher"
-                  echo "::add-matcher::tsc.json"
-                  echo "src/a.ts(3,7): error TS2304: Cannot find name 'x'."
-              - run: |
-                  echo "src/b.ts(9,2): warning TS6133: 'y' is declared but never read."
-              - run: |
-                  echo "::remove-matcher owner=tsc::"
-                  echo "src/c.ts(1,1): error TS1: after it went"
+    result = await run_steps("""
+        - run: |
+            echo "src/a.ts(1,1): error TS0: before the matcher"
+            echo "::add-matcher::tsc.json"
+            echo "src/a.ts(3,7): error TS2304: Cannot find name 'x'."
+        - run: |
+            echo "src/b.ts(9,2): warning TS6133: 'y' is declared but never read."
+        - run: |
+            echo "::remove-matcher owner=tsc::"
+            echo "src/c.ts(1,1): error TS1: after it went"
     """)
     assert result.conclusion == "success", result.logs("j")
     assert result.output("j", 1) == [
@@ -98,19 +93,14 @@ async def test_a_matcher_annotates_the_rest_of_the_job_until_removed(
 
 
 async def test_a_looping_pattern_reports_each_line_with_what_came_before(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
     write(workspace, "stylish.json", json.dumps(STYLISH))
-    result = await run_yaml(f"""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "::add-matcher::{workspace}/stylish.json"
-                  printf '%s\\n' src/x.js '  1:2  error  Missing semicolon  semi' \\
-                    '  4:1  warning  Unused y  no-unused-vars' '' '  7:7  error  Not after a gap  x'
+    result = await run_steps(f"""
+        - run: |
+            echo "::add-matcher::{workspace}/stylish.json"
+            printf '%s\\n' src/x.js '  1:2  error  Missing semicolon  semi' \\
+              '  4:1  warning  Unused y  no-unused-vars' '' '  7:7  error  Not after a gap  x'
     """)
     assert result.conclusion == "success", result.logs("j")
     assert [(a["level"], a["message"], a["file"], a["line"]) for a in result.annotations()] == [
@@ -120,18 +110,13 @@ async def test_a_looping_pattern_reports_each_line_with_what_came_before(
 
 
 async def test_a_matcher_file_that_is_not_one_is_a_warning(
-    run_yaml: Runner, workspace: Path
+    run_steps: Runner, workspace: Path
 ) -> None:
     write(workspace, "bad.json", '{"problemMatcher": [{"owner": "x", "pattern": []}]}')
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  echo "::add-matcher::missing.json"
-                  echo "##[add-matcher]bad.json"
+    result = await run_steps("""
+        - run: |
+            echo "::add-matcher::missing.json"
+            echo "##[add-matcher]bad.json"
     """)
     assert result.conclusion == "success"
     warnings = [a["message"] for a in result.annotations()]

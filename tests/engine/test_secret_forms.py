@@ -99,22 +99,17 @@ def test_a_lone_surrogate_in_a_secret_or_a_text_is_masked_all_the_same() -> None
     assert Masker(["secret"]).mask("\udfff secret") == f"\udfff {MASK}"
 
 
-async def test_encoded_secrets_appear_in_no_event(run_yaml: Runner) -> None:
-    result = await run_yaml(
+async def test_encoded_secrets_appear_in_no_event(run_steps: Runner) -> None:
+    result = await run_steps(
         """
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  printf '%s' "user:$PASS" | base64
-                  echo "$PASS" | base64
-                  echo '${{ toJSON(secrets) }}'
-                  python3 -c "import os, urllib.parse as u; print(u.quote(os.environ['PASS']))"
-                  python3 -c "import os, urllib.parse as u; print(u.quote_plus(os.environ['PASS']))"
-                env:
-                  PASS: ${{ secrets.PASS }}
+        - run: |
+            printf '%s' "user:$PASS" | base64
+            echo "$PASS" | base64
+            echo '${{ toJSON(secrets) }}'
+            python3 -c "import os, urllib.parse as u; print(u.quote(os.environ['PASS']))"
+            python3 -c "import os, urllib.parse as u; print(u.quote_plus(os.environ['PASS']))"
+          env:
+            PASS: ${{ secrets.PASS }}
         """,
         secrets={"PASS": "hunter2 & co/ñ"},
     )

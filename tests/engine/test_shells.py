@@ -23,29 +23,24 @@ def _shell_line(result: object, job: str, step: int) -> str:
     return next(line for line in lines if line.startswith("shell: "))
 
 
-async def test_default_shell_is_bash_e_and_shows_githubs_header(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: |
-                  false | true
-                  echo "pipefail off: $-"
-              - shell: bash
-                run: |
-                  echo "bash: $-"
-                  false | true
-                  echo never
-              - if: always()
-                shell: sh
-                run: echo "sh"
-              - if: always()
-                shell: python
-                run: |
-                  import sys
-                  print("python", sys.version_info[0])
+async def test_default_shell_is_bash_e_and_shows_githubs_header(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: |
+            false | true
+            echo "pipefail off: $-"
+        - shell: bash
+          run: |
+            echo "bash: $-"
+            false | true
+            echo never
+        - if: always()
+          shell: sh
+          run: echo "sh"
+        - if: always()
+          shell: python
+          run: |
+            import sys
+            print("python", sys.version_info[0])
     """)
     assert _shell_line(result, "j", 1) == f"shell: {BASH} -e {{0}}"
     assert _shell_line(result, "j", 2) == f"shell: {BASH} --noprofile --norc -e -o pipefail {{0}}"
@@ -60,17 +55,12 @@ async def test_default_shell_is_bash_e_and_shows_githubs_header(run_yaml: Runner
     assert result.output("j", 4) == ["python 3"]
 
 
-async def test_the_header_echoes_the_script_and_the_step_env(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - env: {GREETING: hi}
-                run: |
-                  echo "$GREETING"
-                  echo two
+async def test_the_header_echoes_the_script_and_the_step_env(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - env: {GREETING: hi}
+          run: |
+            echo "$GREETING"
+            echo two
     """)
     logs = result.logs("j", 1)
     assert logs[: logs.index("##[endgroup]") + 1] == [
@@ -84,19 +74,14 @@ async def test_the_header_echoes_the_script_and_the_step_env(run_yaml: Runner) -
     ]
 
 
-async def test_custom_shell_templates(run_yaml: Runner, workspace: Path) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - shell: bash -x {0}
-                run: echo traced
-              - shell: cat {0}
-                run: printed as it is
-              - shell: perl-does-not-exist {0}
-                run: echo never
+async def test_custom_shell_templates(run_steps: Runner, workspace: Path) -> None:
+    result = await run_steps("""
+        - shell: bash -x {0}
+          run: echo traced
+        - shell: cat {0}
+          run: printed as it is
+        - shell: perl-does-not-exist {0}
+          run: echo never
     """)
     assert _shell_line(result, "j", 1) == f"shell: {BASH} -x {{0}}"
     assert "+ echo traced" in result.output("j", 1)
@@ -105,19 +90,14 @@ async def test_custom_shell_templates(run_yaml: Runner, workspace: Path) -> None
     assert any("perl-does-not-exist" in line for line in result.logs("j", 3))
 
 
-async def test_the_process_exit_code_is_reported_githubs_way(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: exit 42
-              - if: always()
-                shell: python
-                run: raise SystemExit(3)
-              - if: always()
-                run: kill -9 $$
+async def test_the_process_exit_code_is_reported_githubs_way(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: exit 42
+        - if: always()
+          shell: python
+          run: raise SystemExit(3)
+        - if: always()
+          run: kill -9 $$
     """)
     assert "##[error]Process completed with exit code 42." in result.logs("j", 1)
     assert "##[error]Process completed with exit code 3." in result.logs("j", 2)
@@ -187,16 +167,11 @@ def test_without_bash_the_default_is_sh(tmp_path: Path) -> None:
     assert resolve_shell(None, str(only_sh)).template == "sh -e {0}"
 
 
-async def test_a_script_that_moves_itself_away_is_no_crash(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo moved
-                shell: mv {0} kept.sh
-              - run: cat kept.sh
+async def test_a_script_that_moves_itself_away_is_no_crash(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: echo moved
+          shell: mv {0} kept.sh
+        - run: cat kept.sh
     """)
     assert result.conclusion == "success"
     assert result.output("j", 2) == ["echo moved"]

@@ -98,32 +98,22 @@ async def test_a_step_whose_env_cannot_be_set_fails(
     ],
 )
 async def test_a_step_handing_on_what_no_environment_holds_fails(
-    run_yaml: Runner, script: str, message: str
+    run_steps: Runner, script: str, message: str
 ) -> None:
-    result = await run_yaml(f"""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: {script}
-              - if: always()
-                run: echo after
+    result = await run_steps(f"""
+        - run: {script}
+        - if: always()
+          run: echo after
     """)
     await check_step_fails(result, message)
 
 
-async def test_a_working_directory_no_path_can_be_fails_the_step(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo never
-                working-directory: ${{ fromJSON('"a\\u0000b"') }}
-              - if: always()
-                run: echo after
+async def test_a_working_directory_no_path_can_be_fails_the_step(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: echo never
+          working-directory: ${{ fromJSON('"a\\u0000b"') }}
+        - if: always()
+          run: echo after
     """)
     await check_step_fails(result, "is not a usable path")
 
@@ -142,16 +132,11 @@ def test_a_run_request_whose_env_cannot_be_set_is_refused(
         WorkflowRun(request, settings, sink=None).prepare()  # type: ignore[arg-type]
 
 
-async def test_a_command_line_no_process_can_take_fails_the_step(run_yaml: Runner) -> None:
-    result = await run_yaml("""
-        on: push
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            steps:
-              - run: echo never
-                shell: ${{ fromJSON('"bash -e {0} a\\u0000b"') }}
-              - if: always()
-                run: echo after
+async def test_a_command_line_no_process_can_take_fails_the_step(run_steps: Runner) -> None:
+    result = await run_steps("""
+        - run: echo never
+          shell: ${{ fromJSON('"bash -e {0} a\\u0000b"') }}
+        - if: always()
+          run: echo after
     """)
     await check_step_fails(result, "embedded null byte")
