@@ -68,7 +68,6 @@ class Shutdown:
 
 
 Request = StartRun | CancelRun | ApproveJob
-ToEngine = Configure | Request | Shutdown
 
 
 # -- engine -> daemon -------------------------------------------------------------
