@@ -103,6 +103,7 @@ class WarmProcess:
         self.fingerprint = fingerprint
         self.source = fingerprint()
         self.inode = os.stat(path).st_ino
+        self.installation = installation()  # what a request must match
 
     def serve(self, idle_s: float = IDLE_S) -> None:
         last_run = time.monotonic()
@@ -134,7 +135,7 @@ class WarmProcess:
             if self.fingerprint() != self.source:
                 _refuse(conn, "stale")
                 return False
-            if tuple(request.get("installation", ())) != installation():
+            if tuple(request.get("installation", ())) != self.installation:
                 _refuse(conn, "another installation")
                 return True
             try:

@@ -72,9 +72,9 @@ def installation() -> tuple[str, str, str]:
     return sys.executable, package_folder(), repr(interpreter)
 
 
-def socket_path() -> str | None:
-    """This installation's socket, in a folder only this user may enter (None if the
-    folder cannot be made so)."""
+def socket_path(where: tuple[str, ...] | None = None) -> str | None:
+    """The socket of installation `where` (this one by default), in a folder only this
+    user may enter (None if the folder cannot be made so)."""
     base = os.environ.get("XDG_RUNTIME_DIR") or os.environ.get("TMPDIR") or "/tmp"
     folder = os.path.join(base, f"stax-{os.getuid()}")
     try:
@@ -86,7 +86,7 @@ def socket_path() -> str | None:
     info = os.lstat(folder)
     if info.st_uid != os.getuid() or info.st_mode & 0o077 or not os.path.isdir(folder):
         return None  # not ours alone: someone else could answer as the warm process
-    key = zlib.crc32("\0".join(installation()).encode())
+    key = zlib.crc32("\0".join(where or installation()).encode())
     return os.path.join(folder, f"warm-{key:08x}.sock")
 
 
@@ -150,7 +150,8 @@ def _close(fds: list[int]) -> None:
 def run_warm(argv: Sequence[str]) -> int | None:
     """Run `stax <argv>` in a warm process; its exit code, or None when no warm process
     took it (none is up, it is stale, or this process cannot hand over its streams)."""
-    path = socket_path()
+    where = installation()
+    path = socket_path(where)
     if path is None:
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -161,7 +162,7 @@ def run_warm(argv: Sequence[str]) -> int | None:
         mask = os.umask(0)
         os.umask(mask)
         request = {
-            "installation": installation(),
+            "installation": where,
             "argv": list(argv),
             "argv0": sys.argv[0],
             "env": dict(os.environ),
